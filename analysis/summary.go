@@ -1,0 +1,249 @@
+package analysis
+
+import (
+	"math"
+	"sync"
+
+	"github.com/streamgauge/streamgauge/results"
+)
+
+// SaturationLagMS is the lag p99 above which an open-loop run is marked
+// generator_saturated.
+const SaturationLagMS = 5.0
+
+// MismatchThreshold is the relative difference between the server's and our
+// tokenizer's output token counts above which a request counts as a mismatch.
+const MismatchThreshold = 0.05
+
+// Counts are the request counts of a run. Total = OK + Failed + Canceled +
+// Warmup; warm-up requests are counted only in Warmup.
+type Counts struct {
+	Total    int64 `json:"total"`
+	OK       int64 `json:"ok"`
+	Failed   int64 `json:"failed"`
+	Canceled int64 `json:"canceled"`
+	Warmup   int64 `json:"warmup"`
+}
+
+// Throughput is measured over the measured window (warm-up excluded).
+type Throughput struct {
+	RequestsPerS     float64 `json:"requests_per_s"`
+	InputTokensPerS  float64 `json:"input_tokens_per_s"`
+	OutputTokensPerS float64 `json:"output_tokens_per_s"`
+}
+
+// Goodput is the rate and share of requests that met every per-request SLO.
+type Goodput struct {
+	RequestsPerS float64 `json:"requests_per_s"`
+	Ratio        float64 `json:"ratio"`
+}
+
+// Generator is the load generator's own health.
+type Generator struct {
+	RequestedRate float64 `json:"requested_rate"`
+	AchievedRate  float64 `json:"achieved_rate"`
+	CPUSeconds    float64 `json:"cpu_seconds"`
+	// CPUIncludesServer is true when the simulator ran in the same process,
+	// so CPUSeconds counts its work too.
+	CPUIncludesServer bool `json:"cpu_includes_server,omitempty"`
+	// CPUPerOutputTokenUS is CPUSeconds per output token, in µs.
+	CPUPerOutputTokenUS float64 `json:"cpu_us_per_output_token"`
+	// OpenLoop is true for rate-driven runs, where lag is meaningful.
+	OpenLoop bool `json:"open_loop"`
+}
+
+// SLOResult is one evaluated SLO expression.
+type SLOResult struct {
+	Expr  string  `json:"expr"`
+	Value float64 `json:"value"`
+	Pass  bool    `json:"pass"`
+}
+
+// Summary is summary.json.
+type Summary struct {
+	Requests                Counts            `json:"requests"`
+	DurationS               float64           `json:"duration_s"`
+	Throughput              Throughput        `json:"throughput"`
+	Goodput                 Goodput           `json:"goodput"`
+	ErrorRate               float64           `json:"error_rate"`
+	Errors                  map[string]int64  `json:"errors"`
+	GeneratorSaturated      bool              `json:"generator_saturated"`
+	Generator               Generator         `json:"generator"`
+	TokenCountMismatchRatio float64           `json:"token_count_mismatch_ratio"`
+	Metrics                 map[string]Stats  `json:"metrics"`
+	SLO                     []SLOResult       `json:"slo"`
+	Pass                    bool              `json:"pass"`
+	Histograms              map[string]string `json:"histograms"`
+	// OutOfRange counts latency values over an hour, left out of histograms.
+	OutOfRange int64 `json:"out_of_range,omitempty"`
+}
+
+// Accumulator folds records into histograms and counters as they arrive. It
+// is safe for concurrent use and keeps no record, so memory stays flat however
+// long the run.
+type Accumulator struct {
+	mu         sync.Mutex
+	hs         *Histograms
+	c          Counts
+	errs       map[string]int64
+	sloOK      int64
+	inTok      int64
+	outTok     int64
+	firstSent  int64
+	lastSent   int64
+	windowEnd  int64
+	measured   int64
+	bothCounts int64
+	mismatched int64
+}
+
+// NewAccumulator returns an empty accumulator.
+func NewAccumulator() *Accumulator {
+	return &Accumulator{hs: NewHistograms(), errs: map[string]int64{}, firstSent: math.MaxInt64, lastSent: math.MinInt64, windowEnd: math.MinInt64}
+}
+
+// Append adds one record. It never fails; the signature lets an Accumulator
+// sit beside a results.Writer as a record sink.
+func (a *Accumulator) Append(r *results.Record) error {
+	a.mu.Lock()
+	defer a.mu.Unlock()
+	a.c.Total++
+	if r.Warmup {
+		a.c.Warmup++
+		return nil
+	}
+	if r.Error != nil && r.Error.Kind == results.KindCanceled {
+		a.c.Canceled++
+		a.errs[string(r.Error.Kind)]++
+		return nil
+	}
+	a.measured++
+	a.firstSent = min(a.firstSent, r.SentNS)
+	a.lastSent = max(a.lastSent, r.SentNS)
+	a.windowEnd = max(a.windowEnd, r.DoneNS)
+	a.hs.RecordMS("lag", r.LagMS, 1)
+	if r.Error != nil {
+		a.c.Failed++
+		a.errs[string(r.Error.Kind)]++
+		return nil
+	}
+	a.c.OK++
+	if r.SLOOK {
+		a.sloOK++
+	}
+	a.inTok += int64(r.InputTokens)
+	a.outTok += int64(r.OutputTokens)
+	if r.UsageOutputTokens != nil && r.TokenizerOutputTokens != nil {
+		a.bothCounts++
+		u, t := float64(*r.UsageOutputTokens), float64(*r.TokenizerOutputTokens)
+		if math.Abs(u-t) > MismatchThreshold*math.Max(u, 1) {
+			a.mismatched++
+		}
+	}
+	rec := func(m string, v *float64) {
+		if v != nil {
+			a.hs.RecordMS(m, *v, 1)
+		}
+	}
+	rec("ttfb", r.TTFBMS)
+	rec("ttft", r.TTFTMS)
+	rec("ttfo", r.TTFOMS)
+	rec("tpot", r.TPOTMS)
+	a.hs.RecordMS("e2e", r.E2EMS, 1)
+	for i, gap := range r.ICLMS {
+		a.hs.RecordMS("icl", gap, 1)
+		k := 1
+		if i+1 < len(r.FrameTokens) && r.FrameTokens[i+1] > 1 {
+			k = r.FrameTokens[i+1]
+		}
+		a.hs.RecordMS("itl", gap/float64(k), int64(k))
+	}
+	return nil
+}
+
+// Histograms returns a copy of the accumulated histograms.
+func (a *Accumulator) Histograms() *Histograms {
+	a.mu.Lock()
+	defer a.mu.Unlock()
+	out := NewHistograms()
+	out.Merge(a.hs)
+	return out
+}
+
+// RunMeta is what a summary needs beyond the records.
+type RunMeta struct {
+	RequestedRate     float64
+	OpenLoop          bool
+	CPUSeconds        float64
+	CPUIncludesServer bool
+}
+
+// Summary computes the run summary so far. SLO results are left empty for the
+// caller to fill; Pass is true until an SLO says otherwise.
+func (a *Accumulator) Summary(meta RunMeta) (*Summary, error) {
+	a.mu.Lock()
+	defer a.mu.Unlock()
+	s := &Summary{
+		Requests:   a.c,
+		Errors:     map[string]int64{},
+		Metrics:    map[string]Stats{},
+		Histograms: map[string]string{},
+		SLO:        []SLOResult{},
+		Pass:       true,
+		OutOfRange: a.hs.OutOfRange,
+	}
+	for k, v := range a.errs {
+		s.Errors[k] = v
+	}
+	if a.measured > 0 && a.windowEnd > a.firstSent {
+		s.DurationS = float64(a.windowEnd-a.firstSent) / 1e9
+	}
+	if s.DurationS > 0 {
+		s.Throughput.RequestsPerS = float64(a.c.OK) / s.DurationS
+		s.Throughput.InputTokensPerS = float64(a.inTok) / s.DurationS
+		s.Throughput.OutputTokensPerS = float64(a.outTok) / s.DurationS
+		s.Goodput.RequestsPerS = float64(a.sloOK) / s.DurationS
+	}
+	if done := a.c.OK + a.c.Failed; done > 0 {
+		s.ErrorRate = float64(a.c.Failed) / float64(done)
+		s.Goodput.Ratio = float64(a.sloOK) / float64(done)
+	}
+	if a.bothCounts > 0 {
+		s.TokenCountMismatchRatio = float64(a.mismatched) / float64(a.bothCounts)
+	}
+	s.Generator = Generator{
+		RequestedRate:     meta.RequestedRate,
+		CPUSeconds:        round3(meta.CPUSeconds),
+		CPUIncludesServer: meta.CPUIncludesServer,
+		OpenLoop:          meta.OpenLoop,
+	}
+	if a.measured > 1 && a.lastSent > a.firstSent {
+		s.Generator.AchievedRate = float64(a.measured-1) / (float64(a.lastSent-a.firstSent) / 1e9)
+	}
+	if a.outTok > 0 {
+		s.Generator.CPUPerOutputTokenUS = round3(meta.CPUSeconds * 1e6 / float64(a.outTok))
+	}
+	for _, m := range Metrics {
+		h := a.hs.Get(m)
+		s.Metrics[m] = StatsOf(h)
+		enc, err := EncodeHistogram(h)
+		if err != nil {
+			return nil, err
+		}
+		s.Histograms[m] = enc
+	}
+	if meta.OpenLoop && s.Metrics["lag"].P99 > SaturationLagMS {
+		s.GeneratorSaturated = true
+	}
+	return s, nil
+}
+
+// Summarize reads a run directory's records and summarises them, for runs
+// whose summary.json is missing (cut short) or must be rebuilt.
+func Summarize(dir string, meta RunMeta) (*Summary, error) {
+	a := NewAccumulator()
+	if err := results.ReadRecords(dir, a.Append); err != nil {
+		return nil, err
+	}
+	return a.Summary(meta)
+}

@@ -1,0 +1,77 @@
+package analysis
+
+import (
+	"fmt"
+	"io"
+	"sort"
+	"strconv"
+
+	"github.com/olekukonko/tablewriter"
+	"github.com/olekukonko/tablewriter/tw"
+)
+
+// WriteTable renders a summary for a terminal: every metric's percentiles,
+// then throughput, errors and the generator's own health.
+func WriteTable(w io.Writer, s *Summary) error {
+	t := tablewriter.NewTable(w, tablewriter.WithHeaderAutoWrap(tw.WrapNone), tablewriter.WithHeaderAutoFormat(tw.Off),
+		tablewriter.WithRowAlignment(tw.AlignRight))
+	t.Header("metric (ms)", "count", "mean", "p50", "p90", "p99", "max")
+	for _, m := range Metrics {
+		st := s.Metrics[m]
+		if err := t.Append(m, strconv.FormatInt(st.Count, 10), fms(st.Mean), fms(st.P50), fms(st.P90), fms(st.P99), fms(st.Max)); err != nil {
+			return err
+		}
+	}
+	if err := t.Render(); err != nil {
+		return err
+	}
+	r := s.Requests
+	rows := [][2]string{
+		{"requests", fmt.Sprintf("%d ok, %d failed, %d canceled, %d warm-up (total %d)", r.OK, r.Failed, r.Canceled, r.Warmup, r.Total)},
+		{"measured window", fmt.Sprintf("%.2f s", s.DurationS)},
+		{"throughput", fmt.Sprintf("%.2f req/s, %.1f input tok/s, %.1f output tok/s", s.Throughput.RequestsPerS, s.Throughput.InputTokensPerS, s.Throughput.OutputTokensPerS)},
+		{"goodput", fmt.Sprintf("%.2f req/s (%.1f%% of requests)", s.Goodput.RequestsPerS, 100*s.Goodput.Ratio)},
+		{"error rate", fmt.Sprintf("%.2f%%%s", 100*s.ErrorRate, errorKinds(s.Errors))},
+	}
+	g := s.Generator
+	if g.OpenLoop {
+		rows = append(rows, [2]string{"rate", fmt.Sprintf("requested %.2f req/s, achieved %.2f req/s", g.RequestedRate, g.AchievedRate)})
+	} else {
+		rows = append(rows, [2]string{"rate", fmt.Sprintf("closed loop, achieved %.2f req/s", g.AchievedRate)})
+	}
+	cpu := fmt.Sprintf("%.2f s CPU, %.1f µs per output token", g.CPUSeconds, g.CPUPerOutputTokenUS)
+	if g.CPUIncludesServer {
+		cpu += " (includes the in-process simulator)"
+	}
+	rows = append(rows,
+		[2]string{"generator", fmt.Sprintf("lag p99 %s ms, %s", fms(s.Metrics["lag"].P99), cpu)},
+		[2]string{"token counts", fmt.Sprintf("%.1f%% of requests differ from the server's usage by more than 5%%", 100*s.TokenCountMismatchRatio)},
+	)
+	for _, row := range rows {
+		if _, err := fmt.Fprintf(w, "%-16s %s\n", row[0], row[1]); err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+func fms(v float64) string { return strconv.FormatFloat(v, 'f', 2, 64) }
+
+func errorKinds(m map[string]int64) string {
+	if len(m) == 0 {
+		return ""
+	}
+	kinds := make([]string, 0, len(m))
+	for k := range m {
+		kinds = append(kinds, k)
+	}
+	sort.Strings(kinds)
+	out := " ("
+	for i, k := range kinds {
+		if i > 0 {
+			out += ", "
+		}
+		out += fmt.Sprintf("%s %d", k, m[k])
+	}
+	return out + ")"
+}

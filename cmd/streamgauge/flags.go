@@ -1,0 +1,77 @@
+package main
+
+import (
+	"strings"
+
+	"github.com/spf13/pflag"
+	"github.com/spf13/viper"
+
+	"github.com/streamgauge/streamgauge/profiles"
+)
+
+// addProfileFlags defines one flag per profile key, defaulting to the
+// profile defaults.
+func addProfileFlags(fs *pflag.FlagSet) {
+	d := profiles.Default()
+	fs.String("name", d.Name, "run name, used in the default --out directory")
+	fs.String("description", d.Description, "free text kept in run.json")
+	fs.String("target", d.Target, "server base URL scheme://host:port[/prefix]; empty starts the built-in simulator")
+	fs.String("api", d.API, "wire API: "+strings.Join(profiles.APIs, "|"))
+	fs.String("endpoint", d.Endpoint, "override the API path appended to --target (e.g. /v1/chat/completions)")
+	fs.String("model", d.Model, "model name sent in each request")
+	fs.StringArray("header", d.Headers, "extra request header 'Name: value' (repeatable)")
+	fs.String("api-key-env", d.APIKeyEnv, "name of the environment variable holding the API key")
+	fs.Duration("timeout", d.Timeout, "whole-request timeout")
+	fs.Bool("ignore-eos", d.IgnoreEOS, "send ignore_eos so outputs run to max_tokens (set false for hosted APIs that reject it)")
+	fs.Float64("rate", d.Rate, "open-loop request rate, requests per second")
+	fs.String("arrival", d.Arrival, "arrival process for --rate: constant|poisson|gamma")
+	fs.Float64("burstiness", d.Burstiness, "coefficient of variation of gamma inter-arrival gaps (1 = Poisson)")
+	fs.Int("concurrency", d.Concurrency, "closed loop: number of users each sending back to back")
+	fs.Int("max-concurrency", d.MaxConcurrency, "cap on in-flight requests of an open-loop run (waiting counts as lag)")
+	fs.Duration("duration", d.Duration, "stop scheduling after this long")
+	fs.Uint64("requests", d.Requests, "stop after this many requests")
+	fs.Duration("warmup", d.Warmup, "requests scheduled in this first stretch are recorded but not measured")
+	fs.Duration("drain-timeout", d.DrainTimeout, "how long in-flight requests may finish after scheduling stops (0 = all, 10s after Ctrl-C)")
+	fs.String("input-tokens", d.InputTokens, "input length DIST: 256, uniform:100,900, ...")
+	fs.String("output-tokens", d.OutputTokens, "output length DIST (sent as max_tokens)")
+	fs.String("tokenizer", d.Tokenizer, "tokenizer for prompts and token counts: cl100k_base|o200k_base")
+	fs.StringArray("slo", d.SLO, "SLO expression, e.g. 'ttft.p99<500ms' (repeatable)")
+	fs.String("goodput", d.Goodput, "per-request SLOs for goodput, e.g. 'ttft<=500ms,tpot<=50ms'")
+	fs.String("out", d.Out, "run directory (default results/<UTC time>-<name>)")
+	fs.Uint64("seed", d.Seed, "random seed: same seed, same requests and schedule")
+	fs.Duration("sim-ttft", d.SimTTFT, "built-in simulator: time to first token")
+	fs.Duration("sim-itl", d.SimITL, "built-in simulator: gap between tokens")
+}
+
+// bindProfile layers defaults < profile file < STREAMGAUGE_* env < flags.
+func bindProfile(v *viper.Viper, fs *pflag.FlagSet, getenv func(string) (string, bool)) error {
+	for _, k := range profiles.Keys() {
+		f := fs.Lookup(k)
+		if f == nil {
+			continue
+		}
+		if err := v.BindPFlag(k, f); err != nil {
+			return err
+		}
+		envName := "STREAMGAUGE_" + strings.ToUpper(strings.ReplaceAll(k, "-", "_"))
+		if val, ok := getenv(envName); ok && !f.Changed {
+			if f.Value.Type() == "stringArray" {
+				v.Set(k, splitList(val))
+			} else {
+				v.Set(k, val)
+			}
+		}
+	}
+	return nil
+}
+
+// splitList splits a list given in one environment variable on ';'.
+func splitList(s string) []string {
+	var out []string
+	for _, p := range strings.Split(s, ";") {
+		if p = strings.TrimSpace(p); p != "" {
+			out = append(out, p)
+		}
+	}
+	return out
+}

@@ -1,0 +1,98 @@
+package loadgen
+
+import (
+	"time"
+
+	"github.com/streamgauge/streamgauge/results"
+	"github.com/streamgauge/streamgauge/targets"
+)
+
+// Counter counts tokens in text (a tokenizer).
+type Counter interface {
+	Count(text string) int
+}
+
+func ms(d time.Duration) float64 { return float64(d) / 1e6 }
+
+// NewRecord turns one response into a record. scheduled and the response's
+// times are taken relative to start, the run's time origin. counter counts
+// tokens of streamed text when the server does not; nil means one token per
+// frame.
+func NewRecord(id string, start time.Time, scheduled time.Duration, req *targets.Request, resp *targets.Response, counter Counter) *results.Record {
+	sent := resp.Sent.Sub(start)
+	r := &results.Record{
+		ID:          id,
+		ScheduledNS: int64(scheduled),
+		SentNS:      int64(sent),
+		DoneNS:      int64(sent + resp.Done),
+		LagMS:       ms(sent - scheduled),
+		E2EMS:       ms(resp.Done),
+		InputTokens: req.InputTokens,
+		HTTPStatus:  resp.Status,
+		Error:       resp.Err,
+		ICLMS:       []float64{},
+	}
+	if resp.Header > 0 {
+		r.TTFBMS = results.Ms(ms(resp.Header))
+	}
+	frames := resp.Frames
+	r.Frames = len(frames)
+	if len(frames) > 0 {
+		r.FirstTokenNS = int64(sent + frames[0].At)
+		r.TTFTMS = results.Ms(ms(frames[0].At))
+		for _, f := range frames {
+			if f.Content {
+				r.TTFOMS = results.Ms(ms(f.At))
+				break
+			}
+		}
+		r.ICLMS = make([]float64, 0, len(frames)-1)
+		r.FrameTokens = make([]int, len(frames))
+		tokenizerTotal := 0
+		for i, f := range frames {
+			if i > 0 {
+				r.ICLMS = append(r.ICLMS, ms(f.At-frames[i-1].At))
+			}
+			k := f.Tokens
+			n := 1
+			if counter != nil {
+				n = max(counter.Count(f.Text), 1)
+			}
+			tokenizerTotal += n
+			if k <= 0 {
+				k = n
+			}
+			r.FrameTokens[i] = k
+		}
+		if counter != nil {
+			r.TokenizerOutputTokens = &tokenizerTotal
+		}
+		if counter != nil && resp.Reasoning.Len() > 0 {
+			r.ReasoningTokens = counter.Count(resp.Reasoning.String())
+		}
+	}
+	switch {
+	case resp.Usage != nil && resp.Usage.CompletionTokens > 0:
+		u := resp.Usage.CompletionTokens
+		r.UsageOutputTokens = &u
+		r.OutputTokens = u
+		r.OutputTokensSource = results.SourceUsage
+		if resp.Usage.ReasoningTokens > 0 {
+			r.ReasoningTokens = resp.Usage.ReasoningTokens
+		}
+	case r.TokenizerOutputTokens != nil:
+		r.OutputTokens = *r.TokenizerOutputTokens
+		r.OutputTokensSource = results.SourceTokenizer
+	default:
+		r.OutputTokens = len(frames)
+		r.OutputTokensSource = results.SourceFrames
+	}
+	if resp.Usage != nil && resp.Usage.PromptTokens > 0 && req.InputTokens == 0 {
+		r.InputTokens = resp.Usage.PromptTokens
+	}
+	if r.TTFTMS != nil && r.OutputTokens >= 2 && r.Error == nil {
+		r.TPOTMS = results.Ms((r.E2EMS - *r.TTFTMS) / float64(r.OutputTokens-1))
+	}
+	r.SLOOK = r.Error == nil
+	return r
+}

@@ -1,0 +1,101 @@
+package profiles
+
+import (
+	"bytes"
+	"fmt"
+	"os"
+	"path/filepath"
+	"slices"
+	"strings"
+
+	"github.com/spf13/viper"
+)
+
+// Source is a profile's YAML and where it came from.
+type Source struct {
+	// Name is the built-in name or the file path.
+	Name string
+	// Dir is the directory relative paths in the profile resolve against
+	// ("" for built-ins: the working directory).
+	Dir  string
+	Data []byte
+}
+
+// Find returns the built-in profile called nameOrPath, or else the file at
+// that path.
+func Find(nameOrPath string) (*Source, error) {
+	if b, ok := builtin(nameOrPath); ok {
+		return &Source{Name: nameOrPath, Data: b}, nil
+	}
+	data, err := os.ReadFile(nameOrPath)
+	if err != nil {
+		if os.IsNotExist(err) {
+			return nil, fmt.Errorf("profile %q: not a built-in profile (%s) and no such file", nameOrPath, strings.Join(BuiltinNames(), ", "))
+		}
+		return nil, fmt.Errorf("profile %q: %w", nameOrPath, err)
+	}
+	return &Source{Name: nameOrPath, Dir: filepath.Dir(nameOrPath), Data: data}, nil
+}
+
+// Settings parses the profile YAML into settings viper can merge, rejecting
+// unknown keys with the nearest valid one.
+func (s *Source) Settings() (map[string]any, error) {
+	v := viper.New()
+	v.SetConfigType("yaml")
+	if err := v.ReadConfig(bytes.NewReader(s.Data)); err != nil {
+		return nil, fmt.Errorf("profile %s: not valid YAML: %w", s.Name, err)
+	}
+	known := Keys()
+	for _, k := range v.AllKeys() {
+		top, _, _ := strings.Cut(k, ".")
+		if !slices.Contains(known, top) {
+			return nil, fmt.Errorf("profile %s: unknown key %q%s", s.Name, top, suggest(top, known))
+		}
+	}
+	return v.AllSettings(), nil
+}
+
+// Decode reads the layered settings in v (file, environment, flags) over the
+// defaults, strictly: a key that is not a profile field is an error.
+func Decode(v *viper.Viper) (Profile, error) {
+	p := Default()
+	if err := v.UnmarshalExact(&p); err != nil {
+		return p, fmt.Errorf("settings: %w", err)
+	}
+	return p, nil
+}
+
+// suggest returns ` (did you mean "x"?)` for the key nearest to k.
+func suggest(k string, known []string) string {
+	best, bestD := "", 4
+	for _, c := range known {
+		if d := editDistance(k, c); d < bestD {
+			best, bestD = c, d
+		}
+	}
+	if best == "" {
+		return "; valid keys: " + strings.Join(known, ", ")
+	}
+	return fmt.Sprintf(" (did you mean %q?)", best)
+}
+
+// editDistance is the Levenshtein distance of a and b.
+func editDistance(a, b string) int {
+	prev := make([]int, len(b)+1)
+	cur := make([]int, len(b)+1)
+	for j := range prev {
+		prev[j] = j
+	}
+	for i := 1; i <= len(a); i++ {
+		cur[0] = i
+		for j := 1; j <= len(b); j++ {
+			cost := 1
+			if a[i-1] == b[j-1] {
+				cost = 0
+			}
+			cur[j] = min(prev[j]+1, cur[j-1]+1, prev[j-1]+cost)
+		}
+		prev, cur = cur, prev
+	}
+	return prev[len(b)]
+}

@@ -1,0 +1,189 @@
+package profiles
+
+import (
+	"errors"
+	"fmt"
+	"net/url"
+	"slices"
+	"strings"
+	"time"
+
+	"github.com/streamgauge/streamgauge/loadgen"
+	"github.com/streamgauge/streamgauge/loadgen/dist"
+)
+
+// APIs lists the --api values this build speaks.
+var APIs = []string{"openai-chat", "openai-completions"}
+
+// Profile is every setting of a run. Its keys are the run command's flag
+// names, so a profile file, STREAMGAUGE_<NAME> variables and flags all use one
+// vocabulary.
+type Profile struct {
+	Name        string `mapstructure:"name" json:"name"`
+	Description string `mapstructure:"description" json:"description,omitempty"`
+
+	// Target: where and how to speak.
+	Target    string        `mapstructure:"target" json:"target"`
+	API       string        `mapstructure:"api" json:"api"`
+	Endpoint  string        `mapstructure:"endpoint" json:"endpoint,omitempty"`
+	Model     string        `mapstructure:"model" json:"model"`
+	Headers   []string      `mapstructure:"header" json:"header,omitempty"`
+	APIKeyEnv string        `mapstructure:"api-key-env" json:"api-key-env,omitempty"`
+	Timeout   time.Duration `mapstructure:"timeout" json:"timeout"`
+	IgnoreEOS bool          `mapstructure:"ignore-eos" json:"ignore-eos"`
+
+	// Load: when to send.
+	Rate           float64       `mapstructure:"rate" json:"rate,omitempty"`
+	Arrival        string        `mapstructure:"arrival" json:"arrival,omitempty"`
+	Burstiness     float64       `mapstructure:"burstiness" json:"burstiness,omitempty"`
+	Concurrency    int           `mapstructure:"concurrency" json:"concurrency,omitempty"`
+	MaxConcurrency int           `mapstructure:"max-concurrency" json:"max-concurrency,omitempty"`
+	Duration       time.Duration `mapstructure:"duration" json:"duration,omitempty"`
+	Requests       uint64        `mapstructure:"requests" json:"requests,omitempty"`
+	Warmup         time.Duration `mapstructure:"warmup" json:"warmup,omitempty"`
+	DrainTimeout   time.Duration `mapstructure:"drain-timeout" json:"drain-timeout,omitempty"`
+
+	// Workload: what to send.
+	InputTokens  string `mapstructure:"input-tokens" json:"input-tokens"`
+	OutputTokens string `mapstructure:"output-tokens" json:"output-tokens"`
+	Tokenizer    string `mapstructure:"tokenizer" json:"tokenizer"`
+
+	// Judging.
+	SLO     []string `mapstructure:"slo" json:"slo,omitempty"`
+	Goodput string   `mapstructure:"goodput" json:"goodput,omitempty"`
+
+	// Run bookkeeping.
+	Out  string `mapstructure:"out" json:"out,omitempty"`
+	Seed uint64 `mapstructure:"seed" json:"seed"`
+
+	// The built-in simulator, used when Target is empty.
+	SimTTFT time.Duration `mapstructure:"sim-ttft" json:"sim-ttft,omitempty"`
+	SimITL  time.Duration `mapstructure:"sim-itl" json:"sim-itl,omitempty"`
+
+	// Dir is where relative paths in the profile resolve (the profile file's
+	// folder); it is not a setting.
+	Dir string `mapstructure:"-" json:"-"`
+}
+
+// Default returns the settings a run starts from before a profile file,
+// environment and flags are layered on.
+func Default() Profile {
+	return Profile{
+		Name:         "custom",
+		API:          "openai-chat",
+		Model:        "sim",
+		Timeout:      5 * time.Minute,
+		IgnoreEOS:    true,
+		Arrival:      loadgen.ArrivalPoisson,
+		Burstiness:   1,
+		InputTokens:  "256",
+		OutputTokens: "128",
+		Tokenizer:    "cl100k_base",
+		Seed:         1,
+		SimTTFT:      50 * time.Millisecond,
+		SimITL:       10 * time.Millisecond,
+	}
+}
+
+// Keys returns the profile's keys, as written in files and flags.
+func Keys() []string {
+	return []string{"name", "description", "target", "api", "endpoint", "model", "header", "api-key-env",
+		"timeout", "ignore-eos", "rate", "arrival", "burstiness", "concurrency", "max-concurrency",
+		"duration", "requests", "warmup", "drain-timeout", "input-tokens", "output-tokens", "tokenizer",
+		"slo", "goodput", "out", "seed", "sim-ttft", "sim-itl"}
+}
+
+// Validate reports every problem of p at once, each naming its field.
+func (p *Profile) Validate() error {
+	var errs []error
+	bad := func(field, format string, a ...any) {
+		errs = append(errs, fmt.Errorf("%s: %s", field, fmt.Sprintf(format, a...)))
+	}
+	if p.Target != "" {
+		u, err := url.Parse(p.Target)
+		if err != nil || (u.Scheme != "http" && u.Scheme != "https") || u.Host == "" {
+			bad("target", "%q is not a base URL; want scheme://host:port[/prefix], e.g. http://127.0.0.1:8000", p.Target)
+		} else if strings.HasSuffix(u.Path, "/completions") {
+			bad("target", "%q includes the API path; give the base URL and set --api (or --endpoint)", p.Target)
+		}
+	}
+	if !slices.Contains(APIs, p.API) {
+		bad("api", "%q is not supported; want one of %s", p.API, strings.Join(APIs, ", "))
+	}
+	if p.Endpoint != "" && !strings.HasPrefix(p.Endpoint, "/") {
+		bad("endpoint", "%q must start with /", p.Endpoint)
+	}
+	for _, h := range p.Headers {
+		if k, _, ok := strings.Cut(h, ":"); !ok || strings.TrimSpace(k) == "" || strings.ContainsAny(strings.TrimSpace(k), " \t") {
+			bad("header", "%q: want 'Name: value'", h)
+		}
+	}
+	if p.Timeout < 0 {
+		bad("timeout", "%s must not be negative", p.Timeout)
+	}
+	switch {
+	case p.Rate > 0 && p.Concurrency > 0:
+		bad("rate", "give --rate (open loop) or --concurrency (closed loop), not both")
+	case p.Rate < 0:
+		bad("rate", "%v must be positive", p.Rate)
+	case p.Concurrency < 0:
+		bad("concurrency", "%d must be positive", p.Concurrency)
+	case p.Rate == 0 && p.Concurrency == 0:
+		bad("rate", "give --rate R (requests/s, open loop) or --concurrency C (closed loop)")
+	}
+	if p.Rate > 0 {
+		if _, err := loadgen.NewPacer(p.Arrival, p.Rate, p.Burstiness, p.Seed); err != nil {
+			bad("arrival", "%v", err)
+		}
+	}
+	if p.MaxConcurrency < 0 {
+		bad("max-concurrency", "%d must not be negative", p.MaxConcurrency)
+	}
+	if p.Duration < 0 {
+		bad("duration", "%s must not be negative", p.Duration)
+	}
+	if p.Duration == 0 && p.Requests == 0 {
+		bad("duration", "give --duration D, --requests N, or both, so the run ends")
+	}
+	if p.Warmup < 0 {
+		bad("warmup", "%s must not be negative", p.Warmup)
+	}
+	if p.Duration > 0 && p.Warmup >= p.Duration {
+		bad("warmup", "%s leaves nothing to measure in a %s run", p.Warmup, p.Duration)
+	}
+	if p.DrainTimeout < 0 {
+		bad("drain-timeout", "%s must not be negative", p.DrainTimeout)
+	}
+	if _, err := dist.Parse(p.InputTokens, dist.WithBaseDir(p.Dir)); err != nil {
+		bad("input-tokens", "%v", err)
+	}
+	if _, err := dist.Parse(p.OutputTokens, dist.WithBaseDir(p.Dir)); err != nil {
+		bad("output-tokens", "%v", err)
+	}
+	if p.SimTTFT < 0 || p.SimITL < 0 {
+		bad("sim-ttft", "simulator latencies must not be negative")
+	}
+	return errors.Join(errs...)
+}
+
+// Redacted returns a copy safe to write to disk: header values that carry
+// credentials are replaced.
+func (p Profile) Redacted() Profile {
+	q := p
+	q.Headers = make([]string, len(p.Headers))
+	for i, h := range p.Headers {
+		k, _, _ := strings.Cut(h, ":")
+		if IsSecretHeader(strings.TrimSpace(k)) {
+			h = strings.TrimSpace(k) + ": [redacted]"
+		}
+		q.Headers[i] = h
+	}
+	return q
+}
+
+// IsSecretHeader reports whether a header's value is a credential.
+func IsSecretHeader(name string) bool {
+	n := strings.ToLower(name)
+	return n == "authorization" || n == "proxy-authorization" || n == "cookie" ||
+		strings.Contains(n, "key") || strings.Contains(n, "token") || strings.Contains(n, "secret")
+}

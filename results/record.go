@@ -1,0 +1,82 @@
+package results
+
+// ErrorKind classifies why a request failed. The set is part of the result
+// file contract.
+type ErrorKind string
+
+// The error kinds of the design.
+const (
+	KindConnect  ErrorKind = "connect"      // the TCP/TLS connection could not be made
+	KindTimeout  ErrorKind = "timeout"      // a deadline passed before the stream ended
+	KindHTTP4xx  ErrorKind = "http_4xx"     // a 4xx status other than 429
+	KindHTTP429  ErrorKind = "http_429"     // rate limited by the server
+	KindHTTP5xx  ErrorKind = "http_5xx"     // a 5xx status
+	KindStream   ErrorKind = "stream_error" // the stream broke or carried an error event
+	KindProtocol ErrorKind = "protocol"     // the response was not the expected stream format
+	KindCanceled ErrorKind = "canceled"     // the run stopped before the request finished
+)
+
+// Error is a failed request's cause as written in requests.jsonl.
+type Error struct {
+	Kind    ErrorKind `json:"kind"`
+	Message string    `json:"message"`
+	// RetryAfter keeps the server's Retry-After header of a 429, verbatim.
+	RetryAfter string `json:"retry_after,omitempty"`
+}
+
+// Error implements the error interface.
+func (e *Error) Error() string { return string(e.Kind) + ": " + e.Message }
+
+// Token count sources for Record.OutputTokensSource.
+const (
+	SourceUsage     = "usage"     // the server's usage report
+	SourceTokenizer = "tokenizer" // our tokenizer on the streamed text
+	SourceFrames    = "frames"    // one token per token-bearing frame (no text to count)
+)
+
+// Record is one finished request, one line of requests.jsonl. Times named *_ns
+// are offsets from the run's start on the monotonic clock; *_ms are durations.
+// A duration that does not apply (no first token on a failed request, tpot with
+// fewer than two tokens) is null.
+type Record struct {
+	ID      string `json:"id"`
+	Session int    `json:"session,omitempty"`
+	Turn    int    `json:"turn,omitempty"`
+
+	ScheduledNS  int64 `json:"scheduled_ns"`
+	SentNS       int64 `json:"sent_ns"`
+	FirstTokenNS int64 `json:"first_token_ns"`
+	DoneNS       int64 `json:"done_ns"`
+
+	LagMS  float64  `json:"lag_ms"`
+	TTFBMS *float64 `json:"ttfb_ms"`
+	TTFTMS *float64 `json:"ttft_ms"`
+	TTFOMS *float64 `json:"ttfo_ms"`
+	E2EMS  float64  `json:"e2e_ms"`
+	TPOTMS *float64 `json:"tpot_ms"`
+	// ICLMS holds the gaps between consecutive token-bearing frames.
+	ICLMS []float64 `json:"icl_ms"`
+	// FrameTokens holds the token count of each token-bearing frame, so itl
+	// (gap/k, k times) can be rebuilt from the record.
+	FrameTokens []int `json:"frame_tokens,omitempty"`
+
+	InputTokens        int    `json:"input_tokens"`
+	OutputTokens       int    `json:"output_tokens"`
+	OutputTokensSource string `json:"output_tokens_source"`
+	// UsageOutputTokens and TokenizerOutputTokens keep both counts when both exist.
+	UsageOutputTokens     *int `json:"usage_output_tokens,omitempty"`
+	TokenizerOutputTokens *int `json:"tokenizer_output_tokens,omitempty"`
+	ReasoningTokens       int  `json:"reasoning_tokens"`
+	Frames                int  `json:"frames"`
+
+	HTTPStatus int    `json:"http_status"`
+	Warmup     bool   `json:"warmup"`
+	Error      *Error `json:"error"`
+	SLOOK      bool   `json:"slo_ok"`
+}
+
+// OK reports whether the request succeeded.
+func (r *Record) OK() bool { return r.Error == nil }
+
+// Ms returns a pointer to v, for the nullable duration fields.
+func Ms(v float64) *float64 { return &v }

@@ -1,0 +1,361 @@
+package targets
+
+import (
+	"bytes"
+	"context"
+	"crypto/tls"
+	"errors"
+	"fmt"
+	"io"
+	"mime"
+	"net"
+	"net/http"
+	"net/url"
+	"strings"
+	"time"
+
+	"github.com/streamgauge/streamgauge/results"
+)
+
+// Stamp is one token-bearing frame of a response, stamped when it was fully
+// read from the socket.
+type Stamp struct {
+	// At is the time since the request was sent (monotonic clock).
+	At time.Duration
+	// Tokens is the server's own count for the frame, 0 when unknown.
+	Tokens int
+	// Text is the frame's token text (content, reasoning and tool arguments),
+	// for counting tokens after the stream ends.
+	Text string
+	// Content is true when the frame carries answer content (not only
+	// reasoning or tool arguments).
+	Content bool
+	// Reasoning is true when the frame carries reasoning text.
+	Reasoning bool
+}
+
+// Response is what happened on the wire for one request.
+type Response struct {
+	// Sent is when the request started (just before the round trip).
+	Sent time.Time
+	// Header is the time from Sent to the response headers; 0 if none came.
+	Header time.Duration
+	// Done is the time from Sent to the end of the stream (or the failure).
+	Done time.Duration
+	// Status is the HTTP status, 0 if no response came.
+	Status int
+	// Frames holds the token-bearing frames in order.
+	Frames []Stamp
+	// Content and Reasoning are the streamed answer and reasoning text.
+	Content, Reasoning strings.Builder
+	// Usage is the server's final usage, nil if it sent none.
+	Usage *Usage
+	// Err is nil for a complete stream.
+	Err *results.Error
+}
+
+// Client sends requests with one Protocol and reads their streams with exact
+// frame timing. It is safe for concurrent use; one goroutine reads each
+// stream, so a frame's time is taken by the goroutine that read it.
+type Client struct {
+	proto    Protocol
+	base     string
+	path     string
+	headers  http.Header
+	apiKey   string
+	hc       *http.Client
+	maxFrame int
+	timeout  time.Duration
+}
+
+// Option configures a Client.
+type Option func(*Client) error
+
+// WithEndpoint overrides the protocol's API path.
+func WithEndpoint(path string) Option {
+	return func(c *Client) error {
+		if path != "" && !strings.HasPrefix(path, "/") {
+			return fmt.Errorf("endpoint %q: must start with /", path)
+		}
+		c.path = path
+		return nil
+	}
+}
+
+// WithHeader adds a header to every request.
+func WithHeader(key, value string) Option {
+	return func(c *Client) error {
+		if key == "" || strings.ContainsAny(key, " \t\r\n:") {
+			return fmt.Errorf("header %q: want 'Name: value'", key)
+		}
+		c.headers.Add(key, value)
+		return nil
+	}
+}
+
+// WithAPIKey sets the credential the protocol puts in its auth header. The key
+// is sent to the target only.
+func WithAPIKey(key string) Option {
+	return func(c *Client) error { c.apiKey = key; return nil }
+}
+
+// WithTimeout bounds each whole request (0 = none).
+func WithTimeout(d time.Duration) Option {
+	return func(c *Client) error {
+		if d < 0 {
+			return fmt.Errorf("timeout %s: must not be negative", d)
+		}
+		c.timeout = d
+		return nil
+	}
+}
+
+// WithMaxFrameBytes bounds one frame of the stream.
+func WithMaxFrameBytes(n int) Option {
+	return func(c *Client) error {
+		if n <= 0 {
+			return fmt.Errorf("max frame bytes %d: must be positive", n)
+		}
+		c.maxFrame = n
+		return nil
+	}
+}
+
+// WithConnections sizes the connection pool for n concurrent streams.
+func WithConnections(n int) Option {
+	return func(c *Client) error {
+		t := c.hc.Transport.(*http.Transport)
+		if n > t.MaxIdleConnsPerHost {
+			t.MaxIdleConnsPerHost = n
+			t.MaxIdleConns = n
+		}
+		return nil
+	}
+}
+
+// NewClient returns a client for the server at base (scheme://host:port[/prefix]).
+func NewClient(base string, proto Protocol, opts ...Option) (*Client, error) {
+	u, err := url.Parse(base)
+	if err != nil || (u.Scheme != "http" && u.Scheme != "https") || u.Host == "" {
+		return nil, fmt.Errorf("target %q: want scheme://host:port[/prefix], e.g. http://127.0.0.1:8000", base)
+	}
+	tr := &http.Transport{
+		Proxy:                 http.ProxyFromEnvironment,
+		DialContext:           (&net.Dialer{Timeout: 10 * time.Second, KeepAlive: 30 * time.Second}).DialContext,
+		ForceAttemptHTTP2:     true,
+		MaxIdleConns:          256,
+		MaxIdleConnsPerHost:   256,
+		IdleConnTimeout:       90 * time.Second,
+		TLSHandshakeTimeout:   10 * time.Second,
+		ExpectContinueTimeout: time.Second,
+		// Compression would make the transport buffer the stream.
+		DisableCompression: true,
+		TLSClientConfig:    &tls.Config{MinVersion: tls.VersionTLS12},
+	}
+	c := &Client{
+		proto:    proto,
+		base:     strings.TrimRight(u.String(), "/"),
+		headers:  http.Header{},
+		hc:       &http.Client{Transport: tr},
+		maxFrame: DefaultMaxFrameBytes,
+	}
+	for _, o := range opts {
+		if err := o(c); err != nil {
+			return nil, err
+		}
+	}
+	return c, nil
+}
+
+// Protocol returns the client's protocol.
+func (c *Client) Protocol() Protocol { return c.proto }
+
+// URL returns the full URL a request is sent to.
+func (c *Client) URL(r *Request) string {
+	if c.path != "" {
+		return c.base + c.path
+	}
+	return c.base + c.proto.Path(r)
+}
+
+// CloseIdle closes idle connections.
+func (c *Client) CloseIdle() { c.hc.CloseIdleConnections() }
+
+// errBodyMax bounds the error body kept from a failed response.
+const errBodyMax = 2048
+
+// Do sends r and reads its stream to the end. It never returns nil; failures
+// are in Response.Err with the design's error kinds.
+func (c *Client) Do(ctx context.Context, r *Request) *Response {
+	resp := &Response{}
+	body, err := c.proto.Body(r)
+	if err != nil {
+		resp.Sent = time.Now()
+		resp.Err = &results.Error{Kind: results.KindProtocol, Message: fmt.Sprintf("build request: %v", err)}
+		return resp
+	}
+	if c.timeout > 0 {
+		var cancel context.CancelFunc
+		ctx, cancel = context.WithTimeout(ctx, c.timeout)
+		defer cancel()
+	}
+	req, err := http.NewRequestWithContext(ctx, http.MethodPost, c.URL(r), bytes.NewReader(body))
+	if err != nil {
+		resp.Sent = time.Now()
+		resp.Err = &results.Error{Kind: results.KindProtocol, Message: fmt.Sprintf("build request: %v", err)}
+		return resp
+	}
+	for k, vs := range c.headers {
+		req.Header[k] = vs
+	}
+	req.Header.Set("Content-Type", "application/json")
+	req.Header.Set("Accept", "text/event-stream, application/x-ndjson, application/json")
+	if r.ID != "" {
+		req.Header.Set("X-Request-Id", r.ID)
+	}
+	if c.apiKey != "" {
+		c.proto.Authorize(req.Header, c.apiKey)
+	}
+
+	resp.Sent = time.Now()
+	hr, err := c.hc.Do(req)
+	if err != nil {
+		resp.Done = time.Since(resp.Sent)
+		resp.Err = classify(ctx, err)
+		return resp
+	}
+	defer hr.Body.Close()
+	resp.Header = time.Since(resp.Sent)
+	resp.Status = hr.StatusCode
+	if hr.StatusCode/100 != 2 {
+		resp.Err = statusError(hr)
+		resp.Done = time.Since(resp.Sent)
+		return resp
+	}
+	if msg := c.checkStreaming(hr); msg != "" {
+		resp.Err = &results.Error{Kind: results.KindProtocol, Message: msg}
+		resp.Done = time.Since(resp.Sent)
+		return resp
+	}
+	c.read(ctx, hr.Body, resp)
+	return resp
+}
+
+// read consumes the stream, stamping each frame as soon as it is read.
+func (c *Client) read(ctx context.Context, body io.Reader, resp *Response) {
+	fr := NewFrameReader(c.proto.Framing(), body, c.maxFrame)
+	dec := c.proto.NewDecoder()
+	var f Frame
+	var ev Event
+	done := false
+	for {
+		err := fr.Next(&f)
+		at := time.Since(resp.Sent)
+		if err != nil {
+			resp.Done = at
+			switch {
+			case errors.Is(err, io.EOF):
+				if !done {
+					resp.Err = &results.Error{Kind: results.KindStream, Message: "stream ended without its terminator"}
+				}
+			case errors.Is(err, ErrFrameTooLarge):
+				resp.Err = &results.Error{Kind: results.KindProtocol, Message: fmt.Sprintf("frame larger than %d bytes (raise --max-frame-bytes)", c.maxFrame)}
+			case errors.Is(err, ErrTruncated):
+				if !done {
+					resp.Err = &results.Error{Kind: results.KindStream, Message: err.Error()}
+				}
+			default:
+				resp.Err = classify(ctx, err)
+			}
+			return
+		}
+		ev = Event{}
+		if err := dec.Decode(&f, &ev); err != nil {
+			resp.Done = at
+			resp.Err = &results.Error{Kind: results.KindProtocol, Message: fmt.Sprintf("frame %q: %v", clip(f.Data, 120), err)}
+			return
+		}
+		if ev.TokenBearing() {
+			text := ev.Content + ev.Reasoning + ev.ToolArgs
+			resp.Frames = append(resp.Frames, Stamp{At: at, Tokens: ev.Tokens, Text: text, Content: ev.Content != "", Reasoning: ev.Reasoning != ""})
+			resp.Content.WriteString(ev.Content)
+			resp.Reasoning.WriteString(ev.Reasoning)
+		}
+		if ev.Usage != nil {
+			u := *ev.Usage
+			resp.Usage = &u
+		}
+		if ev.Err != "" {
+			resp.Done = at
+			resp.Err = &results.Error{Kind: results.KindStream, Message: clipString(ev.Err, errBodyMax)}
+			return
+		}
+		if ev.Done {
+			done = true
+			if c.proto.Framing() == NDJSON {
+				// NDJSON protocols end with a done object; nothing follows.
+				resp.Done = at
+				return
+			}
+		}
+	}
+}
+
+// checkStreaming returns a message when the response is plainly not a stream.
+func (c *Client) checkStreaming(hr *http.Response) string {
+	ct := hr.Header.Get("Content-Type")
+	mt, _, _ := mime.ParseMediaType(ct)
+	if c.proto.Framing() == SSE && mt != "" && mt != "text/event-stream" {
+		return fmt.Sprintf("endpoint did not stream (Content-Type %q, want text/event-stream); check --api (%s) and --endpoint", ct, c.proto.Name())
+	}
+	return ""
+}
+
+func statusError(hr *http.Response) *results.Error {
+	b, _ := io.ReadAll(io.LimitReader(hr.Body, errBodyMax))
+	msg := strings.TrimSpace(string(b))
+	if msg == "" {
+		msg = http.StatusText(hr.StatusCode)
+	}
+	e := &results.Error{Message: fmt.Sprintf("HTTP %d: %s", hr.StatusCode, clipString(msg, errBodyMax))}
+	switch {
+	case hr.StatusCode == http.StatusTooManyRequests:
+		e.Kind = results.KindHTTP429
+		e.RetryAfter = hr.Header.Get("Retry-After")
+	case hr.StatusCode >= 500:
+		e.Kind = results.KindHTTP5xx
+	default:
+		e.Kind = results.KindHTTP4xx
+	}
+	return e
+}
+
+// classify maps a transport error onto the design's error kinds.
+func classify(ctx context.Context, err error) *results.Error {
+	switch {
+	case errors.Is(ctx.Err(), context.DeadlineExceeded), errors.Is(err, context.DeadlineExceeded):
+		return &results.Error{Kind: results.KindTimeout, Message: "request timed out (raise --timeout)"}
+	case errors.Is(ctx.Err(), context.Canceled), errors.Is(err, context.Canceled):
+		return &results.Error{Kind: results.KindCanceled, Message: "run stopped before the request finished"}
+	}
+	var op *net.OpError
+	if errors.As(err, &op) && op.Op == "dial" {
+		return &results.Error{Kind: results.KindConnect, Message: clipString(err.Error(), errBodyMax)}
+	}
+	var ne net.Error
+	if errors.As(err, &ne) && ne.Timeout() {
+		return &results.Error{Kind: results.KindTimeout, Message: clipString(err.Error(), errBodyMax)}
+	}
+	var ue *url.Error
+	if errors.As(err, &ue) && (strings.Contains(ue.Err.Error(), "connection refused") || strings.Contains(ue.Err.Error(), "no such host")) {
+		return &results.Error{Kind: results.KindConnect, Message: clipString(err.Error(), errBodyMax)}
+	}
+	return &results.Error{Kind: results.KindStream, Message: clipString(err.Error(), errBodyMax)}
+}
+
+func clipString(s string, n int) string {
+	if len(s) > n {
+		return s[:n] + "..."
+	}
+	return s
+}

@@ -1,0 +1,244 @@
+package targets
+
+import (
+	"bytes"
+	"errors"
+	"fmt"
+	"io"
+)
+
+// DefaultMaxFrameBytes bounds one frame (and one line) of a stream.
+const DefaultMaxFrameBytes = 8 << 20
+
+// ErrFrameTooLarge is returned when a line or frame exceeds the reader's bound.
+var ErrFrameTooLarge = errors.New("frame too large")
+
+// ErrTruncated is returned at the end of the body when it stopped inside a
+// line or an event (no terminating newline or blank line).
+var ErrTruncated = errors.New("stream ended inside a frame")
+
+// Frame is one unit of a response stream. For SSE it is an event; for NDJSON
+// a line in Data. The slices are valid until the next call to Next.
+type Frame struct {
+	Event []byte // SSE event type, empty when absent
+	Data  []byte // SSE data lines joined with '\n', or the NDJSON line
+	ID    []byte // SSE id, empty when absent
+}
+
+// FrameReader reads frames from a response body.
+type FrameReader interface {
+	// Next reads the next frame into f. It returns io.EOF after the last
+	// frame, ErrTruncated when the body ended mid-frame, ErrFrameTooLarge
+	// when a frame exceeds the bound, or the underlying read error.
+	Next(f *Frame) error
+}
+
+// NewFrameReader returns the frame reader for a framing.
+func NewFrameReader(fr Framing, rd io.Reader, maxBytes int) FrameReader {
+	if fr == NDJSON {
+		return NewNDJSONReader(rd, maxBytes)
+	}
+	return NewSSEReader(rd, maxBytes)
+}
+
+// lineReader cuts a byte stream into lines ended by LF, CRLF or CR, without
+// copying the common case and with a bound on line length.
+type lineReader struct {
+	rd     io.Reader
+	buf    []byte
+	r, w   int
+	max    int
+	err    error
+	skipLF bool // the last line ended in CR; a following LF belongs to it
+}
+
+func newLineReader(rd io.Reader, maxBytes int) lineReader {
+	if maxBytes <= 0 {
+		maxBytes = DefaultMaxFrameBytes
+	}
+	size := 4096
+	if size > maxBytes+2 {
+		size = maxBytes + 2
+	}
+	return lineReader{rd: rd, buf: make([]byte, size), max: maxBytes}
+}
+
+// line returns the next line without its terminator. The slice is valid until
+// the next call. At the end of input it returns io.EOF, or ErrTruncated with
+// the partial line when the input did not end with a line terminator.
+func (l *lineReader) line() ([]byte, error) {
+	for {
+		if l.skipLF && l.r < l.w {
+			if l.buf[l.r] == '\n' {
+				l.r++
+			}
+			l.skipLF = false
+		}
+		if !l.skipLF {
+			seg := l.buf[l.r:l.w]
+			end := bytes.IndexByte(seg, '\n')
+			scan := seg
+			if end >= 0 {
+				scan = seg[:end]
+			}
+			if cr := bytes.IndexByte(scan, '\r'); cr >= 0 {
+				l.r += cr + 1
+				l.skipLF = true
+				return seg[:cr], nil
+			}
+			if end >= 0 {
+				l.r += end + 1
+				return seg[:end], nil
+			}
+		}
+		if l.w-l.r > l.max {
+			return nil, ErrFrameTooLarge
+		}
+		if l.err != nil {
+			if l.r < l.w {
+				rest := l.buf[l.r:l.w]
+				l.r = l.w
+				return rest, ErrTruncated
+			}
+			return nil, l.err
+		}
+		l.fill()
+	}
+}
+
+func (l *lineReader) fill() {
+	if l.r > 0 {
+		n := copy(l.buf, l.buf[l.r:l.w])
+		l.w = n
+		l.r = 0
+	}
+	if l.w == len(l.buf) {
+		size := 2 * len(l.buf)
+		if size > l.max+2 {
+			size = l.max + 2
+		}
+		if size <= len(l.buf) {
+			size = len(l.buf) + 1
+		}
+		nb := make([]byte, size)
+		copy(nb, l.buf[:l.w])
+		l.buf = nb
+	}
+	n, err := l.rd.Read(l.buf[l.w:])
+	l.w += n
+	if err != nil {
+		l.err = err
+	}
+}
+
+// SSEReader reads Server-Sent Events (the WHATWG event-stream format): lines
+// ended by LF, CRLF or CR; comment lines starting with ':' (keep-alives);
+// "field: value" with or without the space; several data lines joined by
+// '\n'; event and id fields. An event ends at a blank line.
+type SSEReader struct {
+	lr    lineReader
+	data  []byte
+	event []byte
+	id    []byte
+}
+
+// NewSSEReader returns an SSE reader of rd with frames bounded by maxBytes
+// (DefaultMaxFrameBytes when <= 0).
+func NewSSEReader(rd io.Reader, maxBytes int) *SSEReader {
+	return &SSEReader{lr: newLineReader(rd, maxBytes)}
+}
+
+// Next implements FrameReader. Events with no data line are skipped, as the
+// SSE specification says. When the body ends after complete lines but without
+// the final blank line, the pending event is still returned.
+func (s *SSEReader) Next(f *Frame) error {
+	s.data, s.event, s.id = s.data[:0], s.event[:0], s.id[:0]
+	hasData := false
+	for {
+		line, err := s.lr.line()
+		if err != nil {
+			if errors.Is(err, io.EOF) && hasData {
+				s.emit(f)
+				return nil
+			}
+			if errors.Is(err, ErrTruncated) {
+				return fmt.Errorf("%w (last line %q)", ErrTruncated, clip(line, 64))
+			}
+			return err
+		}
+		if len(line) == 0 {
+			if hasData {
+				s.emit(f)
+				return nil
+			}
+			s.event, s.id = s.event[:0], s.id[:0]
+			continue
+		}
+		if line[0] == ':' {
+			continue
+		}
+		name, value := line, []byte(nil)
+		if i := bytes.IndexByte(line, ':'); i >= 0 {
+			name, value = line[:i], line[i+1:]
+			if len(value) > 0 && value[0] == ' ' {
+				value = value[1:]
+			}
+		}
+		switch string(name) {
+		case "data":
+			if hasData {
+				s.data = append(s.data, '\n')
+			}
+			s.data = append(s.data, value...)
+			hasData = true
+			if len(s.data) > s.lr.max {
+				return ErrFrameTooLarge
+			}
+		case "event":
+			s.event = append(s.event[:0], value...)
+		case "id":
+			s.id = append(s.id[:0], value...)
+		}
+	}
+}
+
+func (s *SSEReader) emit(f *Frame) {
+	f.Data, f.Event, f.ID = s.data, s.event, s.id
+}
+
+// NDJSONReader reads newline-delimited JSON: one frame per non-blank line.
+type NDJSONReader struct {
+	lr lineReader
+}
+
+// NewNDJSONReader returns an NDJSON reader of rd with lines bounded by
+// maxBytes (DefaultMaxFrameBytes when <= 0).
+func NewNDJSONReader(rd io.Reader, maxBytes int) *NDJSONReader {
+	return &NDJSONReader{lr: newLineReader(rd, maxBytes)}
+}
+
+// Next implements FrameReader. A last line without a newline is still a
+// frame: NDJSON streams commonly end that way.
+func (n *NDJSONReader) Next(f *Frame) error {
+	for {
+		line, err := n.lr.line()
+		if errors.Is(err, ErrTruncated) {
+			err = nil
+		}
+		if err != nil {
+			return err
+		}
+		if len(bytes.TrimSpace(line)) == 0 {
+			continue
+		}
+		f.Data, f.Event, f.ID = line, nil, nil
+		return nil
+	}
+}
+
+func clip(b []byte, n int) string {
+	if len(b) > n {
+		return string(b[:n]) + "..."
+	}
+	return string(b)
+}

@@ -1,0 +1,102 @@
+package targets
+
+import (
+	"net/http"
+)
+
+// Message is one turn of a chat conversation.
+type Message struct {
+	Role    string `json:"role"`
+	Content string `json:"content"`
+}
+
+// Request is what the load generator asks a target to send, independent of
+// any wire format. Protocols map it onto their own body.
+type Request struct {
+	// ID identifies the request in results; it is also sent to the server in
+	// the X-Request-Id header so a server log can be joined with our records.
+	ID    string
+	Model string
+	// Prompt is the text for completion-style APIs; chat APIs use Messages
+	// when set, else a single user message holding Prompt.
+	Prompt   string
+	Messages []Message
+	// InputTokens is how many tokens the prompt holds under our tokenizer.
+	InputTokens int
+	// MaxTokens caps the output; with IgnoreEOS the server should produce
+	// exactly this many tokens.
+	MaxTokens int
+	IgnoreEOS bool
+}
+
+// ChatMessages returns r.Messages, or a single user message with r.Prompt.
+func (r *Request) ChatMessages() []Message {
+	if len(r.Messages) > 0 {
+		return r.Messages
+	}
+	return []Message{{Role: "user", Content: r.Prompt}}
+}
+
+// Framing is how a protocol's response stream is cut into frames.
+type Framing int
+
+// The framings a protocol can use.
+const (
+	SSE    Framing = iota // text/event-stream: events separated by blank lines
+	NDJSON                // one JSON document per line
+)
+
+// Protocol is one wire API: how to build its request and decode its stream.
+type Protocol interface {
+	// Name is the --api value.
+	Name() string
+	// Path is the API's own path, appended to the target's base URL.
+	Path(r *Request) string
+	// Framing tells the client which frame reader to use.
+	Framing() Framing
+	// Body encodes r as the request body (JSON).
+	Body(r *Request) ([]byte, error)
+	// Authorize sets the credential header for key.
+	Authorize(h http.Header, key string)
+	// NewDecoder returns a decoder for one response stream.
+	NewDecoder() Decoder
+}
+
+// Decoder turns the frames of one response stream into events. It keeps the
+// state a protocol needs across frames (cumulative usage, say).
+type Decoder interface {
+	// Decode fills ev (already reset) from f. It returns an error only when
+	// the frame is not valid for the protocol (bad JSON, say); an error the
+	// server reports inside the stream goes in ev.Err.
+	Decode(f *Frame, ev *Event) error
+}
+
+// Usage is the server's own token accounting.
+type Usage struct {
+	PromptTokens     int
+	CompletionTokens int
+	ReasoningTokens  int
+}
+
+// Event is what one frame means.
+type Event struct {
+	Content   string // answer text carried by the frame
+	Reasoning string // reasoning ("thinking") text
+	ToolArgs  string // tool-call argument text
+	// Tokens is the frame's token count as the server reports it (per-chunk
+	// usage), or 0 when the server does not say.
+	Tokens int
+	// Usage is set when the frame carries the request's usage.
+	Usage *Usage
+	// Done is set by the protocol's terminator ([DONE], message_stop, ...).
+	Done bool
+	// Err is an error the server reported inside the stream.
+	Err string
+}
+
+// TokenBearing reports whether the frame carries at least one output token:
+// content, reasoning or tool-call arguments. Role-only, empty and
+// usage-only frames do not.
+func (e *Event) TokenBearing() bool {
+	return e.Content != "" || e.Reasoning != "" || e.ToolArgs != ""
+}

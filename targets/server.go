@@ -1,0 +1,45 @@
+package targets
+
+import "io"
+
+// ServerRequest is what a simulated server needs from a client's request.
+type ServerRequest struct {
+	Model string
+	// Prompt is the prompt text, or the chat messages' contents joined.
+	Prompt    string
+	MaxTokens int
+	MinTokens int
+	IgnoreEOS bool
+	Stream    bool
+	// IncludeUsage asks for a final usage frame (OpenAI stream_options).
+	IncludeUsage bool
+}
+
+// StreamWriter writes one response stream in a protocol's wire format. The
+// simulator drives it; the encoders live beside the decoders so each protocol
+// is tested end to end against itself.
+type StreamWriter interface {
+	// Start writes whatever precedes the first token (a role frame, say).
+	Start() error
+	// Token writes one frame carrying text.
+	Token(text string) error
+	// Finish writes the end of a complete stream: finish reason, usage and
+	// terminator.
+	Finish(u Usage) error
+	// Fail writes an in-stream error event.
+	Fail(message string) error
+}
+
+// ServerProtocol is the server side of a Protocol.
+type ServerProtocol interface {
+	// Name is the --api value.
+	Name() string
+	// Routes are the paths the protocol serves.
+	Routes() []string
+	// ContentType is the streaming response's media type.
+	ContentType() string
+	// ParseRequest decodes a request body.
+	ParseRequest(body []byte) (*ServerRequest, error)
+	// NewStreamWriter returns a writer for one response to req.
+	NewStreamWriter(w io.Writer, req *ServerRequest, id string) StreamWriter
+}
