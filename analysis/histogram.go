@@ -117,9 +117,16 @@ func EncodeHistogram(h *hdrhistogram.Histogram) (string, error) {
 	return string(b), nil
 }
 
-// DecodeHistogram reverses EncodeHistogram.
-func DecodeHistogram(s string) (*hdrhistogram.Histogram, error) {
-	h, err := hdrhistogram.Decode([]byte(s))
+// DecodeHistogram reverses EncodeHistogram. Malformed input is an error.
+func DecodeHistogram(s string) (h *hdrhistogram.Histogram, err error) {
+	// hdrhistogram.Decode slices its input unchecked and panics on short or
+	// corrupt data (e.g. a hand-edited summary.json).
+	defer func() {
+		if p := recover(); p != nil {
+			h, err = nil, fmt.Errorf("decode histogram: malformed input: %v", p)
+		}
+	}()
+	h, err = hdrhistogram.Decode([]byte(s))
 	if err != nil {
 		return nil, fmt.Errorf("decode histogram: %w", err)
 	}

@@ -33,13 +33,15 @@ func DecodeRecords(rd io.Reader, name string, fn func(*Record) error) error {
 	line := 0
 	for {
 		b, err := readLine(br)
+		line++ // every line counts, blank or not, so errors name the right one
 		if len(b) > 0 {
-			line++
-			complete := err == nil
 			var r Record
 			if jerr := json.Unmarshal(b, &r); jerr != nil {
-				if !complete {
+				if errors.Is(err, io.EOF) {
 					return nil // a torn last line: the writer was killed mid-record
+				}
+				if err != nil {
+					return fmt.Errorf("%s:%d: %w", name, line, err)
 				}
 				return fmt.Errorf("%s:%d: not a record: %w", name, line, jerr)
 			}
@@ -51,7 +53,7 @@ func DecodeRecords(rd io.Reader, name string, fn func(*Record) error) error {
 			return nil
 		}
 		if err != nil {
-			return fmt.Errorf("%s:%d: %w", name, line+1, err)
+			return fmt.Errorf("%s:%d: %w", name, line, err)
 		}
 	}
 }

@@ -144,6 +144,12 @@ func WriteJSON(dir, name string, v any) error {
 		tmp.Close()
 		return fmt.Errorf("write %s: %w", filepath.Join(dir, name), err)
 	}
+	// Sync before the rename: otherwise a power loss can persist the rename
+	// but not the data, leaving an empty file under the final name.
+	if err := tmp.Sync(); err != nil {
+		tmp.Close()
+		return fmt.Errorf("write %s: %w", filepath.Join(dir, name), err)
+	}
 	if err := tmp.Chmod(0o644); err != nil {
 		tmp.Close()
 		return fmt.Errorf("write %s: %w", filepath.Join(dir, name), err)

@@ -140,11 +140,14 @@ func NewClient(base string, proto Protocol, opts ...Option) (*Client, error) {
 		return nil, fmt.Errorf("target %q: want scheme://host:port[/prefix], e.g. http://127.0.0.1:8000", base)
 	}
 	tr := &http.Transport{
-		Proxy:                 http.ProxyFromEnvironment,
-		DialContext:           (&net.Dialer{Timeout: 10 * time.Second, KeepAlive: 30 * time.Second}).DialContext,
-		ForceAttemptHTTP2:     true,
-		MaxIdleConns:          256,
-		MaxIdleConnsPerHost:   256,
+		Proxy:             http.ProxyFromEnvironment,
+		DialContext:       (&net.Dialer{Timeout: 10 * time.Second, KeepAlive: 30 * time.Second}).DialContext,
+		ForceAttemptHTTP2: true,
+		// Idle connections are bounded by the peak of concurrent streams, so
+		// a generous pool only avoids re-dialling (which would add connect
+		// time to ttft) when concurrency swings.
+		MaxIdleConns:          defaultPool,
+		MaxIdleConnsPerHost:   defaultPool,
 		IdleConnTimeout:       90 * time.Second,
 		TLSHandshakeTimeout:   10 * time.Second,
 		ExpectContinueTimeout: time.Second,
@@ -181,6 +184,9 @@ func (c *Client) URL(r *Request) string {
 // CloseIdle closes idle connections.
 func (c *Client) CloseIdle() { c.hc.CloseIdleConnections() }
 
+// defaultPool is the idle-connection pool size per host.
+const defaultPool = 4096
+
 // errBodyMax bounds the error body kept from a failed response.
 const errBodyMax = 2048
 
@@ -188,6 +194,7 @@ const errBodyMax = 2048
 // are in Response.Err with the design's error kinds.
 func (c *Client) Do(ctx context.Context, r *Request) *Response {
 	resp := &Response{}
+	defer c.redact(resp)
 	body, err := c.proto.Body(r)
 	if err != nil {
 		resp.Sent = time.Now()
@@ -298,6 +305,15 @@ func (c *Client) read(ctx context.Context, body io.Reader, resp *Response) {
 				return
 			}
 		}
+	}
+}
+
+// redact removes the API key from the error message: servers and proxies
+// sometimes echo the credential they rejected, and messages end up in the
+// run's result files.
+func (c *Client) redact(resp *Response) {
+	if c.apiKey != "" && resp.Err != nil {
+		resp.Err.Message = strings.ReplaceAll(resp.Err.Message, c.apiKey, "[redacted]")
 	}
 }
 

@@ -81,12 +81,21 @@ func (l *lineReader) line() ([]byte, error) {
 			if end >= 0 {
 				scan = seg[:end]
 			}
+			// The buffer holds up to max+2 bytes, so a line of max+1 bytes
+			// can arrive whole with its terminator: check its length here
+			// too, or the bound would depend on how the body was chunked.
 			if cr := bytes.IndexByte(scan, '\r'); cr >= 0 {
+				if cr > l.max {
+					return nil, ErrFrameTooLarge
+				}
 				l.r += cr + 1
 				l.skipLF = true
 				return seg[:cr], nil
 			}
 			if end >= 0 {
+				if end > l.max {
+					return nil, ErrFrameTooLarge
+				}
 				l.r += end + 1
 				return seg[:end], nil
 			}
@@ -95,7 +104,10 @@ func (l *lineReader) line() ([]byte, error) {
 			return nil, ErrFrameTooLarge
 		}
 		if l.err != nil {
-			if l.r < l.w {
+			// Only a clean end of the body means the server stopped
+			// mid-line; any other read error (deadline, reset, cancel) is
+			// returned as it is so the caller can classify it.
+			if l.r < l.w && errors.Is(l.err, io.EOF) {
 				rest := l.buf[l.r:l.w]
 				l.r = l.w
 				return rest, ErrTruncated
@@ -105,6 +117,10 @@ func (l *lineReader) line() ([]byte, error) {
 		l.fill()
 	}
 }
+
+// maxEmptyReads is how many reads in a row may return no data and no error
+// before the reader gives up with io.ErrNoProgress (as bufio does).
+const maxEmptyReads = 100
 
 func (l *lineReader) fill() {
 	if l.r > 0 {
@@ -124,11 +140,18 @@ func (l *lineReader) fill() {
 		copy(nb, l.buf[:l.w])
 		l.buf = nb
 	}
-	n, err := l.rd.Read(l.buf[l.w:])
-	l.w += n
-	if err != nil {
-		l.err = err
+	for i := 0; i < maxEmptyReads; i++ {
+		n, err := l.rd.Read(l.buf[l.w:])
+		l.w += n
+		if err != nil {
+			l.err = err
+			return
+		}
+		if n > 0 {
+			return
+		}
 	}
+	l.err = io.ErrNoProgress
 }
 
 // SSEReader reads Server-Sent Events (the WHATWG event-stream format): lines
@@ -136,11 +159,16 @@ func (l *lineReader) fill() {
 // "field: value" with or without the space; several data lines joined by
 // '\n'; event and id fields. An event ends at a blank line.
 type SSEReader struct {
-	lr    lineReader
-	data  []byte
-	event []byte
-	id    []byte
+	lr      lineReader
+	data    []byte
+	event   []byte
+	id      []byte
+	started bool // the first line has been read (and its BOM dropped)
 }
+
+// bom is the UTF-8 byte order mark, which the SSE specification says to
+// ignore at the start of a stream.
+var bom = []byte("\xEF\xBB\xBF")
 
 // NewSSEReader returns an SSE reader of rd with frames bounded by maxBytes
 // (DefaultMaxFrameBytes when <= 0).
@@ -166,6 +194,10 @@ func (s *SSEReader) Next(f *Frame) error {
 			}
 			return err
 		}
+		if !s.started {
+			s.started = true
+			line = bytes.TrimPrefix(line, bom)
+		}
 		if len(line) == 0 {
 			if hasData {
 				s.emit(f)
@@ -186,14 +218,20 @@ func (s *SSEReader) Next(f *Frame) error {
 		}
 		switch string(name) {
 		case "data":
+			// Check the bound before appending so the buffer never grows
+			// past it.
+			n := len(s.data) + len(value)
+			if hasData {
+				n++
+			}
+			if n > s.lr.max {
+				return ErrFrameTooLarge
+			}
 			if hasData {
 				s.data = append(s.data, '\n')
 			}
 			s.data = append(s.data, value...)
 			hasData = true
-			if len(s.data) > s.lr.max {
-				return ErrFrameTooLarge
-			}
 		case "event":
 			s.event = append(s.event[:0], value...)
 		case "id":

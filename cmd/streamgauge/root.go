@@ -2,7 +2,6 @@ package main
 
 import (
 	"context"
-	"errors"
 	"fmt"
 	"io"
 	"os"
@@ -88,5 +87,3 @@ func newVersionCmd(e *env) *cobra.Command {
 		},
 	}
 }
-
-var errInterrupted = errors.New("interrupted")

@@ -158,7 +158,14 @@ func (d *decoder) Decode(f *targets.Frame, ev *targets.Event) error {
 			ev.Content += ch.Text
 		}
 		ev.Content += ch.Delta.Content
-		ev.Reasoning += ch.Delta.ReasoningContent + ch.Delta.Reasoning
+		// reasoning_content (DeepSeek, SGLang, older vLLM) and reasoning
+		// (newer vLLM, OpenRouter) are two names for the same text; servers
+		// in the renaming window send both with the same value, so take one.
+		if ch.Delta.ReasoningContent != "" {
+			ev.Reasoning += ch.Delta.ReasoningContent
+		} else {
+			ev.Reasoning += ch.Delta.Reasoning
+		}
 		for _, tc := range ch.Delta.ToolCalls {
 			b.WriteString(tc.Function.Arguments)
 		}

@@ -4,7 +4,6 @@ import (
 	"encoding/json"
 	"fmt"
 	"io"
-	"strconv"
 	"strings"
 	"time"
 
@@ -110,8 +109,12 @@ func newWriter(w io.Writer, req *targets.ServerRequest, id string, chat bool) *w
 		id = "cmpl-sim"
 	}
 	created := time.Now().Unix()
+	// JSON strings, not Go-quoted ones: strconv.Quote writes \x01 and \a,
+	// which are not JSON.
+	qid, _ := json.Marshal(id)
+	qmodel, _ := json.Marshal(req.Model)
 	head := fmt.Appendf(nil, `data: {"id":%s,"object":%q,"created":%d,"model":%s,"choices":[`,
-		strconv.Quote(id), obj, created, strconv.Quote(req.Model))
+		qid, obj, created, qmodel)
 	return &writer{w: w, chat: chat, head: head, usage: req.IncludeUsage, created: created}
 }
 

@@ -1,0 +1,46 @@
+# streamgauge: load-test streaming LLM inference endpoints.
+# `make demo` runs a real load test against the built-in simulator;
+# `make test` runs every test with the race detector.
+
+GO       ?= go
+BIN      := bin/streamgauge
+VERSION  ?= $(shell git describe --tags --always --dirty 2>/dev/null || echo dev)
+LDFLAGS  := -s -w -X main.version=$(VERSION)
+FUZZTIME ?= 10s
+PKGS     := ./...
+
+.PHONY: all build test demo bench lint fuzz soak clean
+
+all: lint build test
+
+## build: a static binary in bin/streamgauge
+build:
+	CGO_ENABLED=0 $(GO) build -ldflags '$(LDFLAGS)' -o $(BIN) ./cmd/streamgauge
+
+## test: unit, golden and end-to-end tests with the race detector
+test:
+	$(GO) test -race -count=1 -timeout 9m $(PKGS)
+
+## demo: a real load run against the built-in simulator, results table on stdout
+demo: build
+	./$(BIN) run demo
+
+## bench: micro-benchmarks of the hot paths (numbers, not pass/fail)
+bench:
+	$(GO) test -run '^$$' -bench . -benchmem -count=1 $(PKGS)
+
+## lint: formatting, vet, and staticcheck when it is installed
+lint:
+	@unformatted="$$(gofmt -l $$(git ls-files '*.go' 2>/dev/null || find . -name '*.go'))"; \
+	if [ -n "$$unformatted" ]; then echo "gofmt would change:"; echo "$$unformatted"; exit 1; fi
+	$(GO) vet $(PKGS)
+	@if command -v staticcheck >/dev/null 2>&1; then staticcheck $(PKGS); \
+	elif [ -x "$$($(GO) env GOPATH)/bin/staticcheck" ]; then "$$($(GO) env GOPATH)/bin/staticcheck" $(PKGS); \
+	else echo "staticcheck not installed; skipped (go install honnef.co/go/tools/cmd/staticcheck@v0.8.2)"; fi
+
+## fuzz: every fuzz target for FUZZTIME each (seed corpora also run in `make test`)
+fuzz:
+	FUZZTIME=$(FUZZTIME) ./scripts/fuzz.sh
+
+clean:
+	rm -rf bin
