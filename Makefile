@@ -17,9 +17,12 @@ all: lint build test
 build:
 	CGO_ENABLED=0 $(GO) build -ldflags '$(LDFLAGS)' -o $(BIN) ./cmd/streamgauge
 
-## test: unit, golden and end-to-end tests with the race detector
+## test: unit, golden and end-to-end tests with the race detector, then the
+## timing-truth end-to-end test on its own (other test binaries running in
+## parallel would steal the CPU whose absence it measures)
 test:
 	$(GO) test -race -count=1 -timeout 9m $(PKGS)
+	STREAMGAUGE_TIMING=1 $(GO) test -count=1 -timeout 3m -run 'TestTimingTruth' -v ./cmd/streamgauge
 
 ## demo: a real load run against the built-in simulator, results table on stdout
 demo: build

@@ -82,24 +82,28 @@ type Summary struct {
 // is safe for concurrent use and keeps no record, so memory stays flat however
 // long the run.
 type Accumulator struct {
-	mu         sync.Mutex
-	hs         *Histograms
-	c          Counts
-	errs       map[string]int64
-	sloOK      int64
-	inTok      int64
-	outTok     int64
-	firstSent  int64
-	lastSent   int64
-	windowEnd  int64
-	measured   int64
-	bothCounts int64
-	mismatched int64
+	mu        sync.Mutex
+	hs        *Histograms
+	c         Counts
+	errs      map[string]int64
+	sloOK     int64
+	inTok     int64
+	outTok    int64
+	firstSent int64
+	// arrivals, firstArrival and lastArrival count scheduled arrivals
+	// (single requests and first turns of sessions) for the achieved rate.
+	arrivals     int64
+	firstArrival int64
+	lastArrival  int64
+	windowEnd    int64
+	measured     int64
+	bothCounts   int64
+	mismatched   int64
 }
 
 // NewAccumulator returns an empty accumulator.
 func NewAccumulator() *Accumulator {
-	return &Accumulator{hs: NewHistograms(), errs: map[string]int64{}, firstSent: math.MaxInt64, lastSent: math.MinInt64, windowEnd: math.MinInt64}
+	return &Accumulator{hs: NewHistograms(), errs: map[string]int64{}, firstSent: math.MaxInt64, firstArrival: math.MaxInt64, lastArrival: math.MinInt64, windowEnd: math.MinInt64}
 }
 
 // Append adds one record. It never fails; the signature lets an Accumulator
@@ -118,8 +122,14 @@ func (a *Accumulator) Append(r *results.Record) error {
 		return nil
 	}
 	a.measured++
+	if r.Turn <= 1 {
+		// Arrivals are session starts: later turns follow their own
+		// session, not the schedule.
+		a.arrivals++
+		a.firstArrival = min(a.firstArrival, r.SentNS)
+		a.lastArrival = max(a.lastArrival, r.SentNS)
+	}
 	a.firstSent = min(a.firstSent, r.SentNS)
-	a.lastSent = max(a.lastSent, r.SentNS)
 	a.windowEnd = max(a.windowEnd, r.DoneNS)
 	a.hs.RecordMS("lag", r.LagMS, 1)
 	if r.Error != nil {
@@ -217,8 +227,8 @@ func (a *Accumulator) Summary(meta RunMeta) (*Summary, error) {
 		CPUIncludesServer: meta.CPUIncludesServer,
 		OpenLoop:          meta.OpenLoop,
 	}
-	if a.measured > 1 && a.lastSent > a.firstSent {
-		s.Generator.AchievedRate = float64(a.measured-1) / (float64(a.lastSent-a.firstSent) / 1e9)
+	if a.arrivals > 1 && a.lastArrival > a.firstArrival {
+		s.Generator.AchievedRate = float64(a.arrivals-1) / (float64(a.lastArrival-a.firstArrival) / 1e9)
 	}
 	if a.outTok > 0 {
 		s.Generator.CPUPerOutputTokenUS = round3(meta.CPUSeconds * 1e6 / float64(a.outTok))

@@ -28,6 +28,9 @@ func NewPacer(arrival string, rate, cv float64, seed uint64) (vegeta.Pacer, erro
 	if !(rate > 0) || math.IsInf(rate, 0) {
 		return nil, fmt.Errorf("rate %v: must be a positive number of requests per second", rate)
 	}
+	if rate < minRate || rate > maxRate {
+		return nil, fmt.Errorf("rate %v: must be between %v and %v requests per second", rate, minRate, maxRate)
+	}
 	switch arrival {
 	case ArrivalConstant, "":
 		return constantPacer(rate), nil
@@ -45,7 +48,17 @@ func NewPacer(arrival string, rate, cv float64, seed uint64) (vegeta.Pacer, erro
 	return nil, fmt.Errorf("arrival %q: want one of constant, poisson, gamma", arrival)
 }
 
+// The rates a pacer can keep: one request per ~30 years to one per
+// nanosecond (the schedule's resolution).
+const (
+	minRate = 1e-9
+	maxRate = 1e9
+)
+
 // constantPacer expresses a fractional rate as vegeta's integer Freq per Per.
+// A rate with no short decimal form (1/3600) is one hit per interval, the
+// interval rounded to the nanosecond: rounding Freq instead would be off by
+// up to half a hit per Per, and a Freq rounded to 0 means "no limit" to vegeta.
 func constantPacer(rate float64) vegeta.Pacer {
 	per := time.Second
 	freq := rate
@@ -53,7 +66,10 @@ func constantPacer(rate float64) vegeta.Pacer {
 		freq *= 10
 		per *= 10
 	}
-	return vegeta.ConstantPacer{Freq: int(math.Round(freq)), Per: per}
+	if freq != math.Trunc(freq) {
+		return vegeta.ConstantPacer{Freq: 1, Per: time.Duration(math.Round(1e9 / rate))}
+	}
+	return vegeta.ConstantPacer{Freq: int(freq), Per: per}
 }
 
 // gapPacer is an arrival process with independent gaps drawn from a seeded

@@ -359,7 +359,9 @@ func TestArrivalDistributions(t *testing.T) {
 	for _, tc := range tests {
 		t.Run(tc.name, func(t *testing.T) {
 			g := gaps(schedule(t, mustPacer(t, tc.arrival, rate, tc.cv, 2024), ksN))
-			if d := ksDistance(g, tc.cdf, tc.from); d > ksCrit {
+			d := ksDistance(g, tc.cdf, tc.from)
+			t.Logf("KS D = %.5f (critical %.5f)", d, ksCrit)
+			if d > ksCrit {
 				t.Errorf("KS D = %.5f > %.5f: gaps do not follow the %s distribution", d, ksCrit, tc.name)
 			}
 			mean, cv := meanCV(g)

@@ -26,6 +26,46 @@ type Source interface {
 	Request(i uint64) (*targets.Request, error)
 }
 
+// Conversation is one session: it yields its turns one at a time, each built
+// from the answers so far.
+type Conversation interface {
+	// Next returns the next turn and the think time to wait after the
+	// previous turn ended, or more=false when the session is over. prev is
+	// the previous turn's response, nil for the first turn.
+	Next(prev *targets.Response) (req *targets.Request, think time.Duration, more bool, err error)
+}
+
+// SessionSource is a Source of multi-turn sessions. Session s depends only on
+// the seed and s. A Runner whose Source is also a SessionSource runs
+// sessions: the schedule (or a closed-loop user) starts sessions, and each
+// session sends its turns one after another.
+type SessionSource interface {
+	Source
+	Session(s uint64) Conversation
+}
+
+// single is the one-turn conversation of a plain Source.
+type single struct {
+	src Source
+	i   uint64
+}
+
+func (c *single) Next(prev *targets.Response) (*targets.Request, time.Duration, bool, error) {
+	if prev != nil {
+		return nil, 0, false, nil
+	}
+	req, err := c.src.Request(c.i)
+	return req, 0, true, err
+}
+
+// conversation returns session i of the run's source.
+func (st *run) conversation(i uint64) Conversation {
+	if ss, ok := st.src.(SessionSource); ok {
+		return ss.Session(i)
+	}
+	return &single{src: st.src, i: i}
+}
+
 // Sink receives each finished record (results.Writer, analysis.Accumulator).
 type Sink interface {
 	Append(*results.Record) error
@@ -173,6 +213,8 @@ type run struct {
 	sent     atomic.Uint64
 	recorded atomic.Uint64
 	sinkErr  atomic.Pointer[error]
+	claimed  atomic.Uint64
+	sem      chan struct{}
 }
 
 // Run carries out the run. Canceling ctx stops scheduling; requests in flight
@@ -214,73 +256,131 @@ func (r *Runner) Run(ctx context.Context) (*Stats, error) {
 	return stats, nil
 }
 
-// job is a request synthesised ahead of its send time.
+// job is a session's first request, synthesised ahead of its send time.
 type job struct {
-	i     uint64
+	s     uint64 // session (request) index
 	at    time.Duration
+	conv  Conversation
 	req   *targets.Request
 	synth error
 }
 
-func (st *run) limitReached(i uint64) bool { return st.requests > 0 && i >= st.requests }
+// claim takes one request from the run's request budget.
+func (st *run) claim() bool {
+	n := st.claimed.Add(1)
+	return st.requests == 0 || n <= st.requests
+}
 
-// openLoop sends requests on the pacer's schedule. A producer synthesises
-// requests ahead of time so prompt building never delays a send.
+// ended reports whether the schedule is over at offset at.
+func (st *run) ended(ctx context.Context, at time.Duration) bool {
+	return ctx.Err() != nil || (st.duration > 0 && at >= st.duration)
+}
+
+// openLoop starts sessions (single requests, for a plain Source) on the
+// pacer's schedule. A producer synthesises each first request ahead of time
+// so prompt building never delays a send.
 func (st *run) openLoop(ctx context.Context) {
 	jobs := make(chan job, 256)
 	go func() {
 		defer close(jobs)
-		for i := st.firstIdx; !st.limitReached(i); i++ {
+		for i := st.firstIdx; ; i++ {
 			at, stop := ScheduledAt(st.pacer, i)
-			if stop || (st.duration > 0 && at >= st.duration) {
+			if stop || (st.duration > 0 && at >= st.duration) || !st.claim() {
 				return
 			}
-			req, err := st.src.Request(i)
+			conv := st.conversation(i)
+			req, _, _, err := conv.Next(nil)
 			select {
-			case jobs <- job{i: i, at: at, req: req, synth: err}:
+			case jobs <- job{s: i, at: at, conv: conv, req: req, synth: err}:
 			case <-ctx.Done():
 				return
 			}
 		}
 	}()
-	var sem chan struct{}
 	if st.maxConc > 0 {
-		sem = make(chan struct{}, st.maxConc)
+		st.sem = make(chan struct{}, st.maxConc)
 	}
 	timer := time.NewTimer(time.Hour)
 	defer timer.Stop()
 	for j := range jobs {
-		if wait := time.Until(st.start.Add(j.at)); wait > 0 {
-			timer.Reset(wait)
-			select {
-			case <-ctx.Done():
-				return
-			case <-timer.C:
-			}
+		if !st.sleepUntil(ctx, timer, j.at) {
+			return
 		}
-		if sem != nil {
-			select {
-			case sem <- struct{}{}:
-			case <-ctx.Done():
-				return
-			}
-		}
-		if ctx.Err() != nil {
+		if !st.acquire(ctx) {
 			return
 		}
 		st.wg.Add(1)
-		st.sent.Add(1)
 		go func(j job) {
 			defer st.wg.Done()
-			if sem != nil {
-				defer func() { <-sem }()
-			}
-			st.do(j)
+			st.session(ctx, j, true)
 		}(j)
 	}
 }
 
-// closedLoop runs users that each send their next request when the last ends.
+// sleepUntil waits until offset at of the run; false if ctx ended first.
+func (st *run) sleepUntil(ctx context.Context, timer *time.Timer, at time.Duration) bool {
+	if wait := time.Until(st.start.Add(at)); wait > 0 {
+		timer.Reset(wait)
+		select {
+		case <-ctx.Done():
+			return false
+		case <-timer.C:
+		}
+	}
+	return ctx.Err() == nil
+}
+
+// acquire takes a --max-concurrency slot, if there is a cap.
+func (st *run) acquire(ctx context.Context) bool {
+	if st.sem == nil {
+		return true
+	}
+	select {
+	case st.sem <- struct{}{}:
+		return true
+	case <-ctx.Done():
+		return false
+	}
+}
+
+func (st *run) release() {
+	if st.sem != nil {
+		<-st.sem
+	}
+}
+
+// session sends j's first request (its slot already acquired when acquired
+// is true), then the session's later turns, each after its think time.
+func (st *run) session(ctx context.Context, j job, acquired bool) {
+	timer := time.NewTimer(time.Hour)
+	defer timer.Stop()
+	req, err, at := j.req, j.synth, j.at
+	for turn := 1; ; turn++ {
+		if !acquired && !st.acquire(ctx) {
+			return
+		}
+		resp := st.do(j.s, turn, at, req, err)
+		st.release()
+		acquired = false
+		if resp == nil {
+			return
+		}
+		var think time.Duration
+		var more bool
+		req, think, more, err = j.conv.Next(resp)
+		if !more {
+			return
+		}
+		// The next turn is due think after this one ended.
+		at = time.Duration(resp.Sent.Sub(st.start)) + resp.Done + think
+		if st.ended(ctx, at) || !st.claim() || !st.sleepUntil(ctx, timer, at) {
+			return
+		}
+	}
+}
+
+// closedLoop runs users that each start their next session when the last
+// one ends.
 func (st *run) closedLoop(ctx context.Context) {
 	var next atomic.Uint64
 	next.Store(st.firstIdx)
@@ -289,19 +389,16 @@ func (st *run) closedLoop(ctx context.Context) {
 		users.Add(1)
 		go func() {
 			defer users.Done()
-			for ctx.Err() == nil {
+			for {
 				at := time.Since(st.start)
-				if st.duration > 0 && at >= st.duration {
+				if st.ended(ctx, at) || !st.claim() {
 					return
 				}
 				i := next.Add(1) - 1
-				if st.limitReached(i) {
-					return
-				}
-				req, err := st.src.Request(i)
+				conv := st.conversation(i)
+				req, _, _, err := conv.Next(nil)
 				st.wg.Add(1)
-				st.sent.Add(1)
-				st.do(job{i: i, at: at, req: req, synth: err})
+				st.session(ctx, job{s: i, at: at, conv: conv, req: req, synth: err}, true)
 				st.wg.Done()
 			}
 		}()
@@ -309,23 +406,43 @@ func (st *run) closedLoop(ctx context.Context) {
 	users.Wait()
 }
 
-// do sends one request and records it.
-func (st *run) do(j job) {
-	id := strconv.FormatUint(j.i, 10)
-	var rec *results.Record
-	if j.synth != nil {
-		now := time.Now()
-		resp := &targets.Response{Sent: now, Err: &results.Error{Kind: results.KindProtocol, Message: "synthesise request: " + j.synth.Error()}}
-		rec = NewRecord(id, st.start, j.at, &targets.Request{}, resp, nil)
-	} else {
-		j.req.ID = id
-		resp := st.doer.Do(st.reqCtx, j.req)
-		rec = NewRecord(id, st.start, j.at, j.req, resp, st.counter)
+// do sends one request and records it. It returns the response, or nil when
+// the request could not be built.
+func (st *run) do(s uint64, turn int, at time.Duration, req *targets.Request, synth error) *targets.Response {
+	st.sent.Add(1)
+	id := strconv.FormatUint(s, 10)
+	multi := req != nil && req.Session
+	if multi {
+		id += "." + strconv.Itoa(turn)
 	}
-	rec.Warmup = st.warmup > 0 && j.at < st.warmup
+	var rec *results.Record
+	var resp *targets.Response
+	if synth != nil || req == nil {
+		msg := "no request"
+		if synth != nil {
+			msg = synth.Error()
+		}
+		failed := &targets.Response{Sent: time.Now(), Err: &results.Error{Kind: results.KindProtocol, Message: "synthesise request: " + msg}}
+		rec = NewRecord(id, st.start, at, &targets.Request{}, failed, nil)
+	} else {
+		req.ID = id
+		resp = st.doer.Do(st.reqCtx, req)
+		rec = NewRecord(id, st.start, at, req, resp, st.counter)
+	}
+	if multi {
+		rec.Session = int(s) + 1
+		rec.Turn = turn
+	}
+	rec.Warmup = st.warmup > 0 && at < st.warmup
 	if err := st.sink.Append(rec); err != nil {
 		st.sinkErr.CompareAndSwap(nil, &err)
-		return
+		return nil
 	}
 	st.recorded.Add(1)
+	if resp != nil && resp.Err != nil {
+		// A failed turn ends its session: the conversation has no answer to
+		// carry on from.
+		return nil
+	}
+	return resp
 }

@@ -9,7 +9,7 @@ import (
 	"github.com/spf13/viper"
 )
 
-//go:embed builtin/*.yaml
+//go:embed builtin/*.yaml data
 var builtinFS embed.FS
 
 func builtin(name string) ([]byte, bool) {
@@ -38,7 +38,7 @@ func Builtin(name string) (Profile, bool) {
 		return Profile{}, false
 	}
 	v := viper.New()
-	src := &Source{Name: name, Data: b}
+	src := &Source{Name: name, Data: b, FS: builtinFS}
 	m, err := src.Settings()
 	if err != nil {
 		return Profile{}, false
@@ -47,5 +47,6 @@ func Builtin(name string) (Profile, bool) {
 		return Profile{}, false
 	}
 	p, err := Decode(v)
+	p.FS = builtinFS
 	return p, err == nil
 }

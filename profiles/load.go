@@ -3,6 +3,7 @@ package profiles
 import (
 	"bytes"
 	"fmt"
+	"io/fs"
 	"os"
 	"path/filepath"
 	"slices"
@@ -15,9 +16,10 @@ import (
 type Source struct {
 	// Name is the built-in name or the file path.
 	Name string
-	// Dir is the directory relative paths in the profile resolve against
-	// ("" for built-ins: the working directory).
-	Dir  string
+	// Dir is the directory relative paths in the profile resolve against.
+	Dir string
+	// FS, for built-in profiles, holds the data files they name.
+	FS   fs.FS
 	Data []byte
 }
 
@@ -25,7 +27,7 @@ type Source struct {
 // that path.
 func Find(nameOrPath string) (*Source, error) {
 	if b, ok := builtin(nameOrPath); ok {
-		return &Source{Name: nameOrPath, Data: b}, nil
+		return &Source{Name: nameOrPath, Data: b, FS: builtinFS}, nil
 	}
 	data, err := os.ReadFile(nameOrPath)
 	if err != nil {

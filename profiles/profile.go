@@ -3,17 +3,19 @@ package profiles
 import (
 	"errors"
 	"fmt"
+	"io"
+	"io/fs"
 	"net/url"
+	"os"
+	"path/filepath"
 	"slices"
 	"strings"
 	"time"
 
 	"github.com/streamgauge/streamgauge/loadgen"
 	"github.com/streamgauge/streamgauge/loadgen/dist"
+	"github.com/streamgauge/streamgauge/targets/apis"
 )
-
-// APIs lists the --api values this build speaks.
-var APIs = []string{"openai-chat", "openai-completions"}
 
 // Profile is every setting of a run. Its keys are the run command's flag
 // names, so a profile file, STREAMGAUGE_<NAME> variables and flags all use one
@@ -47,6 +49,22 @@ type Profile struct {
 	InputTokens  string `mapstructure:"input-tokens" json:"input-tokens"`
 	OutputTokens string `mapstructure:"output-tokens" json:"output-tokens"`
 	Tokenizer    string `mapstructure:"tokenizer" json:"tokenizer"`
+	// Shared prefixes: prefix-groups prefixes of prefix-tokens tokens, one
+	// of which starts a prefix-share of the requests (as a system message
+	// with prefix-system).
+	PrefixGroups int     `mapstructure:"prefix-groups" json:"prefix-groups,omitempty"`
+	PrefixTokens int     `mapstructure:"prefix-tokens" json:"prefix-tokens,omitempty"`
+	PrefixShare  float64 `mapstructure:"prefix-share" json:"prefix-share,omitempty"`
+	PrefixSystem bool    `mapstructure:"prefix-system" json:"prefix-system,omitempty"`
+	// Multi-turn sessions: turns per session and think time (ms) between
+	// turns, as DISTs.
+	Turns     string `mapstructure:"turns" json:"turns,omitempty"`
+	ThinkTime string `mapstructure:"think-time" json:"think-time,omitempty"`
+	// Trace replay: arrival times and lengths from a recorded trace.
+	Trace       string  `mapstructure:"trace" json:"trace,omitempty"`
+	TraceFormat string  `mapstructure:"trace-format" json:"trace-format,omitempty"`
+	TraceSpeed  float64 `mapstructure:"trace-speed" json:"trace-speed,omitempty"`
+	TraceWindow string  `mapstructure:"trace-window" json:"trace-window,omitempty"`
 
 	// Judging.
 	SLO     []string `mapstructure:"slo" json:"slo,omitempty"`
@@ -61,8 +79,10 @@ type Profile struct {
 	SimITL  time.Duration `mapstructure:"sim-itl" json:"sim-itl,omitempty"`
 
 	// Dir is where relative paths in the profile resolve (the profile file's
-	// folder); it is not a setting.
+	// folder); FS, when set, holds them instead (a built-in profile's data).
+	// Neither is a setting.
 	Dir string `mapstructure:"-" json:"-"`
+	FS  fs.FS  `mapstructure:"-" json:"-"`
 }
 
 // Default returns the settings a run starts from before a profile file,
@@ -79,6 +99,9 @@ func Default() Profile {
 		InputTokens:  "256",
 		OutputTokens: "128",
 		Tokenizer:    "cl100k_base",
+		PrefixShare:  1,
+		TraceFormat:  loadgen.TraceAuto,
+		TraceSpeed:   1,
 		Seed:         1,
 		SimTTFT:      50 * time.Millisecond,
 		SimITL:       10 * time.Millisecond,
@@ -90,6 +113,8 @@ func Keys() []string {
 	return []string{"name", "description", "target", "api", "endpoint", "model", "header", "api-key-env",
 		"timeout", "ignore-eos", "rate", "arrival", "burstiness", "concurrency", "max-concurrency",
 		"duration", "requests", "warmup", "drain-timeout", "input-tokens", "output-tokens", "tokenizer",
+		"prefix-groups", "prefix-tokens", "prefix-share", "prefix-system", "turns", "think-time",
+		"trace", "trace-format", "trace-speed", "trace-window",
 		"slo", "goodput", "out", "seed", "sim-ttft", "sim-itl"}
 }
 
@@ -107,8 +132,8 @@ func (p *Profile) Validate() error {
 			bad("target", "%q includes the API path; give the base URL and set --api (or --endpoint)", p.Target)
 		}
 	}
-	if !slices.Contains(APIs, p.API) {
-		bad("api", "%q is not supported; want one of %s", p.API, strings.Join(APIs, ", "))
+	if !slices.Contains(apis.Names(), p.API) {
+		bad("api", "%q is not supported; want one of %s", p.API, strings.Join(apis.Names(), ", "))
 	}
 	if p.Endpoint != "" && !strings.HasPrefix(p.Endpoint, "/") {
 		bad("endpoint", "%q must start with /", p.Endpoint)
@@ -128,8 +153,10 @@ func (p *Profile) Validate() error {
 		bad("rate", "%v must be positive", p.Rate)
 	case p.Concurrency < 0:
 		bad("concurrency", "%d must be positive", p.Concurrency)
-	case p.Rate == 0 && p.Concurrency == 0:
-		bad("rate", "give --rate R (requests/s, open loop) or --concurrency C (closed loop)")
+	case p.Trace != "" && (p.Rate > 0 || p.Concurrency > 0):
+		bad("trace", "a trace sets its own arrival times; drop --rate and --concurrency (use --trace-speed to scale)")
+	case p.Rate == 0 && p.Concurrency == 0 && p.Trace == "":
+		bad("rate", "give --rate R (requests/s, open loop), --concurrency C (closed loop) or --trace FILE")
 	}
 	if p.Rate > 0 {
 		if _, err := loadgen.NewPacer(p.Arrival, p.Rate, p.Burstiness, p.Seed); err != nil {
@@ -142,7 +169,7 @@ func (p *Profile) Validate() error {
 	if p.Duration < 0 {
 		bad("duration", "%s must not be negative", p.Duration)
 	}
-	if p.Duration == 0 && p.Requests == 0 {
+	if p.Duration == 0 && p.Requests == 0 && p.Trace == "" {
 		bad("duration", "give --duration D, --requests N, or both, so the run ends")
 	}
 	if p.Warmup < 0 {
@@ -154,16 +181,68 @@ func (p *Profile) Validate() error {
 	if p.DrainTimeout < 0 {
 		bad("drain-timeout", "%s must not be negative", p.DrainTimeout)
 	}
-	if _, err := dist.Parse(p.InputTokens, dist.WithBaseDir(p.Dir)); err != nil {
+	if _, err := dist.Parse(p.InputTokens, p.distOptions()...); err != nil {
 		bad("input-tokens", "%v", err)
 	}
-	if _, err := dist.Parse(p.OutputTokens, dist.WithBaseDir(p.Dir)); err != nil {
+	if _, err := dist.Parse(p.OutputTokens, p.distOptions()...); err != nil {
 		bad("output-tokens", "%v", err)
+	}
+	if err := (loadgen.Prefixes{Groups: p.PrefixGroups, Tokens: p.PrefixTokens, Share: p.PrefixShare}).Validate(); err != nil {
+		bad("prefix-groups", "%v", err)
+	}
+	for _, d := range []struct{ field, spec string }{{"turns", p.Turns}, {"think-time", p.ThinkTime}} {
+		if d.spec != "" {
+			if _, err := dist.Parse(d.spec, p.distOptions()...); err != nil {
+				bad(d.field, "%v", err)
+			}
+		}
+	}
+	if p.Turns != "" && p.Trace != "" {
+		bad("turns", "sessions and trace replay do not mix; drop one")
+	}
+	if p.ThinkTime != "" && p.Turns == "" {
+		bad("think-time", "only applies to sessions; set --turns too")
+	}
+	if p.Trace != "" {
+		if _, _, err := loadgen.ParseWindow(p.TraceWindow); err != nil {
+			bad("trace-window", "%v", err)
+		}
+		if !(p.TraceSpeed > 0) {
+			bad("trace-speed", "%v must be a positive factor (2 = twice as fast)", p.TraceSpeed)
+		}
+		if !slices.Contains([]string{loadgen.TraceAuto, loadgen.TraceAzure, loadgen.TraceMooncake, loadgen.TraceBurstGPT, loadgen.TraceCSV}, p.TraceFormat) {
+			bad("trace-format", "%q: want auto, azure, mooncake, burstgpt or csv", p.TraceFormat)
+		}
 	}
 	if p.SimTTFT < 0 || p.SimITL < 0 {
 		bad("sim-ttft", "simulator latencies must not be negative")
 	}
 	return errors.Join(errs...)
+}
+
+// distOptions resolves a DIST's files the way the profile's paths resolve.
+func (p *Profile) distOptions() []dist.Option {
+	if p.FS != nil {
+		return []dist.Option{dist.WithFS(p.FS)}
+	}
+	return []dist.Option{dist.WithBaseDir(p.Dir)}
+}
+
+// ParseDist parses one of the profile's DISTs, resolving files as its paths.
+func (p *Profile) ParseDist(spec string) (dist.Dist, error) {
+	return dist.Parse(spec, p.distOptions()...)
+}
+
+// OpenFile opens a file the profile names (a trace, say), relative to the
+// profile file or in the built-in data.
+func (p *Profile) OpenFile(name string) (io.ReadCloser, error) {
+	if p.FS != nil {
+		return p.FS.Open(name)
+	}
+	if !filepath.IsAbs(name) && p.Dir != "" {
+		name = filepath.Join(p.Dir, name)
+	}
+	return os.Open(name)
 }
 
 // Redacted returns a copy safe to write to disk: header values that carry

@@ -220,9 +220,7 @@ func (c *Client) Do(ctx context.Context, r *Request) *Response {
 	if r.ID != "" {
 		req.Header.Set("X-Request-Id", r.ID)
 	}
-	if c.apiKey != "" {
-		c.proto.Authorize(req.Header, c.apiKey)
-	}
+	c.proto.Authorize(req.Header, c.apiKey)
 
 	resp.Sent = time.Now()
 	hr, err := c.hc.Do(req)
@@ -255,6 +253,8 @@ func (c *Client) read(ctx context.Context, body io.Reader, resp *Response) {
 	var f Frame
 	var ev Event
 	done := false
+	et, ok := c.proto.(EOFTerminated)
+	endsAtEOF := ok && et.EndsAtEOF()
 	for {
 		err := fr.Next(&f)
 		at := time.Since(resp.Sent)
@@ -262,7 +262,7 @@ func (c *Client) read(ctx context.Context, body io.Reader, resp *Response) {
 			resp.Done = at
 			switch {
 			case errors.Is(err, io.EOF):
-				if !done {
+				if !done && !endsAtEOF {
 					resp.Err = &results.Error{Kind: results.KindStream, Message: "stream ended without its terminator"}
 				}
 			case errors.Is(err, ErrFrameTooLarge):

@@ -27,6 +27,9 @@ type Request struct {
 	// exactly this many tokens.
 	MaxTokens int
 	IgnoreEOS bool
+	// Session marks a turn of a multi-turn session (records then carry the
+	// session and turn numbers).
+	Session bool
 }
 
 // ChatMessages returns r.Messages, or a single user message with r.Prompt.
@@ -56,10 +59,19 @@ type Protocol interface {
 	Framing() Framing
 	// Body encodes r as the request body (JSON).
 	Body(r *Request) ([]byte, error)
-	// Authorize sets the credential header for key.
+	// Authorize sets the protocol's own headers (a version header, say) and,
+	// when key is not empty, the credential header for key. It is called for
+	// every request.
 	Authorize(h http.Header, key string)
 	// NewDecoder returns a decoder for one response stream.
 	NewDecoder() Decoder
+}
+
+// EOFTerminated is implemented by protocols whose streams have no terminator
+// frame and end when the server closes the response (Triton's
+// generate_stream). For them the end of the body is a complete stream.
+type EOFTerminated interface {
+	EndsAtEOF() bool
 }
 
 // Decoder turns the frames of one response stream into events. It keeps the

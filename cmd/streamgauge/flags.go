@@ -7,6 +7,7 @@ import (
 	"github.com/spf13/viper"
 
 	"github.com/streamgauge/streamgauge/profiles"
+	"github.com/streamgauge/streamgauge/targets/apis"
 )
 
 // addProfileFlags defines one flag per profile key, defaulting to the
@@ -16,7 +17,7 @@ func addProfileFlags(fs *pflag.FlagSet) {
 	fs.String("name", d.Name, "run name, used in the default --out directory")
 	fs.String("description", d.Description, "free text kept in run.json")
 	fs.String("target", d.Target, "server base URL scheme://host:port[/prefix]; empty starts the built-in simulator")
-	fs.String("api", d.API, "wire API: "+strings.Join(profiles.APIs, "|"))
+	fs.String("api", d.API, "wire API: "+strings.Join(apis.Names(), "|"))
 	fs.String("endpoint", d.Endpoint, "override the API path appended to --target (e.g. /v1/chat/completions)")
 	fs.String("model", d.Model, "model name sent in each request")
 	fs.StringArray("header", d.Headers, "extra request header 'Name: value' (repeatable)")
@@ -35,6 +36,16 @@ func addProfileFlags(fs *pflag.FlagSet) {
 	fs.String("input-tokens", d.InputTokens, "input length DIST: 256, uniform:100,900, ...")
 	fs.String("output-tokens", d.OutputTokens, "output length DIST (sent as max_tokens)")
 	fs.String("tokenizer", d.Tokenizer, "tokenizer for prompts and token counts: cl100k_base|o200k_base")
+	fs.Int("prefix-groups", d.PrefixGroups, "number of shared prompt prefixes (prefix caching)")
+	fs.Int("prefix-tokens", d.PrefixTokens, "tokens in each shared prefix")
+	fs.Float64("prefix-share", d.PrefixShare, "share of requests (0-1) that start with a shared prefix")
+	fs.Bool("prefix-system", d.PrefixSystem, "send the shared prefix as a system message (chat APIs)")
+	fs.String("turns", d.Turns, "multi-turn sessions: turns per session DIST (each turn carries the conversation)")
+	fs.String("think-time", d.ThinkTime, "sessions: pause between a turn's end and the next turn, DIST in ms")
+	fs.String("trace", d.Trace, "replay a trace: Azure CSV, Mooncake JSONL, BurstGPT CSV or offset_ms,input_tokens,output_tokens")
+	fs.String("trace-format", d.TraceFormat, "trace format: auto|azure|mooncake|burstgpt|csv")
+	fs.Float64("trace-speed", d.TraceSpeed, "replay speed factor (2 = twice as fast)")
+	fs.String("trace-window", d.TraceWindow, "replay only arrivals in FROM:TO of the trace, e.g. 600s:900s")
 	fs.StringArray("slo", d.SLO, "SLO expression, e.g. 'ttft.p99<500ms' (repeatable)")
 	fs.String("goodput", d.Goodput, "per-request SLOs for goodput, e.g. 'ttft<=500ms,tpot<=50ms'")
 	fs.String("out", d.Out, "run directory (default results/<UTC time>-<name>)")

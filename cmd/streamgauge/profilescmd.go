@@ -20,15 +20,33 @@ func newProfilesCmd(e *env) *cobra.Command {
 				if !ok {
 					return runErrorf("built-in profile %s does not load", name)
 				}
-				load := fmt.Sprintf("rate %g req/s", p.Rate)
-				if p.Concurrency > 0 {
-					load = fmt.Sprintf("concurrency %d", p.Concurrency)
-				}
-				if _, err := fmt.Fprintf(e.stdout, "%-12s %s [in %s, out %s, %s]\n", name, p.Description, p.InputTokens, p.OutputTokens, load); err != nil {
+				if _, err := fmt.Fprintf(e.stdout, "%-18s %s [%s]\n", name, p.Description, shape(p)); err != nil {
 					return err
 				}
 			}
 			return nil
 		},
 	}
+}
+
+// shape is a profile's workload and load in one short phrase.
+func shape(p profiles.Profile) string {
+	if p.Trace != "" {
+		s := "trace " + p.Trace
+		if p.TraceWindow != "" {
+			s += ", window " + p.TraceWindow
+		}
+		return s
+	}
+	s := fmt.Sprintf("in %s, out %s", p.InputTokens, p.OutputTokens)
+	if p.PrefixGroups > 0 {
+		s += fmt.Sprintf(", %d shared %d-token prefixes", p.PrefixGroups, p.PrefixTokens)
+	}
+	if p.Turns != "" {
+		s += fmt.Sprintf(", sessions of %s turns", p.Turns)
+	}
+	if p.Concurrency > 0 {
+		return s + fmt.Sprintf(", %d users", p.Concurrency)
+	}
+	return s + fmt.Sprintf(", %s %g req/s", p.Arrival, p.Rate)
 }

@@ -12,16 +12,16 @@ import (
 
 	"github.com/spf13/cobra"
 	"github.com/spf13/viper"
+	vegeta "github.com/tsenart/vegeta/v12/lib"
 
 	"github.com/streamgauge/streamgauge/analysis"
 	"github.com/streamgauge/streamgauge/loadgen"
-	"github.com/streamgauge/streamgauge/loadgen/dist"
 	"github.com/streamgauge/streamgauge/loadgen/prompt"
 	"github.com/streamgauge/streamgauge/loadgen/tokenizer"
 	"github.com/streamgauge/streamgauge/profiles"
 	"github.com/streamgauge/streamgauge/results"
 	"github.com/streamgauge/streamgauge/targets"
-	"github.com/streamgauge/streamgauge/targets/openai"
+	"github.com/streamgauge/streamgauge/targets/apis"
 	"github.com/streamgauge/streamgauge/targets/sim"
 )
 
@@ -42,9 +42,10 @@ built-in simulator is started on 127.0.0.1.`,
 		Args: argsUsage(cobra.MaximumNArgs(1)),
 		RunE: func(cmd *cobra.Command, args []string) error {
 			v := viper.New()
-			dir := ""
+			var src *profiles.Source
 			if len(args) == 1 {
-				src, err := profiles.Find(args[0])
+				var err error
+				src, err = profiles.Find(args[0])
 				if err != nil {
 					return usageError(err)
 				}
@@ -55,7 +56,6 @@ built-in simulator is started on 127.0.0.1.`,
 				if err := v.MergeConfigMap(m); err != nil {
 					return usagef("profile %s: %v", src.Name, err)
 				}
-				dir = src.Dir
 			}
 			if err := bindProfile(v, cmd.Flags(), e.getenv); err != nil {
 				return usageError(err)
@@ -64,7 +64,9 @@ built-in simulator is started on 127.0.0.1.`,
 			if err != nil {
 				return usageError(err)
 			}
-			p.Dir = dir
+			if src != nil {
+				p.Dir, p.FS = src.Dir, src.FS
+			}
 			if err := p.Validate(); err != nil {
 				return usageError(err)
 			}
@@ -73,17 +75,6 @@ built-in simulator is started on 127.0.0.1.`,
 	}
 	addProfileFlags(cmd.Flags())
 	return cmd
-}
-
-// protocol returns the client side of an --api value.
-func protocol(api string) (targets.Protocol, error) {
-	switch api {
-	case "openai-chat":
-		return openai.Chat{}, nil
-	case "openai-completions":
-		return openai.Completions{}, nil
-	}
-	return nil, fmt.Errorf("api %q: want one of %s", api, strings.Join(profiles.APIs, ", "))
 }
 
 // tee hands each record to several sinks.
@@ -99,7 +90,7 @@ func (t tee) Append(r *results.Record) error {
 }
 
 func runProfile(ctx context.Context, e *env, p profiles.Profile) error {
-	proto, err := protocol(p.API)
+	proto, err := apis.Client(p.API)
 	if err != nil {
 		return usageError(err)
 	}
@@ -107,17 +98,13 @@ func runProfile(ctx context.Context, e *env, p profiles.Profile) error {
 	if err != nil {
 		return usagef("tokenizer: %v", err)
 	}
-	in, err := dist.Parse(p.InputTokens, dist.WithBaseDir(p.Dir))
-	if err != nil {
-		return usagef("input-tokens: %v", err)
-	}
-	out, err := dist.Parse(p.OutputTokens, dist.WithBaseDir(p.Dir))
-	if err != nil {
-		return usagef("output-tokens: %v", err)
-	}
 	builder, err := prompt.New(tok)
 	if err != nil {
 		return runError(err)
+	}
+	src, pacer, err := workload(&p, builder)
+	if err != nil {
+		return usageError(err)
 	}
 	var apiKey string
 	if p.APIKeyEnv != "" {
@@ -131,7 +118,7 @@ func runProfile(ctx context.Context, e *env, p profiles.Profile) error {
 	target := p.Target
 	simulated := target == ""
 	if simulated {
-		srv, err := sim.New(sim.WithProtocols(openai.Chat{}, openai.Completions{}),
+		srv, err := sim.New(sim.WithProtocols(apis.Servers()...),
 			sim.WithEngine(sim.Fixed{TTFT: p.SimTTFT, ITL: p.SimITL}))
 		if err != nil {
 			return usageError(err)
@@ -188,18 +175,12 @@ func runProfile(ctx context.Context, e *env, p profiles.Profile) error {
 	acc := analysis.NewAccumulator()
 	ropts := []loadgen.Option{loadgen.WithDuration(p.Duration), loadgen.WithRequests(p.Requests),
 		loadgen.WithWarmup(p.Warmup), loadgen.WithDrainTimeout(p.DrainTimeout), loadgen.WithCounter(tok)}
-	if p.Rate > 0 {
-		pacer, err := loadgen.NewPacer(p.Arrival, p.Rate, p.Burstiness, p.Seed)
-		if err != nil {
-			w.Close()
-			return usagef("arrival: %v", err)
-		}
+	if pacer != nil {
 		ropts = append(ropts, loadgen.WithPacer(pacer), loadgen.WithMaxConcurrency(p.MaxConcurrency))
 	} else {
 		ropts = append(ropts, loadgen.WithUsers(p.Concurrency))
 	}
-	wl := &loadgen.Workload{Model: p.Model, Input: in, Output: out, Prompts: builder, IgnoreEOS: p.IgnoreEOS, Seed: p.Seed}
-	runner, err := loadgen.New(client, wl, tee{w, acc}, ropts...)
+	runner, err := loadgen.New(client, src, tee{w, acc}, ropts...)
 	if err != nil {
 		w.Close()
 		return usageError(err)
@@ -208,12 +189,15 @@ func runProfile(ctx context.Context, e *env, p profiles.Profile) error {
 	stats, runErr := runner.Run(ctx)
 	closeErr := w.Close()
 
+	// The runner's own start is the origin of every *_ns offset in the
+	// records; keep it exactly so offsets convert to wall-clock times.
+	info.Start = stats.Start.UTC()
 	info.End = time.Now().UTC()
 	info.Interrupted = stats.Interrupted
 	if err := results.WriteJSON(outDir, results.RunFile, info); err != nil && runErr == nil {
 		runErr = err
 	}
-	sum, err := acc.Summary(analysis.RunMeta{RequestedRate: p.Rate, OpenLoop: p.Rate > 0, CPUSeconds: stats.CPU.Seconds(), CPUIncludesServer: simulated})
+	sum, err := acc.Summary(analysis.RunMeta{RequestedRate: requestedRate(p, pacer), OpenLoop: pacer != nil, CPUSeconds: stats.CPU.Seconds(), CPUIncludesServer: simulated})
 	if err != nil {
 		return runError(err)
 	}
@@ -238,6 +222,64 @@ func runProfile(ctx context.Context, e *env, p profiles.Profile) error {
 		return runErrorf("every request failed (%s); see %s", kinds(sum.Errors), filepath.Join(outDir, results.RequestsFile))
 	}
 	return nil
+}
+
+// workload builds what to send and, for open-loop runs, when: synthetic
+// requests or sessions on an arrival process, or a replayed trace.
+func workload(p *profiles.Profile, builder *prompt.Builder) (loadgen.Source, vegeta.Pacer, error) {
+	if p.Trace != "" {
+		f, err := p.OpenFile(p.Trace)
+		if err != nil {
+			return nil, nil, fmt.Errorf("trace: %w", err)
+		}
+		defer f.Close()
+		tr, err := loadgen.ReadTrace(f, p.Trace, p.TraceFormat)
+		if err != nil {
+			return nil, nil, err
+		}
+		from, to, err := loadgen.ParseWindow(p.TraceWindow)
+		if err != nil {
+			return nil, nil, err
+		}
+		if tr, err = tr.Slice(from, to, p.TraceSpeed); err != nil {
+			return nil, nil, fmt.Errorf("trace %s: %w", p.Trace, err)
+		}
+		src := &loadgen.TraceWorkload{Trace: tr, Model: p.Model, Prompts: builder, IgnoreEOS: p.IgnoreEOS, Seed: p.Seed}
+		if n := uint64(len(tr.Entries)); p.Requests == 0 || p.Requests > n {
+			p.Requests = n
+		}
+		return src, tr.Pacer(), nil
+	}
+	in, err := p.ParseDist(p.InputTokens)
+	if err != nil {
+		return nil, nil, fmt.Errorf("input-tokens: %w", err)
+	}
+	out, err := p.ParseDist(p.OutputTokens)
+	if err != nil {
+		return nil, nil, fmt.Errorf("output-tokens: %w", err)
+	}
+	wl := &loadgen.Workload{Model: p.Model, Input: in, Output: out, Prompts: builder, IgnoreEOS: p.IgnoreEOS, Seed: p.Seed,
+		Prefix: loadgen.Prefixes{Groups: p.PrefixGroups, Tokens: p.PrefixTokens, Share: p.PrefixShare, System: p.PrefixSystem}}
+	var src loadgen.Source = wl
+	if p.Turns != "" {
+		if wl.Turns, err = p.ParseDist(p.Turns); err != nil {
+			return nil, nil, fmt.Errorf("turns: %w", err)
+		}
+		if p.ThinkTime != "" {
+			if wl.Think, err = p.ParseDist(p.ThinkTime); err != nil {
+				return nil, nil, fmt.Errorf("think-time: %w", err)
+			}
+		}
+		src = loadgen.Sessions{Workload: wl}
+	}
+	if p.Rate == 0 {
+		return src, nil, nil
+	}
+	pacer, err := loadgen.NewPacer(p.Arrival, p.Rate, p.Burstiness, p.Seed)
+	if err != nil {
+		return nil, nil, fmt.Errorf("arrival: %w", err)
+	}
+	return src, pacer, nil
 }
 
 // reachable dials the target once so an unreachable server fails fast with
@@ -313,4 +355,15 @@ func safeName(s string) string {
 		}
 		return '-'
 	}, s)
+}
+
+// requestedRate is the rate the run asked for: --rate, or a trace's mean.
+func requestedRate(p profiles.Profile, pacer vegeta.Pacer) float64 {
+	if p.Rate > 0 {
+		return p.Rate
+	}
+	if pacer != nil {
+		return pacer.Rate(0)
+	}
+	return 0
 }

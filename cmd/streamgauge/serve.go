@@ -7,7 +7,7 @@ import (
 
 	"github.com/spf13/cobra"
 
-	"github.com/streamgauge/streamgauge/targets/openai"
+	"github.com/streamgauge/streamgauge/targets/apis"
 	"github.com/streamgauge/streamgauge/targets/sim"
 )
 
@@ -32,7 +32,7 @@ each next token after --itl; requests honour max_tokens.`,
 			if err := eng.Validate(); err != nil {
 				return usageError(err)
 			}
-			srv, err := sim.New(sim.WithProtocols(openai.Chat{}, openai.Completions{}), sim.WithEngine(eng), sim.WithDefaultMaxTokens(defMax))
+			srv, err := sim.New(sim.WithProtocols(apis.Servers()...), sim.WithEngine(eng), sim.WithDefaultMaxTokens(defMax))
 			if err != nil {
 				return usageError(err)
 			}

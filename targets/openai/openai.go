@@ -42,10 +42,17 @@ func (Chat) Framing() targets.Framing { return targets.SSE }
 func (Completions) Framing() targets.Framing { return targets.SSE }
 
 // Authorize implements targets.Protocol with a bearer token.
-func (Chat) Authorize(h http.Header, key string) { h.Set("Authorization", "Bearer "+key) }
+func (Chat) Authorize(h http.Header, key string) { bearer(h, key) }
 
 // Authorize implements targets.Protocol with a bearer token.
-func (Completions) Authorize(h http.Header, key string) { h.Set("Authorization", "Bearer "+key) }
+func (Completions) Authorize(h http.Header, key string) { bearer(h, key) }
+
+// bearer sets the OpenAI-style credential header, when there is a key.
+func bearer(h http.Header, key string) {
+	if key != "" {
+		h.Set("Authorization", "Bearer "+key)
+	}
+}
 
 type streamOptions struct {
 	IncludeUsage bool `json:"include_usage"`
