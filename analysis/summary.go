@@ -74,6 +74,9 @@ type Summary struct {
 	SLO                     []SLOResult       `json:"slo"`
 	Pass                    bool              `json:"pass"`
 	Histograms              map[string]string `json:"histograms"`
+	// LatencyFrom says where ttfb, ttft, ttfo and e2e count from: "send" or
+	// "scheduled" (see WithLatencyFromScheduled).
+	LatencyFrom string `json:"latency_from"`
 	// OutOfRange counts latency values over an hour, left out of histograms.
 	OutOfRange int64 `json:"out_of_range,omitempty"`
 }
@@ -99,11 +102,28 @@ type Accumulator struct {
 	measured     int64
 	bothCounts   int64
 	mismatched   int64
+	// fromScheduled adds each request's lag to its send-based latencies.
+	fromScheduled bool
+}
+
+// AccumulatorOption configures an Accumulator.
+type AccumulatorOption func(*Accumulator)
+
+// WithLatencyFromScheduled makes ttfb, ttft, ttfo and e2e count from each
+// request's scheduled send time instead of its actual send: the
+// coordinated-omission-corrected view, in which time a request waited
+// (for the generator, or for a --max-concurrency slot) is latency.
+func WithLatencyFromScheduled(on bool) AccumulatorOption {
+	return func(a *Accumulator) { a.fromScheduled = on }
 }
 
 // NewAccumulator returns an empty accumulator.
-func NewAccumulator() *Accumulator {
-	return &Accumulator{hs: NewHistograms(), errs: map[string]int64{}, firstSent: math.MaxInt64, firstArrival: math.MaxInt64, lastArrival: math.MinInt64, windowEnd: math.MinInt64}
+func NewAccumulator(opts ...AccumulatorOption) *Accumulator {
+	a := &Accumulator{hs: NewHistograms(), errs: map[string]int64{}, firstSent: math.MaxInt64, firstArrival: math.MaxInt64, lastArrival: math.MinInt64, windowEnd: math.MinInt64}
+	for _, o := range opts {
+		o(a)
+	}
+	return a
 }
 
 // Append adds one record. It never fails; the signature lets an Accumulator
@@ -150,16 +170,20 @@ func (a *Accumulator) Append(r *results.Record) error {
 			a.mismatched++
 		}
 	}
-	rec := func(m string, v *float64) {
+	var shift float64
+	if a.fromScheduled {
+		shift = r.LagMS
+	}
+	rec := func(m string, v *float64, shift float64) {
 		if v != nil {
-			a.hs.RecordMS(m, *v, 1)
+			a.hs.RecordMS(m, *v+shift, 1)
 		}
 	}
-	rec("ttfb", r.TTFBMS)
-	rec("ttft", r.TTFTMS)
-	rec("ttfo", r.TTFOMS)
-	rec("tpot", r.TPOTMS)
-	a.hs.RecordMS("e2e", r.E2EMS, 1)
+	rec("ttfb", r.TTFBMS, shift)
+	rec("ttft", r.TTFTMS, shift)
+	rec("ttfo", r.TTFOMS, shift)
+	rec("tpot", r.TPOTMS, 0)
+	a.hs.RecordMS("e2e", r.E2EMS+shift, 1)
 	for i, gap := range r.ICLMS {
 		a.hs.RecordMS("icl", gap, 1)
 		k := 1
@@ -194,13 +218,17 @@ func (a *Accumulator) Summary(meta RunMeta) (*Summary, error) {
 	a.mu.Lock()
 	defer a.mu.Unlock()
 	s := &Summary{
-		Requests:   a.c,
-		Errors:     map[string]int64{},
-		Metrics:    map[string]Stats{},
-		Histograms: map[string]string{},
-		SLO:        []SLOResult{},
-		Pass:       true,
-		OutOfRange: a.hs.OutOfRange,
+		Requests:    a.c,
+		Errors:      map[string]int64{},
+		Metrics:     map[string]Stats{},
+		Histograms:  map[string]string{},
+		SLO:         []SLOResult{},
+		Pass:        true,
+		OutOfRange:  a.hs.OutOfRange,
+		LatencyFrom: "send",
+	}
+	if a.fromScheduled {
+		s.LatencyFrom = "scheduled"
 	}
 	for k, v := range a.errs {
 		s.Errors[k] = v

@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"math/rand/v2"
 	"strconv"
 	"sync"
 	"sync/atomic"
@@ -88,7 +89,44 @@ type Runner struct {
 	requests uint64
 	warmup   time.Duration
 	drain    time.Duration
-	firstIdx uint64
+	// warmupReqs marks the first sessions (requests) as warm-up.
+	warmupReqs uint64
+	userStages []Stage
+	think      ThinkDist
+	seed       uint64
+}
+
+// ThinkDist draws a closed-loop user's pause in milliseconds (a dist.Dist).
+type ThinkDist interface {
+	Sample(r *rand.Rand) int
+}
+
+// thinkStream seeds closed-loop users' think times.
+const thinkStream = 0x1f83d9abfb41bd6b
+
+// WithWarmupRequests marks the first n requests (sessions) as warm-up.
+func WithWarmupRequests(n uint64) Option {
+	return func(r *Runner) error { r.warmupReqs = n; return nil }
+}
+
+// WithUserStages makes a closed-loop run follow stages of user counts.
+func WithUserStages(stages []Stage) Option {
+	return func(r *Runner) error {
+		if !ClosedStages(stages) {
+			return fmt.Errorf("user stages: want stages of users=N")
+		}
+		r.userStages = stages
+		if r.duration == 0 {
+			r.duration = TotalDuration(stages)
+		}
+		return nil
+	}
+}
+
+// WithThinkTime makes each closed-loop user pause for a time drawn from d
+// (milliseconds, seeded by seed and the user) between its requests.
+func WithThinkTime(d ThinkDist, seed uint64) Option {
+	return func(r *Runner) error { r.think, r.seed = d, seed; return nil }
 }
 
 // Option configures a Runner.
@@ -182,9 +220,9 @@ func New(doer Doer, src Source, sink Sink, opts ...Option) (*Runner, error) {
 		}
 	}
 	switch {
-	case r.pacer == nil && r.users == 0:
+	case r.pacer == nil && r.users == 0 && len(r.userStages) == 0:
 		return nil, errors.New("load: give a rate (open loop) or a concurrency (closed loop)")
-	case r.pacer != nil && r.users > 0:
+	case r.pacer != nil && (r.users > 0 || len(r.userStages) > 0):
 		return nil, errors.New("load: give either a rate or a concurrency, not both")
 	case r.duration == 0 && r.requests == 0:
 		return nil, errors.New("load: give a duration, a request count, or both, so the run ends")
@@ -283,9 +321,10 @@ func (st *run) openLoop(ctx context.Context) {
 	jobs := make(chan job, 256)
 	go func() {
 		defer close(jobs)
-		for i := st.firstIdx; ; i++ {
-			at, stop := ScheduledAt(st.pacer, i)
-			if stop || (st.duration > 0 && at >= st.duration) || !st.claim() {
+		sched := NewSchedule(st.pacer)
+		for i := uint64(0); ; i++ {
+			at, ok := sched.Next()
+			if !ok || (st.duration > 0 && at >= st.duration) || !st.claim() {
 				return
 			}
 			conv := st.conversation(i)
@@ -380,30 +419,79 @@ func (st *run) session(ctx context.Context, j job, acquired bool) {
 }
 
 // closedLoop runs users that each start their next session when the last
-// one ends.
+// one ends (after the think time, when there is one). With user stages, user
+// u works only while the stage wants more than u users.
 func (st *run) closedLoop(ctx context.Context) {
 	var next atomic.Uint64
-	next.Store(st.firstIdx)
 	var users sync.WaitGroup
-	for u := 0; u < st.users; u++ {
+	n := st.users
+	for _, s := range st.userStages {
+		n = max(n, s.Users)
+	}
+	for u := 0; u < n; u++ {
 		users.Add(1)
+		st.wg.Add(1) // Run's drain waits for the users, and so for their sessions
 		go func() {
+			defer st.wg.Done()
 			defer users.Done()
-			for {
-				at := time.Since(st.start)
-				if st.ended(ctx, at) || !st.claim() {
-					return
-				}
-				i := next.Add(1) - 1
-				conv := st.conversation(i)
-				req, _, _, err := conv.Next(nil)
-				st.wg.Add(1)
-				st.session(ctx, job{s: i, at: at, conv: conv, req: req, synth: err}, true)
-				st.wg.Done()
-			}
+			st.user(ctx, u, &next)
 		}()
 	}
-	users.Wait()
+	// Scheduling stops when the users are done, the run is canceled or its
+	// duration is over; requests still in flight are left to Run's drain.
+	// Waiting for the users here would wait for those requests, so the drain
+	// timeout could never cancel them and an interrupted run would hang.
+	allDone := make(chan struct{})
+	go func() { users.Wait(); close(allDone) }()
+	var over <-chan time.Time
+	if st.duration > 0 {
+		t := time.NewTimer(time.Until(st.start.Add(st.duration)))
+		defer t.Stop()
+		over = t.C
+	}
+	select {
+	case <-allDone:
+	case <-ctx.Done():
+	case <-over:
+	}
+}
+
+// user is one closed-loop user's loop.
+func (st *run) user(ctx context.Context, u int, next *atomic.Uint64) {
+	timer := time.NewTimer(time.Hour)
+	defer timer.Stop()
+	var thinkRng *rand.Rand
+	if st.think != nil {
+		thinkRng = rand.New(rand.NewPCG(st.seed, thinkStream^uint64(u)))
+	}
+	for {
+		at := time.Since(st.start)
+		if len(st.userStages) > 0 {
+			want, change := UsersAt(st.userStages, at)
+			if change == 0 {
+				return // past the last stage
+			}
+			if u >= want {
+				if !st.sleepUntil(ctx, timer, change) {
+					return
+				}
+				continue
+			}
+		}
+		if st.ended(ctx, at) || !st.claim() {
+			return
+		}
+		i := next.Add(1) - 1
+		conv := st.conversation(i)
+		req, _, _, err := conv.Next(nil)
+		st.session(ctx, job{s: i, at: at, conv: conv, req: req, synth: err}, true)
+		if thinkRng != nil {
+			pause := time.Duration(st.think.Sample(thinkRng)) * time.Millisecond
+			if !st.sleepUntil(ctx, timer, time.Since(st.start)+pause) {
+				return
+			}
+		}
+	}
 }
 
 // do sends one request and records it. It returns the response, or nil when
@@ -433,7 +521,7 @@ func (st *run) do(s uint64, turn int, at time.Duration, req *targets.Request, sy
 		rec.Session = int(s) + 1
 		rec.Turn = turn
 	}
-	rec.Warmup = st.warmup > 0 && at < st.warmup
+	rec.Warmup = (st.warmup > 0 && at < st.warmup) || s < st.warmupReqs
 	if err := st.sink.Append(rec); err != nil {
 		st.sinkErr.CompareAndSwap(nil, &err)
 		return nil

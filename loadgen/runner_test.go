@@ -481,7 +481,7 @@ func TestRunDrainAtEnd(t *testing.T) {
 	}{
 		{"open loop, request count", []loadgen.Option{loadgen.WithPacer(stepPacer{time.Microsecond}), loadgen.WithRequests(3)}},
 		{"open loop, duration", []loadgen.Option{loadgen.WithPacer(stepPacer{time.Microsecond}), loadgen.WithDuration(3 * time.Microsecond)}},
-		{"closed loop, duration", []loadgen.Option{loadgen.WithUsers(3), loadgen.WithDuration(time.Millisecond)}},
+		{"closed loop, duration", []loadgen.Option{loadgen.WithUsers(3), loadgen.WithDuration(20 * time.Millisecond)}},
 	}
 	for _, tc := range tests {
 		t.Run(tc.name, func(t *testing.T) {
@@ -497,7 +497,9 @@ func TestRunDrainAtEnd(t *testing.T) {
 			}
 			recs := sink.records()
 			checkRecords(t, recs, res.stats, d.calls.Load())
-			if len(recs) != 3 {
+			// Open loop sends exactly 3; a closed-loop user that starts
+			// after the duration sends nothing.
+			if len(recs) > 3 || (len(recs) < 3 && !strings.HasPrefix(tc.name, "closed")) {
 				t.Errorf("%d records, want 3", len(recs))
 			}
 			for _, r := range recs {
@@ -580,6 +582,84 @@ func TestNewErrors(t *testing.T) {
 			r, err := loadgen.New(&fakeDoer{}, &fakeSource{}, &memSink{}, tc.opts...)
 			if err == nil || !strings.Contains(err.Error(), tc.want) {
 				t.Errorf("New = %v, %v; want an error containing %q", r, err, tc.want)
+			}
+		})
+	}
+}
+
+// fakeSessions is a SessionSource: every session has turns turns, and turn
+// failTurn (1-based) of session failSession cannot be synthesised.
+type fakeSessions struct {
+	fakeSource
+	turns                 int
+	failSession, failTurn int
+}
+
+func (s *fakeSessions) Session(i uint64) loadgen.Conversation {
+	return &fakeConv{s: s, i: i}
+}
+
+type fakeConv struct {
+	s    *fakeSessions
+	i    uint64
+	turn int
+}
+
+func (c *fakeConv) Next(prev *targets.Response) (*targets.Request, time.Duration, bool, error) {
+	if (prev == nil) != (c.turn == 0) {
+		return nil, 0, false, fmt.Errorf("turn %d: previous response %v", c.turn, prev)
+	}
+	if c.turn >= c.s.turns {
+		return nil, 0, false, nil
+	}
+	c.turn++
+	if int(c.i) == c.s.failSession && c.turn == c.s.failTurn {
+		return nil, 0, true, errors.New("no prompt")
+	}
+	return &targets.Request{InputTokens: c.turn, MaxTokens: 3, Session: true}, 0, true, nil
+}
+
+// TestRunSessions: a session's turns follow one another, each recorded with
+// its session and turn; every turn counts against the request budget.
+func TestRunSessions(t *testing.T) {
+	tests := []struct {
+		name    string
+		opts    []loadgen.Option
+		src     *fakeSessions
+		wantIDs []string
+	}{
+		{"closed loop", []loadgen.Option{loadgen.WithUsers(1), loadgen.WithRequests(7)}, &fakeSessions{turns: 3, failSession: -1},
+			[]string{"0.1", "0.2", "0.3", "1.1", "1.2", "1.3", "2.1"}},
+		{"open loop", []loadgen.Option{loadgen.WithPacer(stepPacer{time.Hour}), loadgen.WithRequests(3)}, &fakeSessions{turns: 3, failSession: -1},
+			[]string{"0.1", "0.2", "0.3"}},
+		{"a failed turn ends its session", []loadgen.Option{loadgen.WithUsers(1), loadgen.WithRequests(5)}, &fakeSessions{turns: 3, failSession: 0, failTurn: 2},
+			[]string{"0.1", "0.2", "1.1", "1.2", "1.3"}},
+	}
+	for _, tc := range tests {
+		t.Run(tc.name, func(t *testing.T) {
+			d, sink := &fakeDoer{}, &memSink{}
+			st, err := newRunner(t, d, tc.src, sink, tc.opts...).Run(context.Background())
+			if err != nil {
+				t.Fatal(err)
+			}
+			recs := sink.records()
+			var got []string
+			for _, r := range recs {
+				got = append(got, r.ID)
+				s, turn, _ := strings.Cut(r.ID, ".")
+				if strconv.Itoa(r.Session-1) != s || strconv.Itoa(r.Turn) != turn {
+					t.Errorf("record %s: session %d, turn %d", r.ID, r.Session, r.Turn)
+				}
+				if failed := r.Error != nil; failed != (r.ID == "0.2" && tc.src.failTurn == 2) {
+					t.Errorf("record %s: error %v", r.ID, r.Error)
+				}
+			}
+			slices.Sort(got)
+			if !slices.Equal(got, tc.wantIDs) {
+				t.Errorf("records %v, want %v", got, tc.wantIDs)
+			}
+			if st.Recorded != uint64(len(recs)) || st.Sent != uint64(len(recs)) {
+				t.Errorf("stats sent %d recorded %d, %d records", st.Sent, st.Recorded, len(recs))
 			}
 		})
 	}

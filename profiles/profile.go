@@ -12,6 +12,8 @@ import (
 	"strings"
 	"time"
 
+	vegeta "github.com/tsenart/vegeta/v12/lib"
+
 	"github.com/streamgauge/streamgauge/loadgen"
 	"github.com/streamgauge/streamgauge/loadgen/dist"
 	"github.com/streamgauge/streamgauge/targets/apis"
@@ -43,7 +45,18 @@ type Profile struct {
 	Duration       time.Duration `mapstructure:"duration" json:"duration,omitempty"`
 	Requests       uint64        `mapstructure:"requests" json:"requests,omitempty"`
 	Warmup         time.Duration `mapstructure:"warmup" json:"warmup,omitempty"`
-	DrainTimeout   time.Duration `mapstructure:"drain-timeout" json:"drain-timeout,omitempty"`
+	WarmupRequests uint64        `mapstructure:"warmup-requests" json:"warmup-requests,omitempty"`
+	// Load shapes beyond a steady rate: a linear ramp from rate to ramp-to
+	// over ramp-over, a sine around rate, or stages of rates or users.
+	RampTo        float64       `mapstructure:"ramp-to" json:"ramp-to,omitempty"`
+	RampOver      time.Duration `mapstructure:"ramp-over" json:"ramp-over,omitempty"`
+	SineAmplitude float64       `mapstructure:"sine-amplitude" json:"sine-amplitude,omitempty"`
+	SinePeriod    time.Duration `mapstructure:"sine-period" json:"sine-period,omitempty"`
+	Stages        []string      `mapstructure:"stages" json:"stages,omitempty"`
+	// LatencyFrom is "send" (default) or "scheduled": the latter reports
+	// ttft and e2e from the scheduled send time, counting queueing.
+	LatencyFrom  string        `mapstructure:"latency-from" json:"latency-from,omitempty"`
+	DrainTimeout time.Duration `mapstructure:"drain-timeout" json:"drain-timeout,omitempty"`
 
 	// Workload: what to send.
 	InputTokens  string `mapstructure:"input-tokens" json:"input-tokens"`
@@ -96,6 +109,7 @@ func Default() Profile {
 		IgnoreEOS:    true,
 		Arrival:      loadgen.ArrivalPoisson,
 		Burstiness:   1,
+		LatencyFrom:  "send",
 		InputTokens:  "256",
 		OutputTokens: "128",
 		Tokenizer:    "cl100k_base",
@@ -112,7 +126,8 @@ func Default() Profile {
 func Keys() []string {
 	return []string{"name", "description", "target", "api", "endpoint", "model", "header", "api-key-env",
 		"timeout", "ignore-eos", "rate", "arrival", "burstiness", "concurrency", "max-concurrency",
-		"duration", "requests", "warmup", "drain-timeout", "input-tokens", "output-tokens", "tokenizer",
+		"duration", "requests", "warmup", "warmup-requests", "drain-timeout",
+		"ramp-to", "ramp-over", "sine-amplitude", "sine-period", "stages", "latency-from", "input-tokens", "output-tokens", "tokenizer",
 		"prefix-groups", "prefix-tokens", "prefix-share", "prefix-system", "turns", "think-time",
 		"trace", "trace-format", "trace-speed", "trace-window",
 		"slo", "goodput", "out", "seed", "sim-ttft", "sim-itl"}
@@ -146,22 +161,36 @@ func (p *Profile) Validate() error {
 	if p.Timeout < 0 {
 		bad("timeout", "%s must not be negative", p.Timeout)
 	}
+	loads := 0
+	for _, set := range []bool{p.Rate > 0, p.Concurrency > 0, p.Trace != "", len(p.Stages) > 0} {
+		if set {
+			loads++
+		}
+	}
 	switch {
-	case p.Rate > 0 && p.Concurrency > 0:
-		bad("rate", "give --rate (open loop) or --concurrency (closed loop), not both")
 	case p.Rate < 0:
 		bad("rate", "%v must be positive", p.Rate)
 	case p.Concurrency < 0:
 		bad("concurrency", "%d must be positive", p.Concurrency)
-	case p.Trace != "" && (p.Rate > 0 || p.Concurrency > 0):
-		bad("trace", "a trace sets its own arrival times; drop --rate and --concurrency (use --trace-speed to scale)")
-	case p.Rate == 0 && p.Concurrency == 0 && p.Trace == "":
-		bad("rate", "give --rate R (requests/s, open loop), --concurrency C (closed loop) or --trace FILE")
+	case loads == 0:
+		bad("rate", "give --rate R (requests/s, open loop), --concurrency C (closed loop), --stages or --trace FILE")
+	case loads > 1 && !(len(p.Stages) == 0 && p.Trace == ""):
+		bad("rate", "give one of --rate, --concurrency, --stages or --trace: each sets the load on its own")
+	case loads > 1:
+		bad("rate", "give --rate (open loop) or --concurrency (closed loop), not both")
+	}
+	if len(p.Stages) > 0 {
+		if _, err := loadgen.ParseStages(p.Stages); err != nil {
+			bad("stages", "%v", err)
+		}
 	}
 	if p.Rate > 0 {
-		if _, err := loadgen.NewPacer(p.Arrival, p.Rate, p.Burstiness, p.Seed); err != nil {
+		if _, err := p.Pacer(); err != nil {
 			bad("arrival", "%v", err)
 		}
+	}
+	if p.LatencyFrom != "send" && p.LatencyFrom != "scheduled" {
+		bad("latency-from", "%q: want send or scheduled", p.LatencyFrom)
 	}
 	if p.MaxConcurrency < 0 {
 		bad("max-concurrency", "%d must not be negative", p.MaxConcurrency)
@@ -169,7 +198,7 @@ func (p *Profile) Validate() error {
 	if p.Duration < 0 {
 		bad("duration", "%s must not be negative", p.Duration)
 	}
-	if p.Duration == 0 && p.Requests == 0 && p.Trace == "" {
+	if p.Duration == 0 && p.Requests == 0 && p.Trace == "" && len(p.Stages) == 0 {
 		bad("duration", "give --duration D, --requests N, or both, so the run ends")
 	}
 	if p.Warmup < 0 {
@@ -200,8 +229,8 @@ func (p *Profile) Validate() error {
 	if p.Turns != "" && p.Trace != "" {
 		bad("turns", "sessions and trace replay do not mix; drop one")
 	}
-	if p.ThinkTime != "" && p.Turns == "" {
-		bad("think-time", "only applies to sessions; set --turns too")
+	if p.ThinkTime != "" && p.Turns == "" && p.Concurrency == 0 && !closedStages(p.Stages) {
+		bad("think-time", "applies to sessions (--turns) and closed-loop users (--concurrency)")
 	}
 	if p.Trace != "" {
 		if _, _, err := loadgen.ParseWindow(p.TraceWindow); err != nil {
@@ -218,6 +247,31 @@ func (p *Profile) Validate() error {
 		bad("sim-ttft", "simulator latencies must not be negative")
 	}
 	return errors.Join(errs...)
+}
+
+// Pacer returns the open-loop arrival process of a --rate run: constant,
+// poisson or gamma arrivals, a linear ramp (rate to ramp-to over ramp-over,
+// or over the duration), or a sine around rate.
+func (p *Profile) Pacer() (vegeta.Pacer, error) {
+	switch p.Arrival {
+	case "ramp":
+		over := p.RampOver
+		if over == 0 {
+			over = p.Duration
+		}
+		if over == 0 {
+			return nil, errors.New("ramp: give --ramp-over (or --duration) for the ramp's length")
+		}
+		return loadgen.NewRamp(p.Rate, p.RampTo, over)
+	case "sine":
+		return loadgen.NewSine(p.Rate, p.SineAmplitude, p.SinePeriod)
+	}
+	return loadgen.NewPacer(p.Arrival, p.Rate, p.Burstiness, p.Seed)
+}
+
+func closedStages(specs []string) bool {
+	st, err := loadgen.ParseStages(specs)
+	return err == nil && loadgen.ClosedStages(st)
 }
 
 // distOptions resolves a DIST's files the way the profile's paths resolve.

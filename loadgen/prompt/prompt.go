@@ -54,8 +54,9 @@ type Builder struct {
 // New returns a Builder for tok. It scans tok's vocabulary (ids
 // 0..VocabSize()-1 when tok has a VocabSize() int method, else until 4096
 // consecutive ids decode to nothing), keeps the words described in the
-// package doc, and checks that they encode independently. It takes a few
-// tens of milliseconds; build one Builder per tokenizer and share it.
+// package doc, and checks that they encode independently. It takes 0.1 s
+// (cl100k_base) to 0.5 s (o200k_base): build one Builder per tokenizer and
+// share it.
 func New(tok tokenizer.Tokenizer) (*Builder, error) {
 	if tok == nil {
 		return nil, errors.New("prompt: tokenizer is nil")
@@ -165,7 +166,8 @@ func (b *Builder) Tokenizer() tokenizer.Tokenizer { return b.tok }
 // drawn with r, the first without a leading space. The same r state gives
 // the same text. Build(r, 0) returns ""; Build panics if n < 0.
 //
-// Its cost is linear in n with one allocation: about 10 ns per token.
+// Its cost is linear in n with one allocation: tens of nanoseconds per
+// token (about 40 µs for 1,000 tokens), as nothing is encoded.
 func (b *Builder) Build(r *rand.Rand, n int) string {
 	if n < 0 {
 		panic(fmt.Sprintf("prompt: Build with negative length %d", n))

@@ -62,10 +62,17 @@ func lengths(count int) []int {
 	return ns
 }
 
+// TestBuildExactLength re-encodes 1,000 prompts per tokenizer (about 3
+// million tokens each). Encoding dominates: with -short, or under the race
+// detector (which makes it about ten times slower and adds nothing here, as
+// the test is sequential; TestConcurrentBuild covers races), fewer prompts.
 func TestBuildExactLength(t *testing.T) {
 	count := 1000
-	if testing.Short() {
+	switch {
+	case testing.Short():
 		count = 100
+	case raceEnabled:
+		count = 200
 	}
 	for _, name := range tokenizer.Names() {
 		t.Run(name, func(t *testing.T) {

@@ -1,0 +1,414 @@
+// Package harness carries out a run that a profile describes: it builds the
+// workload and the schedule, starts the built-in simulator when there is no
+// target, sends the load, writes the run directory and summarises it. The
+// command line and Go programs (a gate inside go test) use it alike; it
+// prints nothing and reads no environment unless told to.
+package harness
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"net"
+	"net/url"
+	"path/filepath"
+	"strings"
+	"time"
+
+	vegeta "github.com/tsenart/vegeta/v12/lib"
+
+	"github.com/streamgauge/streamgauge/analysis"
+	"github.com/streamgauge/streamgauge/loadgen"
+	"github.com/streamgauge/streamgauge/loadgen/prompt"
+	"github.com/streamgauge/streamgauge/loadgen/tokenizer"
+	"github.com/streamgauge/streamgauge/profiles"
+	"github.com/streamgauge/streamgauge/results"
+	"github.com/streamgauge/streamgauge/targets"
+	"github.com/streamgauge/streamgauge/targets/apis"
+	"github.com/streamgauge/streamgauge/targets/sim"
+)
+
+// ConfigError is a run that cannot start because of its settings (exit 2).
+type ConfigError struct{ Err error }
+
+func (e *ConfigError) Error() string { return e.Err.Error() }
+func (e *ConfigError) Unwrap() error { return e.Err }
+
+func configErr(err error) error { return &ConfigError{Err: err} }
+
+// Result is a finished (or cut short) run.
+type Result struct {
+	// Dir is the run directory.
+	Dir     string
+	Summary *analysis.Summary
+	Stats   *loadgen.Stats
+	// Target is the URL the load went to; Simulated is true when it was
+	// the built-in simulator.
+	Target    string
+	Simulated bool
+}
+
+type options struct {
+	logf    func(format string, a ...any)
+	getenv  func(string) (string, bool)
+	version string
+	sinks   []loadgen.Sink
+}
+
+// Option configures Run.
+type Option func(*options) error
+
+// WithLog receives one-line notices (the simulator's address, the run
+// directory, warnings).
+func WithLog(logf func(format string, a ...any)) Option {
+	return func(o *options) error { o.logf = logf; return nil }
+}
+
+// WithGetenv lets Run read the API key named by the profile's api-key-env.
+// Without it, a profile that names a key variable is a configuration error.
+func WithGetenv(getenv func(string) (string, bool)) Option {
+	return func(o *options) error { o.getenv = getenv; return nil }
+}
+
+// WithVersion sets the tool version written to run.json.
+func WithVersion(v string) Option {
+	return func(o *options) error { o.version = v; return nil }
+}
+
+// WithSink adds a sink that sees every record as it is written (a live view).
+func WithSink(s loadgen.Sink) Option {
+	return func(o *options) error { o.sinks = append(o.sinks, s); return nil }
+}
+
+// Run carries out the run p describes. p must be valid (profiles.Validate).
+// It returns a Result whenever a run directory was written, even with an
+// error (an interrupted run, every request failed); a *ConfigError means
+// the settings were wrong and nothing ran.
+func Run(ctx context.Context, p profiles.Profile, opts ...Option) (*Result, error) {
+	o := options{logf: func(string, ...any) {}, version: "dev"}
+	for _, opt := range opts {
+		if err := opt(&o); err != nil {
+			return nil, configErr(err)
+		}
+	}
+	proto, err := apis.Client(p.API)
+	if err != nil {
+		return nil, configErr(err)
+	}
+	tok, err := tokenizer.Get(p.Tokenizer)
+	if err != nil {
+		return nil, configErr(fmt.Errorf("tokenizer: %w", err))
+	}
+	builder, err := prompt.New(tok)
+	if err != nil {
+		return nil, err
+	}
+	src, pacer, err := workload(&p, builder)
+	if err != nil {
+		return nil, configErr(err)
+	}
+	var apiKey string
+	if p.APIKeyEnv != "" {
+		var k string
+		var ok bool
+		if o.getenv != nil {
+			k, ok = o.getenv(p.APIKeyEnv)
+		}
+		if !ok || k == "" {
+			return nil, configErr(fmt.Errorf("api-key-env: environment variable %s is not set", p.APIKeyEnv))
+		}
+		apiKey = k
+	}
+
+	target := p.Target
+	simulated := target == ""
+	if simulated {
+		srv, err := sim.New(sim.WithProtocols(apis.Servers()...),
+			sim.WithEngine(sim.Fixed{TTFT: p.SimTTFT, ITL: p.SimITL}))
+		if err != nil {
+			return nil, configErr(err)
+		}
+		l, err := srv.Listen("127.0.0.1:0")
+		if err != nil {
+			return nil, err
+		}
+		defer func() {
+			sctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), 2*time.Second)
+			defer cancel()
+			l.Close(sctx)
+		}()
+		target = l.URL
+		o.logf("no --target given: started the built-in simulator at %s (ttft %s, itl %s)", target, p.SimTTFT, p.SimITL)
+	}
+
+	conns := max(p.Concurrency, p.MaxConcurrency, 64)
+	copts := []targets.Option{targets.WithEndpoint(p.Endpoint), targets.WithTimeout(p.Timeout), targets.WithConnections(conns)}
+	for _, h := range p.Headers {
+		k, val, _ := strings.Cut(h, ":")
+		copts = append(copts, targets.WithHeader(strings.TrimSpace(k), strings.TrimSpace(val)))
+	}
+	if apiKey != "" {
+		copts = append(copts, targets.WithAPIKey(apiKey))
+	}
+	client, err := targets.NewClient(target, proto, copts...)
+	if err != nil {
+		return nil, configErr(err)
+	}
+	defer client.CloseIdle()
+	if err := reachable(ctx, target); err != nil {
+		return nil, err
+	}
+
+	outDir := p.Out
+	if outDir == "" {
+		outDir = filepath.Join("results", time.Now().UTC().Format("20060102T150405Z")+"-"+safeName(p.Name))
+	}
+	w, err := results.Create(outDir)
+	if err != nil {
+		return nil, err
+	}
+	info := results.RunInfo{
+		Tool: "streamgauge", Version: o.version, Start: time.Now().UTC(),
+		Profile: p.Redacted(), Target: redactURL(target), API: p.API,
+		Simulated: simulated, Seed: p.Seed, Shard: "0/1",
+	}
+	if err := results.WriteJSON(outDir, results.RunFile, info); err != nil {
+		w.Close()
+		return nil, err
+	}
+
+	acc := analysis.NewAccumulator(analysis.WithLatencyFromScheduled(p.LatencyFrom == "scheduled"))
+	sinks := append(tee{w, acc}, o.sinks...)
+	ropts := []loadgen.Option{loadgen.WithDuration(p.Duration), loadgen.WithRequests(p.Requests),
+		loadgen.WithWarmup(p.Warmup), loadgen.WithDrainTimeout(p.DrainTimeout), loadgen.WithCounter(tok)}
+	ropts = append(ropts, loadgen.WithWarmupRequests(p.WarmupRequests))
+	switch {
+	case pacer != nil:
+		ropts = append(ropts, loadgen.WithPacer(pacer), loadgen.WithMaxConcurrency(p.MaxConcurrency))
+	case len(p.Stages) > 0:
+		stages, _ := loadgen.ParseStages(p.Stages)
+		ropts = append(ropts, loadgen.WithUserStages(stages))
+	default:
+		ropts = append(ropts, loadgen.WithUsers(p.Concurrency))
+	}
+	if pacer == nil && p.ThinkTime != "" && p.Turns == "" {
+		think, err := p.ParseDist(p.ThinkTime)
+		if err != nil {
+			w.Close()
+			return nil, configErr(fmt.Errorf("think-time: %w", err))
+		}
+		ropts = append(ropts, loadgen.WithThinkTime(think, p.Seed))
+	}
+	runner, err := loadgen.New(client, src, sinks, ropts...)
+	if err != nil {
+		w.Close()
+		return nil, configErr(err)
+	}
+	o.logf("%s: %s, writing %s", p.Name, describeLoad(p), outDir)
+	stats, runErr := runner.Run(ctx)
+	closeErr := w.Close()
+
+	// The runner's own start is the origin of every *_ns offset in the
+	// records; keep it exactly so offsets convert to wall-clock times.
+	info.Start = stats.Start.UTC()
+	info.End = time.Now().UTC()
+	info.Interrupted = stats.Interrupted
+	if err := results.WriteJSON(outDir, results.RunFile, info); err != nil && runErr == nil {
+		runErr = err
+	}
+	sum, err := acc.Summary(analysis.RunMeta{RequestedRate: requestedRate(p, pacer), OpenLoop: pacer != nil, CPUSeconds: stats.CPU.Seconds(), CPUIncludesServer: simulated})
+	if err != nil {
+		return nil, err
+	}
+	res := &Result{Dir: outDir, Summary: sum, Stats: stats, Target: redactURL(target), Simulated: simulated}
+	if err := results.WriteJSON(outDir, results.SummaryFile, sum); err != nil && runErr == nil {
+		runErr = err
+	}
+	if sum.GeneratorSaturated {
+		o.logf("warning: generator saturated (lag p99 %.2f ms > %.0f ms): latencies may be understated; lower the rate per process or split the load into shards", sum.Metrics["lag"].P99, analysis.SaturationLagMS)
+	}
+	switch {
+	case runErr != nil:
+		return res, fmt.Errorf("run %s: %w", outDir, runErr)
+	case closeErr != nil:
+		return res, fmt.Errorf("run %s: %w", outDir, closeErr)
+	case stats.Interrupted:
+		return res, fmt.Errorf("run interrupted; %d finished requests are in %s", stats.Recorded, outDir)
+	case sum.Requests.OK == 0 && sum.Requests.Failed > 0:
+		return res, fmt.Errorf("every request failed (%s); see %s", kinds(sum.Errors), filepath.Join(outDir, results.RequestsFile))
+	}
+	return res, nil
+}
+
+// tee hands each record to several sinks.
+type tee []loadgen.Sink
+
+func (t tee) Append(r *results.Record) error {
+	for _, s := range t {
+		if err := s.Append(r); err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+// workload builds what to send and, for open-loop runs, when: synthetic
+// requests or sessions on an arrival process, or a replayed trace.
+func workload(p *profiles.Profile, builder *prompt.Builder) (loadgen.Source, vegeta.Pacer, error) {
+	if p.Trace != "" {
+		f, err := p.OpenFile(p.Trace)
+		if err != nil {
+			return nil, nil, fmt.Errorf("trace: %w", err)
+		}
+		defer f.Close()
+		tr, err := loadgen.ReadTrace(f, p.Trace, p.TraceFormat)
+		if err != nil {
+			return nil, nil, err
+		}
+		from, to, err := loadgen.ParseWindow(p.TraceWindow)
+		if err != nil {
+			return nil, nil, err
+		}
+		if tr, err = tr.Slice(from, to, p.TraceSpeed); err != nil {
+			return nil, nil, fmt.Errorf("trace %s: %w", p.Trace, err)
+		}
+		src := &loadgen.TraceWorkload{Trace: tr, Model: p.Model, Prompts: builder, IgnoreEOS: p.IgnoreEOS, Seed: p.Seed}
+		if n := uint64(len(tr.Entries)); p.Requests == 0 || p.Requests > n {
+			p.Requests = n
+		}
+		return src, tr.Pacer(), nil
+	}
+	in, err := p.ParseDist(p.InputTokens)
+	if err != nil {
+		return nil, nil, fmt.Errorf("input-tokens: %w", err)
+	}
+	out, err := p.ParseDist(p.OutputTokens)
+	if err != nil {
+		return nil, nil, fmt.Errorf("output-tokens: %w", err)
+	}
+	wl := &loadgen.Workload{Model: p.Model, Input: in, Output: out, Prompts: builder, IgnoreEOS: p.IgnoreEOS, Seed: p.Seed,
+		Prefix: loadgen.Prefixes{Groups: p.PrefixGroups, Tokens: p.PrefixTokens, Share: p.PrefixShare, System: p.PrefixSystem}}
+	var src loadgen.Source = wl
+	if p.Turns != "" {
+		if wl.Turns, err = p.ParseDist(p.Turns); err != nil {
+			return nil, nil, fmt.Errorf("turns: %w", err)
+		}
+		if p.ThinkTime != "" {
+			if wl.Think, err = p.ParseDist(p.ThinkTime); err != nil {
+				return nil, nil, fmt.Errorf("think-time: %w", err)
+			}
+		}
+		src = loadgen.Sessions{Workload: wl}
+	}
+	if len(p.Stages) > 0 {
+		stages, err := loadgen.ParseStages(p.Stages)
+		if err != nil {
+			return nil, nil, fmt.Errorf("stages: %w", err)
+		}
+		if loadgen.ClosedStages(stages) {
+			return src, nil, nil
+		}
+		pacer, err := loadgen.NewStagesPacer(stages)
+		if err != nil {
+			return nil, nil, fmt.Errorf("stages: %w", err)
+		}
+		if p.Duration == 0 {
+			p.Duration = loadgen.TotalDuration(stages)
+		}
+		return src, pacer, nil
+	}
+	if p.Rate == 0 {
+		return src, nil, nil
+	}
+	pacer, err := p.Pacer()
+	if err != nil {
+		return nil, nil, fmt.Errorf("arrival: %w", err)
+	}
+	return src, pacer, nil
+}
+
+// reachable dials the target once so an unreachable server fails fast with
+// one clear line instead of a run full of connect errors.
+func reachable(ctx context.Context, target string) error {
+	u, err := url.Parse(target)
+	if err != nil {
+		return err
+	}
+	host := u.Host
+	if u.Port() == "" {
+		if u.Scheme == "https" {
+			host = net.JoinHostPort(u.Hostname(), "443")
+		} else {
+			host = net.JoinHostPort(u.Hostname(), "80")
+		}
+	}
+	d := net.Dialer{Timeout: 5 * time.Second}
+	c, err := d.DialContext(ctx, "tcp", host)
+	if err != nil {
+		var oe *net.OpError
+		msg := err.Error()
+		if errors.As(err, &oe) && oe.Err != nil {
+			msg = oe.Err.Error()
+		}
+		return fmt.Errorf("target %s is unreachable (%s); is the server running, and is --target right?", redactURL(target), msg)
+	}
+	return c.Close()
+}
+
+func describeLoad(p profiles.Profile) string {
+	var b strings.Builder
+	if p.Rate > 0 {
+		fmt.Fprintf(&b, "%s arrivals at %g req/s", p.Arrival, p.Rate)
+		if p.MaxConcurrency > 0 {
+			fmt.Fprintf(&b, " (at most %d in flight)", p.MaxConcurrency)
+		}
+	} else {
+		fmt.Fprintf(&b, "%d closed-loop users", p.Concurrency)
+	}
+	if p.Requests > 0 {
+		fmt.Fprintf(&b, ", %d requests", p.Requests)
+	}
+	if p.Duration > 0 {
+		fmt.Fprintf(&b, ", for %s", p.Duration)
+	}
+	return b.String()
+}
+
+func kinds(m map[string]int64) string {
+	parts := make([]string, 0, len(m))
+	for k, v := range m {
+		parts = append(parts, fmt.Sprintf("%d %s", v, k))
+	}
+	return strings.Join(parts, ", ")
+}
+
+// redactURL drops credentials embedded in a URL.
+func redactURL(s string) string {
+	u, err := url.Parse(s)
+	if err != nil || u.User == nil {
+		return s
+	}
+	u.User = url.User("redacted")
+	return u.String()
+}
+
+func safeName(s string) string {
+	return strings.Map(func(r rune) rune {
+		switch {
+		case r >= 'a' && r <= 'z', r >= 'A' && r <= 'Z', r >= '0' && r <= '9', r == '-', r == '_':
+			return r
+		}
+		return '-'
+	}, s)
+}
+
+// requestedRate is the rate the run asked for: --rate, or a trace's mean.
+func requestedRate(p profiles.Profile, pacer vegeta.Pacer) float64 {
+	if p.Rate > 0 {
+		return p.Rate
+	}
+	if pacer != nil {
+		return pacer.Rate(0)
+	}
+	return 0
+}
