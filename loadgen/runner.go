@@ -319,19 +319,21 @@ func (st *run) ended(ctx context.Context, at time.Duration) bool {
 // so prompt building never delays a send.
 func (st *run) openLoop(ctx context.Context) {
 	jobs := make(chan job, 256)
+	stop := make(chan struct{})
+	defer close(stop)
 	go func() {
 		defer close(jobs)
 		sched := NewSchedule(st.pacer)
-		for i := uint64(0); ; i++ {
+		for i := uint64(0); st.requests == 0 || i < st.requests; i++ {
 			at, ok := sched.Next()
-			if !ok || (st.duration > 0 && at >= st.duration) || !st.claim() {
+			if !ok || (st.duration > 0 && at >= st.duration) {
 				return
 			}
 			conv := st.conversation(i)
 			req, _, _, err := conv.Next(nil)
 			select {
 			case jobs <- job{s: i, at: at, conv: conv, req: req, synth: err}:
-			case <-ctx.Done():
+			case <-stop:
 				return
 			}
 		}
@@ -345,7 +347,9 @@ func (st *run) openLoop(ctx context.Context) {
 		if !st.sleepUntil(ctx, timer, j.at) {
 			return
 		}
-		if !st.acquire(ctx) {
+		// The request budget is claimed when a request is sent, not when it
+		// is synthesised, so later turns of running sessions get their share.
+		if !st.claim() || !st.acquire(ctx) {
 			return
 		}
 		st.wg.Add(1)
@@ -499,7 +503,7 @@ func (st *run) user(ctx context.Context, u int, next *atomic.Uint64) {
 func (st *run) do(s uint64, turn int, at time.Duration, req *targets.Request, synth error) *targets.Response {
 	st.sent.Add(1)
 	id := strconv.FormatUint(s, 10)
-	multi := req != nil && req.Session
+	multi := turn > 1 || req != nil && req.Session // a later turn that failed to build has no req
 	if multi {
 		id += "." + strconv.Itoa(turn)
 	}

@@ -13,6 +13,9 @@ type ServerRequest struct {
 	Stream    bool
 	// IncludeUsage asks for a final usage frame (OpenAI stream_options).
 	IncludeUsage bool
+	// Chat is set when the request carried chat messages (Ollama's
+	// /api/chat), for APIs whose response shape differs by route.
+	Chat bool
 }
 
 // StreamWriter writes one response stream in a protocol's wire format. The

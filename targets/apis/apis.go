@@ -8,7 +8,12 @@ import (
 	"strings"
 
 	"github.com/streamgauge/streamgauge/targets"
+	"github.com/streamgauge/streamgauge/targets/anthropic"
+	"github.com/streamgauge/streamgauge/targets/llamacpp"
+	"github.com/streamgauge/streamgauge/targets/ollama"
 	"github.com/streamgauge/streamgauge/targets/openai"
+	"github.com/streamgauge/streamgauge/targets/tgi"
+	"github.com/streamgauge/streamgauge/targets/triton"
 )
 
 // entry is one API: both sides are usually the same value.
@@ -22,6 +27,12 @@ func table() []entry {
 	return []entry{
 		{"openai-chat", func() targets.Protocol { return openai.Chat{} }, func() targets.ServerProtocol { return openai.Chat{} }},
 		{"openai-completions", func() targets.Protocol { return openai.Completions{} }, func() targets.ServerProtocol { return openai.Completions{} }},
+		{"openai-responses", func() targets.Protocol { return openai.Responses{} }, func() targets.ServerProtocol { return openai.Responses{} }},
+		{"anthropic", func() targets.Protocol { return anthropic.Messages{} }, func() targets.ServerProtocol { return anthropic.Messages{} }},
+		{"tgi", func() targets.Protocol { return tgi.GenerateStream{} }, func() targets.ServerProtocol { return tgi.GenerateStream{} }},
+		{"ollama", func() targets.Protocol { return ollama.API{} }, func() targets.ServerProtocol { return ollama.API{} }},
+		{"triton", func() targets.Protocol { return triton.Generate{} }, func() targets.ServerProtocol { return triton.Generate{} }},
+		{"llamacpp", func() targets.Protocol { return llamacpp.Completion{} }, func() targets.ServerProtocol { return llamacpp.Completion{} }},
 	}
 }
 

@@ -1,0 +1,156 @@
+package profiles_test
+
+import (
+	"os"
+	"path/filepath"
+	"strings"
+	"testing"
+
+	"github.com/spf13/viper"
+
+	"github.com/streamgauge/streamgauge/profiles"
+)
+
+func TestValidate(t *testing.T) {
+	ok := func(mod func(*profiles.Profile)) profiles.Profile {
+		p := profiles.Default()
+		p.Rate, p.Requests = 5, 10
+		mod(&p)
+		return p
+	}
+	tests := []struct {
+		name string
+		p    profiles.Profile
+		want []string // substrings of the error; none = valid
+	}{
+		{"defaults plus a load", ok(func(*profiles.Profile) {}), nil},
+		{"closed loop", ok(func(p *profiles.Profile) { p.Rate, p.Concurrency = 0, 4 }), nil},
+		{"no load", ok(func(p *profiles.Profile) { p.Rate = 0 }), []string{"rate: give --rate R"}},
+		{"two loads", ok(func(p *profiles.Profile) { p.Concurrency = 3 }), []string{"not both"}},
+		{"no end", ok(func(p *profiles.Profile) { p.Requests = 0 }), []string{"duration: give --duration D"}},
+		{"bad target", ok(func(p *profiles.Profile) { p.Target = "127.0.0.1:8000" }), []string{"target: \"127.0.0.1:8000\" is not a base URL"}},
+		{"target with path", ok(func(p *profiles.Profile) { p.Target = "http://h:1/v1/chat/completions" }), []string{"includes the API path"}},
+		{"bad api", ok(func(p *profiles.Profile) { p.API = "soap" }), []string{"api: \"soap\" is not supported"}},
+		{"bad header", ok(func(p *profiles.Profile) { p.Headers = []string{"NoColon"} }), []string{"header: \"NoColon\""}},
+		{"bad arrival", ok(func(p *profiles.Profile) { p.Arrival = "chaotic" }), []string{"arrival:"}},
+		{"gamma without cv", ok(func(p *profiles.Profile) { p.Arrival, p.Burstiness = "gamma", 0 }), []string{"burstiness"}},
+		{"ramp without length", ok(func(p *profiles.Profile) { p.Arrival, p.RampTo = "ramp", 10 }), []string{"ramp-over"}},
+		{"sine amplitude too big", ok(func(p *profiles.Profile) { p.Arrival, p.SineAmplitude, p.SinePeriod = "sine", 9, 0 }), []string{"sine-amplitude"}},
+		{"bad dist", ok(func(p *profiles.Profile) { p.InputTokens = "normal:500" }), []string{"input-tokens:"}},
+		{"warmup eats run", ok(func(p *profiles.Profile) { p.Duration, p.Warmup = 10e9, 10e9 }), []string{"warmup:"}},
+		{"bad stages", ok(func(p *profiles.Profile) { p.Rate, p.Stages = 0, []string{"30s:speed=3"} }), []string{"stages:"}},
+		{"stages and rate", ok(func(p *profiles.Profile) { p.Stages = []string{"30s:rate=3"} }), []string{"each sets the load on its own"}},
+		{"latency-from", ok(func(p *profiles.Profile) { p.LatencyFrom = "arrival" }), []string{"latency-from"}},
+		{"trace with rate", ok(func(p *profiles.Profile) { p.Trace = "x.csv" }), []string{"each sets the load on its own"}},
+		{"think without sessions", ok(func(p *profiles.Profile) { p.ThinkTime = "100" }), []string{"think-time"}},
+		{"prefix without tokens", ok(func(p *profiles.Profile) { p.PrefixGroups = 3 }), []string{"prefix-groups"}},
+		{"every problem at once", ok(func(p *profiles.Profile) { p.API, p.InputTokens, p.OutputTokens = "x", "uniform:9,1", "-3" }),
+			[]string{"api:", "input-tokens:", "output-tokens:"}},
+	}
+	for _, tc := range tests {
+		t.Run(tc.name, func(t *testing.T) {
+			err := tc.p.Validate()
+			if len(tc.want) == 0 {
+				if err != nil {
+					t.Fatalf("unexpected error: %v", err)
+				}
+				return
+			}
+			if err == nil {
+				t.Fatalf("no error, want %q", tc.want)
+			}
+			for _, w := range tc.want {
+				if !strings.Contains(err.Error(), w) {
+					t.Errorf("error %q lacks %q", err, w)
+				}
+			}
+		})
+	}
+}
+
+func TestBuiltinsLoadAndValidate(t *testing.T) {
+	names := profiles.BuiltinNames()
+	for _, want := range []string{"chat", "code", "summarize", "rag", "reasoning", "agent", "burst", "replay-azure-conv", "demo"} {
+		found := false
+		for _, n := range names {
+			found = found || n == want
+		}
+		if !found {
+			t.Errorf("built-in profile %s missing (have %v)", want, names)
+		}
+	}
+	for _, n := range names {
+		p, ok := profiles.Builtin(n)
+		if !ok {
+			t.Errorf("%s does not load", n)
+			continue
+		}
+		if p.Name != n || p.Description == "" {
+			t.Errorf("%s: name %q, description %q", n, p.Name, p.Description)
+		}
+		if err := p.Validate(); err != nil {
+			t.Errorf("%s: %v", n, err)
+		}
+		if p.Trace != "" {
+			f, err := p.OpenFile(p.Trace)
+			if err != nil {
+				t.Errorf("%s: trace %s: %v", n, p.Trace, err)
+			} else {
+				f.Close()
+			}
+		}
+	}
+}
+
+func TestUnknownKeySuggests(t *testing.T) {
+	dir := t.TempDir()
+	path := filepath.Join(dir, "p.yaml")
+	os.WriteFile(path, []byte("rate: 5\ninput_tokens: 100\n"), 0o644)
+	src, err := profiles.Find(path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	_, err = src.Settings()
+	if err == nil || !strings.Contains(err.Error(), `unknown key "input_tokens" (did you mean "input-tokens"?)`) {
+		t.Errorf("error = %v", err)
+	}
+}
+
+func TestFileDecodesAndRedacts(t *testing.T) {
+	dir := t.TempDir()
+	path := filepath.Join(dir, "p.yaml")
+	os.WriteFile(path, []byte("name: x\nrate: 2.5\nduration: 90s\nheader: ['Authorization: Bearer s3cret', 'X-Team: a']\nstages: ['10s:rate=1']\n"), 0o644)
+	src, err := profiles.Find(path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	m, err := src.Settings()
+	if err != nil {
+		t.Fatal(err)
+	}
+	v := viper.New()
+	if err := v.MergeConfigMap(m); err != nil {
+		t.Fatal(err)
+	}
+	p, err := profiles.Decode(v)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if p.Rate != 2.5 || p.Duration.Seconds() != 90 || len(p.Headers) != 2 || p.Stages[0] != "10s:rate=1" {
+		t.Errorf("decoded %+v", p)
+	}
+	r := p.Redacted()
+	if strings.Contains(strings.Join(r.Headers, ";"), "s3cret") || r.Headers[1] != "X-Team: a" {
+		t.Errorf("redacted headers %q", r.Headers)
+	}
+	if p.Headers[0] != "Authorization: Bearer s3cret" {
+		t.Errorf("Redacted changed the original: %q", p.Headers)
+	}
+}
+
+func TestNotFound(t *testing.T) {
+	_, err := profiles.Find("no-such-profile")
+	if err == nil || !strings.Contains(err.Error(), "not a built-in profile") || !strings.Contains(err.Error(), "chat") {
+		t.Errorf("error = %v", err)
+	}
+}

@@ -1,0 +1,149 @@
+package anthropic_test
+
+import (
+	"context"
+	"io"
+	"net/http"
+	"net/http/httptest"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/streamgauge/streamgauge/results"
+	"github.com/streamgauge/streamgauge/targets"
+	"github.com/streamgauge/streamgauge/targets/anthropic"
+	"github.com/streamgauge/streamgauge/targets/sim"
+)
+
+// TestClient sends requests through targets.Client to a server that checks
+// the headers and streams with this package's writer.
+func TestClient(t *testing.T) {
+	tests := []struct {
+		name    string
+		opts    []targets.Option
+		wantKey string
+	}{
+		{"with key", []targets.Option{targets.WithAPIKey("k")}, "k"},
+		{"without key", nil, ""},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			words := []string{"Hello", ",", " world"}
+			srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+				if r.Method != http.MethodPost || r.URL.Path != "/v1/messages" {
+					http.Error(w, "wrong route "+r.Method+" "+r.URL.Path, http.StatusNotFound)
+					return
+				}
+				if got := r.Header.Get("x-api-key"); got != tt.wantKey {
+					http.Error(w, "x-api-key "+got, http.StatusUnauthorized)
+					return
+				}
+				if _, ok := r.Header["Authorization"]; ok {
+					http.Error(w, "unexpected Authorization header", http.StatusBadRequest)
+					return
+				}
+				if got := r.Header.Get("anthropic-version"); got != anthropic.Version {
+					http.Error(w, "anthropic-version "+got, http.StatusBadRequest)
+					return
+				}
+				body, _ := io.ReadAll(r.Body)
+				req, err := anthropic.Messages{}.ParseRequest(body)
+				if err != nil || !req.Stream || req.MaxTokens != 3 || req.Prompt != "Say hello" {
+					http.Error(w, "bad body "+string(body), http.StatusBadRequest)
+					return
+				}
+				w.Header().Set("Content-Type", anthropic.Messages{}.ContentType())
+				sw := anthropic.Messages{}.NewStreamWriter(w, req, r.Header.Get("X-Request-Id"))
+				_ = sw.Start()
+				for _, tok := range words {
+					_ = sw.Token(tok)
+					w.(http.Flusher).Flush()
+				}
+				_ = sw.Finish(targets.Usage{PromptTokens: 2, CompletionTokens: len(words)})
+			}))
+			defer srv.Close()
+
+			c, err := targets.NewClient(srv.URL, anthropic.Messages{}, tt.opts...)
+			if err != nil {
+				t.Fatal(err)
+			}
+			defer c.CloseIdle()
+			resp := c.Do(context.Background(), &targets.Request{ID: "r1", Model: "claude-haiku-4-5", Prompt: "Say hello", MaxTokens: 3})
+			if resp.Err != nil {
+				t.Fatalf("Do: %+v", resp.Err)
+			}
+			if resp.Status != http.StatusOK {
+				t.Errorf("status %d", resp.Status)
+			}
+			if got := resp.Content.String(); got != strings.Join(words, "") {
+				t.Errorf("content %q", got)
+			}
+			if len(resp.Frames) != len(words) {
+				t.Fatalf("%d token frames, want %d", len(resp.Frames), len(words))
+			}
+			for i, f := range resp.Frames {
+				if f.Text != words[i] || !f.Content || f.Reasoning || f.Tokens != 0 {
+					t.Errorf("frame %d = %+v", i, f)
+				}
+				if i > 0 && f.At < resp.Frames[i-1].At {
+					t.Errorf("frame %d stamped before frame %d", i, i-1)
+				}
+			}
+			if want := (targets.Usage{PromptTokens: 2, CompletionTokens: 3}); resp.Usage == nil || *resp.Usage != want {
+				t.Errorf("usage %+v, want %+v", resp.Usage, want)
+			}
+		})
+	}
+}
+
+// TestClientStreamError checks that an overloaded_error mid-stream fails the
+// request as a stream error with the server's message.
+func TestClientStreamError(t *testing.T) {
+	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		w.Header().Set("Content-Type", "text/event-stream")
+		io.WriteString(w, "event: message_start\ndata: {\"type\":\"message_start\",\"message\":{\"usage\":{\"input_tokens\":1,\"output_tokens\":1}}}\n\n"+
+			"event: content_block_delta\ndata: {\"type\":\"content_block_delta\",\"index\":0,\"delta\":{\"type\":\"text_delta\",\"text\":\"Hi\"}}\n\n"+
+			"event: error\ndata: {\"type\": \"error\", \"error\": {\"type\": \"overloaded_error\", \"message\": \"Overloaded\"}}\n\n")
+	}))
+	defer srv.Close()
+	c, err := targets.NewClient(srv.URL, anthropic.Messages{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer c.CloseIdle()
+	resp := c.Do(context.Background(), &targets.Request{Model: "m", Prompt: "p", MaxTokens: 4})
+	if resp.Err == nil || resp.Err.Kind != results.KindStream || resp.Err.Message != "overloaded_error: Overloaded" {
+		t.Fatalf("err = %+v, want stream_error overloaded_error: Overloaded", resp.Err)
+	}
+	if len(resp.Frames) != 1 {
+		t.Errorf("%d frames before the error, want 1", len(resp.Frames))
+	}
+}
+
+// TestSimulator runs the built-in simulator with this protocol and reads a
+// stream from it end to end.
+func TestSimulator(t *testing.T) {
+	s, err := sim.New(sim.WithProtocols(anthropic.Messages{}), sim.WithEngine(sim.Fixed{TTFT: time.Millisecond, ITL: 100 * time.Microsecond}))
+	if err != nil {
+		t.Fatal(err)
+	}
+	srv := httptest.NewServer(s)
+	defer srv.Close()
+	c, err := targets.NewClient(srv.URL, anthropic.Messages{}, targets.WithAPIKey("k"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer c.CloseIdle()
+	resp := c.Do(context.Background(), &targets.Request{Model: "sim", Messages: []targets.Message{
+		{Role: "system", Content: "be brief"}, {Role: "user", Content: "one two three"}}, MaxTokens: 16})
+	if resp.Err != nil {
+		t.Fatalf("Do: %+v", resp.Err)
+	}
+	if len(resp.Frames) != 16 {
+		t.Errorf("%d token frames, want 16", len(resp.Frames))
+	}
+	// The simulator counts one prompt token per word.
+	if want := (targets.Usage{PromptTokens: 5, CompletionTokens: 16}); resp.Usage == nil || *resp.Usage != want {
+		t.Errorf("usage %+v, want %+v", resp.Usage, want)
+	}
+}

@@ -1,0 +1,156 @@
+package llamacpp
+
+import (
+	"bytes"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"net/http"
+	"strings"
+
+	"github.com/streamgauge/streamgauge/targets"
+)
+
+// Completion is llama-server's POST /completion protocol.
+type Completion struct{}
+
+var (
+	_ targets.Protocol       = Completion{}
+	_ targets.ServerProtocol = Completion{}
+)
+
+// Name implements targets.Protocol.
+func (Completion) Name() string { return "llamacpp" }
+
+// Path implements targets.Protocol.
+func (Completion) Path(*targets.Request) string { return "/completion" }
+
+// Framing implements targets.Protocol.
+func (Completion) Framing() targets.Framing { return targets.SSE }
+
+// Authorize implements targets.Protocol with a bearer token (llama-server's
+// --api-key).
+func (Completion) Authorize(h http.Header, key string) {
+	if key != "" {
+		h.Set("Authorization", "Bearer "+key)
+	}
+}
+
+type requestBody struct {
+	Model     string `json:"model,omitempty"`
+	Prompt    string `json:"prompt"`
+	NPredict  int    `json:"n_predict,omitempty"`
+	Stream    bool   `json:"stream"`
+	IgnoreEOS bool   `json:"ignore_eos,omitempty"`
+}
+
+// Body implements targets.Protocol. n_predict is left out when MaxTokens is 0:
+// for llama.cpp 0 means "generate nothing". Chat messages, when the request
+// has no prompt, are sent as their contents joined by newlines.
+func (Completion) Body(r *targets.Request) ([]byte, error) {
+	return json.Marshal(requestBody{Model: r.Model, Prompt: prompt(r), NPredict: r.MaxTokens, Stream: true, IgnoreEOS: r.IgnoreEOS})
+}
+
+// prompt returns r.Prompt, or the contents of r.Messages when it is empty.
+func prompt(r *targets.Request) string {
+	if r.Prompt != "" || len(r.Messages) == 0 {
+		return r.Prompt
+	}
+	parts := make([]string, len(r.Messages))
+	for i, m := range r.Messages {
+		parts[i] = m.Content
+	}
+	return strings.Join(parts, "\n")
+}
+
+// NewDecoder implements targets.Protocol.
+func (Completion) NewDecoder() targets.Decoder { return &decoder{} }
+
+// event is one partial or final completion result, or an error.
+type event struct {
+	Content         *string         `json:"content"`
+	Stop            *bool           `json:"stop"`
+	TokensPredicted *int            `json:"tokens_predicted"`
+	TokensEvaluated int             `json:"tokens_evaluated"`
+	Error           json.RawMessage `json:"error"`
+}
+
+// decoder keeps the last cumulative tokens_predicted.
+type decoder struct {
+	predicted int
+}
+
+var (
+	errNotObject = errors.New("want a JSON object")
+	errShape     = errors.New(`not a llama.cpp completion event (no "content", "stop" or "error"); check --api`)
+)
+
+// Decode implements targets.Decoder.
+func (d *decoder) Decode(f *targets.Frame, ev *targets.Event) error {
+	if !isObject(f.Data) {
+		return errNotObject
+	}
+	var e event
+	if err := json.Unmarshal(f.Data, &e); err != nil {
+		return fmt.Errorf("invalid JSON: %w", err)
+	}
+	if present(e.Error) {
+		ev.Err = errorText(e.Error)
+		return nil
+	}
+	if e.Content == nil && e.Stop == nil {
+		return errShape
+	}
+	if e.Content != nil {
+		ev.Content = *e.Content
+	}
+	// A frame without text (prompt progress, probabilities only) does not
+	// move the mark: its tokens are counted on the next frame with text,
+	// whose gap covered them.
+	if p := e.TokensPredicted; p != nil && ev.Content != "" && *p > d.predicted {
+		ev.Tokens = *p - d.predicted
+		d.predicted = *p
+	}
+	if e.Stop != nil && *e.Stop {
+		ev.Done = true
+		if e.TokensPredicted != nil {
+			ev.Usage = &targets.Usage{PromptTokens: e.TokensEvaluated, CompletionTokens: *e.TokensPredicted}
+		}
+	}
+	return nil
+}
+
+// isObject reports whether data is (at first sight) a JSON object; null
+// would otherwise decode into a zero struct without error.
+func isObject(data []byte) bool {
+	data = bytes.TrimLeft(data, " \t\r\n")
+	return len(data) > 0 && data[0] == '{'
+}
+
+// present reports whether a raw JSON value was there and not null.
+func present(raw json.RawMessage) bool {
+	return len(raw) > 0 && string(raw) != "null"
+}
+
+// errorText renders llama-server's error object ({"code","message","type"})
+// as "type: message", or a bare string.
+func errorText(raw json.RawMessage) string {
+	var obj struct {
+		Message string `json:"message"`
+		Type    string `json:"type"`
+	}
+	if err := json.Unmarshal(raw, &obj); err == nil && obj.Message != "" {
+		if obj.Type != "" {
+			return obj.Type + ": " + obj.Message
+		}
+		return obj.Message
+	}
+	var s string
+	if err := json.Unmarshal(raw, &s); err == nil {
+		if s == "" {
+			return "error in stream"
+		}
+		return s
+	}
+	return string(raw)
+}
