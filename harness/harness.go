@@ -155,6 +155,9 @@ func Run(ctx context.Context, p profiles.Profile, opts ...Option) (*Result, erro
 		return nil, configErr(err)
 	}
 	defer client.CloseIdle()
+	if ctx.Err() != nil {
+		return nil, errors.New("interrupted before the run started; nothing was sent")
+	}
 	if err := reachable(ctx, target); err != nil {
 		return nil, err
 	}

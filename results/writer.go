@@ -1,13 +1,12 @@
 package results
 
 import (
-	"bufio"
+	"bytes"
 	"encoding/json"
 	"fmt"
 	"os"
 	"path/filepath"
 	"sync"
-	"time"
 )
 
 // File names inside a run directory.
@@ -17,24 +16,19 @@ const (
 	SummaryFile  = "summary.json"
 )
 
-// FlushInterval bounds how long a finished record may sit in memory before it
-// reaches the file.
-const FlushInterval = time.Second
-
 // Writer appends records to a run directory's requests.jsonl as requests
-// finish. It is safe for concurrent use. Records are buffered and flushed at
-// least every FlushInterval, so a run killed at any moment loses at most the
-// last second of records, and a run stopped by a signal loses none.
+// finish. It is safe for concurrent use. Each record is written to the file
+// (one write call) before Append returns, so a process killed at any moment
+// leaves every finished record on disk; at worst the record being written is
+// cut short, and the reader skips a torn last line.
 type Writer struct {
-	dir  string
-	mu   sync.Mutex
-	f    *os.File
-	bw   *bufio.Writer
-	enc  *json.Encoder
-	n    int
-	err  error
-	stop chan struct{}
-	done chan struct{}
+	dir string
+	mu  sync.Mutex
+	f   *os.File
+	buf bytes.Buffer
+	enc *json.Encoder
+	n   int
+	err error
 }
 
 // Create makes dir (and its parents) and opens requests.jsonl in it for
@@ -52,29 +46,14 @@ func Create(dir string) (*Writer, error) {
 		}
 		return nil, fmt.Errorf("run directory %s: %w", dir, err)
 	}
-	bw := bufio.NewWriterSize(f, 256<<10)
-	w := &Writer{dir: dir, f: f, bw: bw, enc: json.NewEncoder(bw), stop: make(chan struct{}), done: make(chan struct{})}
+	w := &Writer{dir: dir, f: f}
+	w.enc = json.NewEncoder(&w.buf)
 	w.enc.SetEscapeHTML(false)
-	go w.flusher()
 	return w, nil
 }
 
 // Dir returns the run directory.
 func (w *Writer) Dir() string { return w.dir }
-
-func (w *Writer) flusher() {
-	defer close(w.done)
-	t := time.NewTicker(FlushInterval)
-	defer t.Stop()
-	for {
-		select {
-		case <-w.stop:
-			return
-		case <-t.C:
-			w.Flush()
-		}
-	}
-}
 
 // Append writes one record. The first write error is kept and returned by
 // every later call and by Close.
@@ -84,7 +63,12 @@ func (w *Writer) Append(r *Record) error {
 	if w.err != nil {
 		return w.err
 	}
+	w.buf.Reset()
 	if err := w.enc.Encode(r); err != nil {
+		w.err = fmt.Errorf("encode record %s: %w", r.ID, err)
+		return w.err
+	}
+	if _, err := w.f.Write(w.buf.Bytes()); err != nil {
 		w.err = fmt.Errorf("write %s: %w", filepath.Join(w.dir, RequestsFile), err)
 		return w.err
 	}
@@ -99,25 +83,19 @@ func (w *Writer) Count() int {
 	return w.n
 }
 
-// Flush pushes buffered records to the file.
+// Flush returns the first write error, if any. Records are already in the
+// file when Append returns, so there is nothing to push.
 func (w *Writer) Flush() error {
 	w.mu.Lock()
 	defer w.mu.Unlock()
-	if w.err == nil {
-		if err := w.bw.Flush(); err != nil {
-			w.err = fmt.Errorf("write %s: %w", filepath.Join(w.dir, RequestsFile), err)
-		}
-	}
 	return w.err
 }
 
-// Close flushes, syncs and closes requests.jsonl.
+// Close syncs and closes requests.jsonl.
 func (w *Writer) Close() error {
-	close(w.stop)
-	<-w.done
-	err := w.Flush()
 	w.mu.Lock()
 	defer w.mu.Unlock()
+	err := w.err
 	if serr := w.f.Sync(); err == nil && serr != nil {
 		err = serr
 	}

@@ -268,11 +268,13 @@ type repeatReader struct {
 }
 
 func (r *repeatReader) Read(p []byte) (int, error) {
-	for i := range p {
-		p[i] = r.pattern[r.off]
-		r.off = (r.off + 1) % len(r.pattern)
+	n := 0
+	for n < len(p) {
+		k := copy(p[n:], r.pattern[r.off:])
+		n += k
+		r.off = (r.off + k) % len(r.pattern)
 	}
-	return len(p), nil
+	return n, nil
 }
 
 // allocated returns the bytes allocated while f runs.

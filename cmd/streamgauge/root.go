@@ -22,9 +22,35 @@ type env struct {
 }
 
 // run executes the command line args and returns the exit code.
+//
+// The first SIGINT or SIGTERM cancels ctx: a run stops scheduling, lets
+// requests in flight finish for up to --drain-timeout (10 s by default),
+// writes its summary and prints the table. A second signal exits at once;
+// every finished request is already in requests.jsonl (records are written as
+// they finish) and `streamgauge report` rebuilds the summary.
 func run(ctx context.Context, args []string, stdout, stderr io.Writer) int {
-	ctx, stop := signal.NotifyContext(ctx, os.Interrupt, syscall.SIGTERM)
-	defer stop()
+	ctx, cancel := context.WithCancel(ctx)
+	defer cancel()
+	sigs := make(chan os.Signal, 2)
+	signal.Notify(sigs, os.Interrupt, syscall.SIGTERM)
+	defer signal.Stop(sigs)
+	finished := make(chan struct{})
+	defer close(finished)
+	go func() {
+		select {
+		case s := <-sigs:
+			fmt.Fprintf(stderr, "streamgauge: %s: stopping; requests in flight may finish (up to --drain-timeout); signal again to stop now\n", s)
+			cancel()
+		case <-finished:
+			return
+		}
+		select {
+		case s := <-sigs:
+			fmt.Fprintf(stderr, "streamgauge: %s again: stopping now; finished requests are in requests.jsonl\n", s)
+			os.Exit(exitRun)
+		case <-finished:
+		}
+	}()
 	e := &env{stdout: stdout, stderr: stderr, getenv: os.LookupEnv}
 	root := newRoot(e)
 	root.SetArgs(args)

@@ -1,0 +1,160 @@
+package main
+
+import (
+	"bytes"
+	"encoding/json"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"strings"
+	"sync"
+	"syscall"
+	"testing"
+	"time"
+
+	"github.com/streamgauge/streamgauge/results"
+)
+
+// summaryCounts is the part of summary.json the interruption tests check.
+type summaryCounts struct {
+	Requests struct{ Total, OK, Failed, Canceled, Warmup int }
+}
+
+// startRun starts the binary on a slow simulator (each request streams for
+// about a second) and returns the command and its run directory.
+func startRun(t *testing.T, extra ...string) (*exec.Cmd, string, *lockedBuffer) {
+	t.Helper()
+	out := filepath.Join(t.TempDir(), "run")
+	args := append([]string{"run", "--rate", "40", "--requests", "40", "--output-tokens", "40",
+		"--sim-ttft", "100ms", "--sim-itl", "20ms", "--drain-timeout", "3s", "--out", out}, extra...)
+	cmd := exec.Command(binPath, args...)
+	stderr := &lockedBuffer{}
+	cmd.Stderr = stderr
+	if err := cmd.Start(); err != nil {
+		t.Fatal(err)
+	}
+	return cmd, out, stderr
+}
+
+// waitFor polls the process's stderr until it holds s.
+func waitFor(t *testing.T, stderr *lockedBuffer, s string) {
+	t.Helper()
+	for i := 0; i < 600; i++ {
+		if strings.Contains(stderr.String(), s) {
+			return
+		}
+		time.Sleep(50 * time.Millisecond)
+	}
+	t.Fatalf("no %q on stderr after 30 s:\n%s", s, stderr.String())
+}
+
+// lockedBuffer is a bytes.Buffer safe to read while the process writes it.
+type lockedBuffer struct {
+	mu sync.Mutex
+	b  bytes.Buffer
+}
+
+func (b *lockedBuffer) Write(p []byte) (int, error) {
+	b.mu.Lock()
+	defer b.mu.Unlock()
+	return b.b.Write(p)
+}
+
+func (b *lockedBuffer) String() string {
+	b.mu.Lock()
+	defer b.mu.Unlock()
+	return b.b.String()
+}
+
+// TestInterrupt sends SIGINT at different moments of a run and checks that
+// the run directory is readable, holds every finished request, and has a
+// summary whose counts add up.
+func TestInterrupt(t *testing.T) {
+	for _, tc := range []struct {
+		name       string
+		after      time.Duration
+		extra      []string
+		wantCancel bool
+	}{
+		{"before the first request", 0, nil, false},
+		{"mid-stream", 900 * time.Millisecond, nil, false},
+		{"during drain", 1600 * time.Millisecond, nil, false}, // the schedule ends at 1 s
+		{"drain timeout cancels the rest", 900 * time.Millisecond, []string{"--drain-timeout", "100ms"}, true},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			cmd, out, stderr := startRun(t, tc.extra...)
+			if tc.after == 0 {
+				waitFor(t, stderr, "no --target given") // signal handling is set up
+			} else {
+				waitFor(t, stderr, "writing "+out)
+				time.Sleep(tc.after)
+			}
+			cmd.Process.Signal(os.Interrupt)
+			err := cmd.Wait()
+			code := 0
+			if ee, ok := err.(*exec.ExitError); ok {
+				code = ee.ExitCode()
+			}
+			if code != exitRun && code != exitOK {
+				t.Fatalf("exit %d\n%s", code, stderr)
+			}
+			if _, err := os.Stat(filepath.Join(out, results.RequestsFile)); os.IsNotExist(err) {
+				// Interrupted before the run directory was made: nothing ran.
+				if code != exitRun {
+					t.Errorf("no run directory, exit %d", code)
+				}
+				return
+			}
+			recs := readRecords(t, out)
+			var sum summaryCounts
+			b, err := os.ReadFile(filepath.Join(out, results.SummaryFile))
+			if err != nil {
+				t.Fatalf("no summary after an interrupt: %v\n%s", err, stderr)
+			}
+			if err := json.Unmarshal(b, &sum); err != nil {
+				t.Fatal(err)
+			}
+			r := sum.Requests
+			if r.Total != len(recs) || r.Total != r.OK+r.Failed+r.Canceled+r.Warmup {
+				t.Errorf("summary %+v does not account for the %d records", r, len(recs))
+			}
+			for _, rec := range recs {
+				if rec.Error != nil && rec.Error.Kind != results.KindCanceled {
+					t.Errorf("record %s failed with %v, want ok or canceled", rec.ID, rec.Error)
+				}
+			}
+			if tc.wantCancel && r.Canceled == 0 {
+				t.Errorf("no request canceled after a 100 ms drain: %+v", r)
+			}
+			t.Logf("%d records: %+v", len(recs), r)
+		})
+	}
+}
+
+// TestSecondInterruptStopsNow checks that a second signal exits at once and
+// that every finished request is already on disk.
+func TestSecondInterruptStopsNow(t *testing.T) {
+	cmd, out, stderr := startRun(t, "--drain-timeout", "30s")
+	waitFor(t, stderr, "writing "+out)
+	time.Sleep(1500 * time.Millisecond)
+	cmd.Process.Signal(syscall.SIGTERM)
+	time.Sleep(100 * time.Millisecond)
+	cmd.Process.Signal(syscall.SIGTERM)
+	done := make(chan error, 1)
+	go func() { done <- cmd.Wait() }()
+	select {
+	case <-done:
+	case <-time.After(20 * time.Second):
+		cmd.Process.Kill()
+		t.Fatalf("still running after a second signal\n%s", stderr)
+	}
+	recs := readRecords(t, out)
+	if len(recs) == 0 {
+		t.Fatalf("no finished record on disk\n%s", stderr)
+	}
+	for _, rec := range recs {
+		if rec.Error != nil {
+			t.Errorf("record %s: %v", rec.ID, rec.Error)
+		}
+	}
+}
