@@ -48,7 +48,7 @@ func TestChatDecodeFrames(t *testing.T) {
 		{"top-level error object without message", `{"object":"error"}`, targets.Event{Err: "error object in stream"}, ""},
 		{"invalid JSON", `{"choices":[`, targets.Event{}, "invalid JSON"},
 		{"not JSON", `hello`, targets.Event{}, "invalid JSON"},
-		{"wrong type", `{"choices":[{"delta":{"content":5}}]}`, targets.Event{}, "invalid JSON"},
+		{"wrong type", `{"choices":[{"delta":{"content":5}}]}`, targets.Event{}, "delta.content: want a string"},
 		{"done with space is not done", `[DONE] `, targets.Event{}, "invalid JSON"},
 	}
 	for _, tt := range tests {

@@ -1,11 +1,13 @@
 package openai
 
 import (
+	"bytes"
 	"encoding/json"
 	"errors"
 	"fmt"
 	"net/http"
-	"strings"
+
+	"github.com/valyala/fastjson"
 
 	"github.com/streamgauge/streamgauge/targets"
 )
@@ -102,115 +104,237 @@ func (Chat) NewDecoder() targets.Decoder { return &decoder{} }
 // NewDecoder implements targets.Protocol.
 func (Completions) NewDecoder() targets.Decoder { return &decoder{} }
 
-// chunk is the union of chat and completion stream chunks.
-type chunk struct {
-	Choices []struct {
-		Text  string `json:"text"`
-		Delta struct {
-			Content          string `json:"content"`
-			ReasoningContent string `json:"reasoning_content"`
-			Reasoning        string `json:"reasoning"`
-			ToolCalls        []struct {
-				Function struct {
-					Arguments string `json:"arguments"`
-				} `json:"function"`
-			} `json:"tool_calls"`
-		} `json:"delta"`
-	} `json:"choices"`
-	Usage *struct {
-		PromptTokens            int `json:"prompt_tokens"`
-		CompletionTokens        int `json:"completion_tokens"`
-		CompletionTokensDetails *struct {
-			ReasoningTokens int `json:"reasoning_tokens"`
-		} `json:"completion_tokens_details"`
-	} `json:"usage"`
-	Error   json.RawMessage `json:"error"`
-	Object  string          `json:"object"`
-	Message string          `json:"message"`
-}
-
-// decoder decodes chat and completion chunks; both share one shape.
+// decoder decodes chat and completion chunks; both share one shape. It keeps
+// a fastjson parser across frames so decoding a typical one-token chunk
+// allocates only the token's text.
 type decoder struct {
+	p              fastjson.Parser
 	lastCompletion int
+	usage          targets.Usage // reused: the client copies what it keeps
 }
 
 var doneMarker = []byte("[DONE]")
 
+// str returns the string at key, nil when absent or null, and an error for
+// any other type.
+func str(v *fastjson.Value, key string) ([]byte, error) {
+	x := v.Get(key)
+	if x == nil || x.Type() == fastjson.TypeNull {
+		return nil, nil
+	}
+	b, err := x.StringBytes()
+	if err != nil {
+		return nil, fmt.Errorf("%s: want a string", key)
+	}
+	return b, nil
+}
+
+// integer returns the whole number at key, 0 when absent or null.
+func integer(v *fastjson.Value, key string) (int, error) {
+	x := v.Get(key)
+	if x == nil || x.Type() == fastjson.TypeNull {
+		return 0, nil
+	}
+	n, err := x.Int()
+	if err != nil {
+		return 0, fmt.Errorf("%s: want a whole number", key)
+	}
+	return n, nil
+}
+
+// object returns the object at key, nil when absent or null, and an error for
+// any other type.
+func object(v *fastjson.Value, key string) (*fastjson.Value, error) {
+	x := v.Get(key)
+	if x == nil || x.Type() == fastjson.TypeNull {
+		return nil, nil
+	}
+	if x.Type() != fastjson.TypeObject {
+		return nil, fmt.Errorf("%s: want an object", key)
+	}
+	return x, nil
+}
+
+// array returns the array at key, nil when absent or null.
+func array(v *fastjson.Value, key string) ([]*fastjson.Value, error) {
+	x := v.Get(key)
+	if x == nil || x.Type() == fastjson.TypeNull {
+		return nil, nil
+	}
+	a, err := x.Array()
+	if err != nil {
+		return nil, fmt.Errorf("%s: want an array", key)
+	}
+	return a, nil
+}
+
+// appendText sets *dst to *dst+b, allocating only when there is text.
+func appendText(dst *string, b []byte) {
+	if len(b) == 0 {
+		return
+	}
+	if *dst == "" {
+		*dst = string(b)
+		return
+	}
+	*dst += string(b)
+}
+
 // Decode implements targets.Decoder.
 func (d *decoder) Decode(f *targets.Frame, ev *targets.Event) error {
 	data := f.Data
-	if string(data) == string(doneMarker) {
+	if bytes.Equal(data, doneMarker) {
 		ev.Done = true
 		return nil
 	}
-	var c chunk
-	if err := json.Unmarshal(data, &c); err != nil {
+	v, err := d.p.ParseBytes(data)
+	if err != nil {
 		return fmt.Errorf("invalid JSON: %w", err)
 	}
-	if len(c.Error) > 0 && string(c.Error) != "null" {
-		ev.Err = errorMessage(c.Error)
+	switch v.Type() {
+	case fastjson.TypeNull:
+		return nil
+	case fastjson.TypeObject:
+	default:
+		return fmt.Errorf("want a JSON object, got %s", v.Type())
+	}
+	if e := v.Get("error"); e != nil && e.Type() != fastjson.TypeNull {
+		ev.Err = errorText(e)
 		return nil
 	}
-	if c.Object == "error" {
-		ev.Err = c.Message
+	if obj, _ := str(v, "object"); string(obj) == "error" {
+		msg, _ := str(v, "message")
+		ev.Err = string(msg)
 		if ev.Err == "" {
 			ev.Err = "error object in stream"
 		}
 		return nil
 	}
-	var b strings.Builder
-	for i := range c.Choices {
-		ch := &c.Choices[i]
-		if ch.Text != "" {
-			ev.Content += ch.Text
+	choices, err := array(v, "choices")
+	if err != nil {
+		return err
+	}
+	for _, ch := range choices {
+		if ch.Type() != fastjson.TypeObject {
+			return errors.New("choices: want objects")
 		}
-		ev.Content += ch.Delta.Content
-		// reasoning_content (DeepSeek, SGLang, older vLLM) and reasoning
-		// (newer vLLM, OpenRouter) are two names for the same text; servers
-		// in the renaming window send both with the same value, so take one.
-		if ch.Delta.ReasoningContent != "" {
-			ev.Reasoning += ch.Delta.ReasoningContent
-		} else {
-			ev.Reasoning += ch.Delta.Reasoning
-		}
-		for _, tc := range ch.Delta.ToolCalls {
-			b.WriteString(tc.Function.Arguments)
+		if err := decodeChoice(ch, ev); err != nil {
+			return err
 		}
 	}
-	ev.ToolArgs = b.String()
-	if u := c.Usage; u != nil {
-		ev.Usage = &targets.Usage{PromptTokens: u.PromptTokens, CompletionTokens: u.CompletionTokens}
-		if u.CompletionTokensDetails != nil {
-			ev.Usage.ReasoningTokens = u.CompletionTokensDetails.ReasoningTokens
+	u, err := object(v, "usage")
+	if err != nil || u == nil {
+		return err
+	}
+	usage := &d.usage
+	*usage = targets.Usage{}
+	if usage.PromptTokens, err = integer(u, "prompt_tokens"); err != nil {
+		return fmt.Errorf("usage: %w", err)
+	}
+	if usage.CompletionTokens, err = integer(u, "completion_tokens"); err != nil {
+		return fmt.Errorf("usage: %w", err)
+	}
+	if det, err := object(u, "completion_tokens_details"); err != nil {
+		return fmt.Errorf("usage: %w", err)
+	} else if det != nil {
+		if usage.ReasoningTokens, err = integer(det, "reasoning_tokens"); err != nil {
+			return fmt.Errorf("usage: %w", err)
 		}
-		// Servers with per-chunk usage (vLLM's continuous_usage_stats) send a
-		// cumulative count on every chunk: its increase is this frame's tokens.
-		if ev.TokenBearing() && u.CompletionTokens > d.lastCompletion {
-			ev.Tokens = u.CompletionTokens - d.lastCompletion
+	}
+	ev.Usage = usage
+	// Servers with per-chunk usage (vLLM's continuous_usage_stats) send a
+	// cumulative count on every chunk: its increase is this frame's tokens.
+	if ev.TokenBearing() && usage.CompletionTokens > d.lastCompletion {
+		ev.Tokens = usage.CompletionTokens - d.lastCompletion
+	}
+	d.lastCompletion = usage.CompletionTokens
+	return nil
+}
+
+// decodeChoice adds one choice's text to ev: completions' text, chat deltas'
+// content (and refusal, which is answer text too), reasoning and tool-call
+// arguments.
+func decodeChoice(ch *fastjson.Value, ev *targets.Event) error {
+	text, err := str(ch, "text")
+	if err != nil {
+		return err
+	}
+	appendText(&ev.Content, text)
+	delta, err := object(ch, "delta")
+	if err != nil || delta == nil {
+		return err
+	}
+	for _, key := range [...]string{"content", "refusal"} {
+		b, err := str(delta, key)
+		if err != nil {
+			return fmt.Errorf("delta.%w", err)
 		}
-		d.lastCompletion = u.CompletionTokens
+		appendText(&ev.Content, b)
+	}
+	// reasoning_content (DeepSeek, SGLang, older vLLM) and reasoning (newer
+	// vLLM, OpenRouter) are two names for the same text; servers in the
+	// renaming window send both with the same value, so take one.
+	rc, err := str(delta, "reasoning_content")
+	if err != nil {
+		return fmt.Errorf("delta.%w", err)
+	}
+	if len(rc) == 0 {
+		if rc, err = str(delta, "reasoning"); err != nil {
+			return fmt.Errorf("delta.%w", err)
+		}
+	}
+	appendText(&ev.Reasoning, rc)
+	calls, err := array(delta, "tool_calls")
+	if err != nil {
+		return fmt.Errorf("delta.%w", err)
+	}
+	for _, tc := range calls {
+		if tc.Type() != fastjson.TypeObject {
+			return errors.New("delta.tool_calls: want objects")
+		}
+		fn, err := object(tc, "function")
+		if err != nil || fn == nil {
+			if err != nil {
+				return fmt.Errorf("delta.tool_calls.%w", err)
+			}
+			continue
+		}
+		args, err := str(fn, "arguments")
+		if err != nil {
+			return fmt.Errorf("delta.tool_calls.function.%w", err)
+		}
+		appendText(&ev.ToolArgs, args)
 	}
 	return nil
 }
 
-// errorMessage extracts a readable message from an OpenAI-style error value,
-// either an object with "message" or a bare string.
+// errorMessage extracts a readable message from a raw OpenAI-style error
+// value.
 func errorMessage(raw json.RawMessage) string {
-	var obj struct {
-		Message string `json:"message"`
-		Type    string `json:"type"`
+	v, err := fastjson.ParseBytes(raw)
+	if err != nil {
+		return string(raw)
 	}
-	if err := json.Unmarshal(raw, &obj); err == nil && obj.Message != "" {
-		if obj.Type != "" {
-			return obj.Type + ": " + obj.Message
+	return errorText(v)
+}
+
+// errorText extracts a readable message from an OpenAI-style error value,
+// either an object with "message" (and "type") or a bare string.
+func errorText(e *fastjson.Value) string {
+	if e.Type() == fastjson.TypeObject {
+		msg, _ := str(e, "message")
+		typ, _ := str(e, "type")
+		if len(msg) > 0 {
+			if len(typ) > 0 {
+				return string(typ) + ": " + string(msg)
+			}
+			return string(msg)
 		}
-		return obj.Message
 	}
-	var s string
-	if err := json.Unmarshal(raw, &s); err == nil && s != "" {
-		return s
+	if b, err := e.StringBytes(); err == nil && len(b) > 0 {
+		return string(b)
 	}
-	return string(raw)
+	return e.String()
 }
 
 // errNoPrompt is returned for a request without prompt or messages.
