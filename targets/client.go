@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"context"
 	"crypto/tls"
+	"crypto/x509"
 	"errors"
 	"fmt"
 	"io"
@@ -11,7 +12,9 @@ import (
 	"net"
 	"net/http"
 	"net/url"
+	"os"
 	"strings"
+	"sync/atomic"
 	"time"
 
 	"github.com/streamgauge/streamgauge/results"
@@ -66,6 +69,8 @@ type Client struct {
 	hc       *http.Client
 	maxFrame int
 	timeout  time.Duration
+	timeouts Timeouts
+	secrets  []string // values redacted from error messages
 }
 
 // Option configures a Client.
@@ -94,9 +99,15 @@ func WithHeader(key, value string) Option {
 }
 
 // WithAPIKey sets the credential the protocol puts in its auth header. The key
-// is sent to the target only.
+// is sent to the target only, and redacted from every error message.
 func WithAPIKey(key string) Option {
-	return func(c *Client) error { c.apiKey = key; return nil }
+	return func(c *Client) error {
+		c.apiKey = key
+		if key != "" {
+			c.secrets = append(c.secrets, key)
+		}
+		return nil
+	}
 }
 
 // WithTimeout bounds each whole request (0 = none).
@@ -106,6 +117,72 @@ func WithTimeout(d time.Duration) Option {
 			return fmt.Errorf("timeout %s: must not be negative", d)
 		}
 		c.timeout = d
+		return nil
+	}
+}
+
+// Timeouts bounds each phase of a request; zero fields mean no bound. Each
+// one that fires fails the request with kind timeout (connect with kind
+// connect) and a message naming it.
+type Timeouts struct {
+	Connect    time.Duration // TCP (and TLS) connection set-up
+	FirstByte  time.Duration // send to response headers
+	FirstToken time.Duration // send to the first token-bearing frame
+	Idle       time.Duration // gap between frames once the stream started
+}
+
+// WithTimeouts sets the per-phase timeouts.
+func WithTimeouts(t Timeouts) Option {
+	return func(c *Client) error {
+		if t.Connect < 0 || t.FirstByte < 0 || t.FirstToken < 0 || t.Idle < 0 {
+			return fmt.Errorf("timeouts must not be negative")
+		}
+		c.timeouts = t
+		tr := c.hc.Transport.(*http.Transport)
+		if t.Connect > 0 {
+			tr.DialContext = (&net.Dialer{Timeout: t.Connect, KeepAlive: 30 * time.Second}).DialContext
+			tr.TLSHandshakeTimeout = t.Connect
+		}
+		tr.ResponseHeaderTimeout = t.FirstByte
+		return nil
+	}
+}
+
+// WithTLS sets how the server's certificate is checked: insecure skips the
+// check (self-signed test servers); caFile adds a PEM bundle of trusted CAs.
+func WithTLS(insecure bool, caFile string) Option {
+	return func(c *Client) error {
+		cfg := c.hc.Transport.(*http.Transport).TLSClientConfig
+		cfg.InsecureSkipVerify = insecure
+		if caFile == "" {
+			return nil
+		}
+		pem, err := os.ReadFile(caFile)
+		if err != nil {
+			return fmt.Errorf("ca-cert: %w", err)
+		}
+		pool, err := x509.SystemCertPool()
+		if err != nil || pool == nil {
+			pool = x509.NewCertPool()
+		}
+		if !pool.AppendCertsFromPEM(pem) {
+			return fmt.Errorf("ca-cert %s: no PEM certificate in the file", caFile)
+		}
+		cfg.RootCAs = pool
+		return nil
+	}
+}
+
+// WithSecretHeader adds a header whose value is a credential: it is sent like
+// any header and redacted from every error message.
+func WithSecretHeader(key, value string) Option {
+	return func(c *Client) error {
+		if err := WithHeader(key, value)(c); err != nil {
+			return err
+		}
+		if value != "" {
+			c.secrets = append(c.secrets, value)
+		}
 		return nil
 	}
 }
@@ -203,8 +280,26 @@ func (c *Client) Do(ctx context.Context, r *Request) *Response {
 	}
 	if c.timeout > 0 {
 		var cancel context.CancelFunc
-		ctx, cancel = context.WithTimeout(ctx, c.timeout)
+		ctx, cancel = context.WithTimeoutCause(ctx, c.timeout, &timeoutCause{fmt.Sprintf("request took longer than --timeout %s", c.timeout)})
 		defer cancel()
+	}
+	ctx, cancelCause := context.WithCancelCause(ctx)
+	defer cancelCause(nil)
+	// One watchdog timer per request: armed for the first token, then
+	// re-armed for the idle gap at every frame. started tells its callback
+	// which of the two fired.
+	var wd *time.Timer
+	var started atomic.Bool
+	fire := func() {
+		if started.Load() {
+			cancelCause(&timeoutCause{fmt.Sprintf("no frame for --idle-timeout %s", c.timeouts.Idle)})
+		} else {
+			cancelCause(&timeoutCause{fmt.Sprintf("no token within --ttft-timeout %s", c.timeouts.FirstToken)})
+		}
+	}
+	if d := c.timeouts.FirstToken; d > 0 {
+		wd = time.AfterFunc(d, fire)
+		defer wd.Stop()
 	}
 	req, err := http.NewRequestWithContext(ctx, http.MethodPost, c.URL(r), bytes.NewReader(body))
 	if err != nil {
@@ -226,7 +321,7 @@ func (c *Client) Do(ctx context.Context, r *Request) *Response {
 	hr, err := c.hc.Do(req)
 	if err != nil {
 		resp.Done = time.Since(resp.Sent)
-		resp.Err = classify(ctx, err)
+		resp.Err = c.classify(ctx, err)
 		return resp
 	}
 	defer hr.Body.Close()
@@ -242,12 +337,25 @@ func (c *Client) Do(ctx context.Context, r *Request) *Response {
 		resp.Done = time.Since(resp.Sent)
 		return resp
 	}
-	c.read(ctx, hr.Body, resp)
+	if c.timeouts.Idle > 0 && wd == nil {
+		started.Store(true)
+		wd = time.AfterFunc(c.timeouts.Idle, fire)
+		defer wd.Stop()
+	}
+	c.read(ctx, hr.Body, resp, wd, &started)
 	return resp
 }
 
+// timeoutCause is why a request's context ended: one of its timeouts.
+type timeoutCause struct{ msg string }
+
+func (t *timeoutCause) Error() string { return t.msg }
+
 // read consumes the stream, stamping each frame as soon as it is read.
-func (c *Client) read(ctx context.Context, body io.Reader, resp *Response) {
+// wd, when not nil, is the request's watchdog timer: it is re-armed for the
+// idle timeout at every frame once the first token arrived (stopped if there
+// is no idle timeout).
+func (c *Client) read(ctx context.Context, body io.Reader, resp *Response, wd *time.Timer, started *atomic.Bool) {
 	fr := NewFrameReader(c.proto.Framing(), body, c.maxFrame)
 	dec := c.proto.NewDecoder()
 	var f Frame
@@ -272,9 +380,12 @@ func (c *Client) read(ctx context.Context, body io.Reader, resp *Response) {
 					resp.Err = &results.Error{Kind: results.KindStream, Message: err.Error()}
 				}
 			default:
-				resp.Err = classify(ctx, err)
+				resp.Err = c.classify(ctx, err)
 			}
 			return
+		}
+		if wd != nil && started.Load() && c.timeouts.Idle > 0 {
+			wd.Reset(c.timeouts.Idle)
 		}
 		ev = Event{}
 		if err := dec.Decode(&f, &ev); err != nil {
@@ -283,6 +394,15 @@ func (c *Client) read(ctx context.Context, body io.Reader, resp *Response) {
 			return
 		}
 		if ev.TokenBearing() {
+			if wd != nil && !started.Load() {
+				// The first token arrived: from now on only gaps count.
+				started.Store(true)
+				if c.timeouts.Idle > 0 {
+					wd.Reset(c.timeouts.Idle)
+				} else {
+					wd.Stop()
+				}
+			}
 			text := ev.Content + ev.Reasoning + ev.ToolArgs
 			resp.Frames = append(resp.Frames, Stamp{At: at, Tokens: ev.Tokens, Text: text, Content: ev.Content != "", Reasoning: ev.Reasoning != ""})
 			resp.Content.WriteString(ev.Content)
@@ -312,8 +432,11 @@ func (c *Client) read(ctx context.Context, body io.Reader, resp *Response) {
 // sometimes echo the credential they rejected, and messages end up in the
 // run's result files.
 func (c *Client) redact(resp *Response) {
-	if c.apiKey != "" && resp.Err != nil {
-		resp.Err.Message = strings.ReplaceAll(resp.Err.Message, c.apiKey, "[redacted]")
+	if resp.Err == nil {
+		return
+	}
+	for _, s := range c.secrets {
+		resp.Err.Message = strings.ReplaceAll(resp.Err.Message, s, "[redacted]")
 	}
 }
 
@@ -344,6 +467,23 @@ func statusError(hr *http.Response) *results.Error {
 		e.Kind = results.KindHTTP4xx
 	}
 	return e
+}
+
+// classify maps a transport error onto the design's error kinds, naming the
+// timeout that fired when one did.
+func (c *Client) classify(ctx context.Context, err error) *results.Error {
+	var tc *timeoutCause
+	if errors.As(context.Cause(ctx), &tc) {
+		return &results.Error{Kind: results.KindTimeout, Message: tc.msg}
+	}
+	if strings.Contains(err.Error(), "timeout awaiting response headers") {
+		return &results.Error{Kind: results.KindTimeout, Message: fmt.Sprintf("no response headers within --ttfb-timeout %s", c.timeouts.FirstByte)}
+	}
+	var op *net.OpError
+	if errors.As(err, &op) && op.Op == "dial" && op.Timeout() {
+		return &results.Error{Kind: results.KindConnect, Message: fmt.Sprintf("connect timed out after --connect-timeout %s: %s", c.timeouts.Connect, clipString(err.Error(), errBodyMax))}
+	}
+	return classify(ctx, err)
 }
 
 // classify maps a transport error onto the design's error kinds.

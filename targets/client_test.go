@@ -340,7 +340,7 @@ func TestClientTimeout(t *testing.T) {
 		t.Run(tt.name, func(t *testing.T) {
 			t.Parallel()
 			resp := do(t, tt.h, targets.WithTimeout(200*time.Millisecond))
-			wantKind(t, resp, results.KindTimeout, "timed out")
+			wantKind(t, resp, results.KindTimeout, "--timeout")
 			if resp.Done <= 0 {
 				t.Errorf("Done = %v", resp.Done)
 			}
