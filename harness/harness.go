@@ -25,6 +25,7 @@ import (
 	"github.com/streamgauge/streamgauge/results"
 	"github.com/streamgauge/streamgauge/targets"
 	"github.com/streamgauge/streamgauge/targets/apis"
+	"github.com/streamgauge/streamgauge/targets/generic"
 	"github.com/streamgauge/streamgauge/targets/sim"
 )
 
@@ -85,14 +86,29 @@ func WithSink(s loadgen.Sink) Option {
 // error (an interrupted run, every request failed); a *ConfigError means
 // the settings were wrong and nothing ran.
 func Run(ctx context.Context, p profiles.Profile, opts ...Option) (*Result, error) {
+	var err error
 	o := options{logf: func(string, ...any) {}, version: "dev"}
 	for _, opt := range opts {
 		if err := opt(&o); err != nil {
 			return nil, configErr(err)
 		}
 	}
-	proto, err := apis.Client(p.API)
-	if err != nil {
+	var proto targets.Protocol
+	servers := apis.Servers()
+	if p.API == "generic" {
+		gp, err := generic.New(p.Generic)
+		if err != nil {
+			return nil, configErr(err)
+		}
+		proto = gp
+		if p.Target == "" {
+			gs, err := generic.NewServer(p.Generic)
+			if err != nil {
+				return nil, configErr(err)
+			}
+			servers = append(servers, gs)
+		}
+	} else if proto, err = apis.Client(p.API); err != nil {
 		return nil, configErr(err)
 	}
 	tok, err := tokenizer.Get(p.Tokenizer)
@@ -108,6 +124,16 @@ func Run(ctx context.Context, p profiles.Profile, opts ...Option) (*Result, erro
 		return nil, configErr(err)
 	}
 	var apiKey string
+	if p.APIKeyFile != "" {
+		b, err := p.ReadFile(p.APIKeyFile)
+		if err != nil {
+			return nil, configErr(fmt.Errorf("api-key-file: %w", err))
+		}
+		line, _, _ := strings.Cut(string(b), "\n")
+		if apiKey = strings.TrimSpace(line); apiKey == "" {
+			return nil, configErr(fmt.Errorf("api-key-file %s: the file is empty", p.APIKeyFile))
+		}
+	}
 	if p.APIKeyEnv != "" {
 		var k string
 		var ok bool
@@ -123,8 +149,11 @@ func Run(ctx context.Context, p profiles.Profile, opts ...Option) (*Result, erro
 	target := p.Target
 	simulated := target == ""
 	if simulated {
-		srv, err := sim.New(sim.WithProtocols(apis.Servers()...),
-			sim.WithEngine(sim.Fixed{TTFT: p.SimTTFT, ITL: p.SimITL}))
+		cfg, err := p.SimConfig()
+		if err != nil {
+			return nil, configErr(err)
+		}
+		srv, err := sim.NewFromConfig(cfg, servers...)
 		if err != nil {
 			return nil, configErr(err)
 		}
@@ -138,14 +167,21 @@ func Run(ctx context.Context, p profiles.Profile, opts ...Option) (*Result, erro
 			l.Close(sctx)
 		}()
 		target = l.URL
-		o.logf("no --target given: started the built-in simulator at %s (ttft %s, itl %s)", target, p.SimTTFT, p.SimITL)
+		o.logf("no --target given: started the built-in simulator at %s (%s)", target, describeSim(cfg))
 	}
 
 	conns := max(p.Concurrency, p.MaxConcurrency, 64)
-	copts := []targets.Option{targets.WithEndpoint(p.Endpoint), targets.WithTimeout(p.Timeout), targets.WithConnections(conns)}
+	copts := []targets.Option{targets.WithEndpoint(p.Endpoint), targets.WithTimeout(p.Timeout), targets.WithConnections(conns),
+		targets.WithTimeouts(targets.Timeouts{Connect: p.ConnectTimeout, FirstByte: p.TTFBTimeout, FirstToken: p.TTFTTimeout, Idle: p.IdleTimeout}),
+		targets.WithTLS(p.Insecure, p.CACert), targets.WithMaxFrameBytes(p.MaxFrameBytes)}
 	for _, h := range p.Headers {
 		k, val, _ := strings.Cut(h, ":")
-		copts = append(copts, targets.WithHeader(strings.TrimSpace(k), strings.TrimSpace(val)))
+		k, val = strings.TrimSpace(k), strings.TrimSpace(val)
+		if profiles.IsSecretHeader(k) {
+			copts = append(copts, targets.WithSecretHeader(k, val))
+		} else {
+			copts = append(copts, targets.WithHeader(k, val))
+		}
 	}
 	if apiKey != "" {
 		copts = append(copts, targets.WithAPIKey(apiKey))
@@ -414,4 +450,12 @@ func requestedRate(p profiles.Profile, pacer vegeta.Pacer) float64 {
 		return pacer.Rate(0)
 	}
 	return 0
+}
+
+// describeSim says which simulated server a run drives.
+func describeSim(cfg sim.Config) string {
+	if cfg.Scheduler == "fixed" {
+		return fmt.Sprintf("fixed latencies: ttft %s, itl %s", cfg.TTFT, cfg.ITL)
+	}
+	return fmt.Sprintf("%s scheduler, %s cost model", cfg.Scheduler, cfg.Preset)
 }

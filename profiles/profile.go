@@ -17,6 +17,8 @@ import (
 	"github.com/streamgauge/streamgauge/loadgen"
 	"github.com/streamgauge/streamgauge/loadgen/dist"
 	"github.com/streamgauge/streamgauge/targets/apis"
+	"github.com/streamgauge/streamgauge/targets/generic"
+	"github.com/streamgauge/streamgauge/targets/sim"
 )
 
 // Profile is every setting of a run. Its keys are the run command's flag
@@ -34,7 +36,22 @@ type Profile struct {
 	Headers   []string      `mapstructure:"header" json:"header,omitempty"`
 	APIKeyEnv string        `mapstructure:"api-key-env" json:"api-key-env,omitempty"`
 	Timeout   time.Duration `mapstructure:"timeout" json:"timeout"`
-	IgnoreEOS bool          `mapstructure:"ignore-eos" json:"ignore-eos"`
+	// Per-phase timeouts (0 = none): connection set-up, response headers,
+	// first token, and the gap between frames.
+	ConnectTimeout time.Duration `mapstructure:"connect-timeout" json:"connect-timeout,omitempty"`
+	TTFBTimeout    time.Duration `mapstructure:"ttfb-timeout" json:"ttfb-timeout,omitempty"`
+	TTFTTimeout    time.Duration `mapstructure:"ttft-timeout" json:"ttft-timeout,omitempty"`
+	IdleTimeout    time.Duration `mapstructure:"idle-timeout" json:"idle-timeout,omitempty"`
+	// APIKeyFile names a file holding the API key (its first line).
+	APIKeyFile    string `mapstructure:"api-key-file" json:"api-key-file,omitempty"`
+	Insecure      bool   `mapstructure:"insecure" json:"insecure,omitempty"`
+	CACert        string `mapstructure:"ca-cert" json:"ca-cert,omitempty"`
+	MaxFrameBytes int    `mapstructure:"max-frame-bytes" json:"max-frame-bytes,omitempty"`
+	IgnoreEOS     bool   `mapstructure:"ignore-eos" json:"ignore-eos"`
+	// Generic describes an in-house API for --api generic (profile files
+	// only): request template, framing and where tokens, usage and the end
+	// are in each frame.
+	Generic generic.Spec `mapstructure:"generic" json:"generic,omitzero"`
 
 	// Load: when to send.
 	Rate           float64       `mapstructure:"rate" json:"rate,omitempty"`
@@ -87,9 +104,19 @@ type Profile struct {
 	Out  string `mapstructure:"out" json:"out,omitempty"`
 	Seed uint64 `mapstructure:"seed" json:"seed"`
 
-	// The built-in simulator, used when Target is empty.
-	SimTTFT time.Duration `mapstructure:"sim-ttft" json:"sim-ttft,omitempty"`
-	SimITL  time.Duration `mapstructure:"sim-itl" json:"sim-itl,omitempty"`
+	// The built-in simulator, used when Target is empty. SimScheduler ""
+	// means "fixed" when sim-ttft or sim-itl is set, else "continuous".
+	SimScheduler     string        `mapstructure:"sim-scheduler" json:"sim-scheduler,omitempty"`
+	SimPreset        string        `mapstructure:"sim-preset" json:"sim-preset,omitempty"`
+	SimMaxBatch      int           `mapstructure:"sim-max-batch" json:"sim-max-batch,omitempty"`
+	SimKVTokens      int           `mapstructure:"sim-kv-tokens" json:"sim-kv-tokens,omitempty"`
+	SimMaxStepTokens int           `mapstructure:"sim-max-step-tokens" json:"sim-max-step-tokens,omitempty"`
+	SimPrefixCache   bool          `mapstructure:"sim-prefix-cache" json:"sim-prefix-cache,omitempty"`
+	SimFailRate      float64       `mapstructure:"sim-fail-rate" json:"sim-fail-rate,omitempty"`
+	SimFailKinds     string        `mapstructure:"sim-fail-kinds" json:"sim-fail-kinds,omitempty"`
+	SimStall         string        `mapstructure:"sim-stall" json:"sim-stall,omitempty"`
+	SimTTFT          time.Duration `mapstructure:"sim-ttft" json:"sim-ttft,omitempty"`
+	SimITL           time.Duration `mapstructure:"sim-itl" json:"sim-itl,omitempty"`
 
 	// Dir is where relative paths in the profile resolve (the profile file's
 	// folder); FS, when set, holds them instead (a built-in profile's data).
@@ -102,35 +129,37 @@ type Profile struct {
 // environment and flags are layered on.
 func Default() Profile {
 	return Profile{
-		Name:         "custom",
-		API:          "openai-chat",
-		Model:        "sim",
-		Timeout:      5 * time.Minute,
-		IgnoreEOS:    true,
-		Arrival:      loadgen.ArrivalPoisson,
-		Burstiness:   1,
-		LatencyFrom:  "send",
-		InputTokens:  "256",
-		OutputTokens: "128",
-		Tokenizer:    "cl100k_base",
-		PrefixShare:  1,
-		TraceFormat:  loadgen.TraceAuto,
-		TraceSpeed:   1,
-		Seed:         1,
-		SimTTFT:      50 * time.Millisecond,
-		SimITL:       10 * time.Millisecond,
+		Name:           "custom",
+		API:            "openai-chat",
+		Model:          "sim",
+		Timeout:        5 * time.Minute,
+		ConnectTimeout: 10 * time.Second,
+		MaxFrameBytes:  8 << 20,
+		IgnoreEOS:      true,
+		Arrival:        loadgen.ArrivalPoisson,
+		Burstiness:     1,
+		LatencyFrom:    "send",
+		InputTokens:    "256",
+		OutputTokens:   "128",
+		Tokenizer:      "cl100k_base",
+		PrefixShare:    1,
+		TraceFormat:    loadgen.TraceAuto,
+		TraceSpeed:     1,
+		Seed:           1,
 	}
 }
 
 // Keys returns the profile's keys, as written in files and flags.
 func Keys() []string {
 	return []string{"name", "description", "target", "api", "endpoint", "model", "header", "api-key-env",
-		"timeout", "ignore-eos", "rate", "arrival", "burstiness", "concurrency", "max-concurrency",
+		"api-key-file", "insecure", "ca-cert", "max-frame-bytes", "generic",
+		"timeout", "connect-timeout", "ttfb-timeout", "ttft-timeout", "idle-timeout", "ignore-eos", "rate", "arrival", "burstiness", "concurrency", "max-concurrency",
 		"duration", "requests", "warmup", "warmup-requests", "drain-timeout",
 		"ramp-to", "ramp-over", "sine-amplitude", "sine-period", "stages", "latency-from", "input-tokens", "output-tokens", "tokenizer",
 		"prefix-groups", "prefix-tokens", "prefix-share", "prefix-system", "turns", "think-time",
 		"trace", "trace-format", "trace-speed", "trace-window",
-		"slo", "goodput", "out", "seed", "sim-ttft", "sim-itl"}
+		"slo", "goodput", "out", "seed", "sim-scheduler", "sim-preset", "sim-max-batch", "sim-kv-tokens",
+		"sim-max-step-tokens", "sim-prefix-cache", "sim-fail-rate", "sim-fail-kinds", "sim-stall", "sim-ttft", "sim-itl"}
 }
 
 // Validate reports every problem of p at once, each naming its field.
@@ -147,8 +176,15 @@ func (p *Profile) Validate() error {
 			bad("target", "%q includes the API path; give the base URL and set --api (or --endpoint)", p.Target)
 		}
 	}
-	if !slices.Contains(apis.Names(), p.API) {
-		bad("api", "%q is not supported; want one of %s", p.API, strings.Join(apis.Names(), ", "))
+	if !slices.Contains(apis.Names(), p.API) && p.API != "generic" {
+		bad("api", "%q is not supported; want one of %s, generic", p.API, strings.Join(apis.Names(), ", "))
+	}
+	if p.API == "generic" {
+		if err := p.Generic.Validate(); err != nil {
+			errs = append(errs, err)
+		}
+	} else if p.Generic.Path != "" || p.Generic.Request != "" {
+		bad("generic", "the generic block only applies to --api generic (api is %q)", p.API)
 	}
 	if p.Endpoint != "" && !strings.HasPrefix(p.Endpoint, "/") {
 		bad("endpoint", "%q must start with /", p.Endpoint)
@@ -158,8 +194,19 @@ func (p *Profile) Validate() error {
 			bad("header", "%q: want 'Name: value'", h)
 		}
 	}
-	if p.Timeout < 0 {
-		bad("timeout", "%s must not be negative", p.Timeout)
+	for _, d := range []struct {
+		field string
+		v     time.Duration
+	}{{"timeout", p.Timeout}, {"connect-timeout", p.ConnectTimeout}, {"ttfb-timeout", p.TTFBTimeout}, {"ttft-timeout", p.TTFTTimeout}, {"idle-timeout", p.IdleTimeout}} {
+		if d.v < 0 {
+			bad(d.field, "%s must not be negative", d.v)
+		}
+	}
+	if p.APIKeyEnv != "" && p.APIKeyFile != "" {
+		bad("api-key-file", "give --api-key-env or --api-key-file, not both")
+	}
+	if p.MaxFrameBytes < 1024 {
+		bad("max-frame-bytes", "%d is too small; give at least 1024 (default 8388608)", p.MaxFrameBytes)
 	}
 	loads := 0
 	for _, set := range []bool{p.Rate > 0, p.Concurrency > 0, p.Trace != "", len(p.Stages) > 0} {
@@ -243,8 +290,10 @@ func (p *Profile) Validate() error {
 			bad("trace-format", "%q: want auto, azure, mooncake, burstgpt or csv", p.TraceFormat)
 		}
 	}
-	if p.SimTTFT < 0 || p.SimITL < 0 {
-		bad("sim-ttft", "simulator latencies must not be negative")
+	if p.Target == "" {
+		if _, err := p.SimConfig(); err != nil {
+			errs = append(errs, err)
+		}
 	}
 	return errors.Join(errs...)
 }
@@ -274,6 +323,57 @@ func closedStages(specs []string) bool {
 	return err == nil && loadgen.ClosedStages(st)
 }
 
+// SimConfig is the built-in simulator's configuration for a run without a
+// target. Its errors name the profile's sim-* keys.
+func (p *Profile) SimConfig() (sim.Config, error) {
+	cfg := sim.DefaultConfig()
+	cfg.Scheduler = p.SimScheduler
+	if cfg.Scheduler == "" {
+		cfg.Scheduler = "continuous"
+		if p.SimTTFT > 0 || p.SimITL > 0 {
+			cfg.Scheduler = "fixed"
+		}
+	}
+	if p.SimPreset != "" {
+		cfg.Preset = p.SimPreset
+	}
+	if p.SimMaxBatch > 0 {
+		cfg.MaxBatch = p.SimMaxBatch
+	}
+	if p.SimMaxStepTokens > 0 {
+		cfg.MaxStepTokens = p.SimMaxStepTokens
+	}
+	cfg.KVTokens = p.SimKVTokens
+	cfg.PrefixCache = p.SimPrefixCache
+	if p.SimTTFT > 0 {
+		cfg.TTFT = p.SimTTFT
+	}
+	if p.SimITL > 0 {
+		cfg.ITL = p.SimITL
+	}
+	cfg.FailRate, cfg.Seed = p.SimFailRate, p.Seed
+	var errs []error
+	if p.SimFailKinds != "" {
+		kinds, err := sim.ParseFailKinds(p.SimFailKinds)
+		if err != nil {
+			errs = append(errs, fmt.Errorf("sim-fail-kinds: %w", err))
+		}
+		cfg.FailKinds = kinds
+	}
+	if p.SimStall != "" {
+		every, d, err := sim.ParseStall(p.SimStall)
+		if err != nil {
+			errs = append(errs, fmt.Errorf("sim-stall: %w", err))
+		}
+		cfg.StallEvery, cfg.StallFor = every, d
+	}
+	if err := cfg.Validate(); err != nil {
+		// The simulator names serve's flags; the profile's keys carry sim-.
+		errs = append(errs, errors.New(strings.ReplaceAll(err.Error(), "sim: ", "sim-")))
+	}
+	return cfg, errors.Join(errs...)
+}
+
 // distOptions resolves a DIST's files the way the profile's paths resolve.
 func (p *Profile) distOptions() []dist.Option {
 	if p.FS != nil {
@@ -297,6 +397,16 @@ func (p *Profile) OpenFile(name string) (io.ReadCloser, error) {
 		name = filepath.Join(p.Dir, name)
 	}
 	return os.Open(name)
+}
+
+// ReadFile reads a file the profile names, as OpenFile resolves it.
+func (p *Profile) ReadFile(name string) ([]byte, error) {
+	f, err := p.OpenFile(name)
+	if err != nil {
+		return nil, err
+	}
+	defer f.Close()
+	return io.ReadAll(io.LimitReader(f, 1<<20))
 }
 
 // Redacted returns a copy safe to write to disk: header values that carry

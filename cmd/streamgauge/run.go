@@ -10,6 +10,7 @@ import (
 
 	"github.com/streamgauge/streamgauge/analysis"
 	"github.com/streamgauge/streamgauge/harness"
+	"github.com/streamgauge/streamgauge/loadgen"
 	"github.com/streamgauge/streamgauge/profiles"
 )
 
@@ -66,6 +67,9 @@ built-in simulator is started on 127.0.0.1.`,
 }
 
 func runProfile(ctx context.Context, e *env, p profiles.Profile) error {
+	if err := ensureFiles(filesNeeded(p)); err != nil {
+		return usageError(err)
+	}
 	res, err := harness.Run(ctx, p,
 		harness.WithLog(func(format string, a ...any) { fmt.Fprintf(e.stderr, "streamgauge: "+format+"\n", a...) }),
 		harness.WithGetenv(e.getenv), harness.WithVersion(version))
@@ -83,4 +87,26 @@ func runProfile(ctx context.Context, e *env, p profiles.Profile) error {
 		return runError(err)
 	}
 	return nil
+}
+
+// filesNeeded estimates the open files a run holds at its peak: one
+// connection per concurrent stream (two with the in-process simulator, which
+// holds the server's end too), plus room for the process's own files.
+func filesNeeded(p profiles.Profile) (uint64, string) {
+	streams, why := p.Concurrency, fmt.Sprintf("--concurrency %d", p.Concurrency)
+	if p.MaxConcurrency > 0 {
+		streams, why = p.MaxConcurrency, fmt.Sprintf("--max-concurrency %d", p.MaxConcurrency)
+	}
+	if st, err := loadgen.ParseStages(p.Stages); err == nil && loadgen.ClosedStages(st) {
+		for _, s := range st {
+			if s.Users > streams {
+				streams, why = s.Users, fmt.Sprintf("a stage of %d users", s.Users)
+			}
+		}
+	}
+	need := uint64(streams)
+	if p.Target == "" {
+		need *= 2
+	}
+	return need + 256, why
 }

@@ -13,6 +13,11 @@ type Job struct {
 	PromptTokens int
 	// OutputTokens is how many tokens to produce.
 	OutputTokens int
+	// Prompt is the request's text; the prefix cache hashes its words.
+	Prompt string
+	// Due is when the engine meant the token being emitted to leave (Unix
+	// ns); an engine sets it before each call of emit, 0 when it cannot say.
+	Due int64
 }
 
 // Engine decides when each token of a job leaves the server.
@@ -21,6 +26,29 @@ type Engine interface {
 	// (0-based) at the moment it is ready. It returns when all tokens are out,
 	// when emit fails, or when ctx is canceled (the client went away).
 	Generate(ctx context.Context, job *Job, emit func(i int) error) error
+}
+
+// Admitter is implemented by engines that refuse some jobs outright (a
+// request larger than the KV cache, say); the server answers 400 with the
+// error before streaming.
+type Admitter interface {
+	Admit(job *Job) error
+}
+
+// Stats is an engine's state for /metrics.
+type Stats struct {
+	Running, Waiting int
+	// KVUsed and KVTokens are the KV-cache tokens in use and the capacity.
+	KVUsed, KVTokens          int64
+	Steps, Preemptions, Slips uint64
+	// PrefixQueries and PrefixHits count prompt tokens looked up in the
+	// prefix cache and found there.
+	PrefixQueries, PrefixHits uint64
+}
+
+// StatsReporter is implemented by engines with a queue and a KV cache.
+type StatsReporter interface {
+	Stats() Stats
 }
 
 // Fixed is an engine in which every request, whatever the load, gets its
@@ -44,6 +72,7 @@ func (f Fixed) Validate() error {
 // Generate implements Engine.
 func (f Fixed) Generate(ctx context.Context, job *Job, emit func(int) error) error {
 	start := time.Now()
+	wall := start.UnixNano()
 	first := f.TTFT + time.Duration(job.PromptTokens)*f.PerPromptToken
 	t := time.NewTimer(time.Hour)
 	defer t.Stop()
@@ -59,6 +88,7 @@ func (f Fixed) Generate(ctx context.Context, job *Job, emit func(int) error) err
 		} else if err := ctx.Err(); err != nil {
 			return err
 		}
+		job.Due = wall + int64(due)
 		if err := emit(i); err != nil {
 			return err
 		}

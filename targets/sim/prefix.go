@@ -1,0 +1,147 @@
+package sim
+
+// prefixCache is the prefix cache's bookkeeping: which full prompt blocks
+// (identified by the chained hash of their words) are in the KV cache, how
+// many running sequences reference each, and the unreferenced ones in LRU
+// order, evicted when the cache needs room (as vLLM's block manager does).
+type prefixCache struct {
+	size      int // tokens per block
+	m         map[uint64]*block
+	lru       block // sentinel: lru.next is the least recently used
+	shared    int   // blocks referenced by running sequences
+	evictable int   // blocks nobody references
+
+	queries, hits uint64 // tokens
+}
+
+type block struct {
+	hash       uint64
+	ref        int
+	prev, next *block
+}
+
+func newPrefixCache(size int) *prefixCache {
+	pc := &prefixCache{size: size, m: make(map[uint64]*block)}
+	pc.lru.prev, pc.lru.next = &pc.lru, &pc.lru
+	return pc
+}
+
+func (pc *prefixCache) unlink(b *block) {
+	b.prev.next, b.next.prev = b.next, b.prev
+	b.prev, b.next = nil, nil
+}
+
+func (pc *prefixCache) pushBack(b *block) {
+	b.prev, b.next = pc.lru.prev, &pc.lru
+	pc.lru.prev.next = b
+	pc.lru.prev = b
+}
+
+// take references cached blocks (a prefix hit).
+func (pc *prefixCache) take(hashes []uint64) {
+	for _, h := range hashes {
+		pc.ref(pc.m[h])
+	}
+}
+
+func (pc *prefixCache) ref(b *block) {
+	if b.ref == 0 {
+		pc.unlink(b)
+		pc.evictable--
+		pc.shared++
+	}
+	b.ref++
+}
+
+// insert adds a block a sequence has just computed, or references the
+// copy already there.
+func (pc *prefixCache) insert(h uint64) {
+	if b := pc.m[h]; b != nil {
+		pc.ref(b)
+		return
+	}
+	pc.m[h] = &block{hash: h, ref: 1}
+	pc.shared++
+}
+
+// release drops a sequence's references. A block nobody references stays
+// cached; the sequence's last block is queued for eviction first.
+func (pc *prefixCache) release(hashes []uint64) {
+	for i := len(hashes) - 1; i >= 0; i-- {
+		b := pc.m[hashes[i]]
+		b.ref--
+		if b.ref == 0 {
+			pc.shared--
+			pc.evictable++
+			pc.pushBack(b)
+		}
+	}
+}
+
+// evict drops the least recently used unreferenced block.
+func (pc *prefixCache) evict() {
+	b := pc.lru.next
+	if b == &pc.lru {
+		return
+	}
+	pc.unlink(b)
+	delete(pc.m, b.hash)
+	pc.evictable--
+}
+
+// blockHashes returns the chained FNV-1a hashes of the full blocks of size
+// words of text: block i's hash covers every word up to its end, so equal
+// hashes mean equal prefixes.
+func blockHashes(text string, size int) []uint64 {
+	const (
+		offset = 14695981039346656037
+		prime  = 1099511628211
+	)
+	var out []uint64
+	h := uint64(offset)
+	words := 0
+	inWord := false
+	for i := 0; i < len(text); i++ {
+		c := text[i]
+		if c == ' ' || c == '\n' || c == '\t' || c == '\r' || c == '\v' || c == '\f' {
+			if inWord {
+				inWord = false
+				h = (h ^ ' ') * prime
+				words++
+				if words%size == 0 {
+					out = append(out, h)
+				}
+			}
+			continue
+		}
+		inWord = true
+		h = (h ^ uint64(c)) * prime
+	}
+	if inWord {
+		h = (h ^ ' ') * prime
+		words++
+		if words%size == 0 {
+			out = append(out, h)
+		}
+	}
+	return out
+}
+
+// countWords counts the whitespace-separated words of text, as
+// strings.Fields would, without allocating.
+func countWords(text string) int {
+	n := 0
+	inWord := false
+	for i := 0; i < len(text); i++ {
+		switch text[i] {
+		case ' ', '\n', '\t', '\r', '\v', '\f':
+			inWord = false
+		default:
+			if !inWord {
+				n++
+			}
+			inWord = true
+		}
+	}
+	return n
+}
