@@ -209,7 +209,7 @@ func Run(ctx context.Context, p profiles.Profile, opts ...Option) (*Result, erro
 	info := results.RunInfo{
 		Tool: "streamgauge", Version: o.version, Start: time.Now().UTC(),
 		Profile: p.Redacted(), Target: redactURL(target), API: p.API,
-		Simulated: simulated, Seed: p.Seed, Shard: "0/1",
+		Simulated: simulated, Seed: p.Seed, Shard: shardName(p),
 	}
 	if err := results.WriteJSON(outDir, results.RunFile, info); err != nil {
 		w.Close()
@@ -221,6 +221,13 @@ func Run(ctx context.Context, p profiles.Profile, opts ...Option) (*Result, erro
 	ropts := []loadgen.Option{loadgen.WithDuration(p.Duration), loadgen.WithRequests(p.Requests),
 		loadgen.WithWarmup(p.Warmup), loadgen.WithDrainTimeout(p.DrainTimeout), loadgen.WithCounter(tok)}
 	ropts = append(ropts, loadgen.WithWarmupRequests(p.WarmupRequests))
+	shard, shards, _ := p.ShardOf()
+	if shards > 1 {
+		ropts = append(ropts, loadgen.WithShard(shard, shards))
+	}
+	if at, _ := p.StartTime(); !at.IsZero() {
+		ropts = append(ropts, loadgen.WithStartAt(at))
+	}
 	switch {
 	case pacer != nil:
 		ropts = append(ropts, loadgen.WithPacer(pacer), loadgen.WithMaxConcurrency(p.MaxConcurrency))
@@ -458,4 +465,10 @@ func describeSim(cfg sim.Config) string {
 		return fmt.Sprintf("fixed latencies: ttft %s, itl %s", cfg.TTFT, cfg.ITL)
 	}
 	return fmt.Sprintf("%s scheduler, %s cost model", cfg.Scheduler, cfg.Preset)
+}
+
+// shardName is the run's shard as run.json writes it: "i/N".
+func shardName(p profiles.Profile) string {
+	i, n, _ := p.ShardOf()
+	return fmt.Sprintf("%d/%d", i, n)
 }

@@ -9,6 +9,7 @@ import (
 	"os"
 	"path/filepath"
 	"slices"
+	"strconv"
 	"strings"
 	"time"
 
@@ -103,6 +104,12 @@ type Profile struct {
 	// Run bookkeeping.
 	Out  string `mapstructure:"out" json:"out,omitempty"`
 	Seed uint64 `mapstructure:"seed" json:"seed"`
+	// Distributed runs: this process is shard "i/N" of the schedule (or
+	// index JOB_COMPLETION_INDEX of shards N), all starting at start-at
+	// (RFC 3339).
+	Shard   string `mapstructure:"shard" json:"shard,omitempty"`
+	Shards  int    `mapstructure:"shards" json:"shards,omitempty"`
+	StartAt string `mapstructure:"start-at" json:"start-at,omitempty"`
 
 	// The built-in simulator, used when Target is empty. SimScheduler ""
 	// means "fixed" when sim-ttft or sim-itl is set, else "continuous".
@@ -158,7 +165,7 @@ func Keys() []string {
 		"ramp-to", "ramp-over", "sine-amplitude", "sine-period", "stages", "latency-from", "input-tokens", "output-tokens", "tokenizer",
 		"prefix-groups", "prefix-tokens", "prefix-share", "prefix-system", "turns", "think-time",
 		"trace", "trace-format", "trace-speed", "trace-window",
-		"slo", "goodput", "out", "seed", "sim-scheduler", "sim-preset", "sim-max-batch", "sim-kv-tokens",
+		"slo", "goodput", "out", "seed", "shard", "shards", "start-at", "sim-scheduler", "sim-preset", "sim-max-batch", "sim-kv-tokens",
 		"sim-max-step-tokens", "sim-prefix-cache", "sim-fail-rate", "sim-fail-kinds", "sim-stall", "sim-ttft", "sim-itl"}
 }
 
@@ -290,6 +297,12 @@ func (p *Profile) Validate() error {
 			bad("trace-format", "%q: want auto, azure, mooncake, burstgpt or csv", p.TraceFormat)
 		}
 	}
+	if _, _, err := p.ShardOf(); err != nil {
+		bad("shard", "%v", err)
+	}
+	if _, err := p.StartTime(); err != nil {
+		bad("start-at", "%v", err)
+	}
 	if p.Target == "" {
 		if _, err := p.SimConfig(); err != nil {
 			errs = append(errs, err)
@@ -321,6 +334,33 @@ func (p *Profile) Pacer() (vegeta.Pacer, error) {
 func closedStages(specs []string) bool {
 	st, err := loadgen.ParseStages(specs)
 	return err == nil && loadgen.ClosedStages(st)
+}
+
+// ShardOf returns this process's shard: index i of n (0 of 1 when not
+// sharded).
+func (p *Profile) ShardOf() (i, n int, err error) {
+	if p.Shard == "" {
+		return 0, 1, nil
+	}
+	a, b, ok := strings.Cut(p.Shard, "/")
+	i, err1 := strconv.Atoi(a)
+	n, err2 := strconv.Atoi(b)
+	if !ok || err1 != nil || err2 != nil || n < 1 || i < 0 || i >= n {
+		return 0, 1, fmt.Errorf("%q: want i/N with 0 <= i < N, e.g. 0/4", p.Shard)
+	}
+	return i, n, nil
+}
+
+// StartTime returns start-at as a time (zero when not set).
+func (p *Profile) StartTime() (time.Time, error) {
+	if p.StartAt == "" {
+		return time.Time{}, nil
+	}
+	t, err := time.Parse(time.RFC3339Nano, p.StartAt)
+	if err != nil {
+		return time.Time{}, fmt.Errorf("%q: want an RFC 3339 time such as 2026-11-28T10:00:00Z", p.StartAt)
+	}
+	return t, nil
 }
 
 // SimConfig is the built-in simulator's configuration for a run without a

@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"strconv"
 
 	"github.com/spf13/cobra"
 	"github.com/spf13/viper"
@@ -55,6 +56,14 @@ built-in simulator is started on 127.0.0.1.`,
 			}
 			if src != nil {
 				p.Dir, p.FS = src.Dir, src.FS
+			}
+			if p.Shards > 0 && p.Shard == "" {
+				// A Kubernetes Indexed Job gives each pod its index.
+				idx, ok := e.getenv("JOB_COMPLETION_INDEX")
+				if !ok {
+					return usagef("shards: --shards %d needs JOB_COMPLETION_INDEX (a Kubernetes Indexed Job) or --shard i/N", p.Shards)
+				}
+				p.Shard = idx + "/" + strconv.Itoa(p.Shards)
 			}
 			if err := p.Validate(); err != nil {
 				return usageError(err)
