@@ -41,6 +41,13 @@ lint:
 	elif [ -x "$$($(GO) env GOPATH)/bin/staticcheck" ]; then "$$($(GO) env GOPATH)/bin/staticcheck" $(PKGS); \
 	else echo "staticcheck not installed; skipped (go install honnef.co/go/tools/cmd/staticcheck@v0.8.2)"; fi
 
+## soak: a 10-minute chaos run (errors, stalls, dropped connections) with
+## memory sampled each minute and goroutines counted before and after;
+## SOAK=60s for a short one (CI)
+SOAK ?= 10m
+soak:
+	STREAMGAUGE_SOAK=$(SOAK) $(GO) test -count=1 -run '^TestSoak$$' -v -timeout 30m ./harness
+
 ## fuzz: every fuzz target for FUZZTIME each (seed corpora also run in `make test`)
 fuzz:
 	FUZZTIME=$(FUZZTIME) ./scripts/fuzz.sh

@@ -18,11 +18,16 @@ const MismatchThreshold = 0.05
 // Counts are the request counts of a run. Total = OK + Failed + Canceled +
 // Warmup; warm-up requests are counted only in Warmup.
 type Counts struct {
-	Total    int64 `json:"total"`
-	OK       int64 `json:"ok"`
-	Failed   int64 `json:"failed"`
-	Canceled int64 `json:"canceled"`
-	Warmup   int64 `json:"warmup"`
+	// Sent is how many requests the generator handed to the target (0 when
+	// the summary was rebuilt from records alone); Accounted says that
+	// every one of them is in Total: sent = ok + failed + canceled + warmup.
+	Sent      int64 `json:"sent,omitempty"`
+	Accounted bool  `json:"accounted"`
+	Total     int64 `json:"total"`
+	OK        int64 `json:"ok"`
+	Failed    int64 `json:"failed"`
+	Canceled  int64 `json:"canceled"`
+	Warmup    int64 `json:"warmup"`
 }
 
 // Throughput is measured over the measured window (warm-up excluded).
@@ -52,11 +57,23 @@ type Generator struct {
 	OpenLoop bool `json:"open_loop"`
 }
 
-// SLOResult is one evaluated SLO expression.
+// SLOResult is one evaluated SLO expression. Value, Threshold and Margin are
+// in Unit, the summary's own unit for the metric: "ms" for latencies,
+// "ratio" (a fraction, 0.01 = 1%) for error_rate and the other shares,
+// "req/s" or "tok/s" for rates.
 type SLOResult struct {
 	Expr  string  `json:"expr"`
 	Value float64 `json:"value"`
 	Pass  bool    `json:"pass"`
+	// Op and Threshold are the expression's comparison.
+	Op        string  `json:"op,omitempty"`
+	Threshold float64 `json:"threshold"`
+	// Margin is how far Value is from Threshold on the passing side:
+	// positive is room to spare, negative is by how much the SLO failed.
+	Margin float64 `json:"margin"`
+	Unit   string  `json:"unit,omitempty"`
+	// Note says why an SLO failed without a value (no samples to judge).
+	Note string `json:"note,omitempty"`
 }
 
 // Summary is summary.json.
@@ -206,6 +223,8 @@ func (a *Accumulator) Histograms() *Histograms {
 
 // RunMeta is what a summary needs beyond the records.
 type RunMeta struct {
+	// Sent is the runner's count of requests sent (0 = unknown).
+	Sent              int64
 	RequestedRate     float64
 	OpenLoop          bool
 	CPUSeconds        float64
@@ -233,6 +252,8 @@ func (a *Accumulator) Summary(meta RunMeta) (*Summary, error) {
 	for k, v := range a.errs {
 		s.Errors[k] = v
 	}
+	s.Requests.Sent = meta.Sent
+	s.Requests.Accounted = meta.Sent == 0 || meta.Sent == a.c.OK+a.c.Failed+a.c.Canceled+a.c.Warmup
 	if a.measured > 0 && a.windowEnd > a.firstSent {
 		s.DurationS = float64(a.windowEnd-a.firstSent) / 1e9
 	}

@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"encoding/json"
 	"flag"
+	"fmt"
 	"math"
 	"os"
 	"path/filepath"
@@ -101,9 +102,17 @@ func TestSummaryGolden(t *testing.T) {
 func TestSummaryNumbers(t *testing.T) {
 	s := summarize(t, loadRecords(t), openMeta)
 
-	wantCounts := analysis.Counts{Total: 30, OK: 20, Failed: 5, Canceled: 2, Warmup: 3}
+	wantCounts := analysis.Counts{Accounted: true, Total: 30, OK: 20, Failed: 5, Canceled: 2, Warmup: 3}
 	if s.Requests != wantCounts {
 		t.Errorf("requests = %+v, want %+v", s.Requests, wantCounts)
+	}
+	// The runner's count of sent requests must match the records.
+	for sent, ok := range map[int64]bool{30: true, 31: false} {
+		meta := openMeta
+		meta.Sent = sent
+		if got := summarize(t, loadRecords(t), meta).Requests; got.Accounted != ok || got.Sent != sent {
+			t.Errorf("sent %d: requests %+v, want accounted %v", sent, got, ok)
+		}
 	}
 	c := s.Requests
 	if c.Total != c.OK+c.Failed+c.Canceled+c.Warmup {
@@ -335,7 +344,7 @@ func TestEmptySummary(t *testing.T) {
 		if err != nil {
 			t.Fatal(err)
 		}
-		if s.Requests != (analysis.Counts{}) || s.DurationS != 0 || s.ErrorRate != 0 || s.Throughput != (analysis.Throughput{}) ||
+		if s.Requests != (analysis.Counts{Accounted: true}) || s.DurationS != 0 || s.ErrorRate != 0 || s.Throughput != (analysis.Throughput{}) ||
 			s.Generator.AchievedRate != 0 || s.GeneratorSaturated || !s.Pass {
 			t.Errorf("empty summary: %+v", s)
 		}
@@ -497,5 +506,78 @@ func TestSummaryJSONKeys(t *testing.T) {
 	}
 	if slo, ok := m["slo"].([]any); !ok || len(slo) != 0 {
 		t.Errorf("slo = %v, want an empty array", m["slo"])
+	}
+}
+
+// TestAchievedRateSessions: the achieved rate counts arrivals (single
+// requests and first turns), not later turns, which follow their session.
+func TestAchievedRateSessions(t *testing.T) {
+	rec := func(sentS float64, session, turn int) *results.Record {
+		sent := int64(sentS * 1e9)
+		return &results.Record{ID: fmt.Sprintf("%d.%d", session, turn), Session: session, Turn: turn,
+			SentNS: sent, DoneNS: sent + 1e8, E2EMS: 100, ICLMS: []float64{}, SLOOK: true}
+	}
+	tests := []struct {
+		name string
+		recs []*results.Record
+		want float64
+	}{
+		{"single requests", []*results.Record{rec(0, 0, 0), rec(1, 0, 0), rec(2, 0, 0)}, 1},
+		{"sessions", []*results.Record{
+			rec(0, 1, 1), rec(0.5, 1, 2), rec(0.9, 1, 3),
+			rec(2, 2, 1), rec(2.5, 2, 2),
+			rec(4, 3, 1), rec(4.2, 3, 2), rec(7, 3, 3), // a late turn does not stretch the span
+		}, 2.0 / 4},
+		{"one arrival", []*results.Record{rec(0, 1, 1), rec(3, 1, 2)}, 0},
+	}
+	for _, tc := range tests {
+		t.Run(tc.name, func(t *testing.T) {
+			s := summarize(t, tc.recs, analysis.RunMeta{OpenLoop: true, RequestedRate: 1})
+			if !near(s.Generator.AchievedRate, tc.want) {
+				t.Errorf("achieved rate = %v, want %v", s.Generator.AchievedRate, tc.want)
+			}
+			if s.Requests.OK != int64(len(tc.recs)) {
+				t.Errorf("ok = %d, want every turn (%d)", s.Requests.OK, len(tc.recs))
+			}
+		})
+	}
+}
+
+// TestLatencyFromScheduled: with the option, ttfb, ttft, ttfo and e2e count
+// from the scheduled send (adding lag); tpot, icl, itl and lag do not move.
+func TestLatencyFromScheduled(t *testing.T) {
+	r := &results.Record{ID: "0", ScheduledNS: 0, SentNS: 4e6, DoneNS: 104e6, LagMS: 4,
+		TTFBMS: results.Ms(8), TTFTMS: results.Ms(20), TTFOMS: results.Ms(30), E2EMS: 100, TPOTMS: results.Ms(16),
+		ICLMS: []float64{40, 40}, FrameTokens: []int{1, 2, 1}, OutputTokens: 6, SLOOK: true}
+	tests := []struct {
+		on   bool
+		from string
+		add  float64
+	}{{false, "send", 0}, {true, "scheduled", 4}}
+	for _, tc := range tests {
+		t.Run(tc.from, func(t *testing.T) {
+			s := summarize(t, []*results.Record{r}, analysis.RunMeta{})
+			if tc.on {
+				a := analysis.NewAccumulator(analysis.WithLatencyFromScheduled(true))
+				a.Append(r)
+				var err error
+				if s, err = a.Summary(analysis.RunMeta{}); err != nil {
+					t.Fatal(err)
+				}
+			}
+			if s.LatencyFrom != tc.from {
+				t.Errorf("latency_from = %q, want %q", s.LatencyFrom, tc.from)
+			}
+			want := map[string]float64{"ttfb": 8 + tc.add, "ttft": 20 + tc.add, "ttfo": 30 + tc.add, "e2e": 100 + tc.add,
+				"tpot": 16, "lag": 4, "icl": 40}
+			for m, v := range want {
+				if got := s.Metrics[m].Min; math.Abs(got-v) > 1e-3*v {
+					t.Errorf("%s = %v, want %v", m, got, v)
+				}
+			}
+			if s.Metrics["itl"].Count != 3 {
+				t.Errorf("itl count %d, want 3", s.Metrics["itl"].Count)
+			}
+		})
 	}
 }

@@ -21,6 +21,7 @@ import (
 	"github.com/streamgauge/streamgauge/loadgen"
 	"github.com/streamgauge/streamgauge/loadgen/prompt"
 	"github.com/streamgauge/streamgauge/loadgen/tokenizer"
+	"github.com/streamgauge/streamgauge/monitor"
 	"github.com/streamgauge/streamgauge/profiles"
 	"github.com/streamgauge/streamgauge/results"
 	"github.com/streamgauge/streamgauge/targets"
@@ -54,6 +55,7 @@ type options struct {
 	getenv  func(string) (string, bool)
 	version string
 	sinks   []loadgen.Sink
+	monitor *monitor.Monitor
 }
 
 // Option configures Run.
@@ -79,6 +81,13 @@ func WithVersion(v string) Option {
 // WithSink adds a sink that sees every record as it is written (a live view).
 func WithSink(s loadgen.Sink) Option {
 	return func(o *options) error { o.sinks = append(o.sinks, s); return nil }
+}
+
+// WithMonitor feeds m the run's sends and records and starts its clock when
+// the load starts, for a live view. Without it, a run with metrics-addr
+// uses a monitor of its own.
+func WithMonitor(m *monitor.Monitor) Option {
+	return func(o *options) error { o.monitor = m; return nil }
 }
 
 // Run carries out the run p describes. p must be valid (profiles.Validate).
@@ -197,6 +206,22 @@ func Run(ctx context.Context, p profiles.Profile, opts ...Option) (*Result, erro
 	if err := reachable(ctx, target); err != nil {
 		return nil, err
 	}
+	scrapeURL, err := monitor.ScrapeURL(p.ScrapeMetrics, target)
+	if err != nil {
+		return nil, configErr(fmt.Errorf("scrape-metrics: %w", err))
+	}
+	mon := o.monitor
+	if mon == nil && p.MetricsAddr != "" {
+		mon = monitor.New()
+	}
+	var exporter *monitor.Exporter
+	if p.MetricsAddr != "" {
+		if exporter, err = mon.Serve(p.MetricsAddr); err != nil {
+			return nil, fmt.Errorf("metrics-addr: %w", err)
+		}
+		defer exporter.Close()
+		o.logf("Prometheus metrics at %s while the run lasts", exporter.URL())
+	}
 
 	outDir := p.Out
 	if outDir == "" {
@@ -245,13 +270,35 @@ func Run(ctx context.Context, p profiles.Profile, opts ...Option) (*Result, erro
 		}
 		ropts = append(ropts, loadgen.WithThinkTime(think, p.Seed))
 	}
-	runner, err := loadgen.New(client, src, sinks, ropts...)
+	var doer loadgen.Doer = client
+	if mon != nil {
+		doer, sinks = mon.Doer(client), append(sinks, mon)
+	}
+	runner, err := loadgen.New(doer, src, sinks, ropts...)
 	if err != nil {
 		w.Close()
 		return nil, configErr(err)
 	}
 	o.logf("%s: %s, writing %s", p.Name, describeLoad(p), outDir)
+	// The monitor's clock and the server metrics' offsets start here, a few
+	// µs before the runner's own start (run.json's start, exactly).
+	origin := time.Now()
+	if at, _ := p.StartTime(); !at.IsZero() {
+		origin = origin.Add(at.Sub(origin))
+	}
+	if mon != nil {
+		mon.Begin(origin, monitor.Plan{Duration: p.Duration, Requests: p.Requests})
+	}
+	var scraper *monitor.Scraper
+	if scrapeURL != "" {
+		scraper = monitor.StartScrape(ctx, monitor.ScrapeConfig{URL: scrapeURL, Path: filepath.Join(outDir, analysis.ServerMetricsFile), Origin: origin, Logf: o.logf})
+	}
 	stats, runErr := runner.Run(ctx)
+	scraper.Stop()
+	exporter.Close()
+	if mon != nil {
+		mon.End()
+	}
 	closeErr := w.Close()
 
 	// The runner's own start is the origin of every *_ns offset in the
@@ -262,13 +309,16 @@ func Run(ctx context.Context, p profiles.Profile, opts ...Option) (*Result, erro
 	if err := results.WriteJSON(outDir, results.RunFile, info); err != nil && runErr == nil {
 		runErr = err
 	}
-	sum, err := acc.Summary(analysis.RunMeta{RequestedRate: requestedRate(p, pacer), OpenLoop: pacer != nil, CPUSeconds: stats.CPU.Seconds(), CPUIncludesServer: simulated})
+	sum, err := acc.Summary(analysis.RunMeta{Sent: int64(stats.Sent), RequestedRate: requestedRate(p, pacer), OpenLoop: pacer != nil, CPUSeconds: stats.CPU.Seconds(), CPUIncludesServer: simulated})
 	if err != nil {
 		return nil, err
 	}
 	res := &Result{Dir: outDir, Summary: sum, Stats: stats, Target: redactURL(target), Simulated: simulated}
 	if err := results.WriteJSON(outDir, results.SummaryFile, sum); err != nil && runErr == nil {
 		runErr = err
+	}
+	if !sum.Requests.Accounted {
+		o.logf("warning: %d requests sent but %d recorded; see the errors above", sum.Requests.Sent, sum.Requests.Total)
 	}
 	if sum.GeneratorSaturated {
 		o.logf("warning: generator saturated (lag p99 %.2f ms > %.0f ms): latencies may be understated; lower the rate per process or split the load into shards", sum.Metrics["lag"].P99, analysis.SaturationLagMS)

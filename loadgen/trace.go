@@ -42,6 +42,9 @@ type Trace struct {
 	BlockTokens int
 }
 
+// maxTraceSeconds bounds trace offsets: a year, far beyond any replay.
+const maxTraceSeconds = 365 * 24 * 3600
+
 // MooncakeBlockTokens is the size of a Mooncake hash block.
 const MooncakeBlockTokens = 512
 
@@ -119,6 +122,8 @@ func readMooncake(r io.Reader, name string) (*Trace, error) {
 			return nil, fmt.Errorf("trace %s: record %d: want timestamp, input_length and output_length", name, line)
 		case *row.Timestamp < 0 || math.IsNaN(*row.Timestamp) || *row.InputLength < 0 || *row.OutputLength < 0:
 			return nil, fmt.Errorf("trace %s: record %d: negative timestamp or length", name, line)
+		case *row.Timestamp > maxTraceSeconds*1e3:
+			return nil, fmt.Errorf("trace %s: record %d: timestamp %v ms is beyond a year", name, line, *row.Timestamp)
 		case *row.InputLength == 0 || *row.OutputLength == 0:
 			continue // a failed request in the original service
 		}
@@ -195,6 +200,9 @@ func traceRow(rec []string, format string) (TraceEntry, error) {
 		unit := float64(time.Millisecond)
 		if format == TraceBurstGPT {
 			unit = float64(time.Second)
+		}
+		if v*unit > maxTraceSeconds*1e9 {
+			return e, fmt.Errorf("timestamp %q is beyond a year", ts)
 		}
 		e.At = time.Duration(v * unit)
 	}
