@@ -22,7 +22,7 @@ build:
 ## parallel would steal the CPU whose absence it measures)
 test:
 	$(GO) test -race -count=1 -timeout 9m $(PKGS)
-	STREAMGAUGE_TIMING=1 $(GO) test -count=1 -timeout 3m -run 'TestTimingTruth' -v ./cmd/streamgauge
+	STREAMGAUGE_TIMING=1 $(GO) test -count=1 -timeout 3m -run 'TestTimingTruth|TestTraceReplayGaps' -v ./cmd/streamgauge
 
 ## demo: a real load run against the built-in simulator, results table on stdout
 demo: build
