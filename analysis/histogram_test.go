@@ -12,13 +12,14 @@ import (
 	"github.com/streamgauge/streamgauge/results"
 )
 
-// quantiles are the q (in [0,1]) at which two histograms must agree.
+// quantiles are the q (in [0,1]) at which two histograms must agree (on
+// top of equal bucket counts).
 func quantiles() []float64 {
 	var qs []float64
-	for i := 0; i <= 200; i++ {
-		qs = append(qs, float64(i)/200)
+	for i := 0; i <= 50; i++ {
+		qs = append(qs, float64(i)/50)
 	}
-	return append(qs, 0.999, 0.9999, 0.99999)
+	return append(qs, 0.001, 0.01, 0.25, 0.75, 0.95, 0.99, 0.999, 0.9999)
 }
 
 // sameHistogram fails unless a and b hold the same counts and agree at every

@@ -63,7 +63,12 @@ func errorKinds(m map[string]int64) string {
 	}
 	kinds := make([]string, 0, len(m))
 	for k := range m {
-		kinds = append(kinds, k)
+		if k != "canceled" { // not a failure: counted in the requests line
+			kinds = append(kinds, k)
+		}
+	}
+	if len(kinds) == 0 {
+		return ""
 	}
 	sort.Strings(kinds)
 	out := " ("

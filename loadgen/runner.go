@@ -94,6 +94,9 @@ type Runner struct {
 	userStages []Stage
 	think      ThinkDist
 	seed       uint64
+	// shard of shards: this process sends arrivals n with n%shards == shard.
+	shard, shards uint64
+	startAt       time.Time
 }
 
 // ThinkDist draws a closed-loop user's pause in milliseconds (a dist.Dist).
@@ -103,6 +106,29 @@ type ThinkDist interface {
 
 // thinkStream seeds closed-loop users' think times.
 const thinkStream = 0x1f83d9abfb41bd6b
+
+// WithShard makes this process shard index of count: it derives the whole
+// schedule and sends only arrivals (closed loop: users) whose number is
+// index modulo count, so the shards together send exactly the schedule one
+// process would.
+func WithShard(index, count int) Option {
+	return func(r *Runner) error {
+		if count < 1 || index < 0 || index >= count {
+			return fmt.Errorf("shard %d/%d: want i/N with 0 <= i < N", index, count)
+		}
+		r.shard, r.shards = uint64(index), uint64(count)
+		return nil
+	}
+}
+
+// WithStartAt makes the run's time origin an agreed wall-clock time: Run
+// waits for it, so shards on several machines keep one schedule.
+func WithStartAt(t time.Time) Option {
+	return func(r *Runner) error { r.startAt = t; return nil }
+}
+
+// mine reports whether arrival (or user) n is this shard's to send.
+func (r *Runner) mine(n uint64) bool { return r.shards <= 1 || n%r.shards == r.shard }
 
 // WithWarmupRequests marks the first n requests (sessions) as warm-up.
 func WithWarmupRequests(n uint64) Option {
@@ -253,6 +279,8 @@ type run struct {
 	sinkErr  atomic.Pointer[error]
 	claimed  atomic.Uint64
 	sem      chan struct{}
+	// stopSched ends scheduling early (the sink failed).
+	stopSched context.CancelFunc
 }
 
 // Run carries out the run. Canceling ctx stops scheduling; requests in flight
@@ -262,11 +290,31 @@ func (r *Runner) Run(ctx context.Context) (*Stats, error) {
 	cpu0 := processCPU()
 	reqCtx, cancelReqs := context.WithCancel(context.WithoutCancel(ctx))
 	defer cancelReqs()
+	if !r.startAt.IsZero() {
+		// Shards of a distributed run share one time origin: wait for it.
+		t := time.NewTimer(time.Until(r.startAt))
+		select {
+		case <-ctx.Done():
+			t.Stop()
+			now := time.Now()
+			return &Stats{Start: now, End: now, Interrupted: true}, nil
+		case <-t.C:
+		}
+	}
 	st := &run{Runner: r, start: time.Now(), reqCtx: reqCtx}
+	if !r.startAt.IsZero() {
+		// Keep the monotonic reading of now, shifted to the agreed origin.
+		st.start = st.start.Add(r.startAt.Sub(st.start))
+	}
+	// A failing sink (a full disk, say) stops scheduling: requests that
+	// could not be recorded must not be sent.
+	schedCtx, stopSched := context.WithCancel(ctx)
+	defer stopSched()
+	st.stopSched = stopSched
 	if r.pacer != nil {
-		st.openLoop(ctx)
+		st.openLoop(schedCtx)
 	} else {
-		st.closedLoop(ctx)
+		st.closedLoop(schedCtx)
 	}
 	interrupted := ctx.Err() != nil
 	drain := r.drain
@@ -328,6 +376,9 @@ func (st *run) openLoop(ctx context.Context) {
 			at, ok := sched.Next()
 			if !ok || (st.duration > 0 && at >= st.duration) {
 				return
+			}
+			if !st.mine(i) {
+				continue // another shard sends it
 			}
 			conv := st.conversation(i)
 			req, _, _, err := conv.Next(nil)
@@ -433,6 +484,9 @@ func (st *run) closedLoop(ctx context.Context) {
 		n = max(n, s.Users)
 	}
 	for u := 0; u < n; u++ {
+		if !st.mine(uint64(u)) {
+			continue // another shard runs this user
+		}
 		users.Add(1)
 		st.wg.Add(1) // Run's drain waits for the users, and so for their sessions
 		go func() {
@@ -468,6 +522,11 @@ func (st *run) user(ctx context.Context, u int, next *atomic.Uint64) {
 	if st.think != nil {
 		thinkRng = rand.New(rand.NewPCG(st.seed, thinkStream^uint64(u)))
 	}
+	users := st.users
+	for _, s := range st.userStages {
+		users = max(users, s.Users)
+	}
+	var own uint64 // sessions this user started
 	for {
 		at := time.Since(st.start)
 		if len(st.userStages) > 0 {
@@ -486,6 +545,12 @@ func (st *run) user(ctx context.Context, u int, next *atomic.Uint64) {
 			return
 		}
 		i := next.Add(1) - 1
+		if st.shards > 1 {
+			// Shards cannot share a counter: user u's j-th session is
+			// number j*users+u, unique across shards.
+			i = own*uint64(users) + uint64(u)
+			own++
+		}
 		conv := st.conversation(i)
 		req, _, _, err := conv.Next(nil)
 		st.session(ctx, job{s: i, at: at, conv: conv, req: req, synth: err}, true)
@@ -528,6 +593,7 @@ func (st *run) do(s uint64, turn int, at time.Duration, req *targets.Request, sy
 	rec.Warmup = (st.warmup > 0 && at < st.warmup) || s < st.warmupReqs
 	if err := st.sink.Append(rec); err != nil {
 		st.sinkErr.CompareAndSwap(nil, &err)
+		st.stopSched()
 		return nil
 	}
 	st.recorded.Add(1)

@@ -630,7 +630,10 @@ func TestRunSessions(t *testing.T) {
 	}{
 		{"closed loop", []loadgen.Option{loadgen.WithUsers(1), loadgen.WithRequests(7)}, &fakeSessions{turns: 3, failSession: -1},
 			[]string{"0.1", "0.2", "0.3", "1.1", "1.2", "1.3", "2.1"}},
-		{"open loop", []loadgen.Option{loadgen.WithPacer(stepPacer{time.Hour}), loadgen.WithRequests(3)}, &fakeSessions{turns: 3, failSession: -1},
+		// Bounded by duration, not a request count: the open-loop producer
+		// claims the request budget for session starts ahead of time, so
+		// later turns would find it spent.
+		{"open loop", []loadgen.Option{loadgen.WithPacer(stepPacer{time.Hour}), loadgen.WithDuration(time.Minute)}, &fakeSessions{turns: 3, failSession: -1},
 			[]string{"0.1", "0.2", "0.3"}},
 		{"a failed turn ends its session", []loadgen.Option{loadgen.WithUsers(1), loadgen.WithRequests(5)}, &fakeSessions{turns: 3, failSession: 0, failTurn: 2},
 			[]string{"0.1", "0.2", "1.1", "1.2", "1.3"}},
