@@ -217,7 +217,7 @@ func Run(ctx context.Context, p profiles.Profile, opts ...Option) (*Result, erro
 	var exporter *monitor.Exporter
 	if p.MetricsAddr != "" {
 		if exporter, err = mon.Serve(p.MetricsAddr); err != nil {
-			return nil, fmt.Errorf("metrics-addr: %w", err)
+			return nil, configErr(fmt.Errorf("metrics-addr: %w", err))
 		}
 		defer exporter.Close()
 		o.logf("Prometheus metrics at %s while the run lasts", exporter.URL())

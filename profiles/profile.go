@@ -110,6 +110,12 @@ type Profile struct {
 	Shard   string `mapstructure:"shard" json:"shard,omitempty"`
 	Shards  int    `mapstructure:"shards" json:"shards,omitempty"`
 	StartAt string `mapstructure:"start-at" json:"start-at,omitempty"`
+	// Watching a run: serve our live metrics for Prometheus on
+	// metrics-addr (host:port), and scrape the server's own metrics from
+	// scrape-metrics (a URL, or "sim" for the built-in simulator's) into
+	// server_metrics.jsonl.
+	MetricsAddr   string `mapstructure:"metrics-addr" json:"metrics-addr,omitempty"`
+	ScrapeMetrics string `mapstructure:"scrape-metrics" json:"scrape-metrics,omitempty"`
 
 	// The built-in simulator, used when Target is empty. SimScheduler ""
 	// means "fixed" when sim-ttft or sim-itl is set, else "continuous".
@@ -165,7 +171,7 @@ func Keys() []string {
 		"ramp-to", "ramp-over", "sine-amplitude", "sine-period", "stages", "latency-from", "input-tokens", "output-tokens", "tokenizer",
 		"prefix-groups", "prefix-tokens", "prefix-share", "prefix-system", "turns", "think-time",
 		"trace", "trace-format", "trace-speed", "trace-window",
-		"slo", "goodput", "out", "seed", "shard", "shards", "start-at", "sim-scheduler", "sim-preset", "sim-max-batch", "sim-kv-tokens",
+		"slo", "goodput", "out", "seed", "shard", "shards", "start-at", "metrics-addr", "scrape-metrics", "sim-scheduler", "sim-preset", "sim-max-batch", "sim-kv-tokens",
 		"sim-max-step-tokens", "sim-prefix-cache", "sim-fail-rate", "sim-fail-kinds", "sim-stall", "sim-ttft", "sim-itl"}
 }
 

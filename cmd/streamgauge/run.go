@@ -68,20 +68,26 @@ built-in simulator is started on 127.0.0.1.`,
 			if err := p.Validate(); err != nil {
 				return usageError(err)
 			}
-			return runProfile(cmd.Context(), e, p)
+			ls, err := liveFlags(cmd.Flags(), e.getenv)
+			if err != nil {
+				return usageError(err)
+			}
+			return runProfile(cmd.Context(), e, p, ls)
 		},
 	}
 	addProfileFlags(cmd.Flags())
+	addLiveFlags(cmd.Flags())
 	return cmd
 }
 
-func runProfile(ctx context.Context, e *env, p profiles.Profile) error {
+func runProfile(ctx context.Context, e *env, p profiles.Profile, ls liveSettings) error {
 	if err := ensureFiles(filesNeeded(p)); err != nil {
 		return usageError(err)
 	}
-	res, err := harness.Run(ctx, p,
-		harness.WithLog(func(format string, a ...any) { fmt.Fprintf(e.stderr, "streamgauge: "+format+"\n", a...) }),
-		harness.WithGetenv(e.getenv), harness.WithVersion(version))
+	lv := startLive(ctx, e, ls)
+	res, err := harness.Run(ctx, p, append(lv.options(), harness.WithLog(lv.logf),
+		harness.WithGetenv(e.getenv), harness.WithVersion(version))...)
+	lv.stop()
 	if res != nil {
 		if werr := analysis.WriteTable(e.stdout, res.Summary); werr != nil && err == nil {
 			err = werr
