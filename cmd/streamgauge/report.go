@@ -1,0 +1,292 @@
+package main
+
+import (
+	"bytes"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"io"
+	"io/fs"
+	"os"
+	"path/filepath"
+	"slices"
+	"strings"
+	"time"
+
+	"github.com/spf13/cobra"
+	"gonum.org/v1/plot/vg"
+
+	"github.com/streamgauge/streamgauge/analysis"
+	"github.com/streamgauge/streamgauge/results"
+)
+
+// reportFormats are the --format values of report.
+var reportFormats = []string{"table", "markdown", "json", "csv", "html", "hdrlog", "png"}
+
+type reportFlags struct {
+	format, out, metric, plot, unit string
+	interval                        time.Duration
+}
+
+func newReportCmd(e *env) *cobra.Command {
+	var f reportFlags
+	cmd := &cobra.Command{
+		Use:   "report RUN_DIR",
+		Short: "Render a run directory: table, markdown, JSON, CSV, HTML with plots, HdrHistogram log or PNG",
+		Long: `report renders a stored run. It reads the run directory's summary.json (or
+rebuilds it from requests.jsonl when the run was cut short) and run.json.
+
+Formats:
+  table     the results table, as run prints it
+  markdown  for a CI page or a pull-request comment
+  json      summary.json
+  csv       one row per request, for spreadsheets (streamed, any size)
+  html      one self-contained page with plots (no network needed): latency
+            CDFs, percentiles, throughput, in-flight requests and errors over
+            time, the server's metrics when scraped, lengths, SLOs, settings
+  hdrlog    HdrHistogram interval logs (values in ns, as HistogramLogAnalyzer
+            expects): one file tagged by metric, or one file per metric
+            when -o is a directory
+  png       one plot (--plot, --metric) to paste into an issue
+
+docs/reports.md explains every plot.`,
+		Example: `  streamgauge report results/20260101T120000Z-demo
+  streamgauge report RUN_DIR --format html -o report.html
+  streamgauge report RUN_DIR --format csv -o requests.csv
+  streamgauge report RUN_DIR --format hdrlog -o run.hlog
+  streamgauge report RUN_DIR --format hdrlog -o hlogs/            # ttft.hlog, itl.hlog, ...
+  streamgauge report RUN_DIR --format png --plot cdf --metric ttft -o ttft.png
+  streamgauge report RUN_DIR --format png --plot percentiles --metric itl -o itl.png`,
+		Args: argsUsage(cobra.ExactArgs(1)),
+		RunE: func(cmd *cobra.Command, args []string) error {
+			return runReport(e, args[0], f)
+		},
+	}
+	fs := cmd.Flags()
+	fs.StringVar(&f.format, "format", "table", "output format: "+strings.Join(reportFormats, "|"))
+	fs.StringVarP(&f.out, "output", "o", "", "write to this file instead of stdout (hdrlog: a directory gets one file per metric)")
+	fs.StringVar(&f.metric, "metric", "", "png: the metric of --plot cdf (default ttft, itl, tpot, e2e together) or percentiles (ttft|itl); hdrlog: log only this metric")
+	fs.StringVar(&f.plot, "plot", "cdf", "png: which plot: "+strings.Join(analysis.PlotKinds, "|"))
+	fs.DurationVar(&f.interval, "interval", 0, "hdrlog: interval length (default 1s); html and png: time bucket width (default about 1/60 of the run)")
+	fs.StringVar(&f.unit, "hdrlog-unit", string(analysis.HdrLogNanoseconds), "hdrlog: unit of the logged values, ns (what HDR tools assume) or us (the summary's own histograms)")
+	return cmd
+}
+
+func runReport(e *env, dir string, f reportFlags) error {
+	if !slices.Contains(reportFormats, f.format) {
+		return usagef("--format %q: want one of %s", f.format, strings.Join(reportFormats, ", "))
+	}
+	if f.interval < 0 {
+		return usagef("--interval %s: must be positive", f.interval)
+	}
+	if err := checkRunDir(dir); err != nil {
+		return err
+	}
+	switch f.format {
+	case "table", "markdown", "json":
+		return reportSummary(e, dir, f)
+	case "csv":
+		return writeOutput(e, f.out, func(w io.Writer) error { return analysis.WriteCSV(w, dir) })
+	case "hdrlog":
+		return reportHdrLog(e, dir, f)
+	}
+	rep, err := analysis.LoadReport(dir, analysis.ReportOptions{Interval: f.interval})
+	if err != nil {
+		return runError(err)
+	}
+	if rep.SummaryRebuilt {
+		fmt.Fprintf(e.stderr, "streamgauge: %s has no %s (cut short?): summary rebuilt from %s\n", dir, results.SummaryFile, results.RequestsFile)
+	}
+	if f.format == "html" {
+		return writeOutput(e, f.out, rep.WriteHTML)
+	}
+	p, err := rep.Plot(f.plot, f.metric)
+	if err != nil {
+		return usageError(fmt.Errorf("--plot %s: %w", f.plot, err))
+	}
+	w, h := 8*vg.Inch, 4.5*vg.Inch
+	if f.plot != "cdf" && f.plot != "lengths" {
+		w, h = 10*vg.Inch, 3.6*vg.Inch
+	}
+	return writeOutput(e, f.out, func(out io.Writer) error { return analysis.RenderPNG(out, p, w, h) })
+}
+
+// checkRunDir makes a wrong RUN_DIR a usage error that says what is wrong.
+func checkRunDir(dir string) error {
+	st, err := os.Stat(dir)
+	if err != nil {
+		return usagef("RUN_DIR %s: %v", dir, errors.Unwrap(err))
+	}
+	if !st.IsDir() {
+		return usagef("RUN_DIR %s: not a directory", dir)
+	}
+	for _, name := range []string{results.RequestsFile, results.SummaryFile} {
+		if _, err := os.Stat(filepath.Join(dir, name)); err == nil {
+			return nil
+		}
+	}
+	return usagef("RUN_DIR %s: not a run directory (no %s or %s)", dir, results.RequestsFile, results.SummaryFile)
+}
+
+func reportSummary(e *env, dir string, f reportFlags) error {
+	s, rebuilt, err := analysis.LoadJudgedSummary(dir)
+	if err != nil {
+		return runError(err)
+	}
+	if rebuilt {
+		fmt.Fprintf(e.stderr, "streamgauge: %s has no %s (cut short?): summary rebuilt from %s\n", dir, results.SummaryFile, results.RequestsFile)
+	}
+	return writeOutput(e, f.out, func(w io.Writer) error {
+		switch f.format {
+		case "markdown":
+			return analysis.WriteMarkdown(w, s, s.SLO)
+		case "json":
+			if !rebuilt { // summary.json as it is, byte for byte
+				b, err := os.ReadFile(filepath.Join(dir, results.SummaryFile))
+				if err != nil {
+					return err
+				}
+				_, err = w.Write(b)
+				return err
+			}
+			enc := json.NewEncoder(w)
+			enc.SetIndent("", "  ")
+			return enc.Encode(s)
+		}
+		if err := analysis.WriteTable(w, s); err != nil {
+			return err
+		}
+		if len(s.SLO) > 0 {
+			return analysis.WriteSLOTable(w, s.SLO)
+		}
+		return nil
+	})
+}
+
+func reportHdrLog(e *env, dir string, f reportFlags) error {
+	rd, err := analysis.ReadRunDir(dir)
+	if err != nil {
+		return runError(err)
+	}
+	opt := analysis.HdrLogOptions{Interval: f.interval, Unit: analysis.HdrLogUnit(f.unit),
+		Start: rd.Info.Start, LatencyFromScheduled: rd.LatencyFromScheduled()}
+	if f.metric != "" {
+		opt.Metrics = []string{f.metric}
+	}
+	perMetric := false
+	if f.out != "" {
+		if st, err := os.Stat(f.out); err == nil && st.IsDir() {
+			perMetric = true
+		} else if strings.HasSuffix(f.out, "/") || strings.HasSuffix(f.out, string(os.PathSeparator)) {
+			if err := os.MkdirAll(f.out, 0o755); err != nil {
+				return runError(fmt.Errorf("-o %s: %w", f.out, err))
+			}
+			perMetric = true
+		}
+	}
+	if !perMetric {
+		// Validate the options before creating the output file.
+		var probe bytes.Buffer
+		if _, err := analysis.NewHdrLog(&probe, opt); err != nil {
+			return usageError(err)
+		}
+		return writeOutput(e, f.out, func(w io.Writer) error {
+			l, err := analysis.NewHdrLog(w, opt)
+			if err != nil {
+				return err
+			}
+			return feedHdrLog(e, dir, l)
+		})
+	}
+	metrics := opt.Metrics
+	if len(metrics) == 0 {
+		metrics = analysis.Metrics
+	}
+	// One file per metric, each streamed into a temporary file renamed
+	// into place at the end, so a failure leaves no partial file.
+	tmps := map[string]*os.File{}
+	defer func() {
+		for _, t := range tmps {
+			t.Close()
+			os.Remove(t.Name())
+		}
+	}()
+	ws := map[string]io.Writer{}
+	for _, m := range metrics {
+		t, err := os.CreateTemp(f.out, "."+m+".hlog.*")
+		if err != nil {
+			return runError(fmt.Errorf("-o %s: %w", f.out, err))
+		}
+		tmps[m] = t
+		ws[m] = t
+	}
+	l, err := analysis.NewHdrLogPerMetric(ws, opt)
+	if err != nil {
+		return usageError(err)
+	}
+	if err := feedHdrLog(e, dir, l); err != nil {
+		return runError(err)
+	}
+	for _, m := range metrics {
+		t := tmps[m]
+		if err := t.Close(); err != nil {
+			return runError(err)
+		}
+		final := filepath.Join(f.out, m+".hlog")
+		if err := os.Rename(t.Name(), final); err != nil {
+			return runError(err)
+		}
+		delete(tmps, m)
+		fmt.Fprintf(e.stderr, "streamgauge: wrote %s\n", final)
+	}
+	return nil
+}
+
+func feedHdrLog(e *env, dir string, l *analysis.HdrLog) error {
+	if err := results.ReadRecords(dir, l.Append); err != nil {
+		return err
+	}
+	if err := l.Close(); err != nil {
+		return err
+	}
+	if n := l.Late(); n > 0 {
+		fmt.Fprintf(e.stderr, "streamgauge: %d records finished far out of order and were logged in a later interval\n", n)
+	}
+	return nil
+}
+
+// writeOutput runs write against stdout, or against a temporary file next
+// to path that replaces path only when write succeeded, so a failed report
+// never leaves half a file behind.
+func writeOutput(e *env, path string, write func(io.Writer) error) error {
+	if path == "" {
+		if err := write(e.stdout); err != nil {
+			return runError(err)
+		}
+		return nil
+	}
+	dir := filepath.Dir(path)
+	tmp, err := os.CreateTemp(dir, "."+filepath.Base(path)+".*")
+	if err != nil {
+		if errors.Is(err, fs.ErrNotExist) {
+			return usagef("-o %s: directory %s does not exist", path, dir)
+		}
+		return runError(fmt.Errorf("-o %s: %w", path, err))
+	}
+	defer os.Remove(tmp.Name())
+	if err := write(tmp); err != nil {
+		tmp.Close()
+		return runError(err)
+	}
+	if err := tmp.Chmod(0o644); err != nil {
+		tmp.Close()
+		return runError(fmt.Errorf("-o %s: %w", path, err))
+	}
+	if err := tmp.Close(); err != nil {
+		return runError(fmt.Errorf("-o %s: %w", path, err))
+	}
+	if err := os.Rename(tmp.Name(), path); err != nil {
+		return runError(fmt.Errorf("-o %s: %w", path, err))
+	}
+	return nil
+}
