@@ -23,14 +23,23 @@ build:
 test:
 	$(GO) test -race -count=1 -timeout 9m $(PKGS)
 	STREAMGAUGE_TIMING=1 $(GO) test -count=1 -timeout 3m -run 'TestTimingTruth|TestTraceReplayGaps' -v ./cmd/streamgauge
+	$(GO) test -count=1 -timeout 5m -run 'TestCompareHonesty' -v ./analysis
 
 ## demo: a real load run against the built-in simulator, results table on stdout
 demo: build
 	./$(BIN) run demo
 
-## bench: micro-benchmarks of the hot paths (numbers, not pass/fail)
-bench:
-	$(GO) test -run '^$$' -bench . -benchmem -count=1 $(PKGS)
+## bench: the numbers that prove the generator exact and cheap (not pass/fail):
+## micro-benchmarks of the hot paths (frame reading, decoding, records,
+## histograms), then the end-to-end load benchmark against the simulator in
+## its own process: a minimal baseline client vs streamgauge, CPU, RSS and
+## timing error against the simulator's truth log (~6 minutes).
+## BENCHFLAGS=--quick for ~2 minutes, --full for the long runs (~30 minutes);
+## results in bench/results.json, recorded in docs/performance.md.
+BENCHFLAGS ?=
+bench: build
+	$(GO) test -run '^$$' -bench . -benchmem -count=1 ./targets/... ./analysis/ ./loadgen/... ./bench/...
+	$(GO) run ./bench/loadbench --server-bin $(BIN) --out bench/results.json $(BENCHFLAGS)
 
 ## lint: formatting, vet, and staticcheck when it is installed
 lint:

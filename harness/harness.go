@@ -48,7 +48,13 @@ type Result struct {
 	// the built-in simulator.
 	Target    string
 	Simulated bool
+	// Lost holds the SLOs that stopped the run early (--abort-on-fail),
+	// judged over the sliding window; Summary.SLO holds the final verdicts.
+	Lost []analysis.SLOResult
 }
+
+// Pass reports whether every SLO of the run held (true when there are none).
+func (r *Result) Pass() bool { return r.Summary.Pass && len(r.Lost) == 0 }
 
 type options struct {
 	logf    func(format string, a ...any)
@@ -241,8 +247,31 @@ func Run(ctx context.Context, p profiles.Profile, opts ...Option) (*Result, erro
 		return nil, err
 	}
 
-	acc := analysis.NewAccumulator(analysis.WithLatencyFromScheduled(p.LatencyFrom == "scheduled"))
-	sinks := append(tee{w, acc}, o.sinks...)
+	slos, err := analysis.ParseSLOs(p.SLO)
+	if err != nil {
+		w.Close()
+		return nil, configErr(err)
+	}
+	gp, err := analysis.ParseGoodput(p.Goodput)
+	if err != nil {
+		w.Close()
+		return nil, configErr(err)
+	}
+	fromScheduled := p.LatencyFrom == "scheduled"
+	gp = gp.WithLatencyFromScheduled(fromScheduled)
+	acc := analysis.NewAccumulator(analysis.WithLatencyFromScheduled(fromScheduled))
+	// The goodput check marks slo_ok on each record before it is written.
+	sinks := append(tee{gp, w, acc}, o.sinks...)
+	var watch *analysis.Watch
+	window := abortWindow
+	if p.Duration > 0 {
+		// Short runs get a shorter window, so a lost SLO still stops them.
+		window = min(max(p.Duration/4, 5*time.Second), abortWindow)
+	}
+	if p.AbortOnFail && len(slos) > 0 {
+		watch = analysis.NewWatch(slos, analysis.WatchOptions{Window: window, Grace: p.Warmup + window, LatencyFromScheduled: fromScheduled})
+		sinks = append(sinks, watch)
+	}
 	ropts := []loadgen.Option{loadgen.WithDuration(p.Duration), loadgen.WithRequests(p.Requests),
 		loadgen.WithWarmup(p.Warmup), loadgen.WithDrainTimeout(p.DrainTimeout), loadgen.WithCounter(tok)}
 	ropts = append(ropts, loadgen.WithWarmupRequests(p.WarmupRequests))
@@ -293,7 +322,18 @@ func Run(ctx context.Context, p profiles.Profile, opts ...Option) (*Result, erro
 	if scrapeURL != "" {
 		scraper = monitor.StartScrape(ctx, monitor.ScrapeConfig{URL: scrapeURL, Path: filepath.Join(outDir, analysis.ServerMetricsFile), Origin: origin, Logf: o.logf})
 	}
-	stats, runErr := runner.Run(ctx)
+	runCtx, abort := context.WithCancelCause(ctx)
+	defer abort(nil)
+	var lost chan []analysis.SLOResult
+	if watch != nil {
+		lost = make(chan []analysis.SLOResult, 1)
+		go watchSLOs(runCtx, watch, min(window/6, abortEvery), runner.Scheduled(), abort, lost)
+	}
+	stats, runErr := runner.Run(runCtx)
+	aborted := errors.Is(context.Cause(runCtx), errSLOLost) && ctx.Err() == nil
+	if aborted {
+		stats.Interrupted = false
+	}
 	scraper.Stop()
 	exporter.Close()
 	if mon != nil {
@@ -314,6 +354,12 @@ func Run(ctx context.Context, p profiles.Profile, opts ...Option) (*Result, erro
 		return nil, err
 	}
 	res := &Result{Dir: outDir, Summary: sum, Stats: stats, Target: redactURL(target), Simulated: simulated}
+	analysis.ApplySLOs(sum, slos)
+	if aborted {
+		res.Lost = <-lost
+		sum.Pass = false
+		o.logf("an SLO was lost; the run stopped early (--abort-on-fail)")
+	}
 	if err := results.WriteJSON(outDir, results.SummaryFile, sum); err != nil && runErr == nil {
 		runErr = err
 	}
@@ -330,10 +376,43 @@ func Run(ctx context.Context, p profiles.Profile, opts ...Option) (*Result, erro
 		return res, fmt.Errorf("run %s: %w", outDir, closeErr)
 	case stats.Interrupted:
 		return res, fmt.Errorf("run interrupted; %d finished requests are in %s", stats.Recorded, outDir)
-	case sum.Requests.OK == 0 && sum.Requests.Failed > 0:
+	case sum.Requests.OK == 0 && sum.Requests.Failed > 0 && !aborted:
 		return res, fmt.Errorf("every request failed (%s); see %s", kinds(sum.Errors), filepath.Join(outDir, results.RequestsFile))
 	}
 	return res, nil
+}
+
+// abortWindow is --abort-on-fail's sliding window (shorter for runs under
+// two minutes), and abortEvery its longest check interval.
+const (
+	abortWindow = 30 * time.Second
+	abortEvery  = 5 * time.Second
+)
+
+// errSLOLost is the cause of a run stopped by --abort-on-fail.
+var errSLOLost = errors.New("an SLO was lost")
+
+// watchSLOs checks the sliding window every abortEvery while the run
+// schedules, and stops the run when an SLO is already lost. It stops
+// checking when scheduling ends: the drain's falling throughput is not a
+// lost SLO.
+func watchSLOs(ctx context.Context, w *analysis.Watch, every time.Duration, scheduled <-chan struct{}, abort context.CancelCauseFunc, lost chan<- []analysis.SLOResult) {
+	t := time.NewTicker(every)
+	defer t.Stop()
+	for {
+		select {
+		case <-ctx.Done():
+			return
+		case <-scheduled:
+			return
+		case <-t.C:
+			if failed := w.Check(); len(failed) > 0 {
+				lost <- failed
+				abort(errSLOLost)
+				return
+			}
+		}
+	}
 }
 
 // tee hands each record to several sinks.

@@ -97,7 +97,13 @@ type Runner struct {
 	// shard of shards: this process sends arrivals n with n%shards == shard.
 	shard, shards uint64
 	startAt       time.Time
+	// scheduled is closed when scheduling ends (only the drain is left).
+	scheduled chan struct{}
 }
+
+// Scheduled returns a channel closed when the run stops scheduling new
+// requests: after it, only requests in flight finish.
+func (r *Runner) Scheduled() <-chan struct{} { return r.scheduled }
 
 // ThinkDist draws a closed-loop user's pause in milliseconds (a dist.Dist).
 type ThinkDist interface {
@@ -239,7 +245,7 @@ func WithCounter(c Counter) Option {
 // New returns a runner that sends src's requests through doer and hands every
 // record to sink.
 func New(doer Doer, src Source, sink Sink, opts ...Option) (*Runner, error) {
-	r := &Runner{doer: doer, src: src, sink: sink}
+	r := &Runner{doer: doer, src: src, sink: sink, scheduled: make(chan struct{})}
 	for _, o := range opts {
 		if err := o(r); err != nil {
 			return nil, err
@@ -316,6 +322,7 @@ func (r *Runner) Run(ctx context.Context) (*Stats, error) {
 	} else {
 		st.closedLoop(schedCtx)
 	}
+	close(r.scheduled)
 	interrupted := ctx.Err() != nil
 	drain := r.drain
 	if interrupted && drain == 0 {

@@ -15,6 +15,7 @@ import (
 
 	vegeta "github.com/tsenart/vegeta/v12/lib"
 
+	"github.com/streamgauge/streamgauge/analysis"
 	"github.com/streamgauge/streamgauge/loadgen"
 	"github.com/streamgauge/streamgauge/loadgen/dist"
 	"github.com/streamgauge/streamgauge/targets/apis"
@@ -97,9 +98,11 @@ type Profile struct {
 	TraceSpeed  float64 `mapstructure:"trace-speed" json:"trace-speed,omitempty"`
 	TraceWindow string  `mapstructure:"trace-window" json:"trace-window,omitempty"`
 
-	// Judging.
-	SLO     []string `mapstructure:"slo" json:"slo,omitempty"`
-	Goodput string   `mapstructure:"goodput" json:"goodput,omitempty"`
+	// Judging: run SLOs evaluated at the end (and every few seconds over a
+	// sliding window with abort-on-fail), and per-request goodput SLOs.
+	SLO         []string `mapstructure:"slo" json:"slo,omitempty"`
+	Goodput     string   `mapstructure:"goodput" json:"goodput,omitempty"`
+	AbortOnFail bool     `mapstructure:"abort-on-fail" json:"abort-on-fail,omitempty"`
 
 	// Run bookkeeping.
 	Out  string `mapstructure:"out" json:"out,omitempty"`
@@ -171,7 +174,7 @@ func Keys() []string {
 		"ramp-to", "ramp-over", "sine-amplitude", "sine-period", "stages", "latency-from", "input-tokens", "output-tokens", "tokenizer",
 		"prefix-groups", "prefix-tokens", "prefix-share", "prefix-system", "turns", "think-time",
 		"trace", "trace-format", "trace-speed", "trace-window",
-		"slo", "goodput", "out", "seed", "shard", "shards", "start-at", "metrics-addr", "scrape-metrics", "sim-scheduler", "sim-preset", "sim-max-batch", "sim-kv-tokens",
+		"slo", "goodput", "abort-on-fail", "out", "seed", "shard", "shards", "start-at", "metrics-addr", "scrape-metrics", "sim-scheduler", "sim-preset", "sim-max-batch", "sim-kv-tokens",
 		"sim-max-step-tokens", "sim-prefix-cache", "sim-fail-rate", "sim-fail-kinds", "sim-stall", "sim-ttft", "sim-itl"}
 }
 
@@ -302,6 +305,15 @@ func (p *Profile) Validate() error {
 		if !slices.Contains([]string{loadgen.TraceAuto, loadgen.TraceAzure, loadgen.TraceMooncake, loadgen.TraceBurstGPT, loadgen.TraceCSV}, p.TraceFormat) {
 			bad("trace-format", "%q: want auto, azure, mooncake, burstgpt or csv", p.TraceFormat)
 		}
+	}
+	if _, err := analysis.ParseSLOs(p.SLO); err != nil {
+		errs = append(errs, err)
+	}
+	if _, err := analysis.ParseGoodput(p.Goodput); err != nil {
+		errs = append(errs, err)
+	}
+	if p.AbortOnFail && len(p.SLO) == 0 {
+		bad("abort-on-fail", "needs at least one --slo to watch")
 	}
 	if _, _, err := p.ShardOf(); err != nil {
 		bad("shard", "%v", err)

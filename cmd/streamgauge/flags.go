@@ -62,6 +62,7 @@ func addProfileFlags(fs *pflag.FlagSet) {
 	fs.Float64("trace-speed", d.TraceSpeed, "replay speed factor (2 = twice as fast)")
 	fs.String("trace-window", d.TraceWindow, "replay only arrivals in FROM:TO of the trace, e.g. 600s:900s")
 	fs.StringArray("slo", d.SLO, "SLO expression, e.g. 'ttft.p99<500ms' (repeatable)")
+	fs.Bool("abort-on-fail", d.AbortOnFail, "check the SLOs every 5 s over the last 30 s and stop the run as soon as one is lost (exit 3)")
 	fs.String("goodput", d.Goodput, "per-request SLOs for goodput, e.g. 'ttft<=500ms,tpot<=50ms'")
 	fs.String("out", d.Out, "run directory (default results/<UTC time>-<name>)")
 	fs.Uint64("seed", d.Seed, "random seed: same seed, same requests and schedule")

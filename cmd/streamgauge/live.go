@@ -17,6 +17,8 @@ import (
 // liveSettings are the run command's own flags for the live status.
 type liveSettings struct {
 	quiet bool
+	// junit and markdown are the CI outputs of the run's SLO verdicts.
+	junit, markdown string
 	// interval overrides the status rate (hidden; tests shorten it).
 	interval time.Duration
 }
@@ -27,6 +29,8 @@ func addLiveFlags(fs *pflag.FlagSet) {
 	fs.Bool("quiet", false, "no live status on stderr (STREAMGAUGE_QUIET); notices and the results table still print")
 	fs.Duration("status-interval", 0, "how often the live status is written (default: 4 times a second on a terminal, every 10s otherwise)")
 	_ = fs.MarkHidden("status-interval")
+	fs.String("junit", "", "write the SLO verdicts as a JUnit XML report to FILE (one test case per SLO)")
+	fs.String("markdown", "", "append the summary and SLO table in markdown to FILE (e.g. \"$GITHUB_STEP_SUMMARY\")")
 }
 
 // liveFlags reads the live status flags (and STREAMGAUGE_QUIET).
@@ -40,6 +44,12 @@ func liveFlags(fs *pflag.FlagSet, getenv func(string) (string, bool)) (liveSetti
 		if ls.quiet, err = strconv.ParseBool(v); err != nil {
 			return ls, fmt.Errorf("STREAMGAUGE_QUIET: %q is not a boolean", v)
 		}
+	}
+	if ls.junit, err = fs.GetString("junit"); err != nil {
+		return ls, err
+	}
+	if ls.markdown, err = fs.GetString("markdown"); err != nil {
+		return ls, err
 	}
 	if ls.interval, err = fs.GetDuration("status-interval"); err != nil {
 		return ls, err

@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"io"
 	"strconv"
 
 	"github.com/spf13/cobra"
@@ -92,6 +93,16 @@ func runProfile(ctx context.Context, e *env, p profiles.Profile, ls liveSettings
 		if werr := analysis.WriteTable(e.stdout, res.Summary); werr != nil && err == nil {
 			err = werr
 		}
+		if len(res.Lost) > 0 {
+			fmt.Fprintln(e.stdout, "lost during the run (last 30 s):")
+			analysis.WriteSLOTable(e.stdout, res.Lost)
+		}
+		if len(res.Summary.SLO) > 0 {
+			analysis.WriteSLOTable(e.stdout, res.Summary.SLO)
+		}
+		if werr := writeGateFiles(res, ls); werr != nil && err == nil {
+			err = werr
+		}
 		fmt.Fprintf(e.stdout, "run directory    %s\n", res.Dir)
 	}
 	var ce *harness.ConfigError
@@ -100,6 +111,25 @@ func runProfile(ctx context.Context, e *env, p profiles.Profile, ls liveSettings
 		return usageError(ce.Err)
 	case err != nil:
 		return runError(err)
+	case res != nil && !res.Pass():
+		return &exitError{code: exitSLO, err: fmt.Errorf("SLO violated; see the table above and %s", res.Dir)}
+	}
+	return nil
+}
+
+// writeGateFiles writes the CI outputs a run was asked for: a JUnit report
+// (one test case per SLO) and a markdown summary appended to a file such as
+// $GITHUB_STEP_SUMMARY.
+func writeGateFiles(res *harness.Result, ls liveSettings) error {
+	if ls.junit != "" {
+		if err := writeFileAtomic(ls.junit, func(w io.Writer) error { return analysis.WriteJUnit(w, "streamgauge", res.Summary.SLO) }); err != nil {
+			return fmt.Errorf("--junit: %w", err)
+		}
+	}
+	if ls.markdown != "" {
+		if err := appendTo(ls.markdown, func(w io.Writer) error { return analysis.WriteMarkdown(w, res.Summary, res.Summary.SLO) }); err != nil {
+			return fmt.Errorf("--markdown: %w", err)
+		}
 	}
 	return nil
 }

@@ -1,0 +1,257 @@
+package analysis
+
+import (
+	"encoding/json"
+	"fmt"
+	"io"
+	"math"
+	"strconv"
+	"strings"
+	"unicode/utf8"
+)
+
+// verdictText is how a terminal shows a verdict.
+func verdictText(v Verdict, tol float64) string {
+	switch v {
+	case VerdictRegression:
+		return MarkFail + " regression"
+	case VerdictImprovement:
+		return MarkPass + " improvement"
+	case VerdictWorse:
+		return fmt.Sprintf("worse (within %s)", fnum(tol*100)+"%")
+	case VerdictBetter:
+		return fmt.Sprintf("better (within %s)", fnum(tol*100)+"%")
+	case VerdictSame:
+		return "no significant change"
+	}
+	return "n/a (no samples)"
+}
+
+// rowLabel is a metric with its unit.
+func rowLabel(r CompareRow) string {
+	switch r.Unit {
+	case "ratio":
+		return r.Metric + " (%)"
+	case "":
+		return r.Metric
+	}
+	return r.Metric + " (" + r.Unit + ")"
+}
+
+// cmpValue formats a value of a row; shares are shown in percent.
+func cmpValue(r CompareRow, v Number) string {
+	f := float64(v)
+	if math.IsNaN(f) || math.IsInf(f, 0) {
+		return "–"
+	}
+	if r.Unit == "ratio" {
+		return fnum(f*100) + "%"
+	}
+	return fnum(f)
+}
+
+// cmpDelta formats a signed change; a share's change is in percentage
+// points.
+func cmpDelta(r CompareRow, v Number) string {
+	f := float64(v)
+	if math.IsNaN(f) || math.IsInf(f, 0) {
+		return "–"
+	}
+	unit := ""
+	if r.Unit == "ratio" {
+		f *= 100
+		unit = " pp"
+	}
+	s := sig3(f)
+	if f > 0 {
+		s = "+" + s
+	}
+	return s + unit
+}
+
+// sig3 shows three significant digits (all of an integer part).
+func sig3(v float64) string {
+	a := math.Abs(v)
+	if a == 0 || a >= 100 {
+		return strconv.FormatFloat(v, 'f', 0, 64)
+	}
+	scale := math.Pow(10, 2-math.Floor(math.Log10(a)))
+	return strconv.FormatFloat(math.Round(v*scale)/scale, 'f', -1, 64)
+}
+
+func cmpRel(v Number) string {
+	f := float64(v)
+	if math.IsNaN(f) || math.IsInf(f, 0) {
+		return "–"
+	}
+	s := strconv.FormatFloat(f*100, 'f', 1, 64) + "%"
+	if f > 0 {
+		s = "+" + s
+	}
+	return s
+}
+
+func cmpCI(r CompareRow, c CompareCell) string {
+	if math.IsNaN(float64(c.CILow)) {
+		return "–"
+	}
+	return "[" + cmpDelta(r, c.CILow) + ", " + cmpDelta(r, c.CIHigh) + "]"
+}
+
+func cmpP(v Number) string {
+	f := float64(v)
+	switch {
+	case math.IsNaN(f):
+		return "–"
+	case f < 0.001:
+		return "<0.001"
+	}
+	return fmt.Sprintf("%.3f", f)
+}
+
+// compareNotes are the lines above a comparison table.
+func compareNotes(c *Comparison) []string {
+	runs := func(r RunRef) string {
+		s := fmt.Sprintf("%s (%d requests, %d ok", r.Name, r.Requests, r.OK)
+		if r.Dir != "" && r.Dir != r.Name {
+			s += ", " + r.Dir
+		}
+		return s + ")"
+	}
+	lines := []string{"baseline:   " + runs(c.Baseline)}
+	for _, r := range c.Candidates {
+		lines = append(lines, "candidate:  "+runs(r))
+	}
+	adj := map[string]string{
+		AdjustFDR:  fmt.Sprintf("significance adjusted for %d metrics (false discovery rate %s)", len(c.Rows), fnum((1-c.Confidence)*100)+"%"),
+		AdjustHolm: fmt.Sprintf("significance adjusted for %d metrics (Holm, family-wise error %s)", len(c.Rows), fnum((1-c.Confidence)*100)+"%"),
+		AdjustNone: "significance per metric, not adjusted for comparing several",
+	}[c.Adjust]
+	lines = append(lines,
+		fmt.Sprintf("change = candidate - baseline, with its %s bootstrap interval over requests (%d resamples, seed %d); %s",
+			fnum(c.Confidence*100)+"%", c.Resamples, c.Seed, adj),
+		fmt.Sprintf("regression = significant and worse by more than %s; lower is better except throughput and goodput",
+			fnum(c.Tolerance*100)+"%"))
+	return lines
+}
+
+// compareOutcome is the closing line of a comparison.
+func compareOutcome(c *Comparison) []string {
+	var out []string
+	for _, cand := range c.Candidates {
+		var worst []string
+		for _, r := range c.Rows {
+			for _, cell := range r.Candidates {
+				if cell.Run == cand.Name && cell.Verdict == VerdictRegression {
+					worst = append(worst, r.Metric+" "+cmpRel(cell.Rel))
+				}
+			}
+		}
+		if len(worst) > 0 {
+			out = append(out, fmt.Sprintf("%s %s regressed: %s", MarkFail, cand.Name, strings.Join(worst, ", ")))
+		} else {
+			out = append(out, fmt.Sprintf("%s %s: no regression", MarkPass, cand.Name))
+		}
+	}
+	return out
+}
+
+// WriteCompareTable renders a comparison for a terminal: one block of rows
+// per metric, the baseline first and then each candidate with its change.
+func WriteCompareTable(w io.Writer, c *Comparison) error {
+	var b strings.Builder
+	for _, l := range compareNotes(c) {
+		b.WriteString(l + "\n")
+	}
+	for _, wn := range c.Warnings {
+		b.WriteString("warning: " + wn + "\n")
+	}
+	b.WriteString("\n")
+	rows := [][]string{{"metric", "run", "value", "change", "rel", "interval of change", "p (adj.)", "verdict"}}
+	for _, r := range c.Rows {
+		rows = append(rows, []string{rowLabel(r), c.Baseline.Name, cmpValue(r, r.Baseline), "", "", "", "", ""})
+		for _, cell := range r.Candidates {
+			rows = append(rows, []string{"", cell.Run, cmpValue(r, cell.Value), cmpDelta(r, cell.Diff), cmpRel(cell.Rel),
+				cmpCI(r, cell), cmpP(cell.PAdjusted), verdictText(cell.Verdict, c.Tolerance)})
+		}
+	}
+	// Text columns are left-aligned, numbers right-aligned.
+	right := []bool{false, false, true, true, true, true, true, false}
+	width := make([]int, len(rows[0]))
+	for _, row := range rows {
+		for i, cell := range row {
+			width[i] = max(width[i], utf8.RuneCountInString(cell))
+		}
+	}
+	for _, row := range rows {
+		var line strings.Builder
+		for i, cell := range row {
+			pad := strings.Repeat(" ", width[i]-utf8.RuneCountInString(cell))
+			if i > 0 {
+				line.WriteString("  ")
+			}
+			if right[i] {
+				line.WriteString(pad + cell)
+			} else {
+				line.WriteString(cell + pad)
+			}
+		}
+		b.WriteString(strings.TrimRight(line.String(), " ") + "\n")
+	}
+	b.WriteString("\n")
+	for _, l := range compareOutcome(c) {
+		b.WriteString(l + "\n")
+	}
+	_, err := io.WriteString(w, b.String())
+	return err
+}
+
+// WriteCompareMarkdown renders a comparison for a CI page or a
+// merge-request comment.
+func WriteCompareMarkdown(w io.Writer, c *Comparison) error {
+	var b strings.Builder
+	if c.Regression() {
+		fmt.Fprintf(&b, "### streamgauge compare: ❌ %s regressed\n\n", strings.Join(c.Regressed, ", "))
+	} else {
+		b.WriteString("### streamgauge compare: ✅ no regression\n\n")
+	}
+	for _, l := range compareNotes(c) {
+		b.WriteString(mdEscape(l) + "  \n")
+	}
+	b.WriteString("\n")
+	for _, wn := range c.Warnings {
+		b.WriteString("> ⚠️ " + mdEscape(wn) + "\n")
+	}
+	if len(c.Warnings) > 0 {
+		b.WriteString("\n")
+	}
+	b.WriteString("| metric | run | value | change | rel | interval of change | p (adj.) | verdict |\n| --- | --- | ---: | ---: | ---: | ---: | ---: | --- |\n")
+	for _, r := range c.Rows {
+		fmt.Fprintf(&b, "| %s | %s | %s | | | | | |\n", mdQuote(r.Metric)+mdEscape(strings.TrimPrefix(rowLabel(r), r.Metric)), mdEscape(c.Baseline.Name), cmpValue(r, r.Baseline))
+		for _, cell := range r.Candidates {
+			v := verdictText(cell.Verdict, c.Tolerance)
+			switch cell.Verdict {
+			case VerdictRegression:
+				v = "❌ **regression**"
+			case VerdictImprovement:
+				v = "✅ improvement"
+			}
+			fmt.Fprintf(&b, "| | %s | %s | %s | %s | %s | %s | %s |\n", mdEscape(cell.Run), cmpValue(r, cell.Value), cmpDelta(r, cell.Diff),
+				cmpRel(cell.Rel), cmpCI(r, cell), mdEscape(cmpP(cell.PAdjusted)), v)
+		}
+	}
+	b.WriteString("\n")
+	for _, l := range compareOutcome(c) {
+		b.WriteString(mdEscape(l) + "  \n")
+	}
+	_, err := io.WriteString(w, b.String())
+	return err
+}
+
+// WriteCompareJSON writes the comparison as indented JSON.
+func WriteCompareJSON(w io.Writer, c *Comparison) error {
+	enc := json.NewEncoder(w)
+	enc.SetIndent("", "  ")
+	enc.SetEscapeHTML(false)
+	return enc.Encode(c)
+}

@@ -1,0 +1,500 @@
+package analysis_test
+
+import (
+	"bytes"
+	"encoding/json"
+	"fmt"
+	"math"
+	"math/rand/v2"
+	"path/filepath"
+	"runtime"
+	"strings"
+	"testing"
+
+	"github.com/streamgauge/streamgauge/analysis"
+	"github.com/streamgauge/streamgauge/results"
+)
+
+// synth describes a synthetic run, a stand-in for a server under moderate
+// open-loop load:
+//
+//   - arrivals: Poisson at Rate req/s;
+//   - ttft: TTFTScale × (30 ms + 0.2 ms per prompt token + Exp(mean 20 ms)),
+//     prompts Uniform(100, 900) tokens: a prefill that grows with the prompt
+//     plus a queueing wait (p50 ≈ 150 ms, p99 ≈ 260 ms);
+//   - decoding: Uniform(8, 24) output tokens; each request decodes at its
+//     own speed, 10 ms × LogNormal(0, 0.1) per token, each gap jittered by
+//     ±5% (so a request's itl samples are correlated, as on a real server);
+//   - FailRate of the requests fail to connect;
+//   - a request is good (slo_ok) when its ttft is within 250 ms.
+type synth struct {
+	Rate      float64
+	TTFTScale float64
+	ITLScale  float64
+	FailRate  float64
+}
+
+var baseSynth = synth{Rate: 10, TTFTScale: 1, ITLScale: 1, FailRate: 0.005}
+
+func (s synth) records(rng *rand.Rand, n int) []*results.Record {
+	recs := make([]*results.Record, n)
+	var t float64 // ns
+	for i := range recs {
+		t += rng.ExpFloat64() / s.Rate * 1e9
+		in := 100 + rng.IntN(801)
+		ttft := s.TTFTScale * (30 + 0.2*float64(in) + 20*rng.ExpFloat64())
+		out := 8 + rng.IntN(17)
+		speed := s.ITLScale * 10 * math.Exp(0.1*rng.NormFloat64())
+		icl := make([]float64, out-1)
+		decode := 0.0
+		for j := range icl {
+			icl[j] = speed * math.Max(0.1, 1+0.05*rng.NormFloat64())
+			decode += icl[j]
+		}
+		e2e := ttft + decode
+		r := &results.Record{
+			ID: fmt.Sprint(i), ScheduledNS: int64(t), SentNS: int64(t), DoneNS: int64(t + e2e*1e6),
+			LagMS: 0.05 * rng.ExpFloat64(), TTFBMS: results.Ms(ttft * 0.9), TTFTMS: results.Ms(ttft), TTFOMS: results.Ms(ttft),
+			E2EMS: e2e, TPOTMS: results.Ms(decode / float64(out-1)), ICLMS: icl,
+			InputTokens: in, OutputTokens: out, OutputTokensSource: results.SourceUsage, Frames: out, HTTPStatus: 200,
+		}
+		if rng.Float64() < s.FailRate {
+			r.Error = &results.Error{Kind: results.KindConnect, Message: "connection refused"}
+			r.TTFBMS, r.TTFTMS, r.TTFOMS, r.TPOTMS, r.ICLMS = nil, nil, nil, nil, nil
+			r.E2EMS, r.OutputTokens, r.HTTPStatus, r.Frames = 1, 0, 0, 0
+			r.DoneNS = int64(t + 1e6)
+		}
+		r.SLOOK = r.Error == nil && ttft <= 250
+		recs[i] = r
+	}
+	return recs
+}
+
+func newRand(seed uint64) *rand.Rand { return rand.New(rand.NewPCG(seed, 0)) }
+
+func (s synth) samples(name string, seed uint64, n int) *analysis.RunSamples {
+	return analysis.NewRunSamples(name, s.records(newRand(seed), n), nil, false)
+}
+
+func cell(t *testing.T, c *analysis.Comparison, metric string, cand int) analysis.CompareCell {
+	t.Helper()
+	for _, r := range c.Rows {
+		if r.Metric == metric {
+			return r.Candidates[cand]
+		}
+	}
+	t.Fatalf("no row %s", metric)
+	return analysis.CompareCell{}
+}
+
+// TestComparePointEstimates: compare's point estimates, computed exactly
+// from the records, agree with the summary's histograms (3 significant
+// digits), itl weighting included.
+func TestComparePointEstimates(t *testing.T) {
+	recs := baseSynth.records(rand.New(rand.NewPCG(3, 0)), 1500)
+	a := analysis.NewAccumulator()
+	for _, r := range recs {
+		a.Append(r)
+	}
+	sum, err := a.Summary(analysis.RunMeta{OpenLoop: true})
+	if err != nil {
+		t.Fatal(err)
+	}
+	s := analysis.NewRunSamples("x", recs, nil, false)
+	c, err := analysis.Compare(s, []*analysis.RunSamples{s}, analysis.CompareOptions{Resamples: 100})
+	if err != nil {
+		t.Fatal(err)
+	}
+	want := map[string]float64{
+		"throughput.output_tokens_per_s": sum.Throughput.OutputTokensPerS,
+		"throughput.requests_per_s":      sum.Throughput.RequestsPerS,
+		"goodput.ratio":                  sum.Goodput.Ratio,
+		"error_rate":                     sum.ErrorRate,
+	}
+	for _, m := range []string{"ttft", "itl", "tpot", "e2e"} {
+		st := sum.Metrics[m]
+		want[m+".p50"], want[m+".p90"], want[m+".p99"] = st.P50, st.P90, st.P99
+	}
+	for _, r := range c.Rows {
+		w, ok := want[r.Metric]
+		if !ok {
+			t.Errorf("unexpected row %s", r.Metric)
+			continue
+		}
+		got := float64(r.Baseline)
+		if math.Abs(got-w) > 1e-3*math.Abs(w)+1e-9 {
+			t.Errorf("%s = %v, summary says %v", r.Metric, got, w)
+		}
+		// A run against itself: no change, nothing significant.
+		if cl := r.Candidates[0]; cl.Diff != 0 || cl.Significant || cl.Verdict != analysis.VerdictSame {
+			t.Errorf("%s against itself: %+v", r.Metric, cl)
+		}
+	}
+}
+
+func TestCompareReproducible(t *testing.T) {
+	base := baseSynth.samples("base", 1, 800)
+	cand := synth{Rate: 10, TTFTScale: 1.05, ITLScale: 1, FailRate: 0.01}.samples("cand", 2, 800)
+	run := func(procs int, seed uint64) []byte {
+		defer runtime.GOMAXPROCS(runtime.GOMAXPROCS(procs))
+		c, err := analysis.Compare(base, []*analysis.RunSamples{cand}, analysis.CompareOptions{Seed: seed, Resamples: 300})
+		if err != nil {
+			t.Fatal(err)
+		}
+		b, _ := json.Marshal(c)
+		return b
+	}
+	first := run(1, 7)
+	if again := run(4, 7); !bytes.Equal(first, again) {
+		t.Error("same seed, different GOMAXPROCS: different comparison")
+	}
+	if other := run(2, 8); bytes.Equal(first, other) {
+		t.Error("different seeds gave identical intervals")
+	}
+}
+
+func TestCompareVerdicts(t *testing.T) {
+	const n = 1000
+	base := baseSynth.samples("base", 1, n)
+	tests := []struct {
+		name   string
+		cand   synth
+		opt    analysis.CompareOptions
+		metric string
+		want   analysis.Verdict
+	}{
+		{"slower prefill is a regression", synth{10, 1.2, 1, 0.005}, analysis.CompareOptions{}, "ttft.p50", analysis.VerdictRegression},
+		{"faster prefill is an improvement", synth{10, 0.8, 1, 0.005}, analysis.CompareOptions{}, "ttft.p90", analysis.VerdictImprovement},
+		{"slower decode shows in tpot", synth{10, 1, 1.2, 0.005}, analysis.CompareOptions{}, "tpot.p50", analysis.VerdictRegression},
+		{"and in itl", synth{10, 1, 1.2, 0.005}, analysis.CompareOptions{}, "itl.p90", analysis.VerdictRegression},
+		{"a small significant worsening within tolerance", synth{10, 1, 1.03, 0.005}, analysis.CompareOptions{}, "tpot.p50", analysis.VerdictWorse},
+		{"the same worsening with no tolerance", synth{10, 1, 1.03, 0.005}, analysis.CompareOptions{Tolerance: -1}, "tpot.p50", analysis.VerdictRegression},
+		{"the same worsening with 2% tolerance", synth{10, 1, 1.03, 0.005}, analysis.CompareOptions{Tolerance: 0.02}, "tpot.p50", analysis.VerdictRegression},
+		{"a small improvement within tolerance", synth{10, 1, 0.97, 0.005}, analysis.CompareOptions{}, "tpot.p50", analysis.VerdictBetter},
+		{"a higher load is better throughput", synth{13, 1, 1, 0.005}, analysis.CompareOptions{}, "throughput.requests_per_s", analysis.VerdictImprovement},
+		{"a lower load is worse throughput", synth{7, 1, 1, 0.005}, analysis.CompareOptions{}, "throughput.output_tokens_per_s", analysis.VerdictRegression},
+		{"errors appearing", synth{10, 1, 1, 0.05}, analysis.CompareOptions{}, "error_rate", analysis.VerdictRegression},
+		{"goodput falling", synth{10, 1.3, 1, 0.005}, analysis.CompareOptions{}, "goodput.ratio", analysis.VerdictRegression},
+		{"an unchanged decode", synth{10, 1.2, 1, 0.005}, analysis.CompareOptions{}, "tpot.p99", analysis.VerdictSame},
+	}
+	for i, tc := range tests {
+		t.Run(tc.name, func(t *testing.T) {
+			tc.opt.Resamples = 1000
+			tc.opt.Seed = 1
+			c, err := analysis.Compare(base, []*analysis.RunSamples{tc.cand.samples("cand", uint64(100+i), n)}, tc.opt)
+			if err != nil {
+				t.Fatal(err)
+			}
+			cl := cell(t, c, tc.metric, 0)
+			if cl.Verdict != tc.want {
+				t.Errorf("%s: %+v, want %s", tc.metric, cl, tc.want)
+			}
+			if tc.want == analysis.VerdictRegression && !c.Regression() {
+				t.Errorf("Regression() = false with a regression on %s", tc.metric)
+			}
+			if lo, hi, d := float64(cl.CILow), float64(cl.CIHigh), float64(cl.Diff); !(lo <= d && d <= hi) {
+				t.Errorf("change %v outside its interval [%v, %v]", d, lo, hi)
+			}
+		})
+	}
+	t.Run("errors from none: relative change undefined, still a regression", func(t *testing.T) {
+		clean := synth{10, 1, 1, 0}.samples("clean", 5, n)
+		c, err := analysis.Compare(clean, []*analysis.RunSamples{synth{10, 1, 1, 0.03}.samples("cand", 6, n)}, analysis.CompareOptions{Resamples: 1000})
+		if err != nil {
+			t.Fatal(err)
+		}
+		cl := cell(t, c, "error_rate", 0)
+		if !math.IsNaN(float64(cl.Rel)) || cl.Verdict != analysis.VerdictRegression {
+			t.Errorf("error_rate from 0: %+v", cl)
+		}
+		b, err := json.Marshal(cl)
+		if err != nil || !strings.Contains(string(b), `"rel":null`) {
+			t.Errorf("JSON %s (%v): want rel null", b, err)
+		}
+	})
+}
+
+// TestCompareAdjust: comparing 16 metrics at once, an unadjusted 95%
+// interval per metric calls something significant in most comparisons of a
+// run with itself; the adjustment keeps that rare.
+func TestCompareAdjust(t *testing.T) {
+	base := baseSynth.samples("base", 1, 500)
+	cand := baseSynth.samples("cand", 2, 500)
+	for _, adj := range []string{analysis.AdjustFDR, analysis.AdjustHolm, analysis.AdjustNone} {
+		c, err := analysis.Compare(base, []*analysis.RunSamples{cand}, analysis.CompareOptions{Resamples: 400, Adjust: adj})
+		if err != nil {
+			t.Fatal(err)
+		}
+		if c.Adjust != adj {
+			t.Errorf("Adjust = %q", c.Adjust)
+		}
+		for _, r := range c.Rows {
+			cl := r.Candidates[0]
+			p, pa := float64(cl.PValue), float64(cl.PAdjusted)
+			if math.IsNaN(p) {
+				continue
+			}
+			switch {
+			case adj == analysis.AdjustNone && pa != p:
+				t.Errorf("%s none: adjusted %v != p %v", r.Metric, pa, p)
+			case pa < p || pa > 1:
+				t.Errorf("%s %s: adjusted p %v outside [p=%v, 1]", r.Metric, adj, pa, p)
+			}
+			if cl.Significant != (pa < 0.05) {
+				t.Errorf("%s: significant %v with adjusted p %v", r.Metric, cl.Significant, pa)
+			}
+			// The interval excludes 0 exactly when the unadjusted p-value
+			// is under 5%.
+			lo, hi := float64(cl.CILow), float64(cl.CIHigh)
+			if excl := lo > 0 || hi < 0; excl != (p < 0.05) && math.Abs(p-0.05) > 0.01 {
+				t.Errorf("%s: interval [%v, %v] and p %v disagree", r.Metric, lo, hi, p)
+			}
+		}
+	}
+}
+
+func TestCompareOptionsErrors(t *testing.T) {
+	s := baseSynth.samples("a", 1, 50)
+	tests := []struct {
+		opt   analysis.CompareOptions
+		cands []*analysis.RunSamples
+		want  string
+	}{
+		{analysis.CompareOptions{}, nil, "no candidate"},
+		{analysis.CompareOptions{Metrics: []string{"ttft.p99", "latency.p99", "ttft.max"}}, []*analysis.RunSamples{s}, "latency.p99: unknown metric"},
+		{analysis.CompareOptions{Metrics: []string{"ttft.max"}}, []*analysis.RunSamples{s}, `"max" is not a statistic compare can resample`},
+		{analysis.CompareOptions{Resamples: 10}, []*analysis.RunSamples{s}, "at least 100"},
+		{analysis.CompareOptions{Adjust: "bonferroni"}, []*analysis.RunSamples{s}, `adjust "bonferroni"`},
+		{analysis.CompareOptions{Confidence: 1.5}, []*analysis.RunSamples{s}, "confidence"},
+	}
+	for _, tc := range tests {
+		if _, err := analysis.Compare(s, tc.cands, tc.opt); err == nil || !strings.Contains(err.Error(), tc.want) {
+			t.Errorf("Compare(%+v) = %v, want an error containing %q", tc.opt, err, tc.want)
+		}
+	}
+	c, err := analysis.Compare(s, []*analysis.RunSamples{s}, analysis.CompareOptions{Metrics: []string{"ttfb.p95", "lag.p99.9", "icl.mean", "ttfo.p50"}, Resamples: 100})
+	if err != nil || len(c.Rows) != 4 || c.Rows[2].Unit != "ms" {
+		t.Errorf("extra metrics: %v, %+v", err, c)
+	}
+	if len(c.Warnings) == 0 || !strings.Contains(c.Warnings[0], "a has only 50 measured requests") {
+		t.Errorf("warnings %q, want one about the small run", c.Warnings)
+	}
+}
+
+func TestCompareProfiles(t *testing.T) {
+	withProfile := func(name string, p map[string]any) *analysis.RunSamples {
+		s := baseSynth.samples(name, 1, 200)
+		s.Profile = p
+		return s
+	}
+	base := withProfile("base", map[string]any{"rate": 10.0, "output-tokens": "128", "api": "openai-chat", "target": "http://a", "seed": 1.0, "sim-itl": "10ms", "turns": ""})
+	same := withProfile("same", map[string]any{"rate": 10.0, "output-tokens": "128", "api": "openai-chat", "target": "http://b", "seed": 2.0, "sim-itl": "20ms"})
+	other := withProfile("other", map[string]any{"rate": 20.0, "output-tokens": "256", "api": "openai-chat", "trace": "t.csv"})
+	c, err := analysis.Compare(base, []*analysis.RunSamples{same, other}, analysis.CompareOptions{Resamples: 100})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(c.Mismatches) != 1 || c.Mismatches[0].Run != "other" {
+		t.Fatalf("mismatches %+v, want only run other", c.Mismatches)
+	}
+	var keys []string
+	for _, k := range c.Mismatches[0].Keys {
+		keys = append(keys, k.Key)
+	}
+	if got := strings.Join(keys, " "); got != "rate output-tokens trace" {
+		t.Errorf("differing keys %q, want rate output-tokens trace (target, seed and server settings are what is compared)", got)
+	}
+	var warned bool
+	for _, w := range c.Warnings {
+		if strings.Contains(w, `other differs from base in workload or load: rate (10 vs 20), output-tokens ("128" vs "256"), trace (unset vs "t.csv")`) {
+			warned = true
+		}
+	}
+	if !warned {
+		t.Errorf("warnings %q lack the mismatch line", c.Warnings)
+	}
+}
+
+// writeRun makes a run directory from records, with run.json and, when
+// withSummary, summary.json.
+func writeRun(t *testing.T, dir string, recs []*results.Record, profile map[string]any, withSummary bool) {
+	t.Helper()
+	w, err := results.Create(dir)
+	if err != nil {
+		t.Fatal(err)
+	}
+	a := analysis.NewAccumulator(analysis.WithLatencyFromScheduled(profile["latency-from"] == "scheduled"))
+	for _, r := range recs {
+		if err := w.Append(r); err != nil {
+			t.Fatal(err)
+		}
+		a.Append(r)
+	}
+	if err := w.Close(); err != nil {
+		t.Fatal(err)
+	}
+	if profile != nil {
+		if err := results.WriteJSON(dir, results.RunFile, results.RunInfo{Tool: "streamgauge", Profile: profile}); err != nil {
+			t.Fatal(err)
+		}
+	}
+	if withSummary {
+		s, err := a.Summary(analysis.RunMeta{RequestedRate: 10, OpenLoop: true})
+		if err != nil {
+			t.Fatal(err)
+		}
+		if err := results.WriteJSON(dir, results.SummaryFile, s); err != nil {
+			t.Fatal(err)
+		}
+	}
+}
+
+func TestLoadRunSamples(t *testing.T) {
+	recs := baseSynth.records(rand.New(rand.NewPCG(9, 0)), 300)
+	recs[0].Warmup = true
+	recs[1].Error = &results.Error{Kind: results.KindCanceled}
+	recs[1].TTFTMS = nil
+	recs[2].LagMS = 1000 // a request that waited a second for its send
+	dir := filepath.Join(t.TempDir(), "run-a")
+	writeRun(t, dir, recs, map[string]any{"rate": 10.0, "latency-from": "scheduled"}, true)
+	s, err := analysis.LoadRunSamples(dir, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if s.Name != "run-a" || s.Dir != dir || s.Requests() != 298 || s.Profile["rate"] != 10.0 {
+		t.Errorf("samples %s in %s: %d requests, profile %v", s.Name, s.Dir, s.Requests(), s.Profile)
+	}
+	ok := 0
+	for _, r := range recs[2:] {
+		if r.Error == nil {
+			ok++
+		}
+	}
+	if s.OK() != ok {
+		t.Errorf("OK() = %d, want %d", s.OK(), ok)
+	}
+	// The run counted latency from the scheduled send: so does compare.
+	sum, _, err := analysis.LoadSummary(dir, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	c, err := analysis.Compare(s, []*analysis.RunSamples{s}, analysis.CompareOptions{Resamples: 100, Metrics: []string{"ttft.p99", "goodput.ratio"}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if got, want := float64(c.Rows[0].Baseline), sum.Metrics["ttft"].P99; math.Abs(got-want) > 1e-3*want {
+		t.Errorf("ttft.p99 %v, summary %v", got, want)
+	}
+	// --goodput recomputes which requests are good.
+	g, _ := analysis.ParseGoodput("ttft<=1ms")
+	s2, err := analysis.LoadRunSamples(dir, g)
+	if err != nil {
+		t.Fatal(err)
+	}
+	c2, _ := analysis.Compare(s2, []*analysis.RunSamples{s2}, analysis.CompareOptions{Resamples: 100, Metrics: []string{"goodput.ratio"}})
+	if c2.Rows[0].Baseline != 0 || c.Rows[1].Baseline == 0 {
+		t.Errorf("goodput ratio %v with ttft<=1ms, %v from slo_ok", c2.Rows[0].Baseline, c.Rows[1].Baseline)
+	}
+	// Without g, the run's own goodput conditions (run.json) decide.
+	own := filepath.Join(t.TempDir(), "own")
+	writeRun(t, own, recs, map[string]any{"rate": 10.0, "goodput": "ttft<=1ms"}, false)
+	s3, err := analysis.LoadRunSamples(own, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	c3, _ := analysis.Compare(s3, []*analysis.RunSamples{s3}, analysis.CompareOptions{Resamples: 100, Metrics: []string{"goodput.ratio"}})
+	if c3.Rows[0].Baseline != 0 {
+		t.Errorf("goodput ratio %v under run.json's ttft<=1ms", c3.Rows[0].Baseline)
+	}
+	bad := filepath.Join(t.TempDir(), "bad")
+	writeRun(t, bad, recs[:10], map[string]any{"goodput": "ttft<=1"}, false)
+	if _, err := analysis.LoadRunSamples(bad, nil); err == nil || !strings.Contains(err.Error(), "run.json: goodput: ttft<=1") {
+		t.Errorf("a malformed goodput in run.json: %v", err)
+	}
+	if _, err := analysis.LoadRunSamples(t.TempDir(), nil); err == nil {
+		t.Error("a directory without requests.jsonl: no error")
+	}
+}
+
+// TestCompareWarnings: a saturated generator and a missing run.json are
+// said.
+func TestCompareWarnings(t *testing.T) {
+	recs := baseSynth.records(rand.New(rand.NewPCG(9, 0)), 200)
+	for _, r := range recs {
+		r.LagMS = 20 // saturated
+	}
+	root := t.TempDir()
+	writeRun(t, filepath.Join(root, "sat"), recs, map[string]any{"rate": 10.0}, true)
+	writeRun(t, filepath.Join(root, "bare"), baseSynth.records(rand.New(rand.NewPCG(8, 0)), 200), nil, false)
+	a, err := analysis.LoadRunSamples(filepath.Join(root, "sat"), nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	b, err := analysis.LoadRunSamples(filepath.Join(root, "bare"), nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	c, err := analysis.Compare(a, []*analysis.RunSamples{b}, analysis.CompareOptions{Resamples: 100})
+	if err != nil {
+		t.Fatal(err)
+	}
+	all := strings.Join(c.Warnings, "\n")
+	for _, want := range []string{"sat: the load generator was saturated (lag p99 20", "bare has no run.json"} {
+		if !strings.Contains(all, want) {
+			t.Errorf("warnings lack %q:\n%s", want, all)
+		}
+	}
+}
+
+func TestCompareRender(t *testing.T) {
+	base := baseSynth.samples("main", 1, 400)
+	fast := synth{10, 0.8, 1, 0.005}.samples("pr-fast", 2, 400)
+	slow := synth{10, 1.3, 1.1, 0.03}.samples("pr-slow", 3, 400)
+	slow.Profile, base.Profile = map[string]any{"rate": 12.0}, map[string]any{"rate": 10.0}
+	c, err := analysis.Compare(base, []*analysis.RunSamples{fast, slow}, analysis.CompareOptions{Seed: 42, Resamples: 500})
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, f := range []struct {
+		golden string
+		write  func(*bytes.Buffer) error
+	}{
+		{"compare_table.golden.txt", func(b *bytes.Buffer) error { return analysis.WriteCompareTable(b, c) }},
+		{"compare.golden.md", func(b *bytes.Buffer) error { return analysis.WriteCompareMarkdown(b, c) }},
+		{"compare.golden.json", func(b *bytes.Buffer) error { return analysis.WriteCompareJSON(b, c) }},
+	} {
+		t.Run(f.golden, func(t *testing.T) {
+			var buf bytes.Buffer
+			if err := f.write(&buf); err != nil {
+				t.Fatal(err)
+			}
+			golden(t, f.golden, buf.Bytes())
+		})
+	}
+	var buf bytes.Buffer
+	analysis.WriteCompareTable(&buf, c)
+	out := buf.String()
+	for _, want := range []string{"✗ regression", "✓ improvement", "✗ pr-slow regressed:", "✓ pr-fast: no regression", "95% bootstrap interval", "500 resamples, seed 42"} {
+		if !strings.Contains(out, want) {
+			t.Errorf("table lacks %q", want)
+		}
+	}
+	var back analysis.Comparison
+	buf.Reset()
+	analysis.WriteCompareJSON(&buf, c)
+	if err := json.Unmarshal(buf.Bytes(), &back); err != nil {
+		t.Fatal(err)
+	}
+	if len(back.Rows) != len(analysis.CompareMetrics) || len(back.Regressed) != 1 || back.Regressed[0] != "pr-slow" || len(back.Mismatches) != 1 {
+		t.Errorf("JSON round trip: %d rows, regressed %v, mismatches %v", len(back.Rows), back.Regressed, back.Mismatches)
+	}
+	for _, w := range []func() error{
+		func() error { return analysis.WriteCompareTable(failWriter{}, c) },
+		func() error { return analysis.WriteCompareMarkdown(failWriter{}, c) },
+		func() error { return analysis.WriteCompareJSON(failWriter{}, c) },
+	} {
+		if w() == nil {
+			t.Error("rendering to a failing writer: no error")
+		}
+	}
+}

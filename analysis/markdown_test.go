@@ -1,0 +1,64 @@
+package analysis_test
+
+import (
+	"bytes"
+	"regexp"
+	"strings"
+	"testing"
+
+	"github.com/streamgauge/streamgauge/analysis"
+)
+
+func TestWriteMarkdown(t *testing.T) {
+	s, res := fixtureResults(t)
+	tests := []struct {
+		name, golden string
+		res          []analysis.SLOResult
+		heading      string
+	}{
+		{"failing SLOs", "markdown_fail.golden.md", res, "### streamgauge: ❌ 4 of 7 SLOs failed"},
+		{"holding SLOs", "markdown_pass.golden.md", []analysis.SLOResult{res[0], res[4]}, "### streamgauge: ✅ all 2 SLOs held"},
+		{"no SLOs", "markdown_none.golden.md", nil, "### streamgauge run summary"},
+	}
+	for _, tc := range tests {
+		t.Run(tc.name, func(t *testing.T) {
+			var buf bytes.Buffer
+			if err := analysis.WriteMarkdown(&buf, s, tc.res); err != nil {
+				t.Fatal(err)
+			}
+			golden(t, tc.golden, buf.Bytes())
+			out := buf.String()
+			if !strings.HasPrefix(out, tc.heading+"\n") {
+				t.Errorf("heading: %q, want %q", strings.SplitN(out, "\n", 2)[0], tc.heading)
+			}
+			// Every table row has as many cells as its header: GitHub drops
+			// a table whose rows do not line up.
+			var cols int
+			for _, line := range strings.Split(out, "\n") {
+				if !strings.HasPrefix(line, "|") {
+					cols = 0
+					continue
+				}
+				n := strings.Count(strings.ReplaceAll(line, `\|`, ""), "|")
+				if cols == 0 {
+					cols = n
+				} else if n != cols {
+					t.Errorf("row %q has %d separators, header %d", line, n, cols)
+				}
+			}
+			if strings.Contains(regexp.MustCompile("`[^`]*`").ReplaceAllString(out, ""), "<") {
+				t.Errorf("raw < in markdown (GitHub may read it as HTML):\n%s", out)
+			}
+		})
+	}
+	var buf bytes.Buffer
+	analysis.WriteMarkdown(&buf, s, res)
+	for _, want := range []string{"| ❌ | `error_rate<1%` | 20% | &lt; 1% | -19% |", "| ✅ | `ttft.p99<500ms` | 270.1 ms | &lt; 500 ms | 229.9 ms |", "| ttft | 20 |", "generator was saturated"} {
+		if !strings.Contains(buf.String(), want) {
+			t.Errorf("markdown lacks %q", want)
+		}
+	}
+	if err := analysis.WriteMarkdown(failWriter{}, s, res); err == nil {
+		t.Error("WriteMarkdown to a failing writer: no error")
+	}
+}
