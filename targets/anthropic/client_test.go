@@ -7,12 +7,11 @@ import (
 	"net/http/httptest"
 	"strings"
 	"testing"
-	"time"
 
 	"github.com/streamgauge/streamgauge/results"
 	"github.com/streamgauge/streamgauge/targets"
 	"github.com/streamgauge/streamgauge/targets/anthropic"
-	"github.com/streamgauge/streamgauge/targets/sim"
+	"github.com/streamgauge/streamgauge/targets/targetstest"
 )
 
 // TestClient sends requests through targets.Client to a server that checks
@@ -29,39 +28,21 @@ func TestClient(t *testing.T) {
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
 			words := []string{"Hello", ",", " world"}
-			srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-				if r.Method != http.MethodPost || r.URL.Path != "/v1/messages" {
-					http.Error(w, "wrong route "+r.Method+" "+r.URL.Path, http.StatusNotFound)
-					return
-				}
+			srv := targetstest.WordServer(t, anthropic.Messages{}, "/v1/messages", words, func(r *http.Request, req *targets.ServerRequest, body []byte) (int, string) {
 				if got := r.Header.Get("x-api-key"); got != tt.wantKey {
-					http.Error(w, "x-api-key "+got, http.StatusUnauthorized)
-					return
+					return http.StatusUnauthorized, "x-api-key " + got
 				}
 				if _, ok := r.Header["Authorization"]; ok {
-					http.Error(w, "unexpected Authorization header", http.StatusBadRequest)
-					return
+					return http.StatusBadRequest, "unexpected Authorization header"
 				}
 				if got := r.Header.Get("anthropic-version"); got != anthropic.Version {
-					http.Error(w, "anthropic-version "+got, http.StatusBadRequest)
-					return
+					return http.StatusBadRequest, "anthropic-version " + got
 				}
-				body, _ := io.ReadAll(r.Body)
-				req, err := anthropic.Messages{}.ParseRequest(body)
-				if err != nil || !req.Stream || req.MaxTokens != 3 || req.Prompt != "Say hello" {
-					http.Error(w, "bad body "+string(body), http.StatusBadRequest)
-					return
+				if !req.Stream || req.MaxTokens != 3 || req.Prompt != "Say hello" {
+					return http.StatusBadRequest, "bad body " + string(body)
 				}
-				w.Header().Set("Content-Type", anthropic.Messages{}.ContentType())
-				sw := anthropic.Messages{}.NewStreamWriter(w, req, r.Header.Get("X-Request-Id"))
-				_ = sw.Start()
-				for _, tok := range words {
-					_ = sw.Token(tok)
-					w.(http.Flusher).Flush()
-				}
-				_ = sw.Finish(targets.Usage{PromptTokens: 2, CompletionTokens: len(words)})
-			}))
-			defer srv.Close()
+				return 0, ""
+			})
 
 			c, err := targets.NewClient(srv.URL, anthropic.Messages{}, tt.opts...)
 			if err != nil {
@@ -123,27 +104,5 @@ func TestClientStreamError(t *testing.T) {
 // TestSimulator runs the built-in simulator with this protocol and reads a
 // stream from it end to end.
 func TestSimulator(t *testing.T) {
-	s, err := sim.New(sim.WithProtocols(anthropic.Messages{}), sim.WithEngine(sim.Fixed{TTFT: time.Millisecond, ITL: 100 * time.Microsecond}))
-	if err != nil {
-		t.Fatal(err)
-	}
-	srv := httptest.NewServer(s)
-	defer srv.Close()
-	c, err := targets.NewClient(srv.URL, anthropic.Messages{}, targets.WithAPIKey("k"))
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer c.CloseIdle()
-	resp := c.Do(context.Background(), &targets.Request{Model: "sim", Messages: []targets.Message{
-		{Role: "system", Content: "be brief"}, {Role: "user", Content: "one two three"}}, MaxTokens: 16})
-	if resp.Err != nil {
-		t.Fatalf("Do: %+v", resp.Err)
-	}
-	if len(resp.Frames) != 16 {
-		t.Errorf("%d token frames, want 16", len(resp.Frames))
-	}
-	// The simulator counts one prompt token per word.
-	if want := (targets.Usage{PromptTokens: 5, CompletionTokens: 16}); resp.Usage == nil || *resp.Usage != want {
-		t.Errorf("usage %+v, want %+v", resp.Usage, want)
-	}
+	targetstest.CheckSimulator(t, anthropic.Messages{}, targets.WithAPIKey("k"))
 }

@@ -2,13 +2,13 @@ package anthropic_test
 
 import (
 	"bytes"
-	"errors"
 	"reflect"
 	"strings"
 	"testing"
 
 	"github.com/streamgauge/streamgauge/targets"
 	"github.com/streamgauge/streamgauge/targets/anthropic"
+	"github.com/streamgauge/streamgauge/targets/targetstest"
 )
 
 // TestRoundTrip writes streams with the server side and reads them back with
@@ -53,7 +53,7 @@ func TestRoundTrip(t *testing.T) {
 			if !reflect.DeepEqual(got, tt.tokens) {
 				t.Errorf("tokens = %q, want %q", got, tt.tokens)
 			}
-			wantU := &goldenUsage{tt.usage.PromptTokens, tt.usage.CompletionTokens, 0}
+			wantU := &targetstest.StreamUsage{PromptTokens: tt.usage.PromptTokens, CompletionTokens: tt.usage.CompletionTokens}
 			if !reflect.DeepEqual(tr.Usage, wantU) {
 				t.Errorf("usage = %+v, want %+v", tr.Usage, wantU)
 			}
@@ -104,23 +104,8 @@ func TestFailRoundTrip(t *testing.T) {
 	}
 }
 
-// failWriter fails every write, as a connection the client closed does.
-type failWriter struct{}
-
-var errClosed = errors.New("closed")
-
-func (failWriter) Write([]byte) (int, error) { return 0, errClosed }
-
 func TestWriterErrors(t *testing.T) {
-	sw := anthropic.Messages{}.NewStreamWriter(failWriter{}, &targets.ServerRequest{}, "")
-	for name, err := range map[string]error{
-		"Start": sw.Start(), "Token": sw.Token("x"),
-		"Finish": sw.Finish(targets.Usage{}), "Fail": sw.Fail("x"),
-	} {
-		if !errors.Is(err, errClosed) {
-			t.Errorf("%s = %v, want the write error", name, err)
-		}
-	}
+	targetstest.CheckWriterErrors(t, anthropic.Messages{})
 }
 
 // TestParseBody checks that the server reads back what the client sends.

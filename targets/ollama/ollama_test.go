@@ -4,153 +4,43 @@ import (
 	"bytes"
 	"context"
 	"encoding/json"
-	"errors"
 	"flag"
-	"fmt"
-	"io"
 	"net/http"
-	"net/http/httptest"
-	"os"
-	"path/filepath"
 	"strings"
 	"testing"
 	"time"
 
-	"github.com/streamgauge/streamgauge/results"
 	"github.com/streamgauge/streamgauge/targets"
 	"github.com/streamgauge/streamgauge/targets/ollama"
 	"github.com/streamgauge/streamgauge/targets/sim"
+	"github.com/streamgauge/streamgauge/targets/targetstest"
 )
 
 var update = flag.Bool("update", false, "rewrite the golden files and the fuzz seed corpus")
 
 var proto = ollama.API{}
 
-// goldenEvent is a decoded frame as the golden files record it.
-type goldenEvent struct {
-	Content     string         `json:"content,omitempty"`
-	Reasoning   string         `json:"reasoning,omitempty"`
-	ToolArgs    string         `json:"tool_args,omitempty"`
-	Tokens      int            `json:"tokens,omitempty"`
-	Usage       *targets.Usage `json:"usage,omitempty"`
-	Done        bool           `json:"done,omitempty"`
-	Err         string         `json:"err,omitempty"`
-	DecodeError string         `json:"decode_error,omitempty"`
-}
-
-// transcript is what a whole recorded stream decodes to.
-type transcript struct {
-	Events []goldenEvent `json:"events"`
-	// End is how the frame reader stopped: "eof" or its error.
-	End string `json:"end"`
-}
-
-// decodeStream runs a recorded body through the frame reader and a decoder,
-// as the client does, but keeps going after a decode error so the golden
-// file shows every frame.
-func decodeStream(body []byte) transcript {
-	fr := targets.NewFrameReader(proto.Framing(), bytes.NewReader(body), 0)
-	dec := proto.NewDecoder()
-	var tr transcript
-	var f targets.Frame
-	for {
-		err := fr.Next(&f)
-		if errors.Is(err, io.EOF) {
-			tr.End = "eof"
-			return tr
-		}
-		if err != nil {
-			tr.End = err.Error()
-			return tr
-		}
-		var ev targets.Event
-		var g goldenEvent
-		if err := dec.Decode(&f, &ev); err != nil {
-			g.DecodeError = err.Error()
-		} else {
-			g = goldenEvent{Content: ev.Content, Reasoning: ev.Reasoning, ToolArgs: ev.ToolArgs,
-				Tokens: ev.Tokens, Usage: ev.Usage, Done: ev.Done, Err: ev.Err}
-		}
-		tr.Events = append(tr.Events, g)
-	}
-}
-
+// TestGolden decodes every testdata/NAME.ndjson and compares the transcript
+// with NAME.golden.json (-update rewrites them and the fuzz seed corpus).
 func TestGolden(t *testing.T) {
-	files, err := filepath.Glob("testdata/*.ndjson")
-	if err != nil || len(files) == 0 {
-		t.Fatalf("no transcripts: %v", err)
-	}
-	for _, file := range files {
-		name := strings.TrimSuffix(filepath.Base(file), ".ndjson")
-		t.Run(name, func(t *testing.T) {
-			body, err := os.ReadFile(file)
-			if err != nil {
-				t.Fatal(err)
-			}
-			got, err := json.MarshalIndent(decodeStream(body), "", "  ")
-			if err != nil {
-				t.Fatal(err)
-			}
-			got = append(got, '\n')
-			golden := filepath.Join("testdata", name+".golden.json")
-			if *update {
-				if err := os.WriteFile(golden, got, 0o644); err != nil {
-					t.Fatal(err)
-				}
-				seed := fmt.Sprintf("go test fuzz v1\n[]byte(%q)\n", body)
-				if err := os.WriteFile(filepath.Join("testdata", "fuzz", "FuzzDecode", name), []byte(seed), 0o644); err != nil {
-					t.Fatal(err)
-				}
-			}
-			want, err := os.ReadFile(golden)
-			if err != nil {
-				t.Fatalf("%v (run with -update to create it)", err)
-			}
-			if !bytes.Equal(got, want) {
-				t.Errorf("decoded %s differs from %s:\n got: %s\nwant: %s", file, golden, got, want)
-			}
-		})
-	}
+	targetstest.Golden(t, proto, "testdata/*.ndjson", *update)
 }
 
 func TestDecodeErrors(t *testing.T) {
-	for _, tc := range []struct {
-		name, data string
-		wantErr    bool
-		want       targets.Event
-	}{
-		{name: "invalid JSON", data: `{"response":`, wantErr: true},
-		{name: "null", data: `null`, wantErr: true},
-		{name: "array", data: `[{"done":true}]`, wantErr: true},
-		{name: "no done", data: `{"response":"x"}`, wantErr: true},
-		{name: "done not a bool", data: `{"response":"x","done":"false"}`, wantErr: true},
-		{name: "sse line", data: `data: {"done":false}`, wantErr: true},
-		{name: "error object", data: `{"error":{"message":"model not found","type":"not_found"}}`, want: targets.Event{Err: "not_found: model not found"}},
-		{name: "empty error", data: `{"error":""}`, want: targets.Event{Err: "error in stream"}},
-		{name: "done without counts", data: `{"done":true}`, want: targets.Event{Done: true}},
-		{name: "zero eval count", data: `{"done":true,"eval_count":0,"prompt_eval_count":5}`, want: targets.Event{Done: true, Usage: &targets.Usage{PromptTokens: 5}}},
-		{name: "string arguments", data: `{"message":{"tool_calls":[{"function":{"arguments":"{\"a\":1}"}}]},"done":false}`, want: targets.Event{ToolArgs: `{"a":1}`}},
-		{name: "message wins over response", data: `{"response":"x","message":{"content":"x"},"done":false}`, want: targets.Event{Content: "x"}},
-	} {
-		t.Run(tc.name, func(t *testing.T) {
-			var ev targets.Event
-			err := proto.NewDecoder().Decode(&targets.Frame{Data: []byte(tc.data)}, &ev)
-			if (err != nil) != tc.wantErr {
-				t.Fatalf("Decode(%s) error = %v, want error %v", tc.data, err, tc.wantErr)
-			}
-			if err == nil && !equalEvent(ev, tc.want) {
-				t.Errorf("Decode(%s) = %+v, want %+v", tc.data, ev, tc.want)
-			}
-		})
-	}
-}
-
-func equalEvent(a, b targets.Event) bool {
-	if (a.Usage == nil) != (b.Usage == nil) || (a.Usage != nil && *a.Usage != *b.Usage) {
-		return false
-	}
-	a.Usage, b.Usage = nil, nil
-	return a == b
+	targetstest.CheckDecodes(t, proto, []targetstest.DecodeCase{
+		{Name: "invalid JSON", Data: `{"response":`, WantErr: true},
+		{Name: "null", Data: `null`, WantErr: true},
+		{Name: "array", Data: `[{"done":true}]`, WantErr: true},
+		{Name: "no done", Data: `{"response":"x"}`, WantErr: true},
+		{Name: "done not a bool", Data: `{"response":"x","done":"false"}`, WantErr: true},
+		{Name: "sse line", Data: `data: {"done":false}`, WantErr: true},
+		{Name: "error object", Data: `{"error":{"message":"model not found","type":"not_found"}}`, Want: targets.Event{Err: "not_found: model not found"}},
+		{Name: "empty error", Data: `{"error":""}`, Want: targets.Event{Err: "error in stream"}},
+		{Name: "done without counts", Data: `{"done":true}`, Want: targets.Event{Done: true}},
+		{Name: "zero eval count", Data: `{"done":true,"eval_count":0,"prompt_eval_count":5}`, Want: targets.Event{Done: true, Usage: &targets.Usage{PromptTokens: 5}}},
+		{Name: "string arguments", Data: `{"message":{"tool_calls":[{"function":{"arguments":"{\"a\":1}"}}]},"done":false}`, Want: targets.Event{ToolArgs: `{"a":1}`}},
+		{Name: "message wins over response", Data: `{"response":"x","message":{"content":"x"},"done":false}`, Want: targets.Event{Content: "x"}},
+	})
 }
 
 func TestRequestBody(t *testing.T) {
@@ -179,15 +69,7 @@ func TestRequestBody(t *testing.T) {
 			}
 		})
 	}
-	h := http.Header{}
-	proto.Authorize(h, "")
-	if len(h) != 0 {
-		t.Errorf("Authorize without key set %v", h)
-	}
-	proto.Authorize(h, "k")
-	if got := h.Get("Authorization"); got != "Bearer k" {
-		t.Errorf("Authorization = %q", got)
-	}
+	targetstest.CheckBearer(t, proto, "k")
 }
 
 func TestParseRequest(t *testing.T) {
@@ -292,7 +174,7 @@ func roundTrip(t *testing.T, chat bool) {
 			t.Errorf("line %d: %s", i, l)
 		}
 	}
-	tr := decodeStream(buf.Bytes())
+	tr := targetstest.Decode(proto, buf.Bytes())
 	if tr.End != "eof" {
 		t.Fatalf("stream ended with %s", tr.End)
 	}
@@ -327,37 +209,14 @@ func roundTrip(t *testing.T, chat bool) {
 	}
 	buf.Reset()
 	w.Fail("runner \"crashed\"")
-	tr = decodeStream(buf.Bytes())
+	tr = targetstest.Decode(proto, buf.Bytes())
 	if len(tr.Events) != 1 || tr.Events[0].Err != `runner "crashed"` {
 		t.Errorf("Fail decoded to %+v", tr)
 	}
 }
 
-// failing is an engine that emits n tokens and then fails.
-type failing struct{ n int }
-
-func (e failing) Generate(ctx context.Context, job *sim.Job, emit func(int) error) error {
-	for i := 0; i < e.n; i++ {
-		if err := emit(i); err != nil {
-			return err
-		}
-	}
-	return errors.New("simulated engine failure")
-}
-
-func newServer(t *testing.T, eng sim.Engine) *httptest.Server {
-	t.Helper()
-	srv, err := sim.New(sim.WithProtocols(proto), sim.WithEngine(eng))
-	if err != nil {
-		t.Fatal(err)
-	}
-	ts := httptest.NewServer(srv)
-	t.Cleanup(ts.Close)
-	return ts
-}
-
 func TestClient(t *testing.T) {
-	ts := newServer(t, sim.Fixed{TTFT: time.Millisecond, ITL: 100 * time.Microsecond})
+	ts := targetstest.NewServer(t, proto, sim.Fixed{TTFT: time.Millisecond, ITL: 100 * time.Microsecond})
 	c, err := targets.NewClient(ts.URL, proto)
 	if err != nil {
 		t.Fatal(err)
@@ -388,13 +247,5 @@ func TestClient(t *testing.T) {
 		})
 	}
 
-	ts = newServer(t, failing{n: 2})
-	c, _ = targets.NewClient(ts.URL, proto)
-	resp := c.Do(context.Background(), &targets.Request{Model: "m", Prompt: "p", MaxTokens: 8})
-	if resp.Err == nil || resp.Err.Kind != results.KindStream || !strings.Contains(resp.Err.Message, "simulated engine failure") {
-		t.Fatalf("Do with failing engine: %+v", resp.Err)
-	}
-	if len(resp.Frames) != 2 {
-		t.Errorf("%d frames before the error, want 2", len(resp.Frames))
-	}
+	targetstest.CheckEngineFailure(t, proto, &targets.Request{Model: "m", Prompt: "p", MaxTokens: 8})
 }

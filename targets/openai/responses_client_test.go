@@ -7,43 +7,26 @@ import (
 	"net/http/httptest"
 	"strings"
 	"testing"
-	"time"
 
 	"github.com/streamgauge/streamgauge/results"
 	"github.com/streamgauge/streamgauge/targets"
 	"github.com/streamgauge/streamgauge/targets/openai"
-	"github.com/streamgauge/streamgauge/targets/sim"
+	"github.com/streamgauge/streamgauge/targets/targetstest"
 )
 
 // TestResponsesClient sends a request through targets.Client to a server that
 // checks it and streams with this package's writer.
 func TestResponsesClient(t *testing.T) {
 	words := []string{"Hello", ",", " world"}
-	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-		if r.Method != http.MethodPost || r.URL.Path != "/v1/responses" {
-			http.Error(w, "wrong route "+r.Method+" "+r.URL.Path, http.StatusNotFound)
-			return
-		}
+	srv := targetstest.WordServer(t, openai.Responses{}, "/v1/responses", words, func(r *http.Request, req *targets.ServerRequest, body []byte) (int, string) {
 		if got := r.Header.Get("Authorization"); got != "Bearer k" {
-			http.Error(w, "Authorization "+got, http.StatusUnauthorized)
-			return
+			return http.StatusUnauthorized, "Authorization " + got
 		}
-		body, _ := io.ReadAll(r.Body)
-		req, err := openai.Responses{}.ParseRequest(body)
-		if err != nil || !req.Stream || req.MaxTokens != 3 || req.Prompt != "Say hello" {
-			http.Error(w, "bad body "+string(body), http.StatusBadRequest)
-			return
+		if !req.Stream || req.MaxTokens != 3 || req.Prompt != "Say hello" {
+			return http.StatusBadRequest, "bad body " + string(body)
 		}
-		w.Header().Set("Content-Type", openai.Responses{}.ContentType())
-		sw := openai.Responses{}.NewStreamWriter(w, req, r.Header.Get("X-Request-Id"))
-		_ = sw.Start()
-		for _, tok := range words {
-			_ = sw.Token(tok)
-			w.(http.Flusher).Flush()
-		}
-		_ = sw.Finish(targets.Usage{PromptTokens: 2, CompletionTokens: len(words)})
-	}))
-	defer srv.Close()
+		return 0, ""
+	})
 
 	c, err := targets.NewClient(srv.URL, openai.Responses{}, targets.WithAPIKey("k"))
 	if err != nil {
@@ -117,27 +100,5 @@ func TestResponsesClientEnds(t *testing.T) {
 // TestResponsesSimulator runs the built-in simulator with this protocol and
 // reads a stream from it end to end.
 func TestResponsesSimulator(t *testing.T) {
-	s, err := sim.New(sim.WithProtocols(openai.Responses{}), sim.WithEngine(sim.Fixed{TTFT: time.Millisecond, ITL: 100 * time.Microsecond}))
-	if err != nil {
-		t.Fatal(err)
-	}
-	srv := httptest.NewServer(s)
-	defer srv.Close()
-	c, err := targets.NewClient(srv.URL, openai.Responses{})
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer c.CloseIdle()
-	resp := c.Do(context.Background(), &targets.Request{Model: "sim", Messages: []targets.Message{
-		{Role: "system", Content: "be brief"}, {Role: "user", Content: "one two three"}}, MaxTokens: 16})
-	if resp.Err != nil {
-		t.Fatalf("Do: %+v", resp.Err)
-	}
-	if len(resp.Frames) != 16 {
-		t.Errorf("%d token frames, want 16", len(resp.Frames))
-	}
-	// The simulator counts one prompt token per word.
-	if want := (targets.Usage{PromptTokens: 5, CompletionTokens: 16}); resp.Usage == nil || *resp.Usage != want {
-		t.Errorf("usage %+v, want %+v", resp.Usage, want)
-	}
+	targetstest.CheckSimulator(t, openai.Responses{})
 }

@@ -3,18 +3,16 @@ package openai_test
 import (
 	"bytes"
 	"encoding/json"
-	"errors"
 	"flag"
 	"io"
-	"os"
 	"path/filepath"
 	"reflect"
 	"strings"
 	"testing"
-	"testing/iotest"
 
 	"github.com/streamgauge/streamgauge/targets"
 	"github.com/streamgauge/streamgauge/targets/openai"
+	"github.com/streamgauge/streamgauge/targets/targetstest"
 )
 
 // The -update flag may also be wanted by other tests of this package, and a
@@ -32,210 +30,74 @@ func responsesUpdating() bool {
 	return f != nil && f.Value.String() == "true"
 }
 
-// responsesEvent is one decoded frame as the golden files show it.
-type responsesEvent struct {
-	Event     string          `json:"event,omitempty"`
-	Content   string          `json:"content,omitempty"`
-	Reasoning string          `json:"reasoning,omitempty"`
-	ToolArgs  string          `json:"tool_args,omitempty"`
-	Tokens    int             `json:"tokens,omitempty"`
-	Usage     *responsesUsage `json:"usage,omitempty"`
-	Done      bool            `json:"done,omitempty"`
-	Err       string          `json:"err,omitempty"`
-}
-
-type responsesUsage struct {
-	PromptTokens     int `json:"prompt_tokens"`
-	CompletionTokens int `json:"completion_tokens"`
-	ReasoningTokens  int `json:"reasoning_tokens"`
-}
-
-// responsesTranscript is a whole decoded stream: every frame's event, how the
-// stream ended, and what a client would keep from it.
-type responsesTranscript struct {
-	Events []responsesEvent `json:"events"`
-	// DecodeError is the protocol error that stopped decoding, as the
-	// client stops.
-	DecodeError string `json:"decode_error,omitempty"`
-	// End is "eof" for a clean end of the body, else the reader's error.
-	End       string          `json:"end"`
-	Done      bool            `json:"done"`
-	Err       string          `json:"err,omitempty"`
-	Content   string          `json:"content,omitempty"`
-	Reasoning string          `json:"reasoning,omitempty"`
-	ToolArgs  string          `json:"tool_args,omitempty"`
-	Frames    int             `json:"token_frames"`
-	Usage     *responsesUsage `json:"usage,omitempty"`
-}
-
-func responsesDecodeStream(t testing.TB, r io.Reader) responsesTranscript {
+// responsesDecodeStream reads a whole Responses stream as the client does
+// (see targetstest.DecodeStream).
+func responsesDecodeStream(t testing.TB, r io.Reader) targetstest.Stream {
 	t.Helper()
-	fr := targets.NewSSEReader(r, 0)
-	dec := openai.Responses{}.NewDecoder()
-	tr := responsesTranscript{Events: []responsesEvent{}}
-	var f targets.Frame
-	for i := 0; ; i++ {
-		if i > 100000 {
-			t.Fatal("Next never stopped")
-		}
-		if err := fr.Next(&f); err != nil {
-			tr.End = "eof"
-			if !errors.Is(err, io.EOF) {
-				tr.End = err.Error()
-			}
-			return tr
-		}
-		var ev targets.Event
-		if err := dec.Decode(&f, &ev); err != nil {
-			tr.DecodeError = err.Error()
-			tr.End = "decode error"
-			return tr
-		}
-		re := responsesEvent{Event: string(f.Event), Content: ev.Content, Reasoning: ev.Reasoning,
-			ToolArgs: ev.ToolArgs, Tokens: ev.Tokens, Done: ev.Done, Err: ev.Err}
-		if ev.Usage != nil {
-			re.Usage = &responsesUsage{ev.Usage.PromptTokens, ev.Usage.CompletionTokens, ev.Usage.ReasoningTokens}
-			tr.Usage = re.Usage
-		}
-		tr.Events = append(tr.Events, re)
-		tr.Content += ev.Content
-		tr.Reasoning += ev.Reasoning
-		tr.ToolArgs += ev.ToolArgs
-		if ev.TokenBearing() {
-			tr.Frames++
-		}
-		tr.Done = tr.Done || ev.Done
-		if tr.Err == "" {
-			tr.Err = ev.Err
-		}
-	}
+	return targetstest.DecodeStream(t, openai.Responses{}, r)
 }
 
-// responsesGoldenStreams lists testdata/responses_*.sse.
-func responsesGoldenStreams(t testing.TB) []string {
-	paths, err := filepath.Glob(filepath.Join("testdata", "responses_*.sse"))
-	if err != nil || len(paths) == 0 {
-		t.Fatalf("no golden streams: %v", err)
-	}
-	return paths
-}
+// responsesPattern globs the Responses golden streams.
+var responsesPattern = filepath.Join("testdata", "responses_*.sse")
 
 // TestResponsesGolden decodes every testdata/responses_NAME.sse and compares
 // the transcript with responses_NAME.golden.json (-update rewrites them).
 // Each stream is also read one byte at a time, which must not change what it
 // means.
 func TestResponsesGolden(t *testing.T) {
-	for _, path := range responsesGoldenStreams(t) {
-		name := strings.TrimSuffix(filepath.Base(path), ".sse")
-		t.Run(strings.TrimPrefix(name, "responses_"), func(t *testing.T) {
-			stream, err := os.ReadFile(path)
-			if err != nil {
-				t.Fatal(err)
-			}
-			got := responsesDecodeStream(t, bytes.NewReader(stream))
-			if slow := responsesDecodeStream(t, iotest.OneByteReader(bytes.NewReader(stream))); !reflect.DeepEqual(slow, got) {
-				t.Errorf("one byte at a time decodes differently:\n%+v\nwhole:\n%+v", slow, got)
-			}
-			js, err := json.MarshalIndent(got, "", "  ")
-			if err != nil {
-				t.Fatal(err)
-			}
-			js = append(js, '\n')
-			goldenPath := filepath.Join("testdata", name+".golden.json")
-			if responsesUpdating() {
-				if err := os.WriteFile(goldenPath, js, 0o644); err != nil {
-					t.Fatal(err)
-				}
-				return
-			}
-			want, err := os.ReadFile(goldenPath)
-			if err != nil {
-				t.Fatalf("%v (run go test -update to create it)", err)
-			}
-			if !bytes.Equal(js, want) {
-				t.Errorf("%s differs (go test -update rewrites it); got:\n%s", goldenPath, js)
-			}
-		})
-	}
+	targetstest.StreamGolden(t, openai.Responses{}, targetstest.StreamGoldenOptions{
+		Pattern: responsesPattern, TrimPrefix: "responses_", Update: responsesUpdating()})
 }
 
 // TestResponsesDecodeFrames covers single frames whose meaning the golden
 // streams do not show on their own.
 func TestResponsesDecodeFrames(t *testing.T) {
-	tests := []struct {
-		name    string
-		event   string
-		data    string
-		want    targets.Event
-		wantErr string // substring of the decode error
-	}{
-		{name: "text", event: "response.output_text.delta", data: `{"type":"response.output_text.delta","delta":"a"}`,
-			want: targets.Event{Content: "a"}},
-		{name: "custom tool input", event: "response.custom_tool_call_input.delta", data: `{"delta":"ls -la"}`,
-			want: targets.Event{ToolArgs: "ls -la"}},
-		{name: "mcp arguments", event: "response.mcp_call_arguments.delta", data: `{"delta":"{}"}`,
-			want: targets.Event{ToolArgs: "{}"}},
-		{name: "done events repeat text", event: "response.output_text.done", data: `{"text":"all of it"}`},
-		{name: "audio is not text", event: "response.audio.delta", data: `{"delta":"UklGRg=="}`},
-		{name: "event line wins over data type", event: "response.completed",
-			data: `{"type":"response.in_progress","response":{"status":"completed"}}`, want: targets.Event{Done: true}},
-		{name: "completed without usage", event: "response.completed", data: `{"response":{"status":"completed","usage":null}}`,
-			want: targets.Event{Done: true}},
-		{name: "completed without response", event: "response.completed", data: `{}`, want: targets.Event{Done: true}},
-		{name: "incomplete without reason", event: "response.incomplete", data: `{"response":{"status":"incomplete"}}`,
-			want: targets.Event{Err: "response incomplete"}},
-		{name: "failed without error", event: "response.failed", data: `{"response":{"status":"failed"}}`,
-			want: targets.Event{Err: "response failed"}},
-		{name: "failed message only", event: "response.failed", data: `{"response":{"error":{"message":"boom"}}}`,
-			want: targets.Event{Err: "boom"}},
-		{name: "failed code only", event: "response.failed", data: `{"response":{"error":{"code":"rate_limit_exceeded"}}}`,
-			want: targets.Event{Err: "rate_limit_exceeded"}},
-		{name: "error null code", event: "error", data: `{"type":"error","code":null,"message":"bad thing","param":null}`,
-			want: targets.Event{Err: "bad thing"}},
-		{name: "error nested", event: "error", data: `{"type":"error","error":{"type":"invalid_request_error","message":"nope"}}`,
-			want: targets.Event{Err: "invalid_request_error: nope"}},
-		{name: "error code only", event: "error", data: `{"type":"error","code":"server_error"}`,
-			want: targets.Event{Err: "server_error"}},
-		{name: "error without details", event: "error", data: `{"type":"error"}`,
-			want: targets.Event{Err: "error event without details"}},
-		{name: "error odd code", event: "error", data: `{"type":"error","code":500,"message":"m"}`,
-			want: targets.Event{Err: "m"}},
-		{name: "error from data type", data: `{"type":"error","code":"c","message":"m"}`,
-			want: targets.Event{Err: "c: m"}},
-		{name: "untyped error envelope", data: `{"error":{"message":"upstream down","type":"server_error"}}`,
-			want: targets.Event{Err: "server_error: upstream down"}},
-		{name: "null data", event: "response.in_progress", data: `null`},
-		{name: "invalid JSON", event: "response.output_text.delta", data: `{"delta":`, wantErr: "invalid JSON"},
-		{name: "empty data", event: "response.output_text.delta", data: ``, wantErr: "invalid JSON"},
-		{name: "delta not a string", event: "response.output_text.delta", data: `{"delta":1}`, wantErr: "delta:"},
-		{name: "response not an object", event: "response.completed", data: `{"response":"x"}`, wantErr: "response:"},
-		{name: "negative usage", event: "response.completed",
-			data: `{"response":{"usage":{"input_tokens":1,"output_tokens":-4}}}`, wantErr: "negative token count"},
-		{name: "usage fraction", event: "response.completed",
-			data: `{"response":{"usage":{"input_tokens":1.5}}}`, wantErr: "response:"},
-	}
-	for _, tt := range tests {
-		t.Run(tt.name, func(t *testing.T) {
-			dec := openai.Responses{}.NewDecoder()
-			var ev targets.Event
-			err := dec.Decode(&targets.Frame{Event: []byte(tt.event), Data: []byte(tt.data)}, &ev)
-			if tt.wantErr != "" {
-				if err == nil || !strings.Contains(err.Error(), tt.wantErr) {
-					t.Fatalf("Decode error = %v, want one containing %q", err, tt.wantErr)
-				}
-				if !reflect.DeepEqual(ev, targets.Event{}) {
-					t.Errorf("a frame that fails to decode filled the event: %+v", ev)
-				}
-				return
-			}
-			if err != nil {
-				t.Fatalf("Decode: %v", err)
-			}
-			if !reflect.DeepEqual(ev, tt.want) {
-				t.Errorf("event = %+v, want %+v", ev, tt.want)
-			}
-		})
-	}
+	targetstest.CheckFrames(t, openai.Responses{}, []targetstest.FrameCase{
+		{Name: "text", Event: "response.output_text.delta", Data: `{"type":"response.output_text.delta","delta":"a"}`,
+			Want: targets.Event{Content: "a"}},
+		{Name: "custom tool input", Event: "response.custom_tool_call_input.delta", Data: `{"delta":"ls -la"}`,
+			Want: targets.Event{ToolArgs: "ls -la"}},
+		{Name: "mcp arguments", Event: "response.mcp_call_arguments.delta", Data: `{"delta":"{}"}`,
+			Want: targets.Event{ToolArgs: "{}"}},
+		{Name: "done events repeat text", Event: "response.output_text.done", Data: `{"text":"all of it"}`},
+		{Name: "audio is not text", Event: "response.audio.delta", Data: `{"delta":"UklGRg=="}`},
+		{Name: "event line wins over data type", Event: "response.completed",
+			Data: `{"type":"response.in_progress","response":{"status":"completed"}}`, Want: targets.Event{Done: true}},
+		{Name: "completed without usage", Event: "response.completed", Data: `{"response":{"status":"completed","usage":null}}`,
+			Want: targets.Event{Done: true}},
+		{Name: "completed without response", Event: "response.completed", Data: `{}`, Want: targets.Event{Done: true}},
+		{Name: "incomplete without reason", Event: "response.incomplete", Data: `{"response":{"status":"incomplete"}}`,
+			Want: targets.Event{Err: "response incomplete"}},
+		{Name: "failed without error", Event: "response.failed", Data: `{"response":{"status":"failed"}}`,
+			Want: targets.Event{Err: "response failed"}},
+		{Name: "failed message only", Event: "response.failed", Data: `{"response":{"error":{"message":"boom"}}}`,
+			Want: targets.Event{Err: "boom"}},
+		{Name: "failed code only", Event: "response.failed", Data: `{"response":{"error":{"code":"rate_limit_exceeded"}}}`,
+			Want: targets.Event{Err: "rate_limit_exceeded"}},
+		{Name: "error null code", Event: "error", Data: `{"type":"error","code":null,"message":"bad thing","param":null}`,
+			Want: targets.Event{Err: "bad thing"}},
+		{Name: "error nested", Event: "error", Data: `{"type":"error","error":{"type":"invalid_request_error","message":"nope"}}`,
+			Want: targets.Event{Err: "invalid_request_error: nope"}},
+		{Name: "error code only", Event: "error", Data: `{"type":"error","code":"server_error"}`,
+			Want: targets.Event{Err: "server_error"}},
+		{Name: "error without details", Event: "error", Data: `{"type":"error"}`,
+			Want: targets.Event{Err: "error event without details"}},
+		{Name: "error odd code", Event: "error", Data: `{"type":"error","code":500,"message":"m"}`,
+			Want: targets.Event{Err: "m"}},
+		{Name: "error from data type", Data: `{"type":"error","code":"c","message":"m"}`,
+			Want: targets.Event{Err: "c: m"}},
+		{Name: "untyped error envelope", Data: `{"error":{"message":"upstream down","type":"server_error"}}`,
+			Want: targets.Event{Err: "server_error: upstream down"}},
+		{Name: "null data", Event: "response.in_progress", Data: `null`},
+		{Name: "invalid JSON", Event: "response.output_text.delta", Data: `{"delta":`, WantErr: "invalid JSON"},
+		{Name: "empty data", Event: "response.output_text.delta", Data: ``, WantErr: "invalid JSON"},
+		{Name: "delta not a string", Event: "response.output_text.delta", Data: `{"delta":1}`, WantErr: "delta:"},
+		{Name: "response not an object", Event: "response.completed", Data: `{"response":"x"}`, WantErr: "response:"},
+		{Name: "negative usage", Event: "response.completed",
+			Data: `{"response":{"usage":{"input_tokens":1,"output_tokens":-4}}}`, WantErr: "negative token count"},
+		{Name: "usage fraction", Event: "response.completed",
+			Data: `{"response":{"usage":{"input_tokens":1.5}}}`, WantErr: "response:"},
+	})
 }
 
 func TestResponsesBody(t *testing.T) {
@@ -378,7 +240,7 @@ func TestResponsesRoundTrip(t *testing.T) {
 			if !reflect.DeepEqual(got, tt.tokens) {
 				t.Errorf("tokens = %q, want %q", got, tt.tokens)
 			}
-			want := &responsesUsage{tt.usage.PromptTokens, tt.usage.CompletionTokens, tt.usage.ReasoningTokens}
+			want := &targetstest.StreamUsage{PromptTokens: tt.usage.PromptTokens, CompletionTokens: tt.usage.CompletionTokens, ReasoningTokens: tt.usage.ReasoningTokens}
 			if !reflect.DeepEqual(tr.Usage, want) {
 				t.Errorf("usage = %+v, want %+v", tr.Usage, want)
 			}
@@ -433,21 +295,6 @@ func TestResponsesFailRoundTrip(t *testing.T) {
 	}
 }
 
-// responsesFailWriter fails every write, as a connection the client closed.
-type responsesFailWriter struct{}
-
-var errResponsesClosed = errors.New("closed")
-
-func (responsesFailWriter) Write([]byte) (int, error) { return 0, errResponsesClosed }
-
 func TestResponsesWriterErrors(t *testing.T) {
-	sw := openai.Responses{}.NewStreamWriter(responsesFailWriter{}, &targets.ServerRequest{}, "")
-	for name, err := range map[string]error{
-		"Start": sw.Start(), "Token": sw.Token("x"),
-		"Finish": sw.Finish(targets.Usage{}), "Fail": sw.Fail("x"),
-	} {
-		if !errors.Is(err, errResponsesClosed) {
-			t.Errorf("%s = %v, want the write error", name, err)
-		}
-	}
+	targetstest.CheckWriterErrors(t, openai.Responses{})
 }

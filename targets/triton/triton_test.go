@@ -4,14 +4,10 @@ import (
 	"bytes"
 	"context"
 	"encoding/json"
-	"errors"
 	"flag"
-	"fmt"
 	"io"
 	"net/http"
 	"net/http/httptest"
-	"os"
-	"path/filepath"
 	"strings"
 	"testing"
 	"time"
@@ -19,6 +15,7 @@ import (
 	"github.com/streamgauge/streamgauge/results"
 	"github.com/streamgauge/streamgauge/targets"
 	"github.com/streamgauge/streamgauge/targets/sim"
+	"github.com/streamgauge/streamgauge/targets/targetstest"
 	"github.com/streamgauge/streamgauge/targets/triton"
 )
 
@@ -26,123 +23,27 @@ var update = flag.Bool("update", false, "rewrite the golden files and the fuzz s
 
 var proto = triton.Generate{}
 
-// goldenEvent is a decoded frame as the golden files record it.
-type goldenEvent struct {
-	Content     string         `json:"content,omitempty"`
-	Reasoning   string         `json:"reasoning,omitempty"`
-	ToolArgs    string         `json:"tool_args,omitempty"`
-	Tokens      int            `json:"tokens,omitempty"`
-	Usage       *targets.Usage `json:"usage,omitempty"`
-	Done        bool           `json:"done,omitempty"`
-	Err         string         `json:"err,omitempty"`
-	DecodeError string         `json:"decode_error,omitempty"`
-}
-
-// transcript is what a whole recorded stream decodes to.
-type transcript struct {
-	Events []goldenEvent `json:"events"`
-	// End is how the frame reader stopped: "eof" or its error.
-	End string `json:"end"`
-}
-
-// decodeStream runs a recorded body through the frame reader and a decoder,
-// as the client does, but keeps going after a decode error so the golden
-// file shows every frame.
-func decodeStream(body []byte) transcript {
-	fr := targets.NewFrameReader(proto.Framing(), bytes.NewReader(body), 0)
-	dec := proto.NewDecoder()
-	var tr transcript
-	var f targets.Frame
-	for {
-		err := fr.Next(&f)
-		if errors.Is(err, io.EOF) {
-			tr.End = "eof"
-			return tr
-		}
-		if err != nil {
-			tr.End = err.Error()
-			return tr
-		}
-		var ev targets.Event
-		var g goldenEvent
-		if err := dec.Decode(&f, &ev); err != nil {
-			g.DecodeError = err.Error()
-		} else {
-			g = goldenEvent{Content: ev.Content, Reasoning: ev.Reasoning, ToolArgs: ev.ToolArgs,
-				Tokens: ev.Tokens, Usage: ev.Usage, Done: ev.Done, Err: ev.Err}
-		}
-		tr.Events = append(tr.Events, g)
-	}
-}
-
+// TestGolden decodes every testdata/NAME.sse and compares the transcript
+// with NAME.golden.json (-update rewrites them and the fuzz seed corpus).
 func TestGolden(t *testing.T) {
-	files, err := filepath.Glob("testdata/*.sse")
-	if err != nil || len(files) == 0 {
-		t.Fatalf("no transcripts: %v", err)
-	}
-	for _, file := range files {
-		name := strings.TrimSuffix(filepath.Base(file), ".sse")
-		t.Run(name, func(t *testing.T) {
-			body, err := os.ReadFile(file)
-			if err != nil {
-				t.Fatal(err)
-			}
-			got, err := json.MarshalIndent(decodeStream(body), "", "  ")
-			if err != nil {
-				t.Fatal(err)
-			}
-			got = append(got, '\n')
-			golden := filepath.Join("testdata", name+".golden.json")
-			if *update {
-				if err := os.WriteFile(golden, got, 0o644); err != nil {
-					t.Fatal(err)
-				}
-				seed := fmt.Sprintf("go test fuzz v1\n[]byte(%q)\n", body)
-				if err := os.WriteFile(filepath.Join("testdata", "fuzz", "FuzzDecode", name), []byte(seed), 0o644); err != nil {
-					t.Fatal(err)
-				}
-			}
-			want, err := os.ReadFile(golden)
-			if err != nil {
-				t.Fatalf("%v (run with -update to create it)", err)
-			}
-			if !bytes.Equal(got, want) {
-				t.Errorf("decoded %s differs from %s:\n got: %s\nwant: %s", file, golden, got, want)
-			}
-		})
-	}
+	targetstest.Golden(t, proto, "testdata/*.sse", *update)
 }
 
 func TestDecodeErrors(t *testing.T) {
-	for _, tc := range []struct {
-		name, data string
-		wantErr    bool
-		want       targets.Event
-	}{
-		{name: "invalid JSON", data: `{"text_output":`, wantErr: true},
-		{name: "null", data: `null`, wantErr: true},
-		{name: "array", data: `[{"text_output":"x"}]`, wantErr: true},
-		{name: "empty object", data: `{}`, wantErr: true},
-		{name: "text_output a number", data: `{"text_output":5}`, wantErr: true},
-		{name: "text_output an object", data: `{"text_output":{"a":"b"}}`, wantErr: true},
-		{name: "text_output mixed array", data: `{"text_output":["a",1]}`, wantErr: true},
-		{name: "null text_output", data: `{"model_name":"m","text_output":null}`},
-		{name: "null text_output alone", data: `{"text_output":null}`},
-		{name: "error object", data: `{"error":{"message":"upstream timeout"}}`, want: targets.Event{Err: "upstream timeout"}},
-		{name: "empty error", data: `{"error":""}`, want: targets.Event{Err: "error in stream"}},
-		{name: "error number", data: `{"error":503}`, want: targets.Event{Err: "503"}},
-	} {
-		t.Run(tc.name, func(t *testing.T) {
-			var ev targets.Event
-			err := proto.NewDecoder().Decode(&targets.Frame{Data: []byte(tc.data)}, &ev)
-			if (err != nil) != tc.wantErr {
-				t.Fatalf("Decode(%s) error = %v, want error %v", tc.data, err, tc.wantErr)
-			}
-			if err == nil && ev != tc.want {
-				t.Errorf("Decode(%s) = %+v, want %+v", tc.data, ev, tc.want)
-			}
-		})
-	}
+	targetstest.CheckDecodes(t, proto, []targetstest.DecodeCase{
+		{Name: "invalid JSON", Data: `{"text_output":`, WantErr: true},
+		{Name: "null", Data: `null`, WantErr: true},
+		{Name: "array", Data: `[{"text_output":"x"}]`, WantErr: true},
+		{Name: "empty object", Data: `{}`, WantErr: true},
+		{Name: "text_output a number", Data: `{"text_output":5}`, WantErr: true},
+		{Name: "text_output an object", Data: `{"text_output":{"a":"b"}}`, WantErr: true},
+		{Name: "text_output mixed array", Data: `{"text_output":["a",1]}`, WantErr: true},
+		{Name: "null text_output", Data: `{"model_name":"m","text_output":null}`},
+		{Name: "null text_output alone", Data: `{"text_output":null}`},
+		{Name: "error object", Data: `{"error":{"message":"upstream timeout"}}`, Want: targets.Event{Err: "upstream timeout"}},
+		{Name: "empty error", Data: `{"error":""}`, Want: targets.Event{Err: "error in stream"}},
+		{Name: "error number", Data: `{"error":503}`, Want: targets.Event{Err: "503"}},
+	})
 }
 
 func TestRequestBody(t *testing.T) {
@@ -173,15 +74,7 @@ func TestRequestBody(t *testing.T) {
 			}
 		})
 	}
-	h := http.Header{}
-	proto.Authorize(h, "")
-	if len(h) != 0 {
-		t.Errorf("Authorize without key set %v", h)
-	}
-	proto.Authorize(h, "k")
-	if got := h.Get("Authorization"); got != "Bearer k" {
-		t.Errorf("Authorization = %q", got)
-	}
+	targetstest.CheckBearer(t, proto, "k")
 	if !proto.EndsAtEOF() {
 		t.Error("generate_stream has no terminator: EndsAtEOF must be true")
 	}
@@ -257,7 +150,7 @@ func TestRoundTrip(t *testing.T) {
 		if !strings.HasPrefix(buf.String(), `data: {"model_name":`+string(q)+`,"model_version":"1",`) {
 			t.Errorf("model %q: stream %s", model, buf.String())
 		}
-		tr := decodeStream(buf.Bytes())
+		tr := targetstest.Decode(proto, buf.Bytes())
 		if tr.End != "eof" || len(tr.Events) != len(tokens) {
 			t.Fatalf("stream ended with %s after %d events", tr.End, len(tr.Events))
 		}
@@ -276,37 +169,14 @@ func TestRoundTrip(t *testing.T) {
 	w := proto.NewStreamWriter(&buf, &targets.ServerRequest{}, "")
 	w.Token("a")
 	w.Fail("executor \"failed\"")
-	tr := decodeStream(buf.Bytes())
+	tr := targetstest.Decode(proto, buf.Bytes())
 	if len(tr.Events) != 2 || tr.Events[1].Err != `executor "failed"` {
 		t.Errorf("Fail decoded to %+v", tr)
 	}
 }
 
-// failing is an engine that emits n tokens and then fails.
-type failing struct{ n int }
-
-func (e failing) Generate(ctx context.Context, job *sim.Job, emit func(int) error) error {
-	for i := 0; i < e.n; i++ {
-		if err := emit(i); err != nil {
-			return err
-		}
-	}
-	return errors.New("simulated engine failure")
-}
-
-func newServer(t *testing.T, eng sim.Engine) *httptest.Server {
-	t.Helper()
-	srv, err := sim.New(sim.WithProtocols(proto), sim.WithEngine(eng))
-	if err != nil {
-		t.Fatal(err)
-	}
-	ts := httptest.NewServer(srv)
-	t.Cleanup(ts.Close)
-	return ts
-}
-
 func TestClient(t *testing.T) {
-	ts := newServer(t, sim.Fixed{TTFT: time.Millisecond, ITL: 100 * time.Microsecond})
+	ts := targetstest.NewServer(t, proto, sim.Fixed{TTFT: time.Millisecond, ITL: 100 * time.Microsecond})
 	c, err := targets.NewClient(ts.URL, proto)
 	if err != nil {
 		t.Fatal(err)
@@ -334,15 +204,7 @@ func TestClient(t *testing.T) {
 		})
 	}
 
-	ts = newServer(t, failing{n: 2})
-	c, _ = targets.NewClient(ts.URL, proto)
-	resp := c.Do(context.Background(), &targets.Request{Prompt: "p", MaxTokens: 8})
-	if resp.Err == nil || resp.Err.Kind != results.KindStream || !strings.Contains(resp.Err.Message, "simulated engine failure") {
-		t.Fatalf("Do with failing engine: %+v", resp.Err)
-	}
-	if len(resp.Frames) != 2 {
-		t.Errorf("%d frames before the error, want 2", len(resp.Frames))
-	}
+	targetstest.CheckEngineFailure(t, proto, &targets.Request{Prompt: "p", MaxTokens: 8})
 }
 
 // TestClientEOF checks the end of a generate_stream: the server closing after
