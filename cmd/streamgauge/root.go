@@ -87,7 +87,7 @@ against SLOs. With no --target, run drives the built-in simulator.`,
 	root.SetFlagErrorFunc(func(_ *cobra.Command, err error) error {
 		return usageError(fmt.Errorf("%w (see --help)", err))
 	})
-	root.AddCommand(newRunCmd(e), newServeCmd(e), newReportCmd(e), newCheckCmd(e), newCompareCmd(e), newProfilesCmd(e), newVersionCmd(e))
+	root.AddCommand(newRunCmd(e), newServeCmd(e), newReportCmd(e), newCheckCmd(e), newCompareCmd(e), newSweepCmd(e), newMergeCmd(e), newProfilesCmd(e), newVersionCmd(e))
 	return root
 }
 

@@ -1,0 +1,149 @@
+package analysis_test
+
+import (
+	"bytes"
+	"math"
+	"strings"
+	"testing"
+
+	"github.com/streamgauge/streamgauge/analysis"
+	"github.com/streamgauge/streamgauge/results"
+)
+
+// testSweep is a rate sweep whose latency climbs past capacity.
+func testSweep(name string, capacity float64, slo ...string) *analysis.Sweep {
+	s := &analysis.Sweep{Tool: "streamgauge", Name: name, Mode: analysis.SweepRate, Auto: true, Precision: 0.05, SLO: slo, StageDurationS: 10}
+	for i, level := range []float64{4, 8, 16, 11.3, 13.4} {
+		pass := level <= capacity
+		ttft := 20.0
+		if !pass {
+			ttft = 20 * level
+		}
+		thr := math.Min(level, capacity)
+		st := analysis.SweepStage{Index: i + 1, Dir: "stage", Level: level, OfferedRate: level, AchievedRate: level,
+			Throughput: analysis.Throughput{RequestsPerS: thr, OutputTokensPerS: 100 * thr},
+			Metrics: map[string]analysis.Stats{
+				"ttft": {Count: 100, P50: ttft, P99: 2 * ttft}, "itl": {Count: 1000, P50: 7, P99: 9},
+				"tpot": {Count: 100, P50: 7, P99: 8}, "e2e": {Count: 100, P50: ttft + 500, P99: 2*ttft + 500},
+			},
+			SLO:  []analysis.SLOResult{{Expr: "ttft.p99<100ms", Value: 2 * ttft, Pass: 2*ttft < 100, Threshold: 100, Unit: "ms"}},
+			Pass: pass, SLOPass: pass}
+		if !pass {
+			st.Saturation = analysis.Saturation{Saturated: true, Reason: "ttft from the scheduled send rose"}
+		}
+		s.Stages = append(s.Stages, st)
+	}
+	s.Capacity = analysis.FindCapacity(s.Stages)
+	return s
+}
+
+func TestSweepRender(t *testing.T) {
+	s := testSweep("chat", 12, "ttft.p99<100ms")
+	var tb bytes.Buffer
+	if err := analysis.WriteSweepTable(&tb, s); err != nil {
+		t.Fatal(err)
+	}
+	table := tb.String()
+	// Rows come in level order, not in the order the search ran them.
+	order := []string{"│     1 │    4 │", "│     2 │    8 │", "│     4 │ 11.3 │", "│     5 │ 13.4 │", "│     3 │   16 │"}
+	last := -1
+	for _, row := range order {
+		i := strings.Index(table, row)
+		if i < 0 || i < last {
+			t.Fatalf("row %q missing or out of level order:\n%s", row, table)
+		}
+		last = i
+	}
+	for _, want := range []string{"capacity: 11.3 req/s (stage 4 passed", "13.4 req/s failed (stage 5, +18.6%)", "ttft.p99<100ms was 536 ms", "FAIL ttft.p99<100ms, saturated"} {
+		if !strings.Contains(table, want) {
+			t.Errorf("table lacks %q:\n%s", want, table)
+		}
+	}
+	var md bytes.Buffer
+	if err := analysis.WriteSweepMarkdown(&md, s); err != nil {
+		t.Fatal(err)
+	}
+	if !strings.Contains(md.String(), "| stage | rate | sent req/s |") || !strings.Contains(md.String(), "- capacity: 11.3 req/s") {
+		t.Errorf("markdown:\n%s", md.String())
+	}
+	var html bytes.Buffer
+	if err := analysis.WriteSweepHTML(&html, analysis.SweepPage(s)); err != nil {
+		t.Fatal(err)
+	}
+	for _, want := range []string{"<svg", "plot-sweep-3", `id="sweep-table"`, "capacity 11.3 req/s", "SLO ttft.p99&lt;100ms"} {
+		if !strings.Contains(html.String(), want) {
+			t.Errorf("html lacks %q", want)
+		}
+	}
+}
+
+func TestLoadSweep(t *testing.T) {
+	dir := t.TempDir()
+	s := testSweep("chat", 12)
+	if err := results.WriteJSON(dir, analysis.SweepFile, s); err != nil {
+		t.Fatal(err)
+	}
+	if !analysis.IsSweepDir(dir) || analysis.IsSweepDir(t.TempDir()) {
+		t.Error("IsSweepDir does not tell a sweep from an empty directory")
+	}
+	got, err := analysis.LoadSweep(dir)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if got.Capacity != s.Capacity || len(got.Stages) != len(s.Stages) {
+		t.Errorf("loaded capacity %+v with %d stages, wrote %+v with %d", got.Capacity, len(got.Stages), s.Capacity, len(s.Stages))
+	}
+	if err := results.WriteJSON(dir, analysis.SweepFile, map[string]string{"mode": "speed"}); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := analysis.LoadSweep(dir); err == nil || !strings.Contains(err.Error(), `mode "speed"`) {
+		t.Errorf("a sweep.json of unknown mode: %v", err)
+	}
+}
+
+func TestCompareSweeps(t *testing.T) {
+	a, b := testSweep("chat", 12, "ttft.p99<100ms"), testSweep("chat", 16, "ttft.p99<100ms")
+	c, err := analysis.CompareSweeps([]string{"fcfs", "continuous"}, []*analysis.Sweep{a, b})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if c.Variants[0].Relative == nil || *c.Variants[0].Relative != 0 {
+		t.Errorf("baseline relative %v, want 0", c.Variants[0].Relative)
+	}
+	if r := c.Variants[1].Relative; r == nil || math.Abs(*r-(16.0/11.3-1)) > 1e-9 {
+		t.Errorf("continuous relative %v, want %g", r, 16.0/11.3-1)
+	}
+	if len(c.Notes) != 0 {
+		t.Errorf("notes %v for sweeps run alike", c.Notes)
+	}
+	var tb bytes.Buffer
+	if err := analysis.WriteSweepComparisonTable(&tb, c); err != nil {
+		t.Fatal(err)
+	}
+	for _, want := range []string{"continuous", "+41.6%", "≥ 16", "11.3"} {
+		if !strings.Contains(tb.String(), want) {
+			t.Errorf("comparison table lacks %q:\n%s", want, tb.String())
+		}
+	}
+	var html bytes.Buffer
+	if err := analysis.WriteSweepHTML(&html, analysis.SweepComparisonPage(c)); err != nil {
+		t.Fatal(err)
+	}
+	if !strings.Contains(html.String(), "<svg") || !strings.Contains(html.String(), "fcfs") {
+		t.Error("comparison page lacks plots or variant names")
+	}
+
+	t.Run("different SLOs are noted", func(t *testing.T) {
+		c, err := analysis.CompareSweeps([]string{"a", "b"}, []*analysis.Sweep{a, testSweep("chat", 16, "ttft.p99<200ms")})
+		if err != nil || len(c.Notes) != 1 || !strings.Contains(c.Notes[0], "different SLOs") {
+			t.Errorf("notes %v, err %v", c.Notes, err)
+		}
+	})
+	t.Run("rate and users sweeps do not compare", func(t *testing.T) {
+		u := testSweep("chat", 16)
+		u.Mode = analysis.SweepUsers
+		if _, err := analysis.CompareSweeps([]string{"a", "b"}, []*analysis.Sweep{a, u}); err == nil {
+			t.Error("compared a rate sweep with a users sweep")
+		}
+	})
+}

@@ -1,0 +1,270 @@
+package main
+
+import (
+	"errors"
+	"fmt"
+	"io"
+	"path/filepath"
+	"slices"
+	"strconv"
+	"strings"
+	"time"
+
+	"github.com/spf13/cobra"
+	"github.com/spf13/viper"
+
+	"github.com/streamgauge/streamgauge/analysis"
+	"github.com/streamgauge/streamgauge/harness"
+	"github.com/streamgauge/streamgauge/profiles"
+)
+
+// sweepFormats are the --format values of sweep.
+var sweepFormats = []string{"table", "markdown", "json", "html"}
+
+type sweepFlags struct {
+	rates, users, precision string
+	auto                    bool
+	maxRate                 float64
+	maxUsers                int
+	stage, cooldown         time.Duration
+	format, output          string
+}
+
+func newSweepCmd(e *env) *cobra.Command {
+	var f sweepFlags
+	cmd := &cobra.Command{
+		Use:   "sweep [PROFILE|FILE] --rates R,R,...|--concurrency-levels C,C,...|--auto",
+		Short: "Run a profile at rising load: the latency-throughput curve and the capacity under SLOs",
+		Long: `sweep runs the profile once per load level, each stage a run directory of its
+own inside the sweep's directory (--out, default results/<UTC time>-<name>-sweep):
+SWEEP_DIR/stage-001-rate-4/, ... with --cooldown between stages so the server
+drains. It prints the curve (offered and sent rate, ttft/itl/tpot/e2e p50 and
+p99, throughput, goodput, errors, verdict per stage) and stores it in
+SWEEP_DIR/sweep.json and sweep.txt.
+
+A stage passes when every --slo holds (without --slo: error_rate<1%) and it is
+not saturated: its queue grew without bound, seen as the median ttft (from
+the scheduled send) rising quarter by quarter to over twice the first
+quarter's while requests in flight rise too, or the generator sending well
+under the offered rate, or requests left unfinished. The capacity is the
+highest level that passed below the lowest that failed, reported with both
+stages' evidence.
+
+  --rates 1,2,4,8          open-loop stages at these rates (req/s)
+  --concurrency-levels 1,4 closed-loop stages with these many users
+  --auto                   search: double from --rate (or --concurrency for a
+                           closed-loop search; default 1) while stages pass,
+                           then bisect to --precision; --max-rate / --max-users
+                           bound the climb
+
+Every run flag applies to each stage (the target, workload, --slo, --goodput,
+--warmup, --seed); each stage runs for --stage-duration (default --duration,
+else 30s) and --requests does not apply. Exit 3 when SLOs were given and no
+stage met them. docs/sweeps.md explains the search and what to watch.`,
+		Example: `  streamgauge sweep chat --rates 1,2,4,8,16 --stage-duration 60s
+  streamgauge sweep --target http://127.0.0.1:8000 --auto --slo 'ttft.p99<500ms' --slo 'error_rate<1%' --precision 5% --max-rate 200
+  streamgauge sweep profile.yaml --concurrency-levels 1,2,4,8,16,32 --stage-duration 30s --cooldown 10s
+  streamgauge sweep --auto --concurrency 1 --slo 'tpot.p99<50ms' --max-users 256
+  streamgauge sweep chat --auto --slo 'ttft.p99<500ms' --format html -o capacity.html`,
+		Args: argsUsage(cobra.MaximumNArgs(1)),
+		RunE: func(cmd *cobra.Command, args []string) error {
+			return runSweep(cmd, e, args, f)
+		},
+	}
+	fs := cmd.Flags()
+	addProfileFlags(fs)
+	fs.StringVar(&f.rates, "rates", "", "open-loop stages at these rates, req/s, comma-separated (e.g. 1,2,4,8)")
+	fs.StringVar(&f.users, "concurrency-levels", "", "closed-loop stages with these many users, comma-separated (e.g. 1,2,4,8)")
+	fs.BoolVar(&f.auto, "auto", false, "search for the highest level that meets the SLOs: double while stages pass, then bisect")
+	fs.StringVar(&f.precision, "precision", "5%", "--auto: stop when the failing level is within this of the passing one")
+	fs.Float64Var(&f.maxRate, "max-rate", 0, "--auto: highest rate to try, req/s (0 = no bound)")
+	fs.IntVar(&f.maxUsers, "max-users", 0, "--auto closed loop: most users to try (0 = no bound)")
+	fs.DurationVar(&f.stage, "stage-duration", 0, "length of each stage (default --duration, else 30s)")
+	fs.DurationVar(&f.cooldown, "cooldown", 5*time.Second, "pause between stages, so the server drains")
+	fs.StringVar(&f.format, "format", "table", "output: "+strings.Join(sweepFormats, "|")+" (html defaults to SWEEP_DIR/sweep.html)")
+	fs.StringVarP(&f.output, "output", "o", "", "write the output to this file instead of stdout")
+	return cmd
+}
+
+func runSweep(cmd *cobra.Command, e *env, args []string, f sweepFlags) error {
+	if !slices.Contains(sweepFormats, f.format) {
+		return usagef("--format %q: want one of %s", f.format, strings.Join(sweepFormats, ", "))
+	}
+	p, err := loadProfile(cmd, e, args)
+	if err != nil {
+		return err
+	}
+	so := harness.SweepOptions{Auto: f.auto, StageDuration: f.stage, Cooldown: f.cooldown}
+	if f.rates != "" && f.users != "" {
+		return usagef("give --rates (open loop) or --concurrency-levels (closed loop), not both")
+	}
+	if f.rates != "" {
+		if so.Levels, err = parseLevels("rates", f.rates, false); err != nil {
+			return usageError(err)
+		}
+	}
+	if f.users != "" {
+		if so.Levels, err = parseLevels("concurrency-levels", f.users, true); err != nil {
+			return usageError(err)
+		}
+		so.Users = true
+	}
+	if f.auto {
+		if len(so.Levels) > 0 {
+			return usagef("--auto searches the levels itself; drop --rates / --concurrency-levels")
+		}
+		// The profile's load says what to search: users when --concurrency
+		// is given (or the profile is closed loop), else rates.
+		fl := cmd.Flags()
+		so.Users = fl.Changed("concurrency") || (!fl.Changed("rate") && p.Rate == 0 && p.Concurrency > 0)
+		if so.Precision, err = parseFraction(f.precision); err != nil {
+			return usagef("--precision %q: %v", f.precision, err)
+		}
+		so.Max = f.maxRate
+		if so.Users {
+			so.Max = float64(f.maxUsers)
+		}
+	}
+	if !f.auto && len(so.Levels) == 0 {
+		return usagef("sweep: give --rates, --concurrency-levels or --auto")
+	}
+	if p.Out == "" {
+		p.Out = harness.DefaultSweepDir(p.Name, time.Now())
+	}
+	if err := ensureFiles(sweepFilesNeeded(p, so)); err != nil {
+		return usageError(err)
+	}
+	sw, err := harness.Sweep(cmd.Context(), p, so,
+		harness.WithLog(func(format string, a ...any) { fmt.Fprintf(e.stderr, "streamgauge: "+format+"\n", a...) }),
+		harness.WithGetenv(e.getenv), harness.WithVersion(version))
+	var ce *harness.ConfigError
+	if errors.As(err, &ce) {
+		return usageError(ce.Err)
+	}
+	if sw != nil && len(sw.Stages) > 0 {
+		if werr := writeSweep(e, sw, p.Out, f); werr != nil && err == nil {
+			err = werr
+		}
+	}
+	switch {
+	case err != nil:
+		return runError(err)
+	case len(p.SLO) > 0 && !sw.Capacity.Found:
+		return &exitError{code: exitSLO, err: errors.New("no stage met the SLOs: " + sw.CapacityLine())}
+	}
+	return nil
+}
+
+// writeSweep prints or writes the sweep in the chosen format.
+func writeSweep(e *env, sw *analysis.Sweep, dir string, f sweepFlags) error {
+	out := f.output
+	if f.format == "html" && out == "" {
+		out = filepath.Join(dir, "sweep.html")
+	}
+	err := writeOutput(e, out, func(w io.Writer) error {
+		switch f.format {
+		case "markdown":
+			return analysis.WriteSweepMarkdown(w, sw)
+		case "json":
+			return analysis.WriteSweepJSON(w, sw)
+		case "html":
+			return analysis.WriteSweepHTML(w, analysis.SweepPage(sw))
+		}
+		return analysis.WriteSweepTable(w, sw)
+	})
+	if err != nil {
+		return err
+	}
+	if out != "" {
+		fmt.Fprintf(e.stderr, "streamgauge: wrote %s\n", out)
+	}
+	fmt.Fprintf(e.stdout, "sweep directory  %s\n", dir)
+	return nil
+}
+
+// loadProfile layers a built-in profile or file, STREAMGAUGE_* variables
+// and flags into a profile, as run does.
+func loadProfile(cmd *cobra.Command, e *env, args []string) (profiles.Profile, error) {
+	v := viper.New()
+	var src *profiles.Source
+	if len(args) == 1 {
+		var err error
+		if src, err = profiles.Find(args[0]); err != nil {
+			return profiles.Profile{}, usageError(err)
+		}
+		m, err := src.Settings()
+		if err != nil {
+			return profiles.Profile{}, usageError(err)
+		}
+		if err := v.MergeConfigMap(m); err != nil {
+			return profiles.Profile{}, usagef("profile %s: %v", src.Name, err)
+		}
+	}
+	if err := bindProfile(v, cmd.Flags(), e.getenv); err != nil {
+		return profiles.Profile{}, usageError(err)
+	}
+	p, err := profiles.Decode(v)
+	if err != nil {
+		return profiles.Profile{}, usageError(err)
+	}
+	if src != nil {
+		p.Dir, p.FS = src.Dir, src.FS
+	}
+	return p, nil
+}
+
+// parseLevels parses a comma-separated list of positive levels.
+func parseLevels(flag, s string, whole bool) ([]float64, error) {
+	var out []float64
+	for part := range strings.SplitSeq(s, ",") {
+		part = strings.TrimSpace(part)
+		if part == "" {
+			continue
+		}
+		v, err := strconv.ParseFloat(part, 64)
+		if err != nil || !(v > 0) || (whole && v != float64(int(v))) {
+			want := "a positive number"
+			if whole {
+				want = "a positive whole number"
+			}
+			return nil, fmt.Errorf("--%s: %q is not %s", flag, part, want)
+		}
+		out = append(out, v)
+	}
+	if len(out) == 0 {
+		return nil, fmt.Errorf("--%s: no levels in %q", flag, s)
+	}
+	return out, nil
+}
+
+// parseFraction reads "5%" or "0.05".
+func parseFraction(s string) (float64, error) {
+	s = strings.TrimSpace(s)
+	scale := 1.0
+	if t, ok := strings.CutSuffix(s, "%"); ok {
+		s, scale = strings.TrimSpace(t), 0.01
+	}
+	v, err := strconv.ParseFloat(s, 64)
+	if err != nil {
+		return 0, errors.New("want a percentage such as 5% or a fraction such as 0.05")
+	}
+	v *= scale
+	if !(v > 0 && v < 1) {
+		return 0, errors.New("want a value between 0% and 100%")
+	}
+	return v, nil
+}
+
+// sweepFilesNeeded is run's estimate at the sweep's highest known level.
+func sweepFilesNeeded(p profiles.Profile, so harness.SweepOptions) (uint64, string) {
+	if so.Users {
+		top := so.Max
+		for _, l := range so.Levels {
+			top = max(top, l)
+		}
+		if top > 0 {
+			p.Concurrency = int(top)
+		}
+	}
+	return filesNeeded(p)
+}

@@ -1,0 +1,391 @@
+package harness
+
+import (
+	"bytes"
+	"context"
+	"errors"
+	"fmt"
+	"math"
+	"os"
+	"path/filepath"
+	"strings"
+	"time"
+
+	"github.com/streamgauge/streamgauge/analysis"
+	"github.com/streamgauge/streamgauge/profiles"
+	"github.com/streamgauge/streamgauge/results"
+)
+
+// SweepOptions configure Sweep. Give Levels, or Auto.
+type SweepOptions struct {
+	// Levels are the load levels to run, in order: rates in req/s, or
+	// users when Users is set.
+	Levels []float64
+	// Users makes the levels closed-loop users instead of open-loop rates.
+	Users bool
+	// Auto searches for the highest level that passes: doubling from Start
+	// until a level fails, then bisecting to Precision (see
+	// analysis.Search).
+	Auto bool
+	// Start is the search's first level (default: the profile's rate, or
+	// its concurrency for a users sweep, else 1); Max bounds the climb (0 =
+	// none); Precision is the search's relative precision (default 0.05).
+	Start, Max, Precision float64
+	// StageDuration is each stage's length (default: the profile's
+	// duration, else DefaultStageDuration). The profile's request count
+	// does not apply: stages are timed.
+	StageDuration time.Duration
+	// Cooldown is the pause between stages, so a server drains its queue
+	// before the next level.
+	Cooldown time.Duration
+}
+
+// DefaultStageDuration is a stage's length when neither the sweep nor the
+// profile sets one.
+const DefaultStageDuration = 30 * time.Second
+
+// maxSweepStages bounds an automatic search (a climb with no --max-rate
+// against a server that never saturates).
+const maxSweepStages = 64
+
+// defaultSweepSLO judges stages when the profile has no SLOs: saturation
+// and errors alone then decide.
+const defaultSweepSLO = "error_rate<1%"
+
+// Sweep runs the profile at each load level, one run directory per stage
+// inside the sweep's directory (the profile's Out, default
+// results/<UTC time>-<name>-sweep), pausing Cooldown between stages, and
+// returns the curve and the capacity: the highest level that met the
+// profile's SLOs without saturating (see analysis.SaturationProbe).
+// sweep.json is rewritten after every stage, so a sweep cut short keeps
+// what it measured. Options are Run's, applied to every stage.
+//
+// Like Run, it returns the sweep whenever one was started, even with an
+// error; a *ConfigError means nothing ran.
+func Sweep(ctx context.Context, p profiles.Profile, so SweepOptions, opts ...Option) (*analysis.Sweep, error) {
+	o := options{logf: func(string, ...any) {}, version: "dev"}
+	for _, opt := range opts {
+		if err := opt(&o); err != nil {
+			return nil, configErr(err)
+		}
+	}
+	plan, err := newSweepPlan(p, so)
+	if err != nil {
+		return nil, configErr(err)
+	}
+	dir := p.Out
+	if dir == "" {
+		dir = DefaultSweepDir(p.Name, time.Now())
+	}
+	if _, err := os.Stat(filepath.Join(dir, analysis.SweepFile)); err == nil {
+		return nil, configErr(fmt.Errorf("out: %s already holds a sweep; choose another --out", dir))
+	}
+	if err := os.MkdirAll(dir, 0o755); err != nil {
+		return nil, fmt.Errorf("sweep directory %s: %w", dir, err)
+	}
+	sw := &analysis.Sweep{Tool: "streamgauge", Version: o.version, Name: p.Name, Mode: analysis.SweepRate, Auto: so.Auto,
+		SLO: plan.sloExprs, Goodput: p.Goodput, Start: time.Now().UTC(),
+		StageDurationS: plan.stage.Seconds(), CooldownS: so.Cooldown.Seconds(), Stages: []analysis.SweepStage{}}
+	if so.Users {
+		sw.Mode = analysis.SweepUsers
+	}
+	if so.Auto {
+		sw.Precision = plan.search.Precision()
+	}
+	if len(p.SLO) == 0 {
+		sw.Notes = append(sw.Notes, "no --slo given: a stage passes when it does not saturate and its "+defaultSweepSLO)
+	}
+	save := func() error {
+		sw.Capacity = analysis.FindCapacity(sw.Stages)
+		if err := results.WriteJSON(dir, analysis.SweepFile, sw); err != nil {
+			return err
+		}
+		var b bytes.Buffer
+		if err := analysis.WriteSweepTable(&b, sw); err != nil {
+			return err
+		}
+		return os.WriteFile(filepath.Join(dir, analysis.SweepTableFile), b.Bytes(), 0o644)
+	}
+	o.logf("sweep %s: %s, %s stages, writing %s", p.Name, plan.describe(so), plan.stage, dir)
+	for i := 1; ; i++ {
+		level, ok := plan.next(i)
+		if !ok {
+			break
+		}
+		if i > 1 && so.Cooldown > 0 {
+			t := time.NewTimer(so.Cooldown)
+			select {
+			case <-ctx.Done():
+				t.Stop()
+			case <-t.C:
+			}
+		}
+		if ctx.Err() != nil {
+			sw.Interrupted = true
+			break
+		}
+		name := fmt.Sprintf("stage-%03d-%s-%s", i, sw.Mode, analysis.FormatLevel(level))
+		sp := plan.profile(level, filepath.Join(dir, name))
+		o.logf("sweep stage %d: %s %s", i, analysis.FormatLevel(level), sw.Unit())
+		res, runErr := Run(ctx, sp, opts...)
+		var ce *ConfigError
+		switch {
+		case errors.As(runErr, &ce) && i == 1:
+			return sw, runErr
+		case errors.As(runErr, &ce):
+			// Stages ran: keep them, and report the setting that stopped
+			// this one as a run error.
+			if err := save(); err != nil {
+				o.logf("warning: %v", err)
+			}
+			return sw, fmt.Errorf("sweep stage %d (%s %s): %v", i, analysis.FormatLevel(level), sw.Unit(), runErr)
+		case ctx.Err() != nil:
+			// The stage was cut short: keep its directory, do not judge it.
+			sw.Interrupted = true
+		case res == nil:
+			if err := save(); err != nil {
+				o.logf("warning: %v", err)
+			}
+			return sw, fmt.Errorf("sweep stage %d (%s %s): %w", i, analysis.FormatLevel(level), sw.Unit(), runErr)
+		}
+		if sw.Interrupted {
+			break
+		}
+		if i == 1 {
+			sw.Target, sw.Simulated = res.Target, res.Simulated
+		}
+		st, err := plan.judge(i, name, level, res, runErr, sw.Stages)
+		if err != nil {
+			return sw, err
+		}
+		sw.Stages = append(sw.Stages, st)
+		o.logf("sweep stage %d: %s", i, stageLine(&st))
+		if err := save(); err != nil {
+			return sw, err
+		}
+		if plan.search != nil {
+			plan.search.Observe(level, st.Pass)
+		}
+	}
+	sw.End = time.Now().UTC()
+	switch {
+	case sw.Interrupted:
+		sw.Outcome = "interrupted"
+	case plan.search != nil:
+		sw.Outcome = plan.search.Outcome()
+	default:
+		sw.Outcome = "ran every level given"
+	}
+	var behind []string
+	for _, st := range sw.Stages {
+		if st.GeneratorSaturated {
+			behind = append(behind, fmt.Sprintf("%d (lag p99 %.1f ms)", st.Index, st.Metrics["lag"].P99))
+		}
+	}
+	if len(behind) > 0 {
+		sw.Notes = append(sw.Notes, fmt.Sprintf("the generator fell behind in stages %s: their latencies may be understated; a stage that sent well under its rate counts as saturated, so at high rates split the load into shards",
+			strings.Join(behind, ", ")))
+	}
+	if err := save(); err != nil {
+		return sw, err
+	}
+	if sw.Interrupted {
+		return sw, fmt.Errorf("sweep interrupted after %d stages; they are in %s", len(sw.Stages), dir)
+	}
+	return sw, nil
+}
+
+// DefaultSweepDir is where a sweep of the named profile started at now
+// writes when the profile sets no Out: results/<UTC time>-<name>-sweep.
+func DefaultSweepDir(name string, now time.Time) string {
+	return filepath.Join("results", now.UTC().Format("20060102T150405Z")+"-"+safeName(name)+"-sweep")
+}
+
+// sweepPlan is a sweep's settings, checked once.
+type sweepPlan struct {
+	base     profiles.Profile
+	users    bool
+	levels   []float64
+	search   *analysis.Search
+	stage    time.Duration
+	slos     []analysis.SLO
+	sloExprs []string
+	goodput  *analysis.GoodputSLO
+}
+
+func newSweepPlan(p profiles.Profile, so SweepOptions) (*sweepPlan, error) {
+	var errs []error
+	switch {
+	case p.Trace != "":
+		errs = append(errs, errors.New("trace: a replayed trace sets its own arrivals; sweep a synthetic workload (or replay it with run --trace-speed)"))
+	case len(p.Stages) > 0:
+		errs = append(errs, errors.New("stages: a sweep sets each stage's load itself; drop --stages"))
+	case !so.Users && (p.Arrival == "ramp" || p.Arrival == "sine"):
+		errs = append(errs, fmt.Errorf("arrival: %s changes the rate within a run; sweep with constant, poisson or gamma arrivals", p.Arrival))
+	}
+	if p.Shard != "" || p.Shards > 0 {
+		errs = append(errs, errors.New("shard: a sweep runs in one process; run a distributed stage with run --shard and merge"))
+	}
+	if so.Auto == (len(so.Levels) > 0) {
+		errs = append(errs, errors.New("sweep: give a list of levels (--rates or --concurrency-levels) or --auto, one of them"))
+	}
+	for _, l := range so.Levels {
+		if !(l > 0) || math.IsInf(l, 0) || (so.Users && l != math.Trunc(l)) {
+			what := "rate"
+			if so.Users {
+				what = "users"
+			}
+			errs = append(errs, fmt.Errorf("levels: %s %g must be a positive %s", what, l, map[bool]string{false: "number", true: "whole number"}[so.Users]))
+		}
+	}
+	if so.StageDuration < 0 || so.Cooldown < 0 {
+		errs = append(errs, errors.New("stage-duration and cooldown must not be negative"))
+	}
+	plan := &sweepPlan{base: p, users: so.Users, levels: so.Levels, stage: so.StageDuration}
+	if plan.stage == 0 {
+		plan.stage = p.Duration
+	}
+	if plan.stage == 0 {
+		plan.stage = DefaultStageDuration
+	}
+	plan.sloExprs = p.SLO
+	if len(p.SLO) == 0 {
+		plan.sloExprs = []string{defaultSweepSLO}
+	}
+	slos, err := analysis.ParseSLOs(plan.sloExprs)
+	if err != nil {
+		errs = append(errs, fmt.Errorf("slo: %w", err))
+	}
+	plan.slos = slos
+	if plan.goodput, err = analysis.ParseGoodput(p.Goodput); err != nil {
+		errs = append(errs, fmt.Errorf("goodput: %w", err))
+	}
+	if so.Auto {
+		start := so.Start
+		if start == 0 && so.Users {
+			start = float64(p.Concurrency)
+		} else if start == 0 {
+			start = p.Rate
+		}
+		if start == 0 {
+			start = 1
+		}
+		s, err := analysis.NewSearch(analysis.SearchOptions{Start: start, Max: so.Max, Precision: so.Precision, Integer: so.Users})
+		if err != nil {
+			errs = append(errs, err)
+		}
+		plan.search = s
+	}
+	if err := errors.Join(errs...); err != nil {
+		return nil, err
+	}
+	// Check the stage profile once, at the first level, before anything runs.
+	var first float64
+	if plan.search != nil {
+		first = plan.search.Start()
+	} else {
+		first = so.Levels[0]
+	}
+	probe := plan.profile(first, "")
+	if err := probe.Validate(); err != nil {
+		return nil, err
+	}
+	return plan, nil
+}
+
+// next returns stage i's level.
+func (pl *sweepPlan) next(i int) (float64, bool) {
+	if pl.search == nil {
+		if i > len(pl.levels) {
+			return 0, false
+		}
+		return pl.levels[i-1], true
+	}
+	if i > maxSweepStages {
+		pl.search.Stop(fmt.Sprintf("stopped after %d stages", maxSweepStages))
+		return 0, false
+	}
+	return pl.search.Next()
+}
+
+// profile is the base profile at one load level, timed, written to out.
+func (pl *sweepPlan) profile(level float64, out string) profiles.Profile {
+	p := pl.base
+	p.Out = out
+	p.Duration, p.Requests = pl.stage, 0
+	if pl.users {
+		p.Rate, p.Concurrency = 0, int(level)
+	} else {
+		p.Rate, p.Concurrency = level, 0
+	}
+	if p.DrainTimeout == 0 {
+		// A saturated stage leaves a queue behind; bound how long it may
+		// drain (what is left is recorded as canceled: evidence).
+		p.DrainTimeout = max(pl.stage, 30*time.Second)
+	}
+	return p
+}
+
+// judge makes stage i's row: the summary (goodput recomputed when the
+// profile names one), the SLOs, and the saturation evidence.
+func (pl *sweepPlan) judge(i int, name string, level float64, res *Result, runErr error, prev []analysis.SweepStage) (analysis.SweepStage, error) {
+	sum := res.Summary
+	if pl.goodput != nil {
+		s, _, err := analysis.LoadSummary(res.Dir, pl.goodput)
+		if err != nil {
+			return analysis.SweepStage{}, err
+		}
+		sum = s
+	}
+	analysis.ApplySLOs(sum, pl.slos)
+	offered, sent := level, sum.Generator.AchievedRate
+	if pl.users {
+		offered, sent = 0, 0
+	}
+	sat, err := analysis.StageSaturation(res.Dir, offered, sent)
+	if err != nil {
+		return analysis.SweepStage{}, err
+	}
+	st := analysis.NewSweepStage(i, name, level, !pl.users, sum, sat)
+	if pl.users {
+		if knee, why := analysis.ClosedLoopKnee(prev, level, st.Throughput.RequestsPerS); knee {
+			st.Saturation.Saturated = true
+			if st.Saturation.Reason != "" {
+				why = st.Saturation.Reason + "; " + why
+			}
+			st.Saturation.Reason = why
+			st.Pass = false
+		}
+	}
+	if runErr != nil {
+		st.Error, st.Pass = runErr.Error(), false
+	}
+	return st, nil
+}
+
+func (pl *sweepPlan) describe(so SweepOptions) string {
+	unit := "req/s"
+	if pl.users {
+		unit = "users"
+	}
+	if pl.search != nil {
+		s := fmt.Sprintf("capacity search from %s %s to %s precision", analysis.FormatLevel(pl.search.Start()), unit, pctText(pl.search.Precision()))
+		if so.Max > 0 {
+			s += fmt.Sprintf(", at most %s %s", analysis.FormatLevel(so.Max), unit)
+		}
+		return s
+	}
+	return fmt.Sprintf("%d levels (%s)", len(pl.levels), unit)
+}
+
+func pctText(f float64) string { return fmt.Sprintf("%g%%", 100*f) }
+
+// stageLine says how a stage went, for the log.
+func stageLine(st *analysis.SweepStage) string {
+	verdict := "pass"
+	if !st.Pass {
+		verdict = "fail: " + st.Why()
+	}
+	return fmt.Sprintf("%.2f req/s, ttft p99 %.1f ms, e2e p99 %.1f ms, errors %.1f%%: %s",
+		st.Throughput.RequestsPerS, st.Metrics["ttft"].P99, st.Metrics["e2e"].P99, 100*st.ErrorRate, verdict)
+}

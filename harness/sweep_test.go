@@ -1,0 +1,120 @@
+package harness_test
+
+import (
+	"context"
+	"errors"
+	"os"
+	"path/filepath"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/streamgauge/streamgauge/analysis"
+	"github.com/streamgauge/streamgauge/harness"
+	"github.com/streamgauge/streamgauge/profiles"
+)
+
+// sweepProfile is a small workload on the fixed-latency simulator, which
+// never saturates at these rates.
+func sweepProfile(t *testing.T) profiles.Profile {
+	p := profiles.Default()
+	p.Name = "sweep-test"
+	p.InputTokens, p.OutputTokens = "16", "4"
+	p.SimTTFT, p.SimITL = 5*time.Millisecond, time.Millisecond
+	p.Out = filepath.Join(t.TempDir(), "sweep")
+	return p
+}
+
+// TestSweepLevels runs short sweeps over lists of levels, open and closed
+// loop, and checks the sweep's directory and curve (not latencies).
+func TestSweepLevels(t *testing.T) {
+	tests := []struct {
+		name   string
+		opt    harness.SweepOptions
+		slo    []string
+		mode   string
+		dirs   []string
+		offers []float64
+	}{
+		{name: "rates", opt: harness.SweepOptions{Levels: []float64{10, 20}}, slo: []string{"error_rate<1%"}, mode: analysis.SweepRate,
+			dirs: []string{"stage-001-rate-10", "stage-002-rate-20"}, offers: []float64{10, 20}},
+		{name: "users", opt: harness.SweepOptions{Levels: []float64{1, 2}, Users: true}, mode: analysis.SweepUsers,
+			dirs: []string{"stage-001-users-1", "stage-002-users-2"}, offers: []float64{0, 0}},
+	}
+	for _, tc := range tests {
+		t.Run(tc.name, func(t *testing.T) {
+			p := sweepProfile(t)
+			p.SLO = tc.slo
+			tc.opt.StageDuration = 700 * time.Millisecond
+			var logs []string
+			sw, err := harness.Sweep(context.Background(), p, tc.opt, harness.WithLog(func(f string, a ...any) { logs = append(logs, f) }))
+			if err != nil {
+				t.Fatal(err)
+			}
+			if sw.Mode != tc.mode || len(sw.Stages) != len(tc.dirs) || sw.Outcome != "ran every level given" {
+				t.Fatalf("mode %s, %d stages, outcome %q", sw.Mode, len(sw.Stages), sw.Outcome)
+			}
+			for i, st := range sw.Stages {
+				if st.Dir != tc.dirs[i] || st.OfferedRate != tc.offers[i] || st.Index != i+1 {
+					t.Errorf("stage %d: dir %s offered %g, want %s and %g", i, st.Dir, st.OfferedRate, tc.dirs[i], tc.offers[i])
+				}
+				for _, f := range []string{"run.json", "requests.jsonl", "summary.json"} {
+					if _, err := os.Stat(filepath.Join(p.Out, st.Dir, f)); err != nil {
+						t.Errorf("stage %s: %v", st.Dir, err)
+					}
+				}
+				if st.Requests.OK == 0 || len(st.SLO) != 1 || len(st.Saturation.TTFTByQuarter) != 4 {
+					t.Errorf("stage %s: %d ok, SLOs %v, saturation %+v", st.Dir, st.Requests.OK, st.SLO, st.Saturation)
+				}
+			}
+			got, err := analysis.LoadSweep(p.Out)
+			if err != nil {
+				t.Fatal(err)
+			}
+			if len(got.Stages) != len(tc.dirs) || got.StageDurationS != 0.7 || got.SLO[0] != "error_rate<1%" {
+				t.Errorf("sweep.json: %d stages, stage %gs, SLOs %v", len(got.Stages), got.StageDurationS, got.SLO)
+			}
+			if b, err := os.ReadFile(filepath.Join(p.Out, analysis.SweepTableFile)); err != nil || !strings.Contains(string(b), "capacity") {
+				t.Errorf("sweep.txt: %v\n%s", err, b)
+			}
+			if (len(tc.slo) == 0) != strings.Contains(strings.Join(sw.Notes, "\n"), "no --slo given") {
+				t.Errorf("notes %v", sw.Notes)
+			}
+		})
+	}
+}
+
+func TestSweepConfigErrors(t *testing.T) {
+	tests := []struct {
+		name string
+		edit func(p *profiles.Profile, o *harness.SweepOptions)
+		want string
+	}{
+		{"no levels", func(p *profiles.Profile, o *harness.SweepOptions) { o.Levels = nil }, "give a list of levels"},
+		{"levels and auto", func(p *profiles.Profile, o *harness.SweepOptions) { o.Auto = true }, "one of them"},
+		{"bad level", func(p *profiles.Profile, o *harness.SweepOptions) { o.Levels = []float64{1, -2} }, "rate -2 must be a positive number"},
+		{"fractional users", func(p *profiles.Profile, o *harness.SweepOptions) { o.Users, o.Levels = true, []float64{1.5} }, "positive whole number"},
+		{"trace", func(p *profiles.Profile, o *harness.SweepOptions) { p.Trace = "t.csv" }, "a replayed trace sets its own arrivals"},
+		{"stages", func(p *profiles.Profile, o *harness.SweepOptions) { p.Stages = []string{"10s:rate=5"} }, "drop --stages"},
+		{"shard", func(p *profiles.Profile, o *harness.SweepOptions) { p.Shard = "0/2" }, "a sweep runs in one process"},
+		{"ramp", func(p *profiles.Profile, o *harness.SweepOptions) { p.Arrival = "ramp" }, "arrival: ramp"},
+		{"slo", func(p *profiles.Profile, o *harness.SweepOptions) { p.SLO = []string{"ttft.p99<fast"} }, "slo:"},
+		{"precision", func(p *profiles.Profile, o *harness.SweepOptions) { o.Levels, o.Auto, o.Precision = nil, true, 2 }, "precision 2"},
+		{"warm-up longer than a stage", func(p *profiles.Profile, o *harness.SweepOptions) { p.Warmup = time.Minute }, "warmup"},
+	}
+	for _, tc := range tests {
+		t.Run(tc.name, func(t *testing.T) {
+			p := sweepProfile(t)
+			o := harness.SweepOptions{Levels: []float64{1}, StageDuration: time.Second}
+			tc.edit(&p, &o)
+			_, err := harness.Sweep(context.Background(), p, o)
+			var ce *harness.ConfigError
+			if !errors.As(err, &ce) || !strings.Contains(err.Error(), tc.want) {
+				t.Errorf("err %v, want a ConfigError containing %q", err, tc.want)
+			}
+			if _, err := os.Stat(p.Out); err == nil {
+				t.Error("a refused sweep made its directory")
+			}
+		})
+	}
+}
