@@ -75,6 +75,9 @@ differences may come from what was sent rather than from the server.`,
 			if baseline != "" {
 				args = append([]string{baseline}, args...)
 			}
+			if allSweeps(args) {
+				return compareSweeps(e, args, out.format)
+			}
 			runs := make([]*analysis.RunSamples, len(args))
 			names := runNames(args)
 			for i, dir := range args {
@@ -169,4 +172,35 @@ func runNames(dirs []string) []string {
 		}
 	}
 	return names
+}
+
+// allSweeps reports whether every directory is a sweep's (sweep.json).
+func allSweeps(dirs []string) bool {
+	for _, d := range dirs {
+		if !analysis.IsSweepDir(d) {
+			return false
+		}
+	}
+	return len(dirs) > 1
+}
+
+// compareSweeps puts the latency-throughput curves of several sweeps side by
+// side, with each variant's capacity.
+func compareSweeps(e *env, dirs []string, format string) error {
+	sweeps := make([]*analysis.Sweep, len(dirs))
+	for i, d := range dirs {
+		sw, err := analysis.LoadSweep(d)
+		if err != nil {
+			return runError(err)
+		}
+		sweeps[i] = sw
+	}
+	c, err := analysis.CompareSweeps(runNames(dirs), sweeps)
+	if err != nil {
+		return runError(err)
+	}
+	if format == "json" {
+		return analysis.WriteSweepComparisonJSON(e.stdout, c)
+	}
+	return analysis.WriteSweepComparisonTable(e.stdout, c)
 }
