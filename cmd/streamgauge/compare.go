@@ -23,6 +23,7 @@ func newCompareCmd(e *env) *cobra.Command {
 		metrics    []string
 		goodput    string
 		adjust     string
+		htmlOut    string
 	)
 	cmd := &cobra.Command{
 		Use:   "compare BASE CAND [CAND...]",
@@ -114,6 +115,11 @@ differences may come from what was sent rather than from the server.`,
 					return runError(fmt.Errorf("--markdown: %w", err))
 				}
 			}
+			if htmlOut != "" {
+				if err := writeCompareHTML(htmlOut, args, names, c); err != nil {
+					return runError(fmt.Errorf("--html: %w", err))
+				}
+			}
 			if c.Regression() {
 				return &exitError{code: exitSLO, err: fmt.Errorf("regression against %s: %s", c.Baseline.Name, strings.Join(c.Regressed, ", "))}
 			}
@@ -122,6 +128,7 @@ differences may come from what was sent rather than from the server.`,
 	}
 	out.add(cmd)
 	f := cmd.Flags()
+	f.StringVar(&htmlOut, "html", "", "also write an offline HTML page to FILE: the comparison table and overlaid CDFs of ttft, itl, tpot and e2e")
 	f.StringVar(&baseline, "baseline", "", "baseline run directory; every positional RUN_DIR is then a candidate")
 	f.StringVar(&tolerance, "tolerance", "5%", "relative change a significant worsening must exceed to be a regression (0 for any)")
 	f.StringVar(&confidence, "confidence", "95%", "confidence level of the intervals")
@@ -203,4 +210,21 @@ func compareSweeps(e *env, dirs []string, format string) error {
 		return analysis.WriteSweepComparisonJSON(e.stdout, c)
 	}
 	return analysis.WriteSweepComparisonTable(e.stdout, c)
+}
+
+// writeCompareHTML renders the comparison and the runs' overlaid CDFs.
+func writeCompareHTML(path string, dirs, names []string, c *analysis.Comparison) error {
+	runs := make([]analysis.PlotRun, len(dirs))
+	for i, d := range dirs {
+		sum, _, err := analysis.LoadSummary(d, nil)
+		if err != nil {
+			return err
+		}
+		if runs[i], err = analysis.PlotRunFromSummary(names[i], sum); err != nil {
+			return err
+		}
+	}
+	return writeFileAtomic(path, func(w io.Writer) error {
+		return analysis.WriteCompareHTML(w, analysis.CompareHTML{Runs: runs, Comparison: c, Notes: c.Warnings})
+	})
 }
