@@ -17,6 +17,8 @@ import (
 	"sync/atomic"
 	"time"
 
+	"github.com/valyala/fastjson"
+
 	"github.com/streamgauge/streamgauge/results"
 )
 
@@ -445,7 +447,39 @@ func (c *Client) checkStreaming(hr *http.Response) string {
 	ct := hr.Header.Get("Content-Type")
 	mt, _, _ := mime.ParseMediaType(ct)
 	if c.proto.Framing() == SSE && mt != "" && mt != "text/event-stream" {
-		return fmt.Sprintf("endpoint did not stream (Content-Type %q, want text/event-stream); check --api (%s) and --endpoint", ct, c.proto.Name())
+		body, _ := io.ReadAll(io.LimitReader(hr.Body, errBodyMax))
+		hint := "check --api (" + c.proto.Name() + ") and --endpoint"
+		if api := guessAPI(body); api != "" && api != c.proto.Name() {
+			hint = "the reply looks like --api " + api + "; check --api (" + c.proto.Name() + ") and --endpoint"
+		}
+		return fmt.Sprintf("endpoint did not stream (Content-Type %q, want text/event-stream): %s", ct, hint)
+	}
+	return ""
+}
+
+// guessAPI names the API whose non-streamed reply body looks like b, or "".
+func guessAPI(b []byte) string {
+	v, err := fastjson.ParseBytes(b)
+	if err != nil {
+		return ""
+	}
+	switch {
+	case string(v.GetStringBytes("object")) == "chat.completion":
+		return "openai-chat"
+	case string(v.GetStringBytes("object")) == "text_completion":
+		return "openai-completions"
+	case string(v.GetStringBytes("object")) == "response":
+		return "openai-responses"
+	case string(v.GetStringBytes("type")) == "message":
+		return "anthropic"
+	case v.Exists("generated_text") || v.Exists("0", "generated_text"):
+		return "tgi"
+	case v.Exists("done") && (v.Exists("response") || v.Exists("message")):
+		return "ollama"
+	case v.Exists("text_output"):
+		return "triton"
+	case v.Exists("content") && v.Exists("stop"):
+		return "llamacpp"
 	}
 	return ""
 }

@@ -114,3 +114,26 @@ func TestCACertErrors(t *testing.T) {
 		t.Errorf("missing CA file: %v", err)
 	}
 }
+
+// TestNotStreamingSuggestsAPI: a plain JSON reply is a protocol error that
+// says the endpoint did not stream and names the API the reply looks like.
+func TestNotStreamingSuggestsAPI(t *testing.T) {
+	for body, want := range map[string]string{
+		`{"id":"x","object":"chat.completion","choices":[]}`: "--api openai-chat",
+		`{"type":"message","content":[]}`:                    "--api anthropic",
+		`{"generated_text":"hi"}`:                            "--api tgi",
+		`{"model":"m","response":"hi","done":true}`:          "--api ollama",
+		`not json`: "check --api (openai-completions)",
+	} {
+		srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+			w.Header().Set("Content-Type", "application/json")
+			io.WriteString(w, body)
+		}))
+		c, _ := targets.NewClient(srv.URL, openai.Completions{})
+		resp := c.Do(context.Background(), &targets.Request{Model: "m", Prompt: "p"})
+		srv.Close()
+		if resp.Err == nil || resp.Err.Kind != results.KindProtocol || !strings.Contains(resp.Err.Message, "did not stream") || !strings.Contains(resp.Err.Message, want) {
+			t.Errorf("reply %s: err %+v, want protocol error with %q", body, resp.Err, want)
+		}
+	}
+}
