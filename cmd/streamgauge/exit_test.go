@@ -151,19 +151,40 @@ func TestSecretsStayOut(t *testing.T) {
 	if len(gotAuth) == 0 || gotAuth[0] != "Bearer "+key || gotAuth[1] != hdr {
 		t.Errorf("target did not receive the credentials: %q", gotAuth)
 	}
-	for _, s := range []string{r.stdout, r.stderr} {
+	outputs := []string{r.stdout, r.stderr}
+	// Every output format of report, check and compare, written into the
+	// run directory so the walk below reads them too.
+	for _, f := range []string{"table", "markdown", "json", "csv", "html", "hdrlog", "png"} {
+		rr := runCLI(t, nil, "report", out, "--format", f, "-o", filepath.Join(out, "report-out."+f))
+		if rr.code != 0 {
+			t.Errorf("report --format %s: exit %d %s", f, rr.code, rr.stderr)
+		}
+		outputs = append(outputs, rr.stdout, rr.stderr)
+	}
+	for _, f := range []string{"table", "markdown", "json"} {
+		rc := runCLI(t, nil, "check", out, "--slo", "ttft.p99<10s", "--format", f, "--junit", filepath.Join(out, "junit-"+f+".xml"))
+		outputs = append(outputs, rc.stdout, rc.stderr)
+		rp := runCLI(t, nil, "compare", out, out, "--format", f, "--html", filepath.Join(out, "compare-"+f+".html"))
+		outputs = append(outputs, rp.stdout, rp.stderr)
+	}
+	for _, s := range outputs {
 		if strings.Contains(s, key) || strings.Contains(s, "HEADER-SECRET") {
 			t.Errorf("secret printed: %s", s)
 		}
 	}
+	files := 0
 	filepath.Walk(out, func(p string, info os.FileInfo, err error) error {
 		if err != nil || info.IsDir() {
 			return err
 		}
+		files++
 		b, _ := os.ReadFile(p)
 		if bytes.Contains(b, []byte(key)) || bytes.Contains(b, []byte("HEADER-SECRET")) {
 			t.Errorf("%s contains a secret", p)
 		}
 		return nil
 	})
+	if files < 15 {
+		t.Errorf("only %d output files were checked", files)
+	}
 }
