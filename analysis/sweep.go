@@ -2,7 +2,6 @@ package analysis
 
 import (
 	"fmt"
-	"math"
 	"os"
 	"path/filepath"
 	"slices"
@@ -254,12 +253,4 @@ func sortedStages(stages []SweepStage) []SweepStage {
 		return a.Index - b.Index
 	})
 	return out
-}
-
-// finite maps NaN and infinities (never written to JSON) to 0.
-func finite(v float64) float64 {
-	if math.IsNaN(v) || math.IsInf(v, 0) {
-		return 0
-	}
-	return v
 }
