@@ -33,8 +33,8 @@ demo: build
 ## micro-benchmarks of the hot paths (frame reading, decoding, records,
 ## histograms), then the end-to-end load benchmark against the simulator in
 ## its own process: a minimal baseline client vs streamgauge, CPU, RSS and
-## timing error against the simulator's truth log (~6 minutes).
-## BENCHFLAGS=--quick for ~2 minutes, --full for the long runs (~30 minutes);
+## timing error against the simulator's truth log (~8 minutes).
+## BENCHFLAGS=--quick for ~5 minutes, --full for the long runs (~30 minutes);
 ## results in bench/results.json, recorded in docs/performance.md.
 BENCHFLAGS ?=
 bench: build
