@@ -138,7 +138,7 @@ func (b *sampleBuilder) Append(r *results.Record) error {
 	s.outTok = append(s.outTok, float64(r.OutputTokens))
 	var shift float64
 	if b.fromScheduled {
-		shift = r.LagMS
+		shift = r.SinceScheduledMS()
 	}
 	opt := func(m string, v *float64, shift float64) {
 		if v != nil {

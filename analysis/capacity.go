@@ -283,7 +283,7 @@ func (p *SaturationProbe) Append(r *results.Record) error {
 	if r.Error != nil || r.TTFTMS == nil {
 		return nil
 	}
-	us := int64(math.Round((*r.TTFTMS + r.LagMS) * 1000))
+	us := int64(math.Round((*r.TTFTMS + r.SinceScheduledMS()) * 1000))
 	_ = p.ttft[p.quarter(r.ScheduledNS)].RecordValue(max(us, 0)) // over an hour: left out
 	return nil
 }

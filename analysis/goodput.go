@@ -126,7 +126,7 @@ func (g *GoodputSLO) Met(r *results.Record) bool {
 func (g *GoodputSLO) value(r *results.Record, metric string) (float64, bool) {
 	var shift float64
 	if g.fromScheduled {
-		shift = r.LagMS
+		shift = r.SinceScheduledMS()
 	}
 	ptr := func(p *float64) (float64, bool) {
 		if p == nil {

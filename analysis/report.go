@@ -418,7 +418,7 @@ func (tl *timeline) add(r *results.Record) {
 	if r.TTFTMS != nil {
 		shift := 0.0
 		if tl.fromScheduled {
-			shift = r.LagMS
+			shift = r.SinceScheduledMS()
 		}
 		recordBucketMS(&tl.at(r.FirstTokenNS).ttft, *r.TTFTMS+shift, 1)
 	}

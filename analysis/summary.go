@@ -189,7 +189,7 @@ func (a *Accumulator) Append(r *results.Record) error {
 	}
 	var shift float64
 	if a.fromScheduled {
-		shift = r.LagMS
+		shift = r.SinceScheduledMS()
 	}
 	rec := func(m string, v *float64, shift float64) {
 		if v != nil {

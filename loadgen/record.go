@@ -25,7 +25,10 @@ func NewRecord(id string, start time.Time, scheduled time.Duration, req *targets
 		ScheduledNS: int64(scheduled),
 		SentNS:      int64(sent),
 		DoneNS:      int64(sent + resp.Done),
-		LagMS:       ms(sent - scheduled),
+		// Lag is how late the attempt started; connection set-up after it
+		// is connect time, not the generator's lateness.
+		LagMS:       ms(sent - resp.Connect - scheduled),
+		ConnectMS:   ms(resp.Connect),
 		E2EMS:       ms(resp.Done),
 		InputTokens: req.InputTokens,
 		HTTPStatus:  resp.Status,

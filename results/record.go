@@ -48,12 +48,16 @@ type Record struct {
 	FirstTokenNS int64 `json:"first_token_ns"`
 	DoneNS       int64 `json:"done_ns"`
 
-	LagMS  float64  `json:"lag_ms"`
-	TTFBMS *float64 `json:"ttfb_ms"`
-	TTFTMS *float64 `json:"ttft_ms"`
-	TTFOMS *float64 `json:"ttfo_ms"`
-	E2EMS  float64  `json:"e2e_ms"`
-	TPOTMS *float64 `json:"tpot_ms"`
+	LagMS float64 `json:"lag_ms"`
+	// ConnectMS is the time spent getting a connection before the send (a
+	// new connection's dial and TLS; 0 when one was reused). It is in no
+	// latency counted from the send.
+	ConnectMS float64  `json:"connect_ms"`
+	TTFBMS    *float64 `json:"ttfb_ms"`
+	TTFTMS    *float64 `json:"ttft_ms"`
+	TTFOMS    *float64 `json:"ttfo_ms"`
+	E2EMS     float64  `json:"e2e_ms"`
+	TPOTMS    *float64 `json:"tpot_ms"`
 	// ICLMS holds the gaps between consecutive token-bearing frames.
 	ICLMS []float64 `json:"icl_ms"`
 	// FrameTokens holds the token count of each token-bearing frame, so itl
@@ -74,6 +78,11 @@ type Record struct {
 	Error      *Error `json:"error"`
 	SLOOK      bool   `json:"slo_ok"`
 }
+
+// SinceScheduledMS is the time from the scheduled send to the actual send:
+// the generator's lag plus connection set-up. Latencies counted from the
+// scheduled send (--latency-from scheduled) add it.
+func (r *Record) SinceScheduledMS() float64 { return r.LagMS + r.ConnectMS }
 
 // OK reports whether the request succeeded.
 func (r *Record) OK() bool { return r.Error == nil }

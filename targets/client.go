@@ -11,6 +11,7 @@ import (
 	"mime"
 	"net"
 	"net/http"
+	"net/http/httptrace"
 	"net/url"
 	"os"
 	"strings"
@@ -41,8 +42,11 @@ type Stamp struct {
 
 // Response is what happened on the wire for one request.
 type Response struct {
-	// Sent is when the request started (just before the round trip).
+	// Sent is when the request went out: the moment it had a connection.
 	Sent time.Time
+	// Connect is how long getting that connection took before Sent (a new
+	// connection's dial and TLS handshake; about 0 for a reused one).
+	Connect time.Duration
 	// Header is the time from Sent to the response headers; 0 if none came.
 	Header time.Duration
 	// Done is the time from Sent to the end of the stream (or the failure).
@@ -319,8 +323,19 @@ func (c *Client) Do(ctx context.Context, r *Request) *Response {
 	}
 	c.proto.Authorize(req.Header, c.apiKey)
 
-	resp.Sent = time.Now()
+	// Times count from the moment the request has a connection to go out
+	// on, as k6's do: setting up a new connection (dial, TLS) is reported
+	// on its own as Connect, not folded into ttfb/ttft/e2e.
+	start := time.Now()
+	var gotConn time.Time
+	req = req.WithContext(httptrace.WithClientTrace(req.Context(), &httptrace.ClientTrace{
+		GotConn: func(httptrace.GotConnInfo) { gotConn = time.Now() },
+	}))
+	resp.Sent = start
 	hr, err := c.hc.Do(req)
+	if !gotConn.IsZero() {
+		resp.Sent, resp.Connect = gotConn, gotConn.Sub(start)
+	}
 	if err != nil {
 		resp.Done = time.Since(resp.Sent)
 		resp.Err = c.classify(ctx, err)
