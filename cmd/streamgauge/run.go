@@ -9,7 +9,6 @@ import (
 	"strconv"
 
 	"github.com/spf13/cobra"
-	"github.com/spf13/viper"
 
 	"github.com/streamgauge/streamgauge/analysis"
 	"github.com/streamgauge/streamgauge/harness"
@@ -33,31 +32,9 @@ built-in simulator is started on 127.0.0.1.`,
   OPENAI_API_KEY=... streamgauge run --target https://api.example.com --api-key-env OPENAI_API_KEY --ignore-eos=false --concurrency 4 --requests 20`,
 		Args: argsUsage(cobra.MaximumNArgs(1)),
 		RunE: func(cmd *cobra.Command, args []string) error {
-			v := viper.New()
-			var src *profiles.Source
-			if len(args) == 1 {
-				var err error
-				src, err = profiles.Find(args[0])
-				if err != nil {
-					return usageError(err)
-				}
-				m, err := src.Settings()
-				if err != nil {
-					return usageError(err)
-				}
-				if err := v.MergeConfigMap(m); err != nil {
-					return usagef("profile %s: %v", src.Name, err)
-				}
-			}
-			if err := bindProfile(v, cmd.Flags(), e.getenv); err != nil {
-				return usageError(err)
-			}
-			p, err := profiles.Decode(v)
+			p, err := loadProfile(cmd, e, args)
 			if err != nil {
-				return usageError(err)
-			}
-			if src != nil {
-				p.Dir, p.FS = src.Dir, src.FS
+				return err
 			}
 			if p.Shards > 0 && p.Shard == "" {
 				// A Kubernetes Indexed Job gives each pod its index.
