@@ -38,7 +38,7 @@ var ErrUnknown = errors.New("unknown (want cl100k_base, o200k_base, or a path to
 
 // ErrUnsupported is wrapped by Get for a Hugging Face tokenizer.json: no
 // pure-Go reader handles current byte-level BPE tokenizer files yet.
-var ErrUnsupported = errors.New("hugging face tokenizer.json is not supported yet")
+var ErrUnsupported = errors.New("a Hugging Face tokenizer.json is not supported (no pure-Go reader handles current byte-level BPE files); use cl100k_base or o200k_base: output counts still come from the server's usage")
 
 // vocabSizes is the number of ordinary (non-special) tokens of each built-in
 // encoding: ids 0..size-1 are all ordinary tokens.
