@@ -67,6 +67,14 @@ type Protocol interface {
 	NewDecoder() Decoder
 }
 
+// Bearer sets the common credential header, "Authorization: Bearer KEY",
+// when there is a key: the Authorize of most protocols.
+func Bearer(h http.Header, key string) {
+	if key != "" {
+		h.Set("Authorization", "Bearer "+key)
+	}
+}
+
 // EOFTerminated is implemented by protocols whose streams have no terminator
 // frame and end when the server closes the response (Triton's
 // generate_stream). For them the end of the body is a complete stream.

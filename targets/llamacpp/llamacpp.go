@@ -30,11 +30,7 @@ func (Completion) Framing() targets.Framing { return targets.SSE }
 
 // Authorize implements targets.Protocol with a bearer token (llama-server's
 // --api-key).
-func (Completion) Authorize(h http.Header, key string) {
-	if key != "" {
-		h.Set("Authorization", "Bearer "+key)
-	}
-}
+func (Completion) Authorize(h http.Header, key string) { targets.Bearer(h, key) }
 
 type requestBody struct {
 	Model     string `json:"model,omitempty"`

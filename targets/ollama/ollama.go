@@ -42,11 +42,7 @@ func (API) Framing() targets.Framing { return targets.NDJSON }
 
 // Authorize implements targets.Protocol with a bearer token (ollama.com and
 // authenticating proxies; a local Ollama ignores it).
-func (API) Authorize(h http.Header, key string) {
-	if key != "" {
-		h.Set("Authorization", "Bearer "+key)
-	}
-}
+func (API) Authorize(h http.Header, key string) { targets.Bearer(h, key) }
 
 type options struct {
 	NumPredict int `json:"num_predict"`

@@ -44,17 +44,10 @@ func (Chat) Framing() targets.Framing { return targets.SSE }
 func (Completions) Framing() targets.Framing { return targets.SSE }
 
 // Authorize implements targets.Protocol with a bearer token.
-func (Chat) Authorize(h http.Header, key string) { bearer(h, key) }
+func (Chat) Authorize(h http.Header, key string) { targets.Bearer(h, key) }
 
 // Authorize implements targets.Protocol with a bearer token.
-func (Completions) Authorize(h http.Header, key string) { bearer(h, key) }
-
-// bearer sets the OpenAI-style credential header, when there is a key.
-func bearer(h http.Header, key string) {
-	if key != "" {
-		h.Set("Authorization", "Bearer "+key)
-	}
-}
+func (Completions) Authorize(h http.Header, key string) { targets.Bearer(h, key) }
 
 type streamOptions struct {
 	IncludeUsage bool `json:"include_usage"`

@@ -30,7 +30,7 @@ func (Responses) Path(*targets.Request) string { return "/v1/responses" }
 func (Responses) Framing() targets.Framing { return targets.SSE }
 
 // Authorize implements targets.Protocol with a bearer token.
-func (Responses) Authorize(h http.Header, key string) { bearer(h, key) }
+func (Responses) Authorize(h http.Header, key string) { targets.Bearer(h, key) }
 
 type responsesBody struct {
 	Model string `json:"model"`

@@ -30,11 +30,7 @@ func (GenerateStream) Framing() targets.Framing { return targets.SSE }
 
 // Authorize implements targets.Protocol with a bearer token (Inference
 // Endpoints and TGI's --api-key).
-func (GenerateStream) Authorize(h http.Header, key string) {
-	if key != "" {
-		h.Set("Authorization", "Bearer "+key)
-	}
-}
+func (GenerateStream) Authorize(h http.Header, key string) { targets.Bearer(h, key) }
 
 type parameters struct {
 	MaxNewTokens int  `json:"max_new_tokens,omitempty"`

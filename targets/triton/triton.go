@@ -47,11 +47,7 @@ func (Generate) EndsAtEOF() bool { return true }
 
 // Authorize implements targets.Protocol with a bearer token (for gateways in
 // front of Triton, which has no credential of its own).
-func (Generate) Authorize(h http.Header, key string) {
-	if key != "" {
-		h.Set("Authorization", "Bearer "+key)
-	}
-}
+func (Generate) Authorize(h http.Header, key string) { targets.Bearer(h, key) }
 
 type requestBody struct {
 	TextInput string `json:"text_input"`
