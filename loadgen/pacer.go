@@ -73,30 +73,54 @@ func constantPacer(rate float64) vegeta.Pacer {
 }
 
 // gapPacer is an arrival process with independent gaps drawn from a seeded
-// source. Arrival n is at the sum of the first n+1 gaps, memoised so Pace is a
-// pure function of (elapsed, hits).
+// source. Arrival n is at the sum of the first n+1 gaps. The most recent
+// arrivals are memoised in a sliding window (memory stays flat over a run of
+// millions of requests); asking for one before the window redraws the
+// sequence from the seed, so Pace stays a pure function of (elapsed, hits).
 type gapPacer struct {
 	rate float64
+	seed uint64
 	mu   sync.Mutex
 	rng  *rand.Rand
 	gap  func(*rand.Rand) float64
-	at   []time.Duration
+	at   []time.Duration // arrivals base, base+1, ...
+	base uint64
 	sum  float64
 }
 
+// gapWindow is how many recent arrivals a gapPacer keeps (it holds between
+// gapWindow and 2*gapWindow).
+const gapWindow = 4096
+
 func newGapPacer(rate float64, seed uint64, gap func(*rand.Rand) float64) *gapPacer {
-	return &gapPacer{rate: rate, rng: rand.New(rand.NewPCG(seed, 0x5ca1ab1e)), gap: gap}
+	p := &gapPacer{rate: rate, seed: seed, gap: gap}
+	p.restart()
+	return p
+}
+
+// restart begins the sequence again from the seed.
+func (p *gapPacer) restart() {
+	p.rng = rand.New(rand.NewPCG(p.seed, 0x5ca1ab1e))
+	p.at, p.base, p.sum = p.at[:0], 0, 0
 }
 
 // arrival returns the scheduled offset of hit n.
 func (p *gapPacer) arrival(n uint64) time.Duration {
 	p.mu.Lock()
 	defer p.mu.Unlock()
-	for uint64(len(p.at)) <= n {
+	if n < p.base {
+		p.restart()
+	}
+	for p.base+uint64(len(p.at)) <= n {
+		if len(p.at) >= 2*gapWindow {
+			k := copy(p.at, p.at[len(p.at)-gapWindow:])
+			p.base += uint64(len(p.at) - k)
+			p.at = p.at[:k]
+		}
 		p.sum += p.gap(p.rng)
 		p.at = append(p.at, time.Duration(p.sum*1e9))
 	}
-	return p.at[n]
+	return p.at[n-p.base]
 }
 
 // Pace implements vegeta.Pacer.
