@@ -12,6 +12,7 @@ import (
 	"net/http"
 	"os"
 	"runtime"
+	"runtime/debug"
 	"runtime/metrics"
 	"runtime/pprof"
 	"strconv"
@@ -194,6 +195,8 @@ func runStreamgauge(ctx context.Context, spec childSpec) (*childResult, error) {
 	if err := p.Validate(); err != nil {
 		return nil, err
 	}
+	// The GC target `streamgauge run` sets for itself.
+	debug.SetGCPercent(harness.GCPercent)
 	mon := monitor.New()
 	status := monitor.NewStatus(io.Discard, mon, monitor.Every(monitor.TerminalRefresh))
 	status.Start()

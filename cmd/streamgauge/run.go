@@ -64,10 +64,7 @@ func runProfile(ctx context.Context, e *env, p profiles.Profile, ls liveSettings
 		return usageError(err)
 	}
 	if _, set := e.getenv("GOGC"); !set {
-		// The tokenizer's vocabulary makes a 30-60 MiB live heap that every
-		// GC cycle scans; frames read during a cycle were measured late by
-		// tens of ms on 2 cores. Collect less often (GOGC still wins).
-		debug.SetGCPercent(runGCPercent)
+		debug.SetGCPercent(harness.GCPercent)
 	}
 	lv := startLive(ctx, e, ls)
 	res, err := harness.Run(ctx, p, append(lv.options(), harness.WithLog(lv.logf),
@@ -100,10 +97,6 @@ func runProfile(ctx context.Context, e *env, p profiles.Profile, ls liveSettings
 	}
 	return nil
 }
-
-// runGCPercent is the GC target of a run: the heap may grow to 5x the live
-// data (about 150-300 MiB) between collections.
-const runGCPercent = 400
 
 // writeGateFiles writes the CI outputs a run was asked for: a JUnit report
 // (one test case per SLO) and a markdown summary appended to a file such as
