@@ -49,9 +49,10 @@ type Record struct {
 	DoneNS       int64 `json:"done_ns"`
 
 	LagMS float64 `json:"lag_ms"`
-	// ConnectMS is the time spent getting a connection before the send (a
-	// new connection's dial and TLS; 0 when one was reused). It is in no
-	// latency counted from the send.
+	// ConnectMS is the time from the attempt to the send: getting a
+	// connection (a new connection's dial and TLS) and handing the request
+	// to its writer; tens of µs when one was reused. It is in no latency
+	// counted from the send.
 	ConnectMS float64  `json:"connect_ms"`
 	TTFBMS    *float64 `json:"ttfb_ms"`
 	TTFTMS    *float64 `json:"ttft_ms"`

@@ -42,10 +42,12 @@ type Stamp struct {
 
 // Response is what happened on the wire for one request.
 type Response struct {
-	// Sent is when the request went out: the moment it had a connection.
+	// Sent is when the request went out: written to its connection's
+	// buffer, right before the write system call.
 	Sent time.Time
-	// Connect is how long getting that connection took before Sent (a new
-	// connection's dial and TLS handshake; about 0 for a reused one).
+	// Connect is the time from the attempt to Sent: getting a connection
+	// (a new one's dial and TLS handshake) and handing the request to the
+	// connection's writer goroutine.
 	Connect time.Duration
 	// Header is the time from Sent to the response headers; 0 if none came.
 	Header time.Duration
@@ -323,17 +325,33 @@ func (c *Client) Do(ctx context.Context, r *Request) *Response {
 	}
 	c.proto.Authorize(req.Header, c.apiKey)
 
-	// Times count from the moment the request has a connection to go out
-	// on, as k6's do: setting up a new connection (dial, TLS) is reported
-	// on its own as Connect, not folded into ttfb/ttft/e2e.
+	// Times count from the moment the request goes out on its connection,
+	// as k6's do: getting the connection (a new one's dial and TLS) and
+	// handing the request to net/http's writer goroutine are reported on
+	// their own as Connect, not folded into ttfb/ttft/e2e. The send stamp is
+	// taken on the writer goroutine when the request has been written to
+	// the connection's buffer, right before the write system call (net/http
+	// flushes after its WroteRequest hook); the hook runs on another
+	// goroutine, hence the atomic. Without the hook (a request that failed
+	// before it was written) the send is when the connection came, or the
+	// attempt.
 	start := time.Now()
 	var gotConn time.Time
+	var wrote atomic.Pointer[time.Time]
 	req = req.WithContext(httptrace.WithClientTrace(req.Context(), &httptrace.ClientTrace{
 		GotConn: func(httptrace.GotConnInfo) { gotConn = time.Now() },
+		WroteRequest: func(info httptrace.WroteRequestInfo) {
+			if info.Err == nil {
+				t := time.Now()
+				wrote.Store(&t)
+			}
+		},
 	}))
 	resp.Sent = start
 	hr, err := c.hc.Do(req)
-	if !gotConn.IsZero() {
+	if w := wrote.Load(); w != nil {
+		resp.Sent, resp.Connect = *w, w.Sub(start)
+	} else if !gotConn.IsZero() {
 		resp.Sent, resp.Connect = gotConn, gotConn.Sub(start)
 	}
 	if err != nil {
