@@ -180,6 +180,15 @@ func (d *decoder) Decode(f *targets.Frame, ev *targets.Event) error {
 		ev.Done = true
 		return nil
 	}
+	if d.fastDecode(data, ev) {
+		return nil
+	}
+	return d.decodeFull(data, ev)
+}
+
+// decodeFull decodes any chunk with fastjson: the frames the fast path
+// leaves (escapes, tool calls, errors, anything unusual).
+func (d *decoder) decodeFull(data []byte, ev *targets.Event) error {
 	v, err := d.p.ParseBytes(data)
 	if err != nil {
 		return fmt.Errorf("invalid JSON: %w", err)
