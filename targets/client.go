@@ -272,6 +272,9 @@ func (c *Client) CloseIdle() { c.hc.CloseIdleConnections() }
 // defaultPool is the idle-connection pool size per host.
 const defaultPool = 4096
 
+// maxFramesHint bounds the frame stamps allocated up front from max_tokens.
+const maxFramesHint = 4096
+
 // errBodyMax bounds the error body kept from a failed response.
 const errBodyMax = 2048
 
@@ -377,6 +380,11 @@ func (c *Client) Do(ctx context.Context, r *Request) *Response {
 		wd = time.AfterFunc(c.timeouts.Idle, fire)
 		defer wd.Stop()
 	}
+	if n := min(r.MaxTokens, maxFramesHint); n > 0 {
+		// One allocation for the stamps of a stream of the expected length,
+		// rather than growing the slice frame by frame.
+		resp.Frames = make([]Stamp, 0, n)
+	}
 	c.read(ctx, hr.Body, resp, wd, &started)
 	return resp
 }
@@ -440,8 +448,15 @@ func (c *Client) read(ctx context.Context, body io.Reader, resp *Response, wd *t
 			}
 			text := ev.Content + ev.Reasoning + ev.ToolArgs
 			resp.Frames = append(resp.Frames, Stamp{At: at, Tokens: ev.Tokens, Text: text, Content: ev.Content != "", Reasoning: ev.Reasoning != ""})
-			resp.Content.WriteString(ev.Content)
-			resp.Reasoning.WriteString(ev.Reasoning)
+			if ev.Content != "" {
+				if resp.Content.Cap() == 0 {
+					resp.Content.Grow(min(4*cap(resp.Frames), 1<<16))
+				}
+				resp.Content.WriteString(ev.Content)
+			}
+			if ev.Reasoning != "" {
+				resp.Reasoning.WriteString(ev.Reasoning)
+			}
 		}
 		if ev.Usage != nil {
 			u := *ev.Usage
