@@ -1,9 +1,6 @@
 package openai_test
 
 import (
-	"bytes"
-	"os"
-	"path/filepath"
 	"testing"
 
 	"github.com/streamgauge/streamgauge/targets"
@@ -15,17 +12,8 @@ import (
 // negative token count or tokens on a frame without text. The seeds are the
 // data lines of the golden transcripts.
 func FuzzChatDecode(f *testing.F) {
-	files, _ := filepath.Glob("testdata/*.sse")
-	for _, file := range files {
-		b, err := os.ReadFile(file)
-		if err != nil {
-			f.Fatal(err)
-		}
-		for _, line := range bytes.Split(b, []byte("\n")) {
-			if d, ok := bytes.CutPrefix(line, []byte("data: ")); ok {
-				f.Add(d)
-			}
-		}
+	for _, d := range openai.GoldenDataLines(f) {
+		f.Add(d)
 	}
 	f.Add([]byte(`{"choices":[{"delta":{"content":5}}]}`))
 	f.Add([]byte(`{"choices":[{"delta":{"tool_calls":[{"function":{"arguments":"{\"a\""}}]}}],"usage":{"completion_tokens":-3}}`))

@@ -81,17 +81,8 @@ func sameEvent(t *testing.T, fast, full targets.Event) {
 // the same event, over two frames (per-chunk usage is counted across
 // frames).
 func FuzzFastPath(f *testing.F) {
-	files, _ := filepath.Glob("testdata/*.sse")
-	for _, file := range files {
-		b, err := os.ReadFile(file)
-		if err != nil {
-			f.Fatal(err)
-		}
-		for _, line := range bytes.Split(b, []byte("\n")) {
-			if d, ok := bytes.CutPrefix(line, []byte("data: ")); ok {
-				f.Add(d, d)
-			}
-		}
+	for _, d := range goldenDataLines(f) {
+		f.Add(d, d)
 	}
 	f.Add([]byte(`{"choices":[{"delta":{"content":"a"}}],"usage":{"completion_tokens":3}}`), []byte(`{"choices":[{"delta":{"content":"b"}}],"usage":{"completion_tokens":5,"completion_tokens_details":{"reasoning_tokens":1}}}`))
 	f.Add([]byte(`{"x":[1,-0.5e-3,true,false,null,"\u00e9"],"choices":[{"text":"t","delta":null}]}`), []byte(`{"choices":null,"error":null,"usage":null}`))
@@ -115,3 +106,29 @@ func FuzzFastPath(f *testing.F) {
 		}
 	})
 }
+
+// goldenDataLines returns the data of every SSE event in the golden
+// transcripts: the seeds of this package's fuzz targets.
+func goldenDataLines(tb testing.TB) [][]byte {
+	tb.Helper()
+	files, err := filepath.Glob("testdata/*.sse")
+	if err != nil || len(files) == 0 {
+		tb.Fatalf("no golden transcripts in testdata (%v)", err)
+	}
+	var out [][]byte
+	for _, file := range files {
+		b, err := os.ReadFile(file)
+		if err != nil {
+			tb.Fatal(err)
+		}
+		for _, line := range bytes.Split(b, []byte("\n")) {
+			if d, ok := bytes.CutPrefix(line, []byte("data: ")); ok {
+				out = append(out, d)
+			}
+		}
+	}
+	return out
+}
+
+// GoldenDataLines is goldenDataLines for the external test package.
+var GoldenDataLines = goldenDataLines
