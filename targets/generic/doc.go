@@ -32,8 +32,10 @@
 //	PATH    = KEY { "." KEY }
 //	KEY     = one or more characters other than ".", "[", "]" and controls
 //
-// A KEY of decimal digits indexes an array (and still names an object member
-// "0" when the value is an object): choices.0.delta.content. Brackets are
+// A KEY that is a whole number indexes an array (and still names an object
+// member "0" when the value is an object): choices.0.delta.content. Every
+// spelling of a number Go reads (0, 00, +0) is the same index, and two paths
+// that differ only in spelling are the same path. Brackets are
 // refused with a hint (choices[0] is written choices.0); keys holding a dot
 // cannot be addressed. A frame where a path leads nowhere (a member missing,
 // an index out of range, a scalar on the way) simply does not have it: a

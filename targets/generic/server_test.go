@@ -148,6 +148,9 @@ func TestNewServerErrors(t *testing.T) {
 		{"text inside error", func(s *generic.Spec) { s.Error = "choices" }, "generic.error: \"choices\" overlaps generic.text \"choices.0.text\""},
 		{"same usage paths", func(s *generic.Spec) { s.Usage.Prompt, s.Usage.Completion = "u", "u" }, "generic.usage.completion: \"u\" overlaps generic.usage.prompt \"u\""},
 		{"done on the text", func(s *generic.Spec) { s.Done = "choices.00!=null" }, "generic.done: \"choices.00\" overlaps generic.text"},
+		// The decoder reads any key strconv.Atoi takes as an array index.
+		{"error on the text, index with ten digits", func(s *generic.Spec) { s.Error = "choices.0000000000" }, "generic.error: \"choices.0000000000\" overlaps generic.text \"choices.0.text\""},
+		{"error on the text, signed index", func(s *generic.Spec) { s.Error = "choices.+0.text" }, "generic.error: \"choices.+0.text\" overlaps generic.text \"choices.0.text\""},
 		{"index and key", func(s *generic.Spec) { s.Usage.Prompt, s.Usage.Completion = "u.a", "u.0" },
 			"generic.usage.completion: \"u.0\": an array index and an object key at one place in the frame"},
 		{"big index", func(s *generic.Spec) { s.Text = "choices.100.text" }, "generic.text: \"choices.100.text\": the simulator writes array indexes up to 64"},

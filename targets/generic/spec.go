@@ -8,6 +8,7 @@ import (
 	"net/http"
 	"net/url"
 	"slices"
+	"strconv"
 	"strings"
 	"text/template"
 	"text/template/parse"
@@ -175,17 +176,13 @@ func parsePath(s string) (path, error) {
 	return path{raw: s, keys: keys}, nil
 }
 
-// isIndex reports whether a key is an array index.
+// isIndex reports whether a key is an array index: exactly what the
+// decoder's fastjson Get takes as one (strconv.Atoi accepts it and it is not
+// negative: "0", "007", "+1"), so that the checks on a spec (overlapping
+// paths, the simulator's index bound) see the paths the decoder reads.
 func isIndex(k string) bool {
-	if k == "" || len(k) > 9 {
-		return false
-	}
-	for i := 0; i < len(k); i++ {
-		if k[i] < '0' || k[i] > '9' {
-			return false
-		}
-	}
-	return true
+	n, err := strconv.Atoi(k)
+	return err == nil && n >= 0
 }
 
 // parseDone parses the done grammar.
@@ -551,7 +548,7 @@ func New(spec Spec) (*Protocol, error) {
 		}
 	}
 	optional("reasoning", spec.Reasoning, &p.reasoning)
-	if spec.Reasoning != "" && spec.Reasoning == spec.Text {
+	if p.reasoning.keys != nil && len(p.reasoning.keys) == len(p.text.keys) && overlaps(p.reasoning.keys, p.text.keys) {
 		fail("reasoning", fmt.Errorf("%q: the same path as generic.text", spec.Reasoning))
 	}
 	optional("usage.prompt", spec.Usage.Prompt, &p.usage[0])

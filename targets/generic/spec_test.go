@@ -65,6 +65,7 @@ func TestNewErrors(t *testing.T) {
 		{"control character", func(s *generic.Spec) { s.Text = "a\tb" }, "generic.text: \"a\\tb\": control character in key 1"},
 		{"too deep", func(s *generic.Spec) { s.Text = strings.Repeat("a.", 40) + "a" }, "generic.text: "},
 		{"reasoning is text", func(s *generic.Spec) { s.Reasoning = s.Text }, "generic.reasoning: \"choices.0.text\": the same path as generic.text"},
+		{"reasoning is text, spelled otherwise", func(s *generic.Spec) { s.Reasoning = "choices.00.text" }, "generic.reasoning: \"choices.00.text\": the same path as generic.text"},
 		{"reasoning path", func(s *generic.Spec) { s.Reasoning = ".reasoning" }, "generic.reasoning: \".reasoning\": empty key 1"},
 		{"usage prompt", func(s *generic.Spec) { s.Usage.Prompt = "usage.prompt tokens " }, "generic.usage.prompt: "},
 		{"usage completion", func(s *generic.Spec) { s.Usage.Completion = "usage[1]" }, "generic.usage.completion: "},
