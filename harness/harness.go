@@ -32,8 +32,8 @@ import (
 
 // GCPercent is the garbage-collection target `streamgauge run` sets for its
 // process (unless GOGC is set): the heap may grow to 5x the live data, about
-// 150-300 MiB, between collections. The tokenizer's vocabulary makes a
-// 30-60 MiB live heap that every cycle scans, and frames read during a cycle
+// 100-300 MiB, between collections. The tokenizer's vocabulary makes a
+// 20-60 MiB live heap that every cycle scans, and frames read during a cycle
 // were measured late by tens of ms on 2 cores; collecting less often keeps
 // the readers on time. Run does not set it (it is the process's to choose):
 // a Go program embedding a run sets it with debug.SetGCPercent.
