@@ -21,12 +21,13 @@ const maxFastChoices = 4
 // maxFastDepth bounds the nesting the fast path skips through.
 const maxFastDepth = 32
 
-// fastChoice is what one choice contributes, in the full decoder's order.
+// fastChoice is what one choice contributes.
 type fastChoice struct {
-	text, content, refusal, reasoningContent, reasoning []byte
-	seen                                                uint8 // keys seen, for duplicates
+	choiceText
+	seen uint8 // keys seen, for duplicates
 }
 
+// Bits of fastChoice.seen (and of the other members' seen sets).
 const (
 	seenText = 1 << iota
 	seenDelta
@@ -35,6 +36,20 @@ const (
 	seenReasoningContent
 	seenReasoning
 	seenToolCalls
+)
+
+// Bits of the top level's and usage's seen sets.
+const (
+	seenChoices = 1 << iota
+	seenUsage
+	seenObject
+	seenError
+)
+
+const (
+	seenPrompt = 1 << iota
+	seenCompletion
+	seenDetails
 )
 
 // fastUsage is a chunk's usage object.
@@ -62,25 +77,12 @@ func (d *decoder) fastDecode(data []byte, ev *targets.Event) bool {
 		return false
 	}
 	for k := 0; k < s.n; k++ {
-		c := &s.choices[k]
-		appendText(&ev.Content, c.text)
-		appendText(&ev.Content, c.content)
-		appendText(&ev.Content, c.refusal)
-		if len(c.reasoningContent) > 0 {
-			appendText(&ev.Reasoning, c.reasoningContent)
-		} else {
-			appendText(&ev.Reasoning, c.reasoning)
-		}
+		s.choices[k].addTo(ev)
 	}
-	if !s.usage.present {
-		return true
+	if s.usage.present {
+		d.usage = targets.Usage{PromptTokens: s.usage.prompt, CompletionTokens: s.usage.completion, ReasoningTokens: s.usage.reasoning}
+		d.useUsage(ev)
 	}
-	d.usage = targets.Usage{PromptTokens: s.usage.prompt, CompletionTokens: s.usage.completion, ReasoningTokens: s.usage.reasoning}
-	ev.Usage = &d.usage
-	if ev.TokenBearing() && d.usage.CompletionTokens > d.lastCompletion {
-		ev.Tokens = d.usage.CompletionTokens - d.lastCompletion
-	}
-	d.lastCompletion = d.usage.CompletionTokens
 	return true
 }
 
@@ -148,8 +150,7 @@ func (s *scanner) str() []byte {
 
 // optStr reads a string or null (nil).
 func (s *scanner) optStr() []byte {
-	if s.peek() == 'n' {
-		s.literal("null")
+	if s.isNull() {
 		return nil
 	}
 	return s.str()
@@ -378,36 +379,40 @@ func (s *scanner) object(member func(key []byte)) {
 	}
 }
 
+// first records bit in *seen and reports true, or fails the scan when the
+// key was seen before (the full decoder takes a duplicate key's first
+// value; the fast path leaves such frames to it).
+func (s *scanner) first(seen *uint8, bit uint8) bool {
+	if *seen&bit != 0 {
+		s.bad = true
+		return false
+	}
+	*seen |= bit
+	return true
+}
+
 // top walks the chunk; false means the fast path gives up.
 func (s *scanner) top() bool {
-	var seenChoices, seenUsage, seenObject, seenError bool
-	once := func(seen *bool) bool {
-		if *seen {
-			s.bad = true
-			return false
-		}
-		*seen = true
-		return true
-	}
+	var seen uint8
 	s.object(func(key []byte) {
 		switch string(key) {
 		case "choices":
-			if once(&seenChoices) {
+			if s.first(&seen, seenChoices) {
 				s.choiceArray()
 			}
 		case "usage":
-			if once(&seenUsage) {
+			if s.first(&seen, seenUsage) {
 				s.usageObject()
 			}
 		case "object":
 			// "object": "error" is an error frame: the full decoder's.
-			if once(&seenObject) {
+			if s.first(&seen, seenObject) {
 				if v := s.optStr(); string(v) == "error" {
 					s.bad = true
 				}
 			}
 		case "error":
-			if once(&seenError) && !s.isNull() {
+			if s.first(&seen, seenError) && !s.isNull() {
 				s.bad = true
 			}
 		default:
@@ -445,25 +450,15 @@ func (s *scanner) choiceArray() {
 	}
 }
 
-// mark records key bit in c.seen, failing on a duplicate.
-func (s *scanner) mark(c *fastChoice, bit uint8) bool {
-	if c.seen&bit != 0 {
-		s.bad = true
-		return false
-	}
-	c.seen |= bit
-	return true
-}
-
 func (s *scanner) choice(c *fastChoice) {
 	s.object(func(key []byte) {
 		switch string(key) {
 		case "text":
-			if s.mark(c, seenText) {
+			if s.first(&c.seen, seenText) {
 				c.text = s.optStr()
 			}
 		case "delta":
-			if s.mark(c, seenDelta) && !s.isNull() {
+			if s.first(&c.seen, seenDelta) && !s.isNull() {
 				s.delta(c)
 			}
 		default:
@@ -476,24 +471,24 @@ func (s *scanner) delta(c *fastChoice) {
 	s.object(func(key []byte) {
 		switch string(key) {
 		case "content":
-			if s.mark(c, seenContent) {
+			if s.first(&c.seen, seenContent) {
 				c.content = s.optStr()
 			}
 		case "refusal":
-			if s.mark(c, seenRefusal) {
+			if s.first(&c.seen, seenRefusal) {
 				c.refusal = s.optStr()
 			}
 		case "reasoning_content":
-			if s.mark(c, seenReasoningContent) {
+			if s.first(&c.seen, seenReasoningContent) {
 				c.reasoningContent = s.optStr()
 			}
 		case "reasoning":
-			if s.mark(c, seenReasoning) {
+			if s.first(&c.seen, seenReasoning) {
 				c.reasoning = s.optStr()
 			}
 		case "tool_calls":
 			// Tool calls (rare, nested) are the full decoder's.
-			if s.mark(c, seenToolCalls) && !s.isNull() {
+			if s.first(&c.seen, seenToolCalls) && !s.isNull() {
 				s.bad = true
 			}
 		default:
@@ -510,45 +505,29 @@ func (s *scanner) usageObject() {
 	u.present = true
 	var seen uint8
 	s.object(func(key []byte) {
-		var bit uint8
 		switch string(key) {
 		case "prompt_tokens":
-			bit = 1
+			if s.first(&seen, seenPrompt) {
+				u.prompt = s.integer()
+			}
 		case "completion_tokens":
-			bit = 2
+			if s.first(&seen, seenCompletion) {
+				u.completion = s.integer()
+			}
 		case "completion_tokens_details":
-			bit = 4
-		default:
-			s.skip(2)
-			return
-		}
-		if seen&bit != 0 {
-			s.bad = true
-			return
-		}
-		seen |= bit
-		switch bit {
-		case 1:
-			u.prompt = s.integer()
-		case 2:
-			u.completion = s.integer()
-		case 4:
-			if s.isNull() {
+			if !s.first(&seen, seenDetails) || s.isNull() {
 				return
 			}
-			var seenR bool
+			var seenR uint8
 			s.object(func(key []byte) {
 				if string(key) != "reasoning_tokens" {
 					s.skip(3)
-					return
+				} else if s.first(&seenR, 1) {
+					u.reasoning = s.integer()
 				}
-				if seenR {
-					s.bad = true
-					return
-				}
-				seenR = true
-				u.reasoning = s.integer()
 			})
+		default:
+			s.skip(2)
 		}
 	})
 }

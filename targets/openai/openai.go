@@ -243,49 +243,69 @@ func (d *decoder) decodeFull(data []byte, ev *targets.Event) error {
 			return fmt.Errorf("usage: %w", err)
 		}
 	}
-	ev.Usage = usage
-	// Servers with per-chunk usage (vLLM's continuous_usage_stats) send a
-	// cumulative count on every chunk: its increase is this frame's tokens.
-	if ev.TokenBearing() && usage.CompletionTokens > d.lastCompletion {
-		ev.Tokens = usage.CompletionTokens - d.lastCompletion
-	}
-	d.lastCompletion = usage.CompletionTokens
+	d.useUsage(ev)
 	return nil
 }
 
-// decodeChoice adds one choice's text to ev: completions' text, chat deltas'
-// content (and refusal, which is answer text too), reasoning and tool-call
-// arguments.
+// useUsage gives ev the usage in d.usage. Servers with per-chunk usage
+// (vLLM's continuous_usage_stats) send a cumulative count on every chunk:
+// its increase is this frame's tokens.
+func (d *decoder) useUsage(ev *targets.Event) {
+	ev.Usage = &d.usage
+	if ev.TokenBearing() && d.usage.CompletionTokens > d.lastCompletion {
+		ev.Tokens = d.usage.CompletionTokens - d.lastCompletion
+	}
+	d.lastCompletion = d.usage.CompletionTokens
+}
+
+// choiceText is one choice's text fields as a chunk carries them.
+type choiceText struct {
+	text, content, refusal, reasoningContent, reasoning []byte
+}
+
+// addTo adds the choice's text to ev: completions' text and chat deltas'
+// content (and refusal, which is answer text too) are answer text.
+// reasoning_content (DeepSeek, SGLang, older vLLM) and reasoning (newer
+// vLLM, OpenRouter) are two names for the same text; servers in the
+// renaming window send both with the same value, so take one.
+func (c *choiceText) addTo(ev *targets.Event) {
+	appendText(&ev.Content, c.text)
+	appendText(&ev.Content, c.content)
+	appendText(&ev.Content, c.refusal)
+	if len(c.reasoningContent) > 0 {
+		appendText(&ev.Reasoning, c.reasoningContent)
+	} else {
+		appendText(&ev.Reasoning, c.reasoning)
+	}
+}
+
+// decodeChoice adds one choice's text to ev (choiceText.addTo) and its
+// tool-call arguments.
 func decodeChoice(ch *fastjson.Value, ev *targets.Event) error {
-	text, err := str(ch, "text")
-	if err != nil {
+	var c choiceText
+	var err error
+	if c.text, err = str(ch, "text"); err != nil {
 		return err
 	}
-	appendText(&ev.Content, text)
 	delta, err := object(ch, "delta")
 	if err != nil || delta == nil {
+		c.addTo(ev)
 		return err
 	}
-	for _, key := range [...]string{"content", "refusal"} {
-		b, err := str(delta, key)
-		if err != nil {
-			return fmt.Errorf("delta.%w", err)
-		}
-		appendText(&ev.Content, b)
-	}
-	// reasoning_content (DeepSeek, SGLang, older vLLM) and reasoning (newer
-	// vLLM, OpenRouter) are two names for the same text; servers in the
-	// renaming window send both with the same value, so take one.
-	rc, err := str(delta, "reasoning_content")
-	if err != nil {
-		return fmt.Errorf("delta.%w", err)
-	}
-	if len(rc) == 0 {
-		if rc, err = str(delta, "reasoning"); err != nil {
+	for _, f := range [...]struct {
+		key string
+		dst *[]byte
+	}{{"content", &c.content}, {"refusal", &c.refusal}, {"reasoning_content", &c.reasoningContent}} {
+		if *f.dst, err = str(delta, f.key); err != nil {
 			return fmt.Errorf("delta.%w", err)
 		}
 	}
-	appendText(&ev.Reasoning, rc)
+	if len(c.reasoningContent) == 0 {
+		if c.reasoning, err = str(delta, "reasoning"); err != nil {
+			return fmt.Errorf("delta.%w", err)
+		}
+	}
+	c.addTo(ev)
 	calls, err := array(delta, "tool_calls")
 	if err != nil {
 		return fmt.Errorf("delta.%w", err)
