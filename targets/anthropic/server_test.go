@@ -110,34 +110,16 @@ func TestWriterErrors(t *testing.T) {
 
 // TestParseBody checks that the server reads back what the client sends.
 func TestParseBody(t *testing.T) {
-	tests := []struct {
-		name string
-		req  targets.Request
-		want targets.ServerRequest
-	}{
-		{"prompt", targets.Request{Model: "claude-haiku-4-5", Prompt: "Say hi", MaxTokens: 128, IgnoreEOS: true},
-			targets.ServerRequest{Model: "claude-haiku-4-5", Prompt: "Say hi", MaxTokens: 128, Stream: true}},
-		{"default cap", targets.Request{Model: "m", Prompt: "p"},
-			targets.ServerRequest{Model: "m", Prompt: "p", MaxTokens: anthropic.DefaultMaxTokens, Stream: true}},
-		{"chat with system", targets.Request{Model: "m", MaxTokens: 9, Messages: []targets.Message{
+	tests := []targetstest.RequestCase{
+		{Name: "prompt", Req: targets.Request{Model: "claude-haiku-4-5", Prompt: "Say hi", MaxTokens: 128, IgnoreEOS: true},
+			Want: targets.ServerRequest{Model: "claude-haiku-4-5", Prompt: "Say hi", MaxTokens: 128, Stream: true}},
+		{Name: "default cap", Req: targets.Request{Model: "m", Prompt: "p"},
+			Want: targets.ServerRequest{Model: "m", Prompt: "p", MaxTokens: anthropic.DefaultMaxTokens, Stream: true}},
+		{Name: "chat with system", Req: targets.Request{Model: "m", MaxTokens: 9, Messages: []targets.Message{
 			{Role: "system", Content: "sys"}, {Role: "user", Content: "q"}, {Role: "assistant", Content: "a"}, {Role: "user", Content: "q2"}}},
-			targets.ServerRequest{Model: "m", Prompt: "sys\nq\na\nq2", MaxTokens: 9, Stream: true}},
+			Want: targets.ServerRequest{Model: "m", Prompt: "sys\nq\na\nq2", MaxTokens: 9, Stream: true}},
 	}
-	for _, tt := range tests {
-		t.Run(tt.name, func(t *testing.T) {
-			body, err := anthropic.Messages{}.Body(&tt.req)
-			if err != nil {
-				t.Fatal(err)
-			}
-			got, err := anthropic.Messages{}.ParseRequest(body)
-			if err != nil {
-				t.Fatalf("ParseRequest(%s): %v", body, err)
-			}
-			if *got != tt.want {
-				t.Errorf("ParseRequest(%s) = %+v, want %+v", body, *got, tt.want)
-			}
-		})
-	}
+	targetstest.CheckRequests(t, anthropic.Messages{}, tests)
 }
 
 func TestParseRequest(t *testing.T) {

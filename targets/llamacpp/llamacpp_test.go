@@ -75,47 +75,20 @@ func TestRequestBody(t *testing.T) {
 }
 
 func TestParseRequest(t *testing.T) {
-	for _, tc := range []struct {
-		name string
-		req  targets.Request
-		want targets.ServerRequest
-	}{
-		{name: "prompt", req: targets.Request{Model: "qwen", Prompt: "Why is the sky blue?", MaxTokens: 64, IgnoreEOS: true},
-			want: targets.ServerRequest{Model: "qwen", Prompt: "Why is the sky blue?", MaxTokens: 64, IgnoreEOS: true, Stream: true, IncludeUsage: true}},
-		{name: "empty prompt", req: targets.Request{},
-			want: targets.ServerRequest{Stream: true, IncludeUsage: true}},
-	} {
-		t.Run(tc.name, func(t *testing.T) {
-			body, err := proto.Body(&tc.req)
-			if err != nil {
-				t.Fatal(err)
-			}
-			got, err := proto.ParseRequest(body)
-			if err != nil {
-				t.Fatalf("ParseRequest(%s): %v", body, err)
-			}
-			if *got != tc.want {
-				t.Errorf("ParseRequest(%s) = %+v, want %+v", body, *got, tc.want)
-			}
-		})
-	}
-	for body, want := range map[string]targets.ServerRequest{
+	targetstest.CheckRequests(t, proto, []targetstest.RequestCase{
+		{Name: "prompt", Req: targets.Request{Model: "qwen", Prompt: "Why is the sky blue?", MaxTokens: 64, IgnoreEOS: true},
+			Want: targets.ServerRequest{Model: "qwen", Prompt: "Why is the sky blue?", MaxTokens: 64, IgnoreEOS: true, Stream: true, IncludeUsage: true}},
+		{Name: "empty prompt", Req: targets.Request{},
+			Want: targets.ServerRequest{Stream: true, IncludeUsage: true}},
+	})
+	targetstest.CheckParse(t, proto, map[string]targets.ServerRequest{
 		`{"prompt":"p"}`: {Prompt: "p", IncludeUsage: true},
 		`{"prompt":"p","n_predict":-1,"stream":true}`:    {Prompt: "p", Stream: true, IncludeUsage: true},
 		`{"prompt":"p","max_tokens":7,"stream":true}`:    {Prompt: "p", MaxTokens: 7, Stream: true, IncludeUsage: true},
 		`{"prompt":"p","n_predict":3,"max_tokens":7}`:    {Prompt: "p", MaxTokens: 3, IncludeUsage: true},
 		`{"prompt":"p","cache_prompt":false,"top_k":40}`: {Prompt: "p", IncludeUsage: true},
-	} {
-		got, err := proto.ParseRequest([]byte(body))
-		if err != nil || *got != want {
-			t.Errorf("ParseRequest(%s) = %+v, %v, want %+v", body, got, err, want)
-		}
-	}
-	for _, body := range []string{`{`, `{"n_predict":4}`, `{"prompt":[1,2,3]}`, `{"prompt":"p","n_predict":"x"}`} {
-		if _, err := proto.ParseRequest([]byte(body)); err == nil {
-			t.Errorf("ParseRequest(%s) accepted", body)
-		}
-	}
+	})
+	targetstest.CheckRejects(t, proto, `{`, `{"n_predict":4}`, `{"prompt":[1,2,3]}`, `{"prompt":"p","n_predict":"x"}`)
 }
 
 // TestRoundTrip checks that what the simulator writes decodes to the same

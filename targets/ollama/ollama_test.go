@@ -73,48 +73,21 @@ func TestRequestBody(t *testing.T) {
 }
 
 func TestParseRequest(t *testing.T) {
-	for _, tc := range []struct {
-		name string
-		req  targets.Request
-		want targets.ServerRequest
-	}{
-		{name: "generate", req: targets.Request{Model: "llama3.2", Prompt: "Why is the sky blue?", MaxTokens: 64},
-			want: targets.ServerRequest{Model: "llama3.2", Prompt: "Why is the sky blue?", MaxTokens: 64, Stream: true, IncludeUsage: true}},
-		{name: "chat", req: targets.Request{Model: "m", Messages: []targets.Message{{Role: "system", Content: "Be brief."}, {Role: "user", Content: "Hi"}}, MaxTokens: 3},
-			want: targets.ServerRequest{Model: "m", Prompt: "Be brief.\nHi", MaxTokens: 3, Stream: true, IncludeUsage: true, Chat: true}},
-		{name: "empty prompt", req: targets.Request{Model: "m"},
-			want: targets.ServerRequest{Model: "m", Stream: true, IncludeUsage: true}},
-	} {
-		t.Run(tc.name, func(t *testing.T) {
-			body, err := proto.Body(&tc.req)
-			if err != nil {
-				t.Fatal(err)
-			}
-			got, err := proto.ParseRequest(body)
-			if err != nil {
-				t.Fatalf("ParseRequest(%s): %v", body, err)
-			}
-			if *got != tc.want {
-				t.Errorf("ParseRequest(%s) = %+v, want %+v", body, *got, tc.want)
-			}
-		})
-	}
-	for body, want := range map[string]targets.ServerRequest{
+	targetstest.CheckRequests(t, proto, []targetstest.RequestCase{
+		{Name: "generate", Req: targets.Request{Model: "llama3.2", Prompt: "Why is the sky blue?", MaxTokens: 64},
+			Want: targets.ServerRequest{Model: "llama3.2", Prompt: "Why is the sky blue?", MaxTokens: 64, Stream: true, IncludeUsage: true}},
+		{Name: "chat", Req: targets.Request{Model: "m", Messages: []targets.Message{{Role: "system", Content: "Be brief."}, {Role: "user", Content: "Hi"}}, MaxTokens: 3},
+			Want: targets.ServerRequest{Model: "m", Prompt: "Be brief.\nHi", MaxTokens: 3, Stream: true, IncludeUsage: true, Chat: true}},
+		{Name: "empty prompt", Req: targets.Request{Model: "m"},
+			Want: targets.ServerRequest{Model: "m", Stream: true, IncludeUsage: true}},
+	})
+	targetstest.CheckParse(t, proto, map[string]targets.ServerRequest{
 		`{"model":"m","prompt":"p","stream":false}`:                      {Model: "m", Prompt: "p", IncludeUsage: true},
 		`{"model":"m","prompt":"p","options":{"num_predict":100.0}}`:     {Model: "m", Prompt: "p", MaxTokens: 100, Stream: true, IncludeUsage: true},
 		`{"model":"m","prompt":"p","options":{"num_predict":-1}}`:        {Model: "m", Prompt: "p", Stream: true, IncludeUsage: true},
 		`{"model":"m","prompt":"p","options":{"temperature":0.2},"x":1}`: {Model: "m", Prompt: "p", Stream: true, IncludeUsage: true},
-	} {
-		got, err := proto.ParseRequest([]byte(body))
-		if err != nil || *got != want {
-			t.Errorf("ParseRequest(%s) = %+v, %v, want %+v", body, got, err, want)
-		}
-	}
-	for _, body := range []string{`{`, `{"model":"m"}`, `{"prompt":5}`, `{"prompt":"p","options":{"num_predict":"x"}}`} {
-		if _, err := proto.ParseRequest([]byte(body)); err == nil {
-			t.Errorf("ParseRequest(%s) accepted", body)
-		}
-	}
+	})
+	targetstest.CheckRejects(t, proto, `{`, `{"model":"m"}`, `{"prompt":5}`, `{"prompt":"p","options":{"num_predict":"x"}}`)
 }
 
 // TestRoundTrip checks that what the simulator writes decodes to the same

@@ -10,6 +10,7 @@ import (
 
 	"github.com/streamgauge/streamgauge/targets"
 	"github.com/streamgauge/streamgauge/targets/openai"
+	"github.com/streamgauge/streamgauge/targets/targetstest"
 )
 
 // TestChatDecodeFrames covers single chunks whose meaning the golden
@@ -216,37 +217,16 @@ func TestChatWriterErrors(t *testing.T) {
 
 // TestChatBodyParses: what the client sends, the simulator reads back.
 func TestChatBodyParses(t *testing.T) {
-	tests := []struct {
-		name string
-		req  targets.Request
-		want targets.ServerRequest
-	}{
-		{"prompt", targets.Request{Model: "llama", Prompt: "Hello there", MaxTokens: 128, IgnoreEOS: true},
-			targets.ServerRequest{Model: "llama", Prompt: "Hello there", MaxTokens: 128, IgnoreEOS: true, Stream: true, IncludeUsage: true}},
-		{"no max tokens", targets.Request{Model: "m", Prompt: "x"},
-			targets.ServerRequest{Model: "m", Prompt: "x", Stream: true, IncludeUsage: true}},
-		{"escapes", targets.Request{Model: "m/\"q\"", Prompt: "<a> & \"b\"\n\u2028🚀", MaxTokens: 1},
-			targets.ServerRequest{Model: "m/\"q\"", Prompt: "<a> & \"b\"\n\u2028🚀", MaxTokens: 1, Stream: true, IncludeUsage: true}},
+	tests := []targetstest.RequestCase{
+		{Name: "prompt", Req: targets.Request{Model: "llama", Prompt: "Hello there", MaxTokens: 128, IgnoreEOS: true},
+			Want: targets.ServerRequest{Model: "llama", Prompt: "Hello there", MaxTokens: 128, IgnoreEOS: true, Stream: true, IncludeUsage: true}},
+		{Name: "no max tokens", Req: targets.Request{Model: "m", Prompt: "x"},
+			Want: targets.ServerRequest{Model: "m", Prompt: "x", Stream: true, IncludeUsage: true}},
+		{Name: "escapes", Req: targets.Request{Model: "m/\"q\"", Prompt: "<a> & \"b\"\n\u2028🚀", MaxTokens: 1},
+			Want: targets.ServerRequest{Model: "m/\"q\"", Prompt: "<a> & \"b\"\n\u2028🚀", MaxTokens: 1, Stream: true, IncludeUsage: true}},
 	}
-	for _, tt := range tests {
-		for _, p := range []interface {
-			targets.Protocol
-			targets.ServerProtocol
-		}{openai.Chat{}, openai.Completions{}} {
-			t.Run(p.(targets.Protocol).Name()+"/"+tt.name, func(t *testing.T) {
-				body, err := p.Body(&tt.req)
-				if err != nil {
-					t.Fatal(err)
-				}
-				got, err := p.ParseRequest(body)
-				if err != nil {
-					t.Fatalf("ParseRequest(%s): %v", body, err)
-				}
-				if *got != tt.want {
-					t.Errorf("ParseRequest(%s) = %+v, want %+v", body, *got, tt.want)
-				}
-			})
-		}
+	for _, p := range []targetstest.Protocol{openai.Chat{}, openai.Completions{}} {
+		t.Run(p.Name(), func(t *testing.T) { targetstest.CheckRequests(t, p, tests) })
 	}
 	// Chat sends the messages when there are some; the server joins their
 	// contents.

@@ -129,33 +129,15 @@ func TestResponsesBody(t *testing.T) {
 // TestResponsesParseBody checks that the server reads back what the client
 // sends.
 func TestResponsesParseBody(t *testing.T) {
-	tests := []struct {
-		name string
-		req  targets.Request
-		want targets.ServerRequest
-	}{
-		{"prompt", targets.Request{Model: "gpt-4.1", Prompt: "Say hi", MaxTokens: 128},
-			targets.ServerRequest{Model: "gpt-4.1", Prompt: "Say hi", MaxTokens: 128, Stream: true}},
-		{"no cap", targets.Request{Model: "m", Prompt: "p"}, targets.ServerRequest{Model: "m", Prompt: "p", Stream: true}},
-		{"messages", targets.Request{Model: "m", MaxTokens: 9, Messages: []targets.Message{
+	tests := []targetstest.RequestCase{
+		{Name: "prompt", Req: targets.Request{Model: "gpt-4.1", Prompt: "Say hi", MaxTokens: 128},
+			Want: targets.ServerRequest{Model: "gpt-4.1", Prompt: "Say hi", MaxTokens: 128, Stream: true}},
+		{Name: "no cap", Req: targets.Request{Model: "m", Prompt: "p"}, Want: targets.ServerRequest{Model: "m", Prompt: "p", Stream: true}},
+		{Name: "messages", Req: targets.Request{Model: "m", MaxTokens: 9, Messages: []targets.Message{
 			{Role: "developer", Content: "dev"}, {Role: "user", Content: "q"}, {Role: "assistant", Content: "a"}}},
-			targets.ServerRequest{Model: "m", Prompt: "dev\nq\na", MaxTokens: 9, Stream: true}},
+			Want: targets.ServerRequest{Model: "m", Prompt: "dev\nq\na", MaxTokens: 9, Stream: true}},
 	}
-	for _, tt := range tests {
-		t.Run(tt.name, func(t *testing.T) {
-			body, err := openai.Responses{}.Body(&tt.req)
-			if err != nil {
-				t.Fatal(err)
-			}
-			got, err := openai.Responses{}.ParseRequest(body)
-			if err != nil {
-				t.Fatalf("ParseRequest(%s): %v", body, err)
-			}
-			if *got != tt.want {
-				t.Errorf("ParseRequest(%s) = %+v, want %+v", body, *got, tt.want)
-			}
-		})
-	}
+	targetstest.CheckRequests(t, openai.Responses{}, tests)
 }
 
 func TestResponsesParseRequest(t *testing.T) {

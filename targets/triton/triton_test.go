@@ -81,46 +81,19 @@ func TestRequestBody(t *testing.T) {
 }
 
 func TestParseRequest(t *testing.T) {
-	for _, tc := range []struct {
-		name string
-		req  targets.Request
-		want targets.ServerRequest
-	}{
-		{name: "prompt", req: targets.Request{Model: "ensemble", Prompt: "Why is the sky blue?", MaxTokens: 64},
-			want: targets.ServerRequest{Prompt: "Why is the sky blue?", MaxTokens: 64, Stream: true}},
-		{name: "ignore eos", req: targets.Request{Prompt: "p", MaxTokens: 16, IgnoreEOS: true},
-			want: targets.ServerRequest{Prompt: "p", MaxTokens: 16, MinTokens: 16, IgnoreEOS: true, Stream: true}},
-		{name: "empty prompt", req: targets.Request{},
-			want: targets.ServerRequest{Stream: true}},
-	} {
-		t.Run(tc.name, func(t *testing.T) {
-			body, err := proto.Body(&tc.req)
-			if err != nil {
-				t.Fatal(err)
-			}
-			got, err := proto.ParseRequest(body)
-			if err != nil {
-				t.Fatalf("ParseRequest(%s): %v", body, err)
-			}
-			if *got != tc.want {
-				t.Errorf("ParseRequest(%s) = %+v, want %+v", body, *got, tc.want)
-			}
-		})
-	}
-	for body, want := range map[string]targets.ServerRequest{
+	targetstest.CheckRequests(t, proto, []targetstest.RequestCase{
+		{Name: "prompt", Req: targets.Request{Model: "ensemble", Prompt: "Why is the sky blue?", MaxTokens: 64},
+			Want: targets.ServerRequest{Prompt: "Why is the sky blue?", MaxTokens: 64, Stream: true}},
+		{Name: "ignore eos", Req: targets.Request{Prompt: "p", MaxTokens: 16, IgnoreEOS: true},
+			Want: targets.ServerRequest{Prompt: "p", MaxTokens: 16, MinTokens: 16, IgnoreEOS: true, Stream: true}},
+		{Name: "empty prompt", Req: targets.Request{},
+			Want: targets.ServerRequest{Stream: true}},
+	})
+	targetstest.CheckParse(t, proto, map[string]targets.ServerRequest{
 		`{"text_input":"p","parameters":{"max_tokens":8,"stream":true}}`:                 {Prompt: "p", MaxTokens: 8, Stream: true},
 		`{"text_input":"p","max_tokens":4,"parameters":{"max_tokens":8,"min_length":2}}`: {Prompt: "p", MaxTokens: 4, MinTokens: 2, Stream: true},
-	} {
-		got, err := proto.ParseRequest([]byte(body))
-		if err != nil || *got != want {
-			t.Errorf("ParseRequest(%s) = %+v, %v, want %+v", body, got, err, want)
-		}
-	}
-	for _, body := range []string{`{`, `{"max_tokens":4}`, `{"text_input":"p","max_tokens":-1}`, `{"text_input":"p","max_tokens":1.5}`, `{"text_input":5}`} {
-		if _, err := proto.ParseRequest([]byte(body)); err == nil {
-			t.Errorf("ParseRequest(%s) accepted", body)
-		}
-	}
+	})
+	targetstest.CheckRejects(t, proto, `{`, `{"max_tokens":4}`, `{"text_input":"p","max_tokens":-1}`, `{"text_input":"p","max_tokens":1.5}`, `{"text_input":5}`)
 }
 
 // TestRoundTrip checks that what the simulator writes decodes to the same
