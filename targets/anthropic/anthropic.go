@@ -195,7 +195,7 @@ func (d *decoder) Decode(f *targets.Frame, ev *targets.Event) error {
 			}
 		}
 	case "message_delta":
-		if !present(fr.Usage) {
+		if !targets.JSONPresent(fr.Usage) {
 			return nil
 		}
 		var u usage
@@ -215,7 +215,7 @@ func (d *decoder) Decode(f *targets.Frame, ev *targets.Event) error {
 		ev.Err = errorText(fr.Error)
 	case "":
 		// No type at all: an error envelope from a proxy, or nothing.
-		if present(fr.Error) {
+		if targets.JSONPresent(fr.Error) {
 			ev.Err = errorText(fr.Error)
 		}
 	}
@@ -261,11 +261,6 @@ func field(name string, raw json.RawMessage, v any) error {
 	return nil
 }
 
-// present reports whether a raw field was sent with a value other than null.
-func present(raw json.RawMessage) bool {
-	return len(raw) > 0 && string(raw) != "null"
-}
-
 // noDetails is the message for an error event without a usable error.
 const noDetails = "error event without details"
 
@@ -291,7 +286,7 @@ func errorText(raw json.RawMessage) string {
 	if err := json.Unmarshal(raw, &s); err == nil && s != "" {
 		return s
 	}
-	if present(raw) {
+	if targets.JSONPresent(raw) {
 		return noDetails + ": " + clip(string(raw), 200)
 	}
 	return noDetails

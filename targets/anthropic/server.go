@@ -49,7 +49,7 @@ func (Messages) ParseRequest(data []byte) (*targets.ServerRequest, error) {
 		return nil, fmt.Errorf("messages: %w", errNoMessages)
 	}
 	parts := make([]string, 0, len(b.Messages)+1)
-	if present(b.System) {
+	if targets.JSONPresent(b.System) {
 		s, err := contentText(b.System)
 		if err != nil {
 			return nil, fmt.Errorf("system: %w", err)

@@ -1,7 +1,6 @@
 package ollama
 
 import (
-	"bytes"
 	"encoding/json"
 	"errors"
 	"fmt"
@@ -110,14 +109,14 @@ var (
 
 // Decode implements targets.Decoder.
 func (decoder) Decode(f *targets.Frame, ev *targets.Event) error {
-	if !isObject(f.Data) {
+	if !targets.IsJSONObject(f.Data) {
 		return errNotObject
 	}
 	var c chunk
 	if err := json.Unmarshal(f.Data, &c); err != nil {
 		return fmt.Errorf("invalid JSON: %w", err)
 	}
-	if present(c.Error) {
+	if targets.JSONPresent(c.Error) {
 		ev.Err = errorText(c.Error)
 		return nil
 	}
@@ -150,7 +149,7 @@ func (decoder) Decode(f *targets.Frame, ev *targets.Event) error {
 // arguments renders tool-call arguments: Ollama sends an object; a string
 // (OpenAI style) is unquoted.
 func arguments(raw json.RawMessage) string {
-	if !present(raw) {
+	if !targets.JSONPresent(raw) {
 		return ""
 	}
 	var s string
@@ -158,18 +157,6 @@ func arguments(raw json.RawMessage) string {
 		return s
 	}
 	return string(raw)
-}
-
-// isObject reports whether data is (at first sight) a JSON object; null
-// would otherwise decode into a zero struct without error.
-func isObject(data []byte) bool {
-	data = bytes.TrimLeft(data, " \t\r\n")
-	return len(data) > 0 && data[0] == '{'
-}
-
-// present reports whether a raw JSON value was there and not null.
-func present(raw json.RawMessage) bool {
-	return len(raw) > 0 && string(raw) != "null"
 }
 
 // errorText renders an error value: a string (Ollama) or an object with a

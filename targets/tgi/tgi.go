@@ -1,7 +1,6 @@
 package tgi
 
 import (
-	"bytes"
 	"encoding/json"
 	"errors"
 	"fmt"
@@ -99,14 +98,14 @@ var (
 
 // Decode implements targets.Decoder.
 func (d *decoder) Decode(f *targets.Frame, ev *targets.Event) error {
-	if !isObject(f.Data) {
+	if !targets.IsJSONObject(f.Data) {
 		return errNotObject
 	}
 	var e event
 	if err := json.Unmarshal(f.Data, &e); err != nil {
 		return fmt.Errorf("invalid JSON: %w", err)
 	}
-	if present(e.Error) {
+	if targets.JSONPresent(e.Error) {
 		ev.Err = errorText(e.Error, e.ErrorType)
 		return nil
 	}
@@ -134,18 +133,6 @@ func (d *decoder) Decode(f *targets.Frame, ev *targets.Event) error {
 	}
 	ev.Done = e.GeneratedText != nil || e.Details != nil
 	return nil
-}
-
-// isObject reports whether data is (at first sight) a JSON object; null
-// would otherwise decode into a zero struct without error.
-func isObject(data []byte) bool {
-	data = bytes.TrimLeft(data, " \t\r\n")
-	return len(data) > 0 && data[0] == '{'
-}
-
-// present reports whether a raw JSON value was there and not null.
-func present(raw json.RawMessage) bool {
-	return len(raw) > 0 && string(raw) != "null"
 }
 
 // errorText renders an error value, a string (TGI) or an object with a

@@ -1,7 +1,6 @@
 package triton
 
 import (
-	"bytes"
 	"encoding/json"
 	"errors"
 	"fmt"
@@ -100,18 +99,18 @@ var (
 // model whose output has another name, or a final empty response) carries no
 // token.
 func (decoder) Decode(f *targets.Frame, ev *targets.Event) error {
-	if !isObject(f.Data) {
+	if !targets.IsJSONObject(f.Data) {
 		return errNotObject
 	}
 	var r response
 	if err := json.Unmarshal(f.Data, &r); err != nil {
 		return fmt.Errorf("invalid JSON: %w", err)
 	}
-	if present(r.Error) {
+	if targets.JSONPresent(r.Error) {
 		ev.Err = errorText(r.Error)
 		return nil
 	}
-	if !present(r.TextOutput) {
+	if !targets.JSONPresent(r.TextOutput) {
 		if len(r.ModelName) == 0 && len(r.TextOutput) == 0 {
 			return errShape
 		}
@@ -140,18 +139,6 @@ func textOutput(raw json.RawMessage) (string, error) {
 		return "", fmt.Errorf("text_output: want a string or an array of strings: %w", err)
 	}
 	return strings.Join(parts, ""), nil
-}
-
-// isObject reports whether data is (at first sight) a JSON object; null
-// would otherwise decode into a zero struct without error.
-func isObject(data []byte) bool {
-	data = bytes.TrimLeft(data, " \t\r\n")
-	return len(data) > 0 && data[0] == '{'
-}
-
-// present reports whether a raw JSON value was there and not null.
-func present(raw json.RawMessage) bool {
-	return len(raw) > 0 && string(raw) != "null"
 }
 
 // errorText renders an error value: a string (Triton) or an object with a
