@@ -10,6 +10,7 @@ import (
 	"strings"
 
 	"github.com/spf13/viper"
+	"github.com/streamgauge/streamgauge/internal/nearest"
 )
 
 // Source is a profile's YAML and where it came from.
@@ -69,35 +70,9 @@ func Decode(v *viper.Viper) (Profile, error) {
 
 // suggest returns ` (did you mean "x"?)` for the key nearest to k.
 func suggest(k string, known []string) string {
-	best, bestD := "", 4
-	for _, c := range known {
-		if d := editDistance(k, c); d < bestD {
-			best, bestD = c, d
-		}
-	}
+	best := nearest.Name(k, known, 3)
 	if best == "" {
 		return "; valid keys: " + strings.Join(known, ", ")
 	}
 	return fmt.Sprintf(" (did you mean %q?)", best)
-}
-
-// editDistance is the Levenshtein distance of a and b.
-func editDistance(a, b string) int {
-	prev := make([]int, len(b)+1)
-	cur := make([]int, len(b)+1)
-	for j := range prev {
-		prev[j] = j
-	}
-	for i := 1; i <= len(a); i++ {
-		cur[0] = i
-		for j := 1; j <= len(b); j++ {
-			cost := 1
-			if a[i-1] == b[j-1] {
-				cost = 0
-			}
-			cur[j] = min(prev[j]+1, cur[j-1]+1, prev[j-1]+cost)
-		}
-		prev, cur = cur, prev
-	}
-	return prev[len(b)]
 }
