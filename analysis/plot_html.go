@@ -36,17 +36,7 @@ type compareCellView struct {
 	Text, Class string
 }
 
-var compareTemplate = template.Must(template.New("compare").Parse(`<!DOCTYPE html>
-<html lang="en">
-<head>
-<meta charset="utf-8">
-<meta name="viewport" content="width=device-width, initial-scale=1">
-<title>{{.Title}}</title>
-<style>{{.CSS}}</style>
-</head>
-<body>
-<main>
-<h1>{{.Title}}</h1>
+var compareTemplate = template.Must(template.New("compare").Parse(pageHead + `<h1>{{.Title}}</h1>
 {{range .Notes}}<p class="lede">{{.}}</p>
 {{end}}{{range .Warnings}}<div class="warn">{{.}}</div>
 {{end}}{{if .Rows}}<h2>Metrics</h2>
@@ -154,17 +144,7 @@ type sweepPage struct {
 	Rows    [][]string
 }
 
-var sweepTemplate = template.Must(template.New("sweep").Parse(`<!DOCTYPE html>
-<html lang="en">
-<head>
-<meta charset="utf-8">
-<meta name="viewport" content="width=device-width, initial-scale=1">
-<title>{{.Title}}</title>
-<style>{{.CSS}}</style>
-</head>
-<body>
-<main>
-<h1>{{.Title}}</h1>
+var sweepTemplate = template.Must(template.New("sweep").Parse(pageHead + `<h1>{{.Title}}</h1>
 {{range .Notes}}<p class="lede">{{.}}</p>
 {{end}}<h2>Latency vs throughput</h2>
 <p class="note">Each marker is one load level: filled where every SLO held, hollow where one failed. The green line marks the capacity: the highest throughput that met the SLOs. Past it, latency climbs while throughput stalls.</p>

@@ -93,7 +93,10 @@ type runPage struct {
 	TimelineWidth string
 }
 
-var runTemplate = template.Must(template.New("run").Parse(`<!DOCTYPE html>
+// pageHead opens every HTML page streamgauge writes (run report, compare,
+// sweep): the document head with the page's title and inline CSS, then the
+// body's main element. The templates go on from there.
+const pageHead = `<!DOCTYPE html>
 <html lang="en">
 <head>
 <meta charset="utf-8">
@@ -103,7 +106,9 @@ var runTemplate = template.Must(template.New("run").Parse(`<!DOCTYPE html>
 </head>
 <body>
 <main>
-<header>
+`
+
+var runTemplate = template.Must(template.New("run").Parse(pageHead + `<header>
 <h1>{{.Title}} <span class="badge {{.Verdict}}" id="verdict">{{.VerdictText}}</span></h1>
 <p class="lede">{{.Lede}}</p>
 <p class="lede">run directory <code>{{.Dir}}</code></p>
