@@ -163,7 +163,9 @@ var shapes = []shape{
 	{regexp.MustCompile(`\b(eyJ[A-Za-z0-9_-]{4,}\.eyJ[A-Za-z0-9_-]{4,}\.[A-Za-z0-9_-]*)`), 1, notMasked},
 }
 
-func notMasked(v string) bool { return !strings.HasPrefix(v, Prefix) && v != "[redacted]" && !strings.HasPrefix(v, "redacted:") }
+func notMasked(v string) bool {
+	return !strings.HasPrefix(v, Prefix) && v != "[redacted]" && !strings.HasPrefix(v, "redacted:")
+}
 
 // looksLikeToken keeps words after "Bearer"/"Token" in prose ("Bearer
 // authentication required") and masks what looks like a credential: a
