@@ -531,6 +531,7 @@ func LoadRunSamples(dir string, g *GoodputSLO) (*RunSamples, error) {
 	if err := results.ReadJSON(dir, results.RunFile, &info); err != nil && !errors.Is(err, fs.ErrNotExist) {
 		return nil, err
 	}
+	redactProfile(info.Profile)
 	fromScheduled := info.Profile["latency-from"] == "scheduled"
 	if own, _ := info.Profile["goodput"].(string); g == nil && own != "" {
 		var err error

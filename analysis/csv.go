@@ -7,6 +7,7 @@ import (
 	"io"
 	"strconv"
 
+	"github.com/streamgauge/streamgauge/internal/secret"
 	"github.com/streamgauge/streamgauge/results"
 )
 
@@ -76,7 +77,9 @@ func (c *CSVWriter) Append(r *results.Record) error {
 		optIntText(r.UsageOutputTokens), optIntText(r.TokenizerOutputTokens), strconv.Itoa(r.ReasoningTokens), strconv.Itoa(r.Frames),
 		strconv.Itoa(r.HTTPStatus), strconv.FormatBool(r.Warmup), strconv.FormatBool(r.SLOOK))
 	if r.Error != nil {
-		row = append(row, string(r.Error.Kind), r.Error.Message)
+		// Messages are masked when written; Scrub also covers runs from
+		// older versions.
+		row = append(row, string(r.Error.Kind), secret.Scrub(r.Error.Message))
 	} else {
 		row = append(row, "", "")
 	}

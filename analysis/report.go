@@ -15,6 +15,7 @@ import (
 
 	"github.com/HdrHistogram/hdrhistogram-go"
 
+	"github.com/streamgauge/streamgauge/internal/secret"
 	"github.com/streamgauge/streamgauge/results"
 )
 
@@ -49,7 +50,9 @@ func ReadRunDir(dir string) (*RunDir, error) {
 	case err != nil:
 		return nil, err
 	}
+	redactProfile(raw.Profile)
 	rd.Info = raw.RunInfo
+	rd.Info.Target = secret.URL(raw.Target)
 	rd.Info.Profile = raw.Profile
 	rd.Profile = raw.Profile
 	rd.HasInfo = true

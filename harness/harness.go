@@ -18,6 +18,7 @@ import (
 	vegeta "github.com/tsenart/vegeta/v12/lib"
 
 	"github.com/streamgauge/streamgauge/analysis"
+	"github.com/streamgauge/streamgauge/internal/secret"
 	"github.com/streamgauge/streamgauge/loadgen"
 	"github.com/streamgauge/streamgauge/loadgen/prompt"
 	"github.com/streamgauge/streamgauge/loadgen/tokenizer"
@@ -109,14 +110,71 @@ func WithMonitor(m *monitor.Monitor) Option {
 // It returns a Result whenever a run directory was written, even with an
 // error (an interrupted run, every request failed); a *ConfigError means
 // the settings were wrong and nothing ran.
+//
+// Nothing it writes, logs or returns holds a secret: run.json has the
+// profile's Redacted form, and every message (log lines, errors, the
+// requests' error messages) has the API key, every header value not on the
+// harmless allow-list and the URLs' credentials masked.
 func Run(ctx context.Context, p profiles.Profile, opts ...Option) (*Result, error) {
-	var err error
 	o := options{logf: func(string, ...any) {}, version: "dev"}
 	for _, opt := range opts {
 		if err := opt(&o); err != nil {
 			return nil, configErr(err)
 		}
 	}
+	red := secret.New(p.Secrets()...)
+	apiKey, err := readAPIKey(p, o.getenv)
+	if err != nil {
+		return nil, maskError(red, configErr(err))
+	}
+	if apiKey != "" {
+		red = secret.New(append(p.Secrets(), apiKey)...)
+	}
+	logf := o.logf
+	o.logf = func(format string, a ...any) { logf("%s", red.String(fmt.Sprintf(format, a...))) }
+	res, err := run(ctx, p, o, apiKey)
+	return res, maskError(red, err)
+}
+
+// readAPIKey reads the key api-key-file or api-key-env names ("" if none).
+func readAPIKey(p profiles.Profile, getenv func(string) (string, bool)) (string, error) {
+	if p.APIKeyFile != "" {
+		b, err := p.ReadFile(p.APIKeyFile)
+		if err != nil {
+			return "", fmt.Errorf("api-key-file: %w", err)
+		}
+		line, _, _ := strings.Cut(string(b), "\n")
+		key := strings.TrimSpace(line)
+		if key == "" {
+			return "", fmt.Errorf("api-key-file %s: the file is empty", p.APIKeyFile)
+		}
+		return key, nil
+	}
+	if p.APIKeyEnv != "" {
+		var k string
+		var ok bool
+		if getenv != nil {
+			k, ok = getenv(p.APIKeyEnv)
+		}
+		if !ok || k == "" {
+			return "", fmt.Errorf("api-key-env: environment variable %s is not set", p.APIKeyEnv)
+		}
+		return k, nil
+	}
+	return "", nil
+}
+
+// maskError masks secrets in err's message; a *ConfigError stays one.
+func maskError(red *secret.Redactor, err error) error {
+	if ce, ok := err.(*ConfigError); ok {
+		return &ConfigError{Err: red.Error(ce.Err)}
+	}
+	return red.Error(err)
+}
+
+// run is Run once the options are applied and the API key is read.
+func run(ctx context.Context, p profiles.Profile, o options, apiKey string) (*Result, error) {
+	var err error
 	var proto targets.Protocol
 	servers := apis.Servers()
 	if p.API == "generic" {
@@ -146,28 +204,6 @@ func Run(ctx context.Context, p profiles.Profile, opts ...Option) (*Result, erro
 	src, pacer, err := workload(&p, builder)
 	if err != nil {
 		return nil, configErr(err)
-	}
-	var apiKey string
-	if p.APIKeyFile != "" {
-		b, err := p.ReadFile(p.APIKeyFile)
-		if err != nil {
-			return nil, configErr(fmt.Errorf("api-key-file: %w", err))
-		}
-		line, _, _ := strings.Cut(string(b), "\n")
-		if apiKey = strings.TrimSpace(line); apiKey == "" {
-			return nil, configErr(fmt.Errorf("api-key-file %s: the file is empty", p.APIKeyFile))
-		}
-	}
-	if p.APIKeyEnv != "" {
-		var k string
-		var ok bool
-		if o.getenv != nil {
-			k, ok = o.getenv(p.APIKeyEnv)
-		}
-		if !ok || k == "" {
-			return nil, configErr(fmt.Errorf("api-key-env: environment variable %s is not set", p.APIKeyEnv))
-		}
-		apiKey = k
 	}
 
 	target := p.Target
@@ -200,13 +236,11 @@ func Run(ctx context.Context, p profiles.Profile, opts ...Option) (*Result, erro
 		targets.WithTLS(p.Insecure, p.CACert), targets.WithMaxFrameBytes(p.MaxFrameBytes)}
 	for _, h := range p.Headers {
 		k, val, _ := strings.Cut(h, ":")
-		k, val = strings.TrimSpace(k), strings.TrimSpace(val)
-		if profiles.IsSecretHeader(k) {
-			copts = append(copts, targets.WithSecretHeader(k, val))
-		} else {
-			copts = append(copts, targets.WithHeader(k, val))
-		}
+		copts = append(copts, targets.WithHeader(strings.TrimSpace(k), strings.TrimSpace(val)))
 	}
+	// The client masks its own headers, key and URL; these are the rest
+	// (the generic protocol's constant headers, the scrape URL's).
+	copts = append(copts, targets.WithSecrets(p.Secrets()...))
 	if apiKey != "" {
 		copts = append(copts, targets.WithAPIKey(apiKey))
 	}
@@ -248,7 +282,7 @@ func Run(ctx context.Context, p profiles.Profile, opts ...Option) (*Result, erro
 	}
 	info := results.RunInfo{
 		Tool: "streamgauge", Version: o.version, Start: time.Now().UTC(),
-		Profile: p.Redacted(), Target: redactURL(target), API: p.API,
+		Profile: p.Redacted(), Target: secret.URL(target), API: p.API,
 		Simulated: simulated, Seed: p.Seed, Shard: shardName(p),
 	}
 	if err := results.WriteJSON(outDir, results.RunFile, info); err != nil {
@@ -362,7 +396,7 @@ func Run(ctx context.Context, p profiles.Profile, opts ...Option) (*Result, erro
 	if err != nil {
 		return nil, err
 	}
-	res := &Result{Dir: outDir, Summary: sum, Stats: stats, Target: redactURL(target), Simulated: simulated}
+	res := &Result{Dir: outDir, Summary: sum, Stats: stats, Target: secret.URL(target), Simulated: simulated}
 	analysis.ApplySLOs(sum, slos)
 	if aborted {
 		res.Lost = <-lost
@@ -534,7 +568,7 @@ func reachable(ctx context.Context, target string) error {
 		if errors.As(err, &oe) && oe.Err != nil {
 			msg = oe.Err.Error()
 		}
-		return fmt.Errorf("target %s is unreachable (%s); is the server running, and is --target right?", redactURL(target), msg)
+		return fmt.Errorf("target %s is unreachable (%s); is the server running, and is --target right?", secret.URL(target), msg)
 	}
 	return c.Close()
 }
@@ -564,16 +598,6 @@ func kinds(m map[string]int64) string {
 		parts = append(parts, fmt.Sprintf("%d %s", v, k))
 	}
 	return strings.Join(parts, ", ")
-}
-
-// redactURL drops credentials embedded in a URL.
-func redactURL(s string) string {
-	u, err := url.Parse(s)
-	if err != nil || u.User == nil {
-		return s
-	}
-	u.User = url.User("redacted")
-	return u.String()
 }
 
 func safeName(s string) string {

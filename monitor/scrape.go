@@ -19,6 +19,8 @@ import (
 	dto "github.com/prometheus/client_model/go"
 	"github.com/prometheus/common/expfmt"
 	"github.com/prometheus/common/model"
+
+	"github.com/streamgauge/streamgauge/internal/secret"
 )
 
 // ServerMetrics are the server metrics a scrape keeps, by the names each
@@ -47,13 +49,13 @@ func ScrapeURL(setting, target string) (string, error) {
 	case ScrapeSim:
 		u, err := url.Parse(target)
 		if err != nil {
-			return "", fmt.Errorf("target %q: %w", target, err)
+			return "", fmt.Errorf("target %q: %w", secret.URL(target), secret.New(secret.URLValues(target)...).Error(err))
 		}
 		return (&url.URL{Scheme: u.Scheme, User: u.User, Host: u.Host, Path: "/metrics"}).String(), nil
 	}
 	u, err := url.Parse(setting)
 	if err != nil || (u.Scheme != "http" && u.Scheme != "https") || u.Host == "" {
-		return "", fmt.Errorf("%q is not a URL; want the server's metrics URL, e.g. http://127.0.0.1:8000/metrics, or %q for the built-in simulator", setting, ScrapeSim)
+		return "", fmt.Errorf("%q is not a URL; want the server's metrics URL, e.g. http://127.0.0.1:8000/metrics, or %q for the built-in simulator", secret.URL(setting), ScrapeSim)
 	}
 	return setting, nil
 }
@@ -141,7 +143,7 @@ func (s *Scraper) run(ctx context.Context) {
 	for {
 		if err := s.scrape(ctx); err != nil && ctx.Err() == nil && !s.warned {
 			s.warned = true
-			s.cfg.Logf("scrape-metrics %s: %v; the run goes on (further errors are not shown)", redacted(s.cfg.URL), err)
+			s.cfg.Logf("scrape-metrics %s: %v; the run goes on (further errors are not shown)", secret.URL(s.cfg.URL), secret.New(secret.URLValues(s.cfg.URL)...).Error(err))
 		}
 		select {
 		case <-ctx.Done():
@@ -219,15 +221,6 @@ func (s *Scraper) Stop() {
 		s.cfg.Logf("scrape-metrics: %v", err)
 	}
 	s.f = nil
-}
-
-// redacted hides a password in a URL.
-func redacted(s string) string {
-	u, err := url.Parse(s)
-	if err != nil {
-		return s
-	}
-	return u.Redacted()
 }
 
 // ParseText parses the Prometheus text exposition format.

@@ -16,6 +16,7 @@ import (
 	vegeta "github.com/tsenart/vegeta/v12/lib"
 
 	"github.com/streamgauge/streamgauge/analysis"
+	"github.com/streamgauge/streamgauge/internal/secret"
 	"github.com/streamgauge/streamgauge/loadgen"
 	"github.com/streamgauge/streamgauge/loadgen/dist"
 	"github.com/streamgauge/streamgauge/targets/apis"
@@ -187,9 +188,9 @@ func (p *Profile) Validate() error {
 	if p.Target != "" {
 		u, err := url.Parse(p.Target)
 		if err != nil || (u.Scheme != "http" && u.Scheme != "https") || u.Host == "" {
-			bad("target", "%q is not a base URL; want scheme://host:port[/prefix], e.g. http://127.0.0.1:8000", p.Target)
+			bad("target", "%q is not a base URL; want scheme://host:port[/prefix], e.g. http://127.0.0.1:8000", secret.URL(p.Target))
 		} else if strings.HasSuffix(u.Path, "/completions") {
-			bad("target", "%q includes the API path; give the base URL and set --api (or --endpoint)", p.Target)
+			bad("target", "%q includes the API path; give the base URL and set --api (or --endpoint)", secret.URL(p.Target))
 		}
 	}
 	if !slices.Contains(apis.Names(), p.API) && p.API != "generic" {
@@ -207,7 +208,7 @@ func (p *Profile) Validate() error {
 	}
 	for _, h := range p.Headers {
 		if k, _, ok := strings.Cut(h, ":"); !ok || strings.TrimSpace(k) == "" || strings.ContainsAny(strings.TrimSpace(k), " \t") {
-			bad("header", "%q: want 'Name: value'", h)
+			bad("header", "%q: want 'Name: value'", secret.HeaderLine(h))
 		}
 	}
 	for _, d := range []struct {
@@ -467,24 +468,46 @@ func (p *Profile) ReadFile(name string) ([]byte, error) {
 	return io.ReadAll(io.LimitReader(f, 1<<20))
 }
 
-// Redacted returns a copy safe to write to disk: header values that carry
-// credentials are replaced.
+// Redacted returns a copy safe to write to disk or show: every header value
+// is masked (secret.Mask, a short hash) unless its name is on the harmless
+// allow-list (secret.Harmless), in --header and in the generic block's
+// constant headers alike; the target and scrape-metrics URLs lose their
+// userinfo and query values.
 func (p Profile) Redacted() Profile {
 	q := p
 	q.Headers = make([]string, len(p.Headers))
 	for i, h := range p.Headers {
-		k, _, _ := strings.Cut(h, ":")
-		if IsSecretHeader(strings.TrimSpace(k)) {
-			h = strings.TrimSpace(k) + ": [redacted]"
+		q.Headers[i] = secret.HeaderLine(h)
+	}
+	q.Target = secret.URL(p.Target)
+	if p.ScrapeMetrics != "" && p.ScrapeMetrics != "sim" {
+		q.ScrapeMetrics = secret.URL(p.ScrapeMetrics)
+	}
+	if len(p.Generic.Headers) > 0 {
+		q.Generic.Headers = make(map[string]string, len(p.Generic.Headers))
+		for k, v := range p.Generic.Headers {
+			q.Generic.Headers[k] = secret.HeaderValue(k, v)
 		}
-		q.Headers[i] = h
 	}
 	return q
 }
 
-// IsSecretHeader reports whether a header's value is a credential.
-func IsSecretHeader(name string) bool {
-	n := strings.ToLower(name)
-	return n == "authorization" || n == "proxy-authorization" || n == "cookie" ||
-		strings.Contains(n, "key") || strings.Contains(n, "token") || strings.Contains(n, "secret")
+// Secrets returns the profile's secret values, for a secret.Redactor that
+// keeps them out of free text (error messages, logs): every header value
+// not on the harmless allow-list and the credentials in its URLs. The API
+// key is not in the profile (it is read from api-key-env or api-key-file);
+// add it.
+func (p Profile) Secrets() []string {
+	vs := secret.HeaderValues(p.Headers)
+	for k, v := range p.Generic.Headers {
+		if !secret.Harmless(k) {
+			vs = append(vs, v)
+		}
+	}
+	vs = append(vs, secret.URLValues(p.Target)...)
+	return append(vs, secret.URLValues(p.ScrapeMetrics)...)
 }
+
+// IsSecretHeader reports whether a header's value is kept out of outputs:
+// every header is, unless its name is on the harmless allow-list.
+func IsSecretHeader(name string) bool { return !secret.Harmless(name) }

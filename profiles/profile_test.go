@@ -1,6 +1,8 @@
 package profiles_test
 
 import (
+	"bytes"
+	"encoding/json"
 	"os"
 	"path/filepath"
 	"strings"
@@ -8,7 +10,9 @@ import (
 
 	"github.com/spf13/viper"
 
+	"github.com/streamgauge/streamgauge/internal/secret"
 	"github.com/streamgauge/streamgauge/profiles"
+	"github.com/streamgauge/streamgauge/targets/generic"
 )
 
 func TestValidate(t *testing.T) {
@@ -140,7 +144,7 @@ func TestFileDecodesAndRedacts(t *testing.T) {
 		t.Errorf("decoded %+v", p)
 	}
 	r := p.Redacted()
-	if strings.Contains(strings.Join(r.Headers, ";"), "s3cret") || r.Headers[1] != "X-Team: a" {
+	if strings.Contains(strings.Join(r.Headers, ";"), "s3cret") || r.Headers[1] != "X-Team: "+secret.Mask("a") {
 		t.Errorf("redacted headers %q", r.Headers)
 	}
 	if p.Headers[0] != "Authorization: Bearer s3cret" {
@@ -152,5 +156,67 @@ func TestNotFound(t *testing.T) {
 	_, err := profiles.Find("no-such-profile")
 	if err == nil || !strings.Contains(err.Error(), "not a built-in profile") || !strings.Contains(err.Error(), "chat") {
 		t.Errorf("error = %v", err)
+	}
+}
+
+// TestRedactedDeniesByDefault: every header value is masked unless its name
+// is harmless, wherever a profile holds one, and URLs lose their
+// credentials; Secrets lists every value a message must not quote.
+func TestRedactedDeniesByDefault(t *testing.T) {
+	p := profiles.Profile{
+		Target: "https://bench:pw-SECRET@gw.example.com/v1?key=q-SECRET",
+		Headers: []string{"cf-aig-authorization: Bearer gw-SECRET", "X-Custom: value-SECRET", "Authorization: Basic b-SECRET",
+			"Content-Type: application/json", "user-agent: bench/1"},
+		ScrapeMetrics: "http://m:mp-SECRET@127.0.0.1:9/metrics",
+		Generic:       generic.Spec{Headers: map[string]string{"X-Routing": "route-SECRET", "Accept": "text/event-stream"}},
+	}
+	r := p.Redacted()
+	b, _ := json.Marshal(r)
+	if bytes.Contains(b, []byte("SECRET")) {
+		t.Errorf("Redacted still holds a secret: %s", b)
+	}
+	for _, want := range []string{"cf-aig-authorization: " + secret.Mask("Bearer gw-SECRET"), "X-Custom: " + secret.Mask("value-SECRET"),
+		"Content-Type: application/json", "user-agent: bench/1", `"Accept":"text/event-stream"`, `"X-Routing":"` + secret.Mask("route-SECRET"),
+		"gw.example.com/v1?key=" + secret.Mask("q-SECRET")} {
+		if !bytes.Contains(b, []byte(want)) {
+			t.Errorf("Redacted lacks %q: %s", want, b)
+		}
+	}
+	if p.Headers[1] != "X-Custom: value-SECRET" || p.Generic.Headers["X-Routing"] != "route-SECRET" {
+		t.Error("Redacted changed the original")
+	}
+	got := strings.Join(p.Secrets(), "|")
+	for _, want := range []string{"Bearer gw-SECRET", "value-SECRET", "Basic b-SECRET", "pw-SECRET", "q-SECRET", "mp-SECRET", "route-SECRET"} {
+		if !strings.Contains(got, want) {
+			t.Errorf("Secrets lacks %q: %s", want, got)
+		}
+	}
+	if strings.Contains(got, "application/json") || strings.Contains(got, "text/event-stream") {
+		t.Errorf("Secrets holds a harmless value: %s", got)
+	}
+}
+
+// TestValidateQuotesNoSecret: a malformed header or target is named in the
+// error without its credential.
+func TestValidateQuotesNoSecret(t *testing.T) {
+	tests := []struct {
+		name string
+		mod  func(*profiles.Profile)
+		want string
+	}{
+		{"header without a colon", func(p *profiles.Profile) { p.Headers = []string{"Authorization Bearer tok-SECRET"} }, "header: \"Authorization redacted:"},
+		{"target with the API path", func(p *profiles.Profile) { p.Target = "https://u:pw-SECRET@h/v1/chat/completions" }, "target: \"https://redacted:"},
+		{"target not a URL", func(p *profiles.Profile) { p.Target = "ftp://u:pw-SECRET@h" }, "target: \"ftp://redacted:"},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			p := profiles.Default()
+			p.Rate = 1
+			tt.mod(&p)
+			err := p.Validate()
+			if err == nil || strings.Contains(err.Error(), "SECRET") || !strings.Contains(err.Error(), tt.want) {
+				t.Errorf("Validate = %v, want %q and no secret", err, tt.want)
+			}
+		})
 	}
 }

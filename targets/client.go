@@ -20,6 +20,7 @@ import (
 
 	"github.com/valyala/fastjson"
 
+	"github.com/streamgauge/streamgauge/internal/secret"
 	"github.com/streamgauge/streamgauge/results"
 )
 
@@ -78,7 +79,8 @@ type Client struct {
 	maxFrame int
 	timeout  time.Duration
 	timeouts Timeouts
-	secrets  []string // values redacted from error messages
+	secrets  []string         // extra values masked in error messages
+	redactor *secret.Redactor // masks error messages; built by NewClient
 }
 
 // Option configures a Client.
@@ -95,11 +97,13 @@ func WithEndpoint(path string) Option {
 	}
 }
 
-// WithHeader adds a header to every request.
+// WithHeader adds a header to every request. Its value is masked in every
+// error message unless its name is on the harmless allow-list
+// (secret.Harmless): servers and gateways echo the headers they reject.
 func WithHeader(key, value string) Option {
 	return func(c *Client) error {
 		if key == "" || strings.ContainsAny(key, " \t\r\n:") {
-			return fmt.Errorf("header %q: want 'Name: value'", key)
+			return fmt.Errorf("header %q: want 'Name: value'", secret.HeaderLine(key))
 		}
 		c.headers.Add(key, value)
 		return nil
@@ -107,13 +111,20 @@ func WithHeader(key, value string) Option {
 }
 
 // WithAPIKey sets the credential the protocol puts in its auth header. The key
-// is sent to the target only, and redacted from every error message.
+// is sent to the target only, and masked in every error message.
 func WithAPIKey(key string) Option {
 	return func(c *Client) error {
 		c.apiKey = key
-		if key != "" {
-			c.secrets = append(c.secrets, key)
-		}
+		return nil
+	}
+}
+
+// WithSecrets adds values to mask in every error message, besides the API
+// key, the header values and the target URL's credentials, which the
+// client masks on its own: a protocol's constant headers, say.
+func WithSecrets(values ...string) Option {
+	return func(c *Client) error {
+		c.secrets = append(c.secrets, values...)
 		return nil
 	}
 }
@@ -182,7 +193,8 @@ func WithTLS(insecure bool, caFile string) Option {
 }
 
 // WithSecretHeader adds a header whose value is a credential: it is sent like
-// any header and redacted from every error message.
+// any header and masked in every error message, even when its name is on
+// the harmless allow-list.
 func WithSecretHeader(key, value string) Option {
 	return func(c *Client) error {
 		if err := WithHeader(key, value)(c); err != nil {
@@ -252,6 +264,13 @@ func NewClient(base string, proto Protocol, opts ...Option) (*Client, error) {
 			return nil, err
 		}
 	}
+	known := append([]string{c.apiKey}, c.secrets...)
+	for name, vs := range c.headers {
+		if !secret.Harmless(name) {
+			known = append(known, vs...)
+		}
+	}
+	c.redactor = secret.New(append(known, secret.URLValues(base)...)...)
 	return c, nil
 }
 
@@ -478,16 +497,18 @@ func (c *Client) read(ctx context.Context, body io.Reader, resp *Response, wd *t
 	}
 }
 
-// redact removes the API key from the error message: servers and proxies
-// sometimes echo the credential they rejected, and messages end up in the
-// run's result files.
+// redact masks secrets in the error: servers and gateways echo the
+// credentials they rejected (in a 4xx body or a stream's error event), Go
+// errors quote the URL, and messages end up in the run's result files and
+// on the terminal. The API key, every header value not on the harmless
+// allow-list and the target URL's credentials are masked wherever they
+// appear, and so is anything shaped like a credential.
 func (c *Client) redact(resp *Response) {
 	if resp.Err == nil {
 		return
 	}
-	for _, s := range c.secrets {
-		resp.Err.Message = strings.ReplaceAll(resp.Err.Message, s, "[redacted]")
-	}
+	resp.Err.Message = c.redactor.String(resp.Err.Message)
+	resp.Err.RetryAfter = c.redactor.String(resp.Err.RetryAfter)
 }
 
 // checkStreaming returns a message when the response is plainly not a stream.

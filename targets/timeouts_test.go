@@ -2,6 +2,8 @@ package targets_test
 
 import (
 	"context"
+	"encoding/json"
+	"fmt"
 	"io"
 	"net/http"
 	"net/http/httptest"
@@ -9,6 +11,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/streamgauge/streamgauge/internal/secret"
 	"github.com/streamgauge/streamgauge/results"
 	"github.com/streamgauge/streamgauge/targets"
 	"github.com/streamgauge/streamgauge/targets/openai"
@@ -95,17 +98,65 @@ func TestSlowButSteadyStreamIsNotIdle(t *testing.T) {
 	}
 }
 
-// TestSecretHeaderRedacted: a credential given as a header is redacted from
-// error messages, as the API key is.
-func TestSecretHeaderRedacted(t *testing.T) {
-	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-		http.Error(w, "bad token "+r.Header.Get("X-Token"), http.StatusUnauthorized)
-	}))
-	defer srv.Close()
-	c, _ := targets.NewClient(srv.URL, openai.Chat{}, targets.WithSecretHeader("X-Token", "tok-SECRET"))
-	resp := c.Do(context.Background(), &targets.Request{Model: "m", Prompt: "p"})
-	if resp.Err == nil || strings.Contains(resp.Err.Message, "tok-SECRET") || !strings.Contains(resp.Err.Message, "[redacted]") {
-		t.Fatalf("err = %+v", resp.Err)
+// TestErrorMessagesMaskSecrets: whatever a server quotes back (in a 4xx
+// body, a stream error event, a Retry-After), and whatever a Go error
+// quotes (the URL), no header value outside the harmless allow-list, API
+// key or URL credential reaches the error; harmless values and the
+// message itself stay readable.
+func TestErrorMessagesMaskSecrets(t *testing.T) {
+	echo := func(w http.ResponseWriter, r *http.Request) string {
+		return fmt.Sprintf("got key=%s gw=%s custom=%s token=%s ua=%s", r.Header.Get("Authorization"), r.Header.Get("Cf-Aig-Authorization"),
+			r.Header.Get("X-Custom"), r.Header.Get("X-Token"), r.Header.Get("User-Agent"))
+	}
+	tests := []struct {
+		name    string
+		handler http.HandlerFunc
+		target  func(srv string) string
+	}{
+		{"4xx body", func(w http.ResponseWriter, r *http.Request) { http.Error(w, echo(w, r), http.StatusUnauthorized) }, nil},
+		{"stream error event", func(w http.ResponseWriter, r *http.Request) {
+			w.Header().Set("Content-Type", "text/event-stream")
+			b, _ := json.Marshal(echo(w, r))
+			fmt.Fprintf(w, "data: {\"error\":{\"message\":%s}}\n\n", b)
+		}, nil},
+		{"429 retry-after", func(w http.ResponseWriter, r *http.Request) {
+			w.Header().Set("Retry-After", r.Header.Get("X-Custom"))
+			http.Error(w, echo(w, r), http.StatusTooManyRequests)
+		}, nil},
+		{"bad frame quoted", func(w http.ResponseWriter, r *http.Request) {
+			w.Header().Set("Content-Type", "text/event-stream")
+			fmt.Fprintf(w, "data: {not json %s\n\n", r.Header.Get("X-Custom"))
+		}, nil},
+		{"url credentials in a connect error", nil, func(string) string { return "http://bench:url-SECRET-pw@" + closedAddr(t) + "/?key=q-SECRET-1" }},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			target := ""
+			if tt.handler != nil {
+				srv := httptest.NewServer(tt.handler)
+				defer srv.Close()
+				target = srv.URL
+			}
+			if tt.target != nil {
+				target = tt.target(target)
+			}
+			c, err := targets.NewClient(target, openai.Chat{}, targets.WithAPIKey("sk-key-SECRET-0123456789"),
+				targets.WithHeader("cf-aig-authorization", "Bearer gw-SECRET-1"), targets.WithHeader("X-Custom", "custom-SECRET-1"),
+				targets.WithSecretHeader("X-Token", "tok-SECRET"), targets.WithHeader("User-Agent", "bench-ua/1"))
+			if err != nil {
+				t.Fatal(err)
+			}
+			resp := c.Do(context.Background(), &targets.Request{Model: "m", Prompt: "p"})
+			if resp.Err == nil {
+				t.Fatal("no error")
+			}
+			if strings.Contains(resp.Err.Message+resp.Err.RetryAfter, "SECRET") {
+				t.Errorf("a secret is in the error: %+v", resp.Err)
+			}
+			if tt.handler != nil && tt.name != "bad frame quoted" && (!strings.Contains(resp.Err.Message, "ua=bench-ua/1") || !strings.Contains(resp.Err.Message, "custom="+secret.Mask("custom-SECRET-1"))) {
+				t.Errorf("the message lost its harmless or hashed parts: %q", resp.Err.Message)
+			}
+		})
 	}
 }
 

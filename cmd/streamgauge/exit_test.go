@@ -3,13 +3,19 @@ package main
 import (
 	"bytes"
 	"context"
+	"encoding/json"
+	"fmt"
 	"net"
 	"net/http"
 	"net/http/httptest"
 	"os"
 	"path/filepath"
 	"strings"
+	"sync"
+	"sync/atomic"
 	"testing"
+
+	"github.com/streamgauge/streamgauge/internal/secret"
 )
 
 // runCLI runs the command in-process with a fake environment.
@@ -130,27 +136,58 @@ func TestEnvAndProfileLayering(t *testing.T) {
 	}
 }
 
-// TestSecretsStayOut runs with an API key and an Authorization header and
-// checks that neither appears in any output file or stream.
+// TestSecretsStayOut runs against a gateway-style server with an API key,
+// a gateway credential under a name that does not look like one
+// (cf-aig-authorization), a plain custom header and a password in the
+// target URL, where the server quotes every request header back in a 401
+// body and in a stream error event. No secret byte sequence may appear in
+// any file of the run, sweep or merged directories, any report of any
+// format, or anything printed; header names stay, each value becomes
+// redacted:<8 hex of its SHA-256>, and harmless headers stay in clear.
 func TestSecretsStayOut(t *testing.T) {
-	const key = "sk-test-SECRET-0123456789"
-	const hdr = "Bearer HEADER-SECRET-42"
-	var gotAuth []string
-	srvKey := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-		gotAuth = append(gotAuth, r.Header.Get("Authorization"), r.Header.Get("X-Custom-Token"))
-		w.Header().Set("Content-Type", "text/event-stream")
-		w.Write([]byte("data: {\"choices\":[{\"delta\":{\"content\":\"hi\"}}]}\n\ndata: [DONE]\n\n"))
+	const (
+		key    = "sk-test-SECRET-0123456789"
+		gwHdr  = "Bearer GW-SECRET-aig-42"
+		custom = "custom-SECRET-value"
+		pass   = "TARGET-SECRET-pw"
+	)
+	secrets := []string{key, "GW-SECRET", "custom-SECRET", "TARGET-SECRET"}
+	var seen atomic.Int64
+	var gotMu sync.Mutex
+	var got http.Header
+	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		gotMu.Lock()
+		got = r.Header.Clone()
+		gotMu.Unlock()
+		echo, _ := json.Marshal(r.Header)
+		switch seen.Add(1) % 3 {
+		case 1: // a proxy that quotes what it rejected
+			http.Error(w, `{"error":"unauthorized","request_headers":`+string(echo)+`}`, http.StatusUnauthorized)
+		case 2: // an error event mid-stream, quoting the credential
+			w.Header().Set("Content-Type", "text/event-stream")
+			msg, _ := json.Marshal("upstream rejected " + r.Header.Get("Authorization") + " via " + r.Header.Get("Cf-Aig-Authorization") + " for " + r.Header.Get("X-Custom"))
+			fmt.Fprintf(w, "data: {\"choices\":[{\"delta\":{\"content\":\"hi\"}}]}\n\ndata: {\"error\":{\"message\":%s}}\n\n", msg)
+		default:
+			w.Header().Set("Content-Type", "text/event-stream")
+			w.Write([]byte("data: {\"choices\":[{\"delta\":{\"content\":\"hi\"}}]}\n\ndata: [DONE]\n\n"))
+		}
 	}))
-	defer srvKey.Close()
-	out := filepath.Join(t.TempDir(), "run")
-	r := runCLI(t, map[string]string{"MY_KEY": key}, "run", "--target", srvKey.URL, "--rate", "50", "--requests", "3",
-		"--api-key-env", "MY_KEY", "--header", "X-Custom-Token: "+hdr, "--out", out)
+	defer srv.Close()
+	target := strings.Replace(srv.URL, "http://", "http://bench:"+pass+"@", 1)
+	root := t.TempDir()
+	out := filepath.Join(root, "run")
+	vars := map[string]string{"MY_KEY": key}
+	flags := []string{"--target", target, "--api-key-env", "MY_KEY", "--header", "cf-aig-authorization: " + gwHdr,
+		"--header", "X-Custom: " + custom, "--header", "User-Agent: bench-ua/1", "--input-tokens", "16", "--output-tokens", "4"}
+	r := runCLI(t, vars, append([]string{"run", "--rate", "50", "--requests", "6", "--out", out}, flags...)...)
 	if r.code != 0 {
 		t.Fatalf("exit %d: %s", r.code, r.stderr)
 	}
-	if len(gotAuth) == 0 || gotAuth[0] != "Bearer "+key || gotAuth[1] != hdr {
-		t.Errorf("target did not receive the credentials: %q", gotAuth)
+	gotMu.Lock()
+	if got.Get("Authorization") != "Bearer "+key || got.Get("Cf-Aig-Authorization") != gwHdr || got.Get("X-Custom") != custom {
+		t.Errorf("target did not receive the credentials: %v", got)
 	}
+	gotMu.Unlock()
 	outputs := []string{r.stdout, r.stderr}
 	// Every output format of report, check and compare, written into the
 	// run directory so the walk below reads them too.
@@ -167,24 +204,66 @@ func TestSecretsStayOut(t *testing.T) {
 		rp := runCLI(t, nil, "compare", out, out, "--format", f, "--html", filepath.Join(out, "compare-"+f+".html"))
 		outputs = append(outputs, rp.stdout, rp.stderr)
 	}
+	// Shards and their merge, and a sweep, with the same settings.
+	var shards []string
+	for i := range 2 {
+		dir := filepath.Join(root, fmt.Sprintf("shard-%d", i))
+		rs := runCLI(t, vars, append([]string{"run", "--rate", "50", "--requests", "6", "--shard", fmt.Sprintf("%d/2", i), "--out", dir}, flags...)...)
+		outputs = append(outputs, rs.stdout, rs.stderr)
+		shards = append(shards, dir)
+	}
+	rm := runCLI(t, nil, "merge", shards[0], shards[1], "-o", filepath.Join(root, "merged"))
+	outputs = append(outputs, rm.stdout, rm.stderr)
+	for _, f := range []string{"html", "markdown"} {
+		rr := runCLI(t, nil, "report", filepath.Join(root, "merged"), "--format", f, "-o", filepath.Join(root, "merged", "report-out."+f))
+		outputs = append(outputs, rr.stdout, rr.stderr)
+	}
+	rw := runCLI(t, vars, append([]string{"sweep", "--rates", "20", "--stage-duration", "300ms", "--cooldown", "0", "--format", "markdown",
+		"--out", filepath.Join(root, "sweep")}, flags...)...)
+	outputs = append(outputs, rw.stdout, rw.stderr)
+
 	for _, s := range outputs {
-		if strings.Contains(s, key) || strings.Contains(s, "HEADER-SECRET") {
-			t.Errorf("secret printed: %s", s)
+		for _, sec := range secrets {
+			if strings.Contains(s, sec) {
+				t.Errorf("secret %q printed: %s", sec, s)
+			}
 		}
 	}
 	files := 0
-	filepath.Walk(out, func(p string, info os.FileInfo, err error) error {
+	filepath.Walk(root, func(p string, info os.FileInfo, err error) error {
 		if err != nil || info.IsDir() {
 			return err
 		}
 		files++
 		b, _ := os.ReadFile(p)
-		if bytes.Contains(b, []byte(key)) || bytes.Contains(b, []byte("HEADER-SECRET")) {
-			t.Errorf("%s contains a secret", p)
+		for _, sec := range secrets {
+			if bytes.Contains(b, []byte(sec)) {
+				t.Errorf("%s contains the secret %q", p, sec)
+			}
 		}
 		return nil
 	})
-	if files < 15 {
+	if files < 30 {
 		t.Errorf("only %d output files were checked", files)
+	}
+	// Names stay, values become short hashes (two runs can be told apart),
+	// harmless values stay in clear.
+	info, err := os.ReadFile(filepath.Join(out, "run.json"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, want := range []string{"cf-aig-authorization: " + secret.Mask(gwHdr), "X-Custom: " + secret.Mask(custom), "User-Agent: bench-ua/1", "http://redacted:"} {
+		if !bytes.Contains(info, []byte(want)) {
+			t.Errorf("run.json lacks %q:\n%s", want, info)
+		}
+	}
+	recs, err := os.ReadFile(filepath.Join(out, "requests.jsonl"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, want := range []string{"HTTP 401", secret.Mask(custom), "upstream rejected"} {
+		if !bytes.Contains(recs, []byte(want)) {
+			t.Errorf("requests.jsonl lacks %q (the error messages must stay useful):\n%s", want, recs)
+		}
 	}
 }

@@ -11,6 +11,7 @@ import (
 	"golang.org/x/term"
 
 	"github.com/streamgauge/streamgauge/harness"
+	"github.com/streamgauge/streamgauge/internal/secret"
 	"github.com/streamgauge/streamgauge/monitor"
 )
 
@@ -113,7 +114,7 @@ func (l *live) logf(format string, a ...any) {
 	if l.status != nil {
 		w = l.status
 	}
-	fmt.Fprintf(w, "streamgauge: "+format+"\n", a...)
+	fmt.Fprintf(w, "streamgauge: %s\n", secret.Scrub(fmt.Sprintf(format, a...)))
 }
 
 // options feed the run's monitor.

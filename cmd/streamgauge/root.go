@@ -10,6 +10,8 @@ import (
 	"syscall"
 
 	"github.com/spf13/cobra"
+
+	"github.com/streamgauge/streamgauge/internal/secret"
 )
 
 // version is set at build time with -ldflags "-X main.version=...".
@@ -63,9 +65,11 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 	return codeOf(err)
 }
 
-// printError prints each line of err once, prefixed with the tool's name.
+// printError prints each line of err once, prefixed with the tool's name,
+// with anything shaped like a credential masked (the library masks the
+// values it knows; this is the last line of defence for the rest).
 func printError(w io.Writer, err error) {
-	for _, line := range strings.Split(err.Error(), "\n") {
+	for _, line := range strings.Split(secret.Scrub(err.Error()), "\n") {
 		if line = strings.TrimSpace(line); line != "" {
 			fmt.Fprintf(w, "streamgauge: %s\n", line)
 		}
