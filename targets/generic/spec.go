@@ -16,6 +16,7 @@ import (
 
 	"github.com/valyala/fastjson"
 
+	"github.com/streamgauge/streamgauge/internal/secret"
 	"github.com/streamgauge/streamgauge/targets"
 )
 
@@ -256,7 +257,7 @@ func parseAuth(s string) (auth, error) {
 	name, value, hasValue := strings.Cut(s, ":")
 	name = strings.TrimSpace(name)
 	if !validHeaderName(name) {
-		return auth{}, fmt.Errorf("%q: want a header name such as X-Api-Key, or NAME: VALUE with {key} in VALUE", s)
+		return auth{}, fmt.Errorf("%q: want a header name such as X-Api-Key, or NAME: VALUE with {key} in VALUE", secret.HeaderLine(s))
 	}
 	name = http.CanonicalHeaderKey(name)
 	if !hasValue {
@@ -267,10 +268,11 @@ func parseAuth(s string) (auth, error) {
 	}
 	value = strings.TrimSpace(value)
 	if strings.Count(value, "{key}") != 1 {
-		return auth{}, fmt.Errorf("%q: the value must hold {key} once, e.g. Authorization: Token {key}", s)
+		// The value may be the literal key, written where {key} belongs.
+		return auth{}, fmt.Errorf("%q: the value must hold {key} once, e.g. Authorization: Token {key}", secret.HeaderLine(s))
 	}
 	if strings.ContainsAny(value, "\r\n\x00") {
-		return auth{}, fmt.Errorf("%q: a line break in the value", s)
+		return auth{}, fmt.Errorf("%q: a line break in the value", secret.HeaderLine(s))
 	}
 	pre, suf, _ := strings.Cut(value, "{key}")
 	return auth{header: name, prefix: pre, suffix: suf}, nil

@@ -4,6 +4,7 @@ import (
 	"strings"
 	"testing"
 
+	"github.com/streamgauge/streamgauge/internal/secret"
 	"github.com/streamgauge/streamgauge/targets/generic"
 )
 
@@ -37,8 +38,9 @@ func TestNewErrors(t *testing.T) {
 		{"header name", func(s *generic.Spec) { s.Headers = map[string]string{"X Tenant": "a"} }, "generic.headers.X Tenant: not a valid header name"},
 		{"managed header", func(s *generic.Spec) { s.Headers = map[string]string{"Content-Length": "3"} }, "generic.headers.Content-Length: set by the HTTP client"},
 		{"header line break", func(s *generic.Spec) { s.Headers = map[string]string{"X-Note": "a\r\nX-Evil: 1"} }, "generic.headers.X-Note: a line break"},
-		{"auth name", func(s *generic.Spec) { s.Auth = "X Key" }, "generic.auth: \"X Key\": want a header name"},
-		{"auth value without key", func(s *generic.Spec) { s.Auth = "Authorization: Token" }, "generic.auth: \"Authorization: Token\": the value must hold {key} once"},
+		{"auth name", func(s *generic.Spec) { s.Auth = "X Key" }, "generic.auth: \"X " + secret.Mask("Key") + "\": want a header name"},
+		// The literal key where {key} belongs: named, not quoted.
+		{"auth value without key", func(s *generic.Spec) { s.Auth = "Authorization: Token sk-literal" }, "generic.auth: \"Authorization: " + secret.Mask("Token sk-literal") + "\": the value must hold {key} once"},
 		{"no request", func(s *generic.Spec) { s.Request = " " }, "generic.request: required"},
 		{"template syntax", func(s *generic.Spec) { s.Request = `{"prompt": {{json .Prompt}` }, "generic.request: template: request:1: bad character U+007D"},
 		{"unquoted prompt", func(s *generic.Spec) { s.Request = `{"prompt": "{{.Prompt}}"}` }, "generic.request: renders invalid JSON for a sample request (write text with json"},
