@@ -20,7 +20,7 @@ func addProfileFlags(fs *pflag.FlagSet) {
 	fs.String("api", d.API, "wire API: "+strings.Join(apis.Names(), "|")+"|generic (with a generic: block in a profile file)")
 	fs.String("endpoint", d.Endpoint, "override the API path appended to --target (e.g. /v1/chat/completions)")
 	fs.String("model", d.Model, "model name sent in each request")
-	fs.StringArray("header", d.Headers, "extra request header 'Name: value' (repeatable)")
+	fs.StringArray("header", d.Headers, "extra request header 'Name: value' (repeatable); outputs show its value as redacted:<hash> unless the name is harmless (Content-Type, Accept, User-Agent...)")
 	fs.String("api-key-env", d.APIKeyEnv, "name of the environment variable holding the API key")
 	fs.String("api-key-file", d.APIKeyFile, "file whose first line is the API key")
 	fs.Bool("insecure", d.Insecure, "do not verify the server's TLS certificate")
