@@ -127,6 +127,15 @@ func TestErrorMessagesMaskSecrets(t *testing.T) {
 			w.Header().Set("Content-Type", "text/event-stream")
 			fmt.Fprintf(w, "data: {not json %s\n\n", r.Header.Get("X-Custom"))
 		}, nil},
+		{"body cut inside the key", func(w http.ResponseWriter, r *http.Request) {
+			// The client keeps the first 2048 bytes: the value's first 11.
+			http.Error(w, strings.Repeat("x", 2048-11)+r.Header.Get("X-Custom"), http.StatusUnauthorized)
+		}, nil},
+		{"frame clipped inside the key", func(w http.ResponseWriter, r *http.Request) {
+			w.Header().Set("Content-Type", "text/event-stream")
+			// The message quotes the frame's first 120 bytes: the value's first 11.
+			fmt.Fprintf(w, "data: {%s%s\n\n", strings.Repeat("x", 120-1-11), r.Header.Get("X-Custom"))
+		}, nil},
 		{"url credentials in a connect error", nil, func(string) string { return "http://bench:url-SECRET-pw@" + closedAddr(t) + "/?key=q-SECRET-1" }},
 	}
 	for _, tt := range tests {
@@ -153,7 +162,11 @@ func TestErrorMessagesMaskSecrets(t *testing.T) {
 			if strings.Contains(resp.Err.Message+resp.Err.RetryAfter, "SECRET") {
 				t.Errorf("a secret is in the error: %+v", resp.Err)
 			}
-			if tt.handler != nil && tt.name != "bad frame quoted" && (!strings.Contains(resp.Err.Message, "ua=bench-ua/1") || !strings.Contains(resp.Err.Message, "custom="+secret.Mask("custom-SECRET-1"))) {
+			if strings.Contains(resp.Err.Message, "custom-SEC") || strings.Contains(resp.Err.Message, "-0123") {
+				t.Errorf("the start of a secret is in the error: %q", resp.Err.Message)
+			}
+			echoed := strings.HasPrefix(tt.name, "4xx") || strings.HasPrefix(tt.name, "stream") || strings.HasPrefix(tt.name, "429")
+			if echoed && (!strings.Contains(resp.Err.Message, "ua=bench-ua/1") || !strings.Contains(resp.Err.Message, "custom="+secret.Mask("custom-SECRET-1"))) {
 				t.Errorf("the message lost its harmless or hashed parts: %q", resp.Err.Message)
 			}
 		})

@@ -23,6 +23,8 @@ const MinKnownLen = 6
 // safe for concurrent use.
 type Redactor struct {
 	known *strings.Replacer
+	forms []string          // every searched form, longest first
+	masks map[string]string // form -> the mask of its value
 }
 
 // New returns a Redactor for the given secret values. Empty values and
@@ -69,7 +71,95 @@ func New(values ...string) *Redactor {
 	for _, v := range olds {
 		pairs = append(pairs, v, masks[v])
 	}
-	return &Redactor{known: strings.NewReplacer(pairs...)}
+	return &Redactor{known: strings.NewReplacer(pairs...), forms: olds, masks: masks}
+}
+
+// minCut is the shortest piece of a known value masked where text was cut
+// short: shorter pieces would match ordinary words.
+const minCut = 4
+
+// maxCuts bounds the ellipses looked at in one text, so text made of
+// ellipses costs no more than a message clipped a few times.
+const maxCuts = 16
+
+// ellipses mark where a message was clipped.
+var ellipses = []string{"...", "…"}
+
+// maskCut masks the pieces of known values left where s was cut short in
+// the middle of one (a server's body read up to a limit, a frame or an
+// error quoted up to a length): the start of a value at the end of s or
+// just before an ellipsis, and the end of a value just after an ellipsis.
+func (r *Redactor) maskCut(s string) string {
+	var cuts []int // where text was cut, in increasing order
+	for i := 0; i < len(s) && len(cuts) < 2*maxCuts; {
+		j, n := -1, 0
+		for _, e := range ellipses {
+			if k := strings.Index(s[i:], e); k >= 0 && (j < 0 || i+k < j) {
+				j, n = i+k, len(e)
+			}
+		}
+		if j < 0 {
+			break
+		}
+		cuts = append(cuts, j, j+n) // the text before the ellipsis ends at j, the text after starts at j+n
+		i = j + n
+	}
+	var b strings.Builder
+	last := 0
+	emit := func(lo, hi int, mask string) {
+		b.WriteString(s[last:lo])
+		b.WriteString(mask)
+		last = hi
+	}
+	for i := 0; i < len(cuts); i += 2 {
+		end, start := cuts[i], cuts[i+1]
+		if k, m := r.startAt(s[last:end]); k > 0 {
+			emit(end-k, end, m)
+		}
+		if k, m := r.endAt(s[start:]); k > 0 {
+			b.WriteString(s[last:start])
+			last = start
+			emit(start, start+k, m)
+		}
+	}
+	if k, m := r.startAt(s[last:]); k > 0 {
+		emit(len(s)-k, len(s), m)
+	}
+	if last == 0 {
+		return s
+	}
+	b.WriteString(s[last:])
+	return b.String()
+}
+
+// startAt returns the length of the longest start of a known value (at
+// least minCut) that text ends with, and that value's mask.
+func (r *Redactor) startAt(text string) (int, string) {
+	best, mask := 0, ""
+	for _, f := range r.forms {
+		for k := min(len(f)-1, len(text)); k >= minCut && k > best; k-- {
+			if strings.HasSuffix(text, f[:k]) {
+				best, mask = k, r.masks[f]
+				break
+			}
+		}
+	}
+	return best, mask
+}
+
+// endAt returns the length of the longest end of a known value (at least
+// minCut) that text starts with, and that value's mask.
+func (r *Redactor) endAt(text string) (int, string) {
+	best, mask := 0, ""
+	for _, f := range r.forms {
+		for k := min(len(f)-1, len(text)); k >= minCut && k > best; k-- {
+			if strings.HasPrefix(text, f[len(f)-k:]) {
+				best, mask = k, r.masks[f]
+				break
+			}
+		}
+	}
+	return best, mask
 }
 
 // parts returns v and the pieces of it that may be quoted on their own: the
@@ -100,10 +190,12 @@ func forms(v string) []string {
 	return []string{v, js, strings.ReplaceAll(js, "/", `\/`), url.QueryEscape(v), url.PathEscape(v), html.EscapeString(v)}
 }
 
-// String returns s with every known value and credential shape masked.
+// String returns s with every known value and credential shape masked,
+// including the start of a known value where s was cut short (at its end,
+// or before a trailing "...").
 func (r *Redactor) String(s string) string {
 	if r != nil && r.known != nil {
-		s = r.known.Replace(s)
+		s = r.maskCut(r.known.Replace(s))
 	}
 	return Scrub(s)
 }
@@ -132,6 +224,7 @@ func (e *maskedError) Unwrap() error { return e.err }
 // shape is a credential shape: where in a match the secret is (group) and
 // whether a candidate really is one.
 type shape struct {
+	hints []string // lower-case words one of which every match holds
 	re    *regexp.Regexp
 	group int
 	ok    func(v string) bool
@@ -150,17 +243,17 @@ var shapes = []shape{
 	// Authorization: Bearer X, x-api-key=X, "cf-aig-authorization": "X",
 	// password: X, Cookie: X (names that hold credentials, followed by
 	// : or =, optionally quoted, optionally with an auth scheme).
-	{regexp.MustCompile(`(?i)(?:^|[^A-Za-z0-9_-])(?:[A-Za-z0-9]+[-_])*(?:authorization|authentication|password|passwd|secret|cookie|credentials?|apikey|(?:api|access|secret|private|session|subscription)[-_]key|(?:[A-Za-z0-9]+[-_])(?:key|token|secret|signature))["']?\s*[:=]\s*["'\[]?(?:(?:bearer|basic|token|digest)\s+)?(` + valueChars + `+)`), 1, notMasked},
+	{[]string{"auth", "pass", "secret", "cookie", "credential", "key", "token", "signature"}, regexp.MustCompile(`(?i)(?:^|[^A-Za-z0-9_-])(?:[A-Za-z0-9]+[-_])*(?:authorization|authentication|password|passwd|secret|cookie|credentials?|apikey|(?:api|access|secret|private|session|subscription)[-_]key|(?:[A-Za-z0-9]+[-_])(?:key|token|secret|signature))["']?\s*[:=]\s*["'\[]?(?:(?:bearer|basic|token|digest)\s+)?(` + valueChars + `+)`), 1, notMasked},
 	// Query parameters: ?key=X&token=X&sig=X.
-	{regexp.MustCompile(`(?i)[?&;](?:key|token|sig|signature|auth|code|apikey|api_key|access_token|password)=([^\s"'&#<>]+)`), 1, notMasked},
+	{[]string{"key", "token", "sig", "auth", "code", "password"}, regexp.MustCompile(`(?i)[?&;](?:key|token|sig|signature|auth|code|apikey|api_key|access_token|password)=([^\s"'&#<>]+)`), 1, notMasked},
 	// Bearer X / Basic X / Token X anywhere.
-	{regexp.MustCompile(`(?i)\b(?:bearer|basic|token|digest)(?:\s+|%20|\+)(` + tokenChars + `{6,})`), 1, looksLikeToken},
+	{[]string{"bearer", "basic", "token", "digest"}, regexp.MustCompile(`(?i)\b(?:bearer|basic|token|digest)(?:\s+|%20|\+)(` + tokenChars + `{6,})`), 1, looksLikeToken},
 	// URL userinfo: scheme://user:pass@host.
-	{regexp.MustCompile(`(?i)\b[a-z][a-z0-9+.-]*://([^/\s@"'<>]+)@`), 1, notMasked},
+	{[]string{"@"}, regexp.MustCompile(`(?i)\b[a-z][a-z0-9+.-]*://([^/\s@"'<>]+)@`), 1, notMasked},
 	// Provider key shapes.
-	{regexp.MustCompile(`\b(sk-[A-Za-z0-9_-]{16,}|(?:AKIA|ASIA)[0-9A-Z]{16}|gh[pousr]_[A-Za-z0-9]{20,}|github_pat_[A-Za-z0-9_]{20,}|xox[abposr]-[A-Za-z0-9-]{10,}|hf_[A-Za-z0-9]{20,}|AIza[0-9A-Za-z_-]{30,}|glpat-[A-Za-z0-9_-]{20,}|gsk_[A-Za-z0-9]{20,}|nvapi-[A-Za-z0-9_-]{20,}|pplx-[A-Za-z0-9]{20,}|r8_[A-Za-z0-9]{20,})`), 1, notMasked},
+	{[]string{"sk-", "akia", "asia", "gh", "xox", "hf_", "aiza", "glpat-", "gsk_", "nvapi-", "pplx-", "r8_"}, regexp.MustCompile(`\b(sk-[A-Za-z0-9_-]{16,}|(?:AKIA|ASIA)[0-9A-Z]{16}|gh[pousr]_[A-Za-z0-9]{20,}|github_pat_[A-Za-z0-9_]{20,}|xox[abposr]-[A-Za-z0-9-]{10,}|hf_[A-Za-z0-9]{20,}|AIza[0-9A-Za-z_-]{30,}|glpat-[A-Za-z0-9_-]{20,}|gsk_[A-Za-z0-9]{20,}|nvapi-[A-Za-z0-9_-]{20,}|pplx-[A-Za-z0-9]{20,}|r8_[A-Za-z0-9]{20,})`), 1, notMasked},
 	// JSON Web Tokens.
-	{regexp.MustCompile(`\b(eyJ[A-Za-z0-9_-]{4,}\.eyJ[A-Za-z0-9_-]{4,}\.[A-Za-z0-9_-]*)`), 1, notMasked},
+	{[]string{"eyj"}, regexp.MustCompile(`\b(eyJ[A-Za-z0-9_-]{4,}\.eyJ[A-Za-z0-9_-]{4,}\.[A-Za-z0-9_-]*)`), 1, notMasked},
 }
 
 func notMasked(v string) bool {
@@ -180,8 +273,18 @@ func looksLikeToken(v string) bool {
 // Scrub returns s with every credential shape masked. It knows no values;
 // a Redactor also masks the exact values it was given.
 func Scrub(s string) string {
+	if s == "" {
+		return s
+	}
+	lower := strings.ToLower(s)
 	for _, sh := range shapes {
-		s = sh.apply(s)
+		for _, h := range sh.hints {
+			if strings.Contains(lower, h) {
+				s = sh.apply(s)
+				lower = strings.ToLower(s)
+				break
+			}
+		}
 	}
 	return s
 }

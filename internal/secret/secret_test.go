@@ -107,6 +107,11 @@ func TestRedactorString(t *testing.T) {
 		{"prose stays", "Bearer authentication required; max_tokens=4096 is too many for this model", nil,
 			[]string{"Bearer authentication required; max_tokens=4096 is too many for this model"}},
 		{"status text stays", "HTTP 401: Unauthorized", nil, []string{"HTTP 401: Unauthorized"}},
+		{"cut at the end", "HTTP 401: quoted sk-live-0123456", []string{"sk-live-0123456", "0123"}, []string{"HTTP 401: quoted redacted:"}},
+		{"cut before an ellipsis", "frame \"gateway+value/wi...", []string{"gateway+value/wi"}, []string{"frame \"redacted:", "..."}},
+		{"a short start is a word", "HTTP 401: quoted sk-", nil, []string{"quoted sk-"}},
+		{"cut inside, then more text", `frame "{xx sk-live-0123...": invalid; tail "...3456789abcdefXYZ}"`, []string{"sk-live-0123", "3456789abcdef"},
+			[]string{`frame "{xx redacted:`, `...": invalid; tail "...redacted:`, `}"`}},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
@@ -162,4 +167,15 @@ func FuzzRedactor(f *testing.F) {
 			t.Errorf("not idempotent: %q then %q", got, again)
 		}
 	})
+}
+
+// BenchmarkRedactorString: the cost of masking one long error message
+// full of ellipses (a hostile server's body), per failed request.
+func BenchmarkRedactorString(b *testing.B) {
+	r := secret.New("sk-live-0123456789abcdefXYZ-0123456789abcdefXYZ", "Bearer gateway-token-0123456789", "custom-header-value")
+	msg := "HTTP 401: " + strings.Repeat("sk-live-01... ", 2048/14)
+	b.ReportAllocs()
+	for b.Loop() {
+		_ = r.String(msg)
+	}
 }
