@@ -267,3 +267,25 @@ func TestSecretsStayOut(t *testing.T) {
 		}
 	}
 }
+
+// TestUsageErrorsQuoteNoSecret: a setting given wrong is named in the
+// error without the credential in it.
+func TestUsageErrorsQuoteNoSecret(t *testing.T) {
+	tests := []struct {
+		name string
+		args []string
+		want string
+	}{
+		{"header without a colon", []string{"--header", "Authorization Bearer tok-SECRET-1"}, `header: "Authorization redacted:`},
+		{"target with a password and the API path", []string{"--target", "https://u:pw-SECRET@h/v1/chat/completions"}, `target: "https://redacted:`},
+		{"key in a target query", []string{"--target", "https://h/v1/completions?key=q-SECRET"}, "key=redacted:"},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			r := runCLI(t, nil, append([]string{"run", "--rate", "5", "--requests", "1"}, tt.args...)...)
+			if r.code != exitUsage || strings.Contains(r.stdout+r.stderr, "SECRET") || !strings.Contains(r.stderr, tt.want) {
+				t.Errorf("exit %d, stderr %q: want exit %d, %q and no secret", r.code, r.stderr, exitUsage, tt.want)
+			}
+		})
+	}
+}
