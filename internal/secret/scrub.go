@@ -7,6 +7,7 @@ import (
 	"net/url"
 	"regexp"
 	"slices"
+	"strconv"
 	"strings"
 	"unicode/utf8"
 )
@@ -187,7 +188,8 @@ func parts(v string) []string {
 func forms(v string) []string {
 	j, _ := json.Marshal(v)
 	js := string(j[1 : len(j)-1])
-	return []string{v, js, strings.ReplaceAll(js, "/", `\/`), url.QueryEscape(v), url.PathEscape(v), html.EscapeString(v)}
+	q := strconv.Quote(v) // Go's %q, as messages quote frames and headers
+	return []string{v, js, strings.ReplaceAll(js, "/", `\/`), q[1 : len(q)-1], url.QueryEscape(v), url.PathEscape(v), html.EscapeString(v)}
 }
 
 // String returns s with every known value and credential shape masked,

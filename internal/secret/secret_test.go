@@ -92,6 +92,7 @@ func TestRedactorString(t *testing.T) {
 	}{
 		{"raw echo", "invalid api key: " + key, []string{key}, []string{"invalid api key: " + secret.Mask(key)}},
 		{"json escaped", `{"error":"bad header \"gateway+value\/with=chars\""}`, []string{"gateway+value"}, []string{"bad header"}},
+		{"go quoted", fmt.Sprintf("frame %q: bad", "x gateway+value/with=chars\x01"), []string{"gateway+value"}, []string{"frame"}},
 		{"url escaped", "Post \"https://h/?x=gateway%2Bvalue%2Fwith%3Dchars\"", []string{"gateway%2Bvalue"}, []string{"Post"}},
 		{"token alone", "token " + gw + " rejected", []string{gw}, []string{"rejected"}},
 		{"basic decoded", "user user:hunter2 denied", []string{"hunter2"}, []string{"denied"}},
