@@ -83,13 +83,15 @@ const minCut = 4
 // ellipses costs no more than a message clipped a few times.
 const maxCuts = 16
 
-// ellipses mark where a message was clipped.
-var ellipses = []string{"...", "…"}
+// ellipses mark where a message was clipped, or where a server elided
+// the middle of a key it quotes ("sk-abcd****wxyz").
+var ellipses = []string{"...", "…", "***"}
 
 // maskCut masks the pieces of known values left where s was cut short in
 // the middle of one (a server's body read up to a limit, a frame or an
-// error quoted up to a length): the start of a value at the end of s or
-// just before an ellipsis, and the end of a value just after an ellipsis.
+// error quoted up to a length, a key quoted with its middle starred out):
+// the start of a value at the end of s or just before an ellipsis, and the
+// end of a value just after an ellipsis.
 func (r *Redactor) maskCut(s string) string {
 	var cuts []int // where text was cut, in increasing order
 	for i := 0; i < len(s) && len(cuts) < 2*maxCuts; {
@@ -101,6 +103,9 @@ func (r *Redactor) maskCut(s string) string {
 		}
 		if j < 0 {
 			break
+		}
+		for n < len(s)-j && (s[j+n] == '.' || s[j+n] == '*') && s[j+n] == s[j+n-1] {
+			n++ // "....." and "*****" are one mark
 		}
 		cuts = append(cuts, j, j+n) // the text before the ellipsis ends at j, the text after starts at j+n
 		i = j + n
@@ -258,9 +263,7 @@ var shapes = []shape{
 	{[]string{"eyj"}, regexp.MustCompile(`\b(eyJ[A-Za-z0-9_-]{4,}\.eyJ[A-Za-z0-9_-]{4,}\.[A-Za-z0-9_-]*)`), 1, notMasked},
 }
 
-func notMasked(v string) bool {
-	return !strings.HasPrefix(v, Prefix) && v != "[redacted]" && !strings.HasPrefix(v, "redacted:")
-}
+func notMasked(v string) bool { return !strings.HasPrefix(v, Prefix) && v != "[redacted]" }
 
 // looksLikeToken keeps words after "Bearer"/"Token" in prose ("Bearer
 // authentication required") and masks what looks like a credential: a

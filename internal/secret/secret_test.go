@@ -110,6 +110,8 @@ func TestRedactorString(t *testing.T) {
 		{"status text stays", "HTTP 401: Unauthorized", nil, []string{"HTTP 401: Unauthorized"}},
 		{"cut at the end", "HTTP 401: quoted sk-live-0123456", []string{"sk-live-0123456", "0123"}, []string{"HTTP 401: quoted redacted:"}},
 		{"cut before an ellipsis", "frame \"gateway+value/wi...", []string{"gateway+value/wi"}, []string{"frame \"redacted:", "..."}},
+		{"middle starred out", "Incorrect API key provided: sk-live-01****************defXYZ. You can find your API key at https://x/keys.",
+			[]string{"sk-live-01", "defXYZ"}, []string{"Incorrect API key provided: redacted:", "****redacted:", ". You can find your API key at https://x/keys."}},
 		{"a short start is a word", "HTTP 401: quoted sk-", nil, []string{"quoted sk-"}},
 		{"cut inside, then more text", `frame "{xx sk-live-0123...": invalid; tail "...3456789abcdefXYZ}"`, []string{"sk-live-0123", "3456789abcdef"},
 			[]string{`frame "{xx redacted:`, `...": invalid; tail "...redacted:`, `}"`}},
