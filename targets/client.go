@@ -234,7 +234,7 @@ func WithConnections(n int) Option {
 func NewClient(base string, proto Protocol, opts ...Option) (*Client, error) {
 	u, err := url.Parse(base)
 	if err != nil || (u.Scheme != "http" && u.Scheme != "https") || u.Host == "" {
-		return nil, fmt.Errorf("target %q: want scheme://host:port[/prefix], e.g. http://127.0.0.1:8000", base)
+		return nil, fmt.Errorf("target %q: want scheme://host:port[/prefix], e.g. http://127.0.0.1:8000", secret.URL(base))
 	}
 	tr := &http.Transport{
 		Proxy:             http.ProxyFromEnvironment,

@@ -201,3 +201,24 @@ func TestNotStreamingSuggestsAPI(t *testing.T) {
 		}
 	}
 }
+
+// TestConfigErrorsQuoteNoSecret: a client given a wrong target or header
+// names it without the credential in it.
+func TestConfigErrorsQuoteNoSecret(t *testing.T) {
+	tests := []struct {
+		name string
+		base string
+		opts []targets.Option
+	}{
+		{"target not http", "ftp://u:pw-SECRET@h", nil},
+		{"header with the colon inside the name", "http://127.0.0.1:1", []targets.Option{targets.WithHeader("Authorization: Bearer tok-SECRET", "")}},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			_, err := targets.NewClient(tt.base, openai.Chat{}, tt.opts...)
+			if err == nil || strings.Contains(err.Error(), "SECRET") {
+				t.Errorf("NewClient = %v, want an error without the secret", err)
+			}
+		})
+	}
+}
