@@ -391,8 +391,14 @@ func decodeNode(n *yaml.Node, dst reflect.Value, path string, o Origin, errs *[]
 		for _, f := range fields {
 			names = append(names, f.key)
 		}
+		seen := map[string]int{}
 		for i := 0; i+1 < len(n.Content); i += 2 {
 			key := n.Content[i].Value
+			if line, ok := seen[key]; ok {
+				*errs = append(*errs, fmt.Errorf("%s: given twice (lines %d and %d); keep one", o.Where(path+"."+key), line, n.Content[i].Line))
+				continue
+			}
+			seen[key] = n.Content[i].Line
 			j := -1
 			for fi, f := range fields {
 				if f.key == key {

@@ -77,6 +77,7 @@ func (s *Source) Settings() ([]Setting, error) {
 	known := Keys()
 	var out []Setting
 	var errs []error
+	seen := map[string]int{}
 	for i := 0; i+1 < len(root.Content); i += 2 {
 		kn, vn := resolveAlias(root.Content[i]), root.Content[i+1]
 		if kn == nil || kn.Kind != yaml.ScalarNode {
@@ -87,6 +88,11 @@ func (s *Source) Settings() ([]Setting, error) {
 			errs = append(errs, fmt.Errorf("profile %s: line %d: merge keys (<<) are not supported; write the keys out", s.Name, kn.Line))
 			continue
 		}
+		if line, ok := seen[kn.Value]; ok {
+			errs = append(errs, fmt.Errorf("profile %s: %s: given twice (lines %d and %d); keep one", s.Name, kn.Value, line, kn.Line))
+			continue
+		}
+		seen[kn.Value] = kn.Line
 		if !contains(known, kn.Value) {
 			errs = append(errs, fmt.Errorf("profile %s: unknown key %q%s", s.Name, kn.Value, suggest(kn.Value, known)))
 			continue

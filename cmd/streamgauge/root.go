@@ -43,10 +43,7 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 	defer close(finished)
 	e := &env{stdout: stdout, stderr: stderr, getenv: os.LookupEnv}
 	root := newRoot(e)
-	stopping := "stopping; signal again to stop now"
-	if c, _, err := root.Find(args); err == nil && c.Flags().Lookup("drain-timeout") != nil {
-		stopping = "stopping; requests in flight may finish (up to --drain-timeout); signal again to stop now"
-	}
+	stopping := stopMessage(root, args)
 	go func() {
 		select {
 		case s := <-sigs:
@@ -70,6 +67,15 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 		printError(stderr, err)
 	}
 	return codeOf(err)
+}
+
+// stopMessage is what the first signal prints: it names --drain-timeout
+// only to commands that have it.
+func stopMessage(root *cobra.Command, args []string) string {
+	if c, _, err := root.Find(args); err == nil && c.Flags().Lookup("drain-timeout") != nil {
+		return "stopping; requests in flight may finish (up to --drain-timeout); signal again to stop now"
+	}
+	return "stopping; signal again to stop now"
 }
 
 // printError prints each line of err once, prefixed with the tool's name.
