@@ -368,6 +368,11 @@ func (p *Profile) attribute(errs []error) error {
 				err = fmt.Errorf("profile %s: %w", o.File, err)
 			case o.Env != "":
 				err = fmt.Errorf("%w (set by %s)", err, o.Env)
+			case o.Flag != "" && (key == "slo" || key == "goodput"):
+				// As check prints them: --slo EXPR: problem.
+				if inner := errors.Unwrap(err); inner != nil {
+					err = fmt.Errorf("--%s %w", key, inner)
+				}
 			}
 			out = append(out, err)
 		}

@@ -2,11 +2,14 @@ package main
 
 import (
 	"errors"
+	"fmt"
+	"slices"
 	"strings"
 
 	"github.com/spf13/cobra"
 	"github.com/spf13/pflag"
 
+	"github.com/streamgauge/streamgauge/internal/nearest"
 	"github.com/streamgauge/streamgauge/profiles"
 	"github.com/streamgauge/streamgauge/targets/apis"
 )
@@ -201,12 +204,54 @@ func profileLayers(fs *pflag.FlagSet, getenv func(string) (string, bool)) (env, 
 	return env, flags
 }
 
+// otherVariables are STREAMGAUGE_* variables that are not settings: the
+// live status's and the test suite's.
+var otherVariables = []string{"STREAMGAUGE_QUIET", "STREAMGAUGE_ARTIFACTS", "STREAMGAUGE_SOAK", "STREAMGAUGE_TIMING"}
+
+// unknownVariables warns of STREAMGAUGE_* variables that set nothing, with
+// the nearest setting's variable: a misspelled one is otherwise ignored
+// without a word.
+func unknownVariables(fs *pflag.FlagSet, environ []string) []string {
+	known := slices.Clone(otherVariables)
+	fileOnly := map[string]string{}
+	for _, k := range profiles.Keys() {
+		if fs.Lookup(k) != nil {
+			known = append(known, envName(k))
+		} else {
+			fileOnly[envName(k)] = k
+		}
+	}
+	var out []string
+	for _, kv := range environ {
+		name, _, _ := strings.Cut(kv, "=")
+		if !strings.HasPrefix(name, "STREAMGAUGE_") || slices.Contains(known, name) {
+			continue
+		}
+		if k, ok := fileOnly[name]; ok {
+			out = append(out, fmt.Sprintf("%s: %s can only be set in a profile file; it is ignored", name, k))
+			continue
+		}
+		hint := ""
+		if best := nearest.Name(name, known, 3); best != "" {
+			hint = fmt.Sprintf(" (did you mean %s?)", best)
+		}
+		out = append(out, fmt.Sprintf("%s is not a setting%s; it is ignored", name, hint))
+	}
+	slices.Sort(out)
+	return out
+}
+
 // loadProfile layers a built-in profile or file, STREAMGAUGE_* variables
 // and flags into a profile (run and sweep share it). Every value that
 // cannot be read is reported at once, one line each, naming the file and
 // key, the variable or the flag; all of them are usage errors.
 func loadProfile(cmd *cobra.Command, e *env, args []string) (profiles.Profile, error) {
 	env, flags := profileLayers(cmd.Flags(), e.getenv)
+	if e.environ != nil {
+		for _, w := range unknownVariables(cmd.Flags(), e.environ()) {
+			fmt.Fprintf(e.stderr, "streamgauge: %s\n", w)
+		}
+	}
 	var file []profiles.Setting
 	var src *profiles.Source
 	var errs []error

@@ -24,6 +24,9 @@ var version = "dev"
 type env struct {
 	stdout, stderr io.Writer
 	getenv         func(string) (string, bool)
+	// environ lists the environment as KEY=VALUE, to notice misspelled
+	// STREAMGAUGE_* variables; nil skips that check.
+	environ func() []string
 }
 
 // run executes the command line args and returns the exit code.
@@ -41,7 +44,7 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 	defer signal.Stop(sigs)
 	finished := make(chan struct{})
 	defer close(finished)
-	e := &env{stdout: stdout, stderr: stderr, getenv: os.LookupEnv}
+	e := &env{stdout: stdout, stderr: stderr, getenv: os.LookupEnv, environ: os.Environ}
 	root := newRoot(e)
 	stopping := stopMessage(root, args)
 	go func() {

@@ -155,6 +155,11 @@ func TestSettingsErrors(t *testing.T) {
 		{name: "SLO errors name their variable", env: map[string]string{"STREAMGAUGE_SLO": "ttft.p99<1s;itl.p99<5"},
 			args: []string{"run", "--rate", "5", "--requests", "1"}, code: exitUsage,
 			want: []string{`slo: itl.p99<5: 5 has no unit; a latency threshold needs us, ms or s (e.g. 5ms) (column 9: "5") (set by STREAMGAUGE_SLO)`}},
+		{name: "SLO errors of flags read as check prints them", args: []string{"run", "--rate", "5", "--requests", "1", "--slo", "ttft.p99<500", "--goodput", "x<1s"}, code: exitUsage,
+			want: []string{
+				`--slo ttft.p99<500: 500 has no unit; a latency threshold needs us, ms or s (e.g. 500ms) (column 10: "500")`,
+				`--goodput x<1s: x is not a per-request metric; goodput conditions take ttft, ttfo, ttfb, tpot, e2e, lag (column 1: "x")`,
+			}},
 		{name: "checks of values name the file", file: "rate: -1\nrequests: 3\nsim-fail-rate: 2\ntrace-window: 600:900\n",
 			args: []string{"run", "FILE", "--api", "grpc"}, code: exitUsage,
 			want: []string{
@@ -326,5 +331,33 @@ func TestEveryProfileKeyIsAFlag(t *testing.T) {
 		if got := fs.Lookup(name).DefValue; got != def {
 			t.Errorf("--%s default %q, want %q", name, got, def)
 		}
+	}
+}
+
+// TestUnknownVariables checks a misspelled STREAMGAUGE_* variable is
+// named, with the nearest setting's, instead of being ignored unseen.
+func TestUnknownVariables(t *testing.T) {
+	fs := pflag.NewFlagSet("run", pflag.ContinueOnError)
+	addProfileFlags(fs)
+	got := unknownVariables(fs, []string{"HOME=/root", "STREAMGAUGE_RATE=5", "STREAMGAUGE_QUIET=1", "STREAMGAUGE_DURATON=10s",
+		"STREAMGAUGE_INPUT-TOKENS=5", "STREAMGAUGE_GENERIC=x", "STREAMGAUGE_ZZZZZZZZZZZZZZZ=1"})
+	want := []string{
+		"STREAMGAUGE_DURATON is not a setting (did you mean STREAMGAUGE_DURATION?); it is ignored",
+		"STREAMGAUGE_GENERIC: generic can only be set in a profile file; it is ignored",
+		"STREAMGAUGE_INPUT-TOKENS is not a setting (did you mean STREAMGAUGE_INPUT_TOKENS?); it is ignored",
+		"STREAMGAUGE_ZZZZZZZZZZZZZZZ is not a setting; it is ignored",
+	}
+	if !slices.Equal(got, want) {
+		t.Errorf("got\n%s\nwant\n%s", strings.Join(got, "\n"), strings.Join(want, "\n"))
+	}
+	// Through the command line: a warning, then the run goes on.
+	var out, errb strings.Builder
+	e := &env{stdout: &out, stderr: &errb, getenv: func(string) (string, bool) { return "", false },
+		environ: func() []string { return []string{"STREAMGAUGE_RAT=5"} }}
+	root := newRoot(e)
+	root.SetArgs([]string{"run", "--requests", "1"})
+	err := root.Execute()
+	if err == nil || codeOf(err) != exitUsage || errb.String() != "streamgauge: STREAMGAUGE_RAT is not a setting (did you mean STREAMGAUGE_RATE?); it is ignored\n" {
+		t.Errorf("exit %d, stderr %q", codeOf(err), errb.String())
 	}
 }
