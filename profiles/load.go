@@ -137,11 +137,17 @@ func contains(list []string, s string) bool {
 	return false
 }
 
-// suggest returns ` (did you mean "x"?)` for the key nearest to k.
+// suggest returns ` (did you mean "x"?)` for the key nearest to k, if one
+// is near enough to be a misspelling of it (a third of its letters, at
+// most 3), else where the keys are listed: the run command's flags for a
+// profile's own keys, the known ones for a nested block's.
 func suggest(k string, known []string) string {
-	best := nearest.Name(k, known, 3)
+	best := nearest.Name(k, known, min(3, max(1, len(k)/3)))
+	if best == "" && len(known) > 20 {
+		return " (the keys are the flags of streamgauge run --help)"
+	}
 	if best == "" {
-		return "; valid keys: " + strings.Join(known, ", ")
+		return "; want one of " + strings.Join(known, ", ")
 	}
 	return fmt.Sprintf(" (did you mean %q?)", best)
 }
