@@ -156,6 +156,8 @@ type SettingError struct {
 	Problem string
 }
 
+// Error reads `WHERE: "VALUE" PROBLEM`, e.g. `profile my.yaml: duration:
+// "10" has no unit; write 10s (or ms, m, h)`.
 func (e *SettingError) Error() string {
 	if !e.HasValue {
 		return e.Where + ": " + e.Problem
