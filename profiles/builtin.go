@@ -5,8 +5,6 @@ import (
 	"path"
 	"sort"
 	"strings"
-
-	"github.com/spf13/viper"
 )
 
 //go:embed builtin/*.yaml data
@@ -33,20 +31,9 @@ func BuiltinNames() []string {
 
 // Builtin returns a built-in profile resolved over the defaults.
 func Builtin(name string) (Profile, bool) {
-	b, ok := builtin(name)
-	if !ok {
+	if _, ok := builtin(name); !ok {
 		return Profile{}, false
 	}
-	v := viper.New()
-	src := &Source{Name: name, Data: b, FS: builtinFS}
-	m, err := src.Settings()
-	if err != nil {
-		return Profile{}, false
-	}
-	if err := v.MergeConfigMap(m); err != nil {
-		return Profile{}, false
-	}
-	p, err := Decode(v)
-	p.FS = builtinFS
+	p, err := Load(name)
 	return p, err == nil
 }

@@ -3,8 +3,6 @@ package profiles_test
 import (
 	"testing"
 
-	"github.com/spf13/viper"
-
 	"github.com/streamgauge/streamgauge/profiles"
 )
 
@@ -25,15 +23,11 @@ func FuzzProfile(f *testing.F) {
 	f.Add([]byte("- a\n- b\n"))
 	f.Fuzz(func(t *testing.T, data []byte) {
 		src := &profiles.Source{Name: "fuzz.yaml", Data: data}
-		m, err := src.Settings()
+		settings, err := src.Settings()
 		if err != nil {
 			return
 		}
-		v := viper.New()
-		if err := v.MergeConfigMap(m); err != nil {
-			return
-		}
-		p, err := profiles.Decode(v)
+		p, err := profiles.Resolve(settings)
 		if err != nil {
 			return
 		}

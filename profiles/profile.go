@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"io"
 	"io/fs"
+	"net"
 	"net/url"
 	"os"
 	"path/filepath"
@@ -140,7 +141,15 @@ type Profile struct {
 	// Neither is a setting.
 	Dir string `mapstructure:"-" json:"-"`
 	FS  fs.FS  `mapstructure:"-" json:"-"`
+
+	// origins says where each key given was set (Resolve fills it), so
+	// Validate's messages can name the file or variable to fix.
+	origins map[string]Origin
 }
+
+// Origin returns where key's value came from; the zero Origin means the
+// built-in default (or a profile built in Go).
+func (p *Profile) Origin(key string) Origin { return p.origins[key] }
 
 // Default returns the settings a run starts from before a profile file,
 // environment and flags are layered on.
@@ -166,20 +175,9 @@ func Default() Profile {
 	}
 }
 
-// Keys returns the profile's keys, as written in files and flags.
-func Keys() []string {
-	return []string{"name", "description", "target", "api", "endpoint", "model", "header", "api-key-env",
-		"api-key-file", "insecure", "ca-cert", "max-frame-bytes", "generic",
-		"timeout", "connect-timeout", "ttfb-timeout", "ttft-timeout", "idle-timeout", "ignore-eos", "rate", "arrival", "burstiness", "concurrency", "max-concurrency",
-		"duration", "requests", "warmup", "warmup-requests", "drain-timeout",
-		"ramp-to", "ramp-over", "sine-amplitude", "sine-period", "stages", "latency-from", "input-tokens", "output-tokens", "tokenizer",
-		"prefix-groups", "prefix-tokens", "prefix-share", "prefix-system", "turns", "think-time",
-		"trace", "trace-format", "trace-speed", "trace-window",
-		"slo", "goodput", "abort-on-fail", "out", "seed", "shard", "shards", "start-at", "metrics-addr", "scrape-metrics", "sim-scheduler", "sim-preset", "sim-max-batch", "sim-kv-tokens",
-		"sim-max-step-tokens", "sim-prefix-cache", "sim-fail-rate", "sim-fail-kinds", "sim-stall", "sim-ttft", "sim-itl"}
-}
-
-// Validate reports every problem of p at once, each naming its field.
+// Validate reports every problem of p at once, one line each, naming its
+// field: with the profile file or environment variable it came from when
+// the profile was made by Resolve.
 func (p *Profile) Validate() error {
 	var errs []error
 	bad := func(field, format string, a ...any) {
@@ -296,9 +294,12 @@ func (p *Profile) Validate() error {
 	if p.ThinkTime != "" && p.Turns == "" && p.Concurrency == 0 && !closedStages(p.Stages) {
 		bad("think-time", "applies to sessions (--turns) and closed-loop users (--concurrency)")
 	}
+	if p.TraceWindow != "" && p.Trace == "" {
+		bad("trace-window", "%q applies to --trace only", p.TraceWindow)
+	}
 	if p.Trace != "" {
-		if _, _, err := loadgen.ParseWindow(p.TraceWindow); err != nil {
-			bad("trace-window", "%v", err)
+		if msg := windowProblem(p.TraceWindow); msg != "" {
+			bad("trace-window", "%s", msg)
 		}
 		if !(p.TraceSpeed > 0) {
 			bad("trace-speed", "%v must be a positive factor (2 = twice as fast)", p.TraceSpeed)
@@ -308,10 +309,14 @@ func (p *Profile) Validate() error {
 		}
 	}
 	if _, err := analysis.ParseSLOs(p.SLO); err != nil {
-		errs = append(errs, err)
+		for _, e := range flatten(err) {
+			errs = append(errs, fmt.Errorf("slo: %w", e))
+		}
 	}
 	if _, err := analysis.ParseGoodput(p.Goodput); err != nil {
-		errs = append(errs, err)
+		for _, e := range flatten(err) {
+			errs = append(errs, fmt.Errorf("goodput: %w", e))
+		}
 	}
 	if p.AbortOnFail && len(p.SLO) == 0 {
 		bad("abort-on-fail", "needs at least one --slo to watch")
@@ -322,12 +327,58 @@ func (p *Profile) Validate() error {
 	if _, err := p.StartTime(); err != nil {
 		bad("start-at", "%v", err)
 	}
+	if p.MetricsAddr != "" {
+		if err := CheckAddr(p.MetricsAddr); err != nil {
+			bad("metrics-addr", "%v", err)
+		}
+	}
 	if p.Target == "" {
 		if _, err := p.SimConfig(); err != nil {
 			errs = append(errs, err)
 		}
 	}
-	return errors.Join(errs...)
+	return p.attribute(errs)
+}
+
+// flatten splits joined errors into their parts, so that each is one line.
+func flatten(err error) []error {
+	if j, ok := err.(interface{ Unwrap() []error }); ok {
+		var out []error
+		for _, e := range j.Unwrap() {
+			out = append(out, flatten(e)...)
+		}
+		return out
+	}
+	if err == nil {
+		return nil
+	}
+	return []error{err}
+}
+
+// attribute joins errs, one line each, naming where the key each one
+// concerns was set when it came from a profile file or the environment.
+// Each message starts with its key ("rate: ...", "generic.path: ...").
+func (p *Profile) attribute(errs []error) error {
+	var out []error
+	for _, e := range errs {
+		for _, err := range flatten(e) {
+			key, _, _ := strings.Cut(err.Error(), ":")
+			key, _, _ = strings.Cut(key, ".")
+			switch o := p.origins[key]; {
+			case o.File != "":
+				err = fmt.Errorf("profile %s: %w", o.File, err)
+			case o.Env != "":
+				err = fmt.Errorf("%w (set by %s)", err, o.Env)
+			case o.Flag != "" && (key == "slo" || key == "goodput"):
+				// As check prints them: --slo EXPR: problem.
+				if inner := errors.Unwrap(err); inner != nil {
+					err = fmt.Errorf("--%s %w", key, inner)
+				}
+			}
+			out = append(out, err)
+		}
+	}
+	return errors.Join(out...)
 }
 
 // Pacer returns the open-loop arrival process of a --rate run: constant,
@@ -350,9 +401,41 @@ func (p *Profile) Pacer() (vegeta.Pacer, error) {
 	return loadgen.NewPacer(p.Arrival, p.Rate, p.Burstiness, p.Seed)
 }
 
+// windowProblem says what is wrong with a trace window FROM:TO, naming the
+// bound that cannot be read.
+func windowProblem(w string) string {
+	if a, b, ok := strings.Cut(w, ":"); ok {
+		for _, part := range []struct{ name, text string }{{"start", a}, {"end", b}} {
+			if part.text == "" {
+				continue
+			}
+			if _, err := ParseText(KindDuration, part.text); err != nil {
+				return fmt.Sprintf("%q: %s %q %v", w, part.name, part.text, err)
+			}
+		}
+	}
+	if _, _, err := loadgen.ParseWindow(w); err != nil {
+		return strings.TrimPrefix(err.Error(), "trace-window ")
+	}
+	return ""
+}
+
 func closedStages(specs []string) bool {
 	st, err := loadgen.ParseStages(specs)
 	return err == nil && loadgen.ClosedStages(st)
+}
+
+// CheckAddr checks an address to listen on: HOST:PORT, or :PORT for every
+// interface, with a port number from 0 to 65535 (0 picks a free one).
+func CheckAddr(addr string) error {
+	_, port, err := net.SplitHostPort(addr)
+	if err != nil || port == "" {
+		return fmt.Errorf("%q: want HOST:PORT, e.g. 127.0.0.1:8000 (or :8000 for every interface)", addr)
+	}
+	if n, err := strconv.Atoi(port); err != nil || n < 0 || n > 65535 {
+		return fmt.Errorf("%q: port %q is not a number from 0 to 65535", addr, port)
+	}
+	return nil
 }
 
 // ShardOf returns this process's shard: index i of n (0 of 1 when not
@@ -428,7 +511,10 @@ func (p *Profile) SimConfig() (sim.Config, error) {
 	}
 	if err := cfg.Validate(); err != nil {
 		// The simulator names serve's flags; the profile's keys carry sim-.
-		errs = append(errs, errors.New(strings.ReplaceAll(err.Error(), "sim: ", "sim-")))
+		for _, e := range flatten(err) {
+			msg := strings.Replace(e.Error(), "sim: ", "sim-", 1)
+			errs = append(errs, errors.New(strings.ReplaceAll(msg, "--", "--sim-")))
+		}
 	}
 	return cfg, errors.Join(errs...)
 }

@@ -8,8 +8,6 @@ import (
 	"strings"
 	"testing"
 
-	"github.com/spf13/viper"
-
 	"github.com/streamgauge/streamgauge/internal/secret"
 	"github.com/streamgauge/streamgauge/profiles"
 	"github.com/streamgauge/streamgauge/targets/generic"
@@ -128,15 +126,11 @@ func TestFileDecodesAndRedacts(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	m, err := src.Settings()
+	settings, err := src.Settings()
 	if err != nil {
 		t.Fatal(err)
 	}
-	v := viper.New()
-	if err := v.MergeConfigMap(m); err != nil {
-		t.Fatal(err)
-	}
-	p, err := profiles.Decode(v)
+	p, err := profiles.Resolve(settings)
 	if err != nil {
 		t.Fatal(err)
 	}

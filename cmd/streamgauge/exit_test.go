@@ -62,7 +62,7 @@ func TestExitCodes(t *testing.T) {
 		want string
 	}{
 		{"unknown flag", []string{"run", "--rat", "5"}, exitUsage, "unknown flag: --rat"},
-		{"bad flag value", []string{"run", "--rate", "fast"}, exitUsage, "invalid argument \"fast\" for \"--rate\""},
+		{"bad flag value", []string{"run", "--rate", "fast"}, exitUsage, "--rate: \"fast\" is not a number"},
 		{"negative rate", []string{"run", "--rate", "-1", "--requests", "5"}, exitUsage, "rate: -1 must be positive"},
 		{"no load", []string{"run", "--requests", "5"}, exitUsage, "rate: give --rate R"},
 		{"no end", []string{"run", "--rate", "5"}, exitUsage, "duration: give --duration D, --requests N, or both"},

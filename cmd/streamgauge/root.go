@@ -2,6 +2,7 @@ package main
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"io"
 	"os"
@@ -10,8 +11,11 @@ import (
 	"syscall"
 
 	"github.com/spf13/cobra"
+	"github.com/spf13/pflag"
 
+	"github.com/streamgauge/streamgauge/internal/nearest"
 	"github.com/streamgauge/streamgauge/internal/secret"
+	"github.com/streamgauge/streamgauge/profiles"
 )
 
 // version is set at build time with -ldflags "-X main.version=...".
@@ -21,6 +25,9 @@ var version = "dev"
 type env struct {
 	stdout, stderr io.Writer
 	getenv         func(string) (string, bool)
+	// environ lists the environment as KEY=VALUE, to notice misspelled
+	// STREAMGAUGE_* variables; nil skips that check.
+	environ func() []string
 }
 
 // run executes the command line args and returns the exit code.
@@ -38,10 +45,13 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 	defer signal.Stop(sigs)
 	finished := make(chan struct{})
 	defer close(finished)
+	e := &env{stdout: stdout, stderr: stderr, getenv: os.LookupEnv, environ: os.Environ}
+	root := newRoot(e)
+	stopping := stopMessage(root, args)
 	go func() {
 		select {
 		case s := <-sigs:
-			fmt.Fprintf(stderr, "streamgauge: %s: stopping; requests in flight may finish (up to --drain-timeout); signal again to stop now\n", s)
+			fmt.Fprintf(stderr, "streamgauge: %s: %s\n", s, stopping)
 			cancel()
 		case <-finished:
 			return
@@ -53,8 +63,6 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 		case <-finished:
 		}
 	}()
-	e := &env{stdout: stdout, stderr: stderr, getenv: os.LookupEnv}
-	root := newRoot(e)
 	root.SetArgs(args)
 	root.SetOut(stdout)
 	root.SetErr(stderr)
@@ -63,6 +71,15 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 		printError(stderr, err)
 	}
 	return codeOf(err)
+}
+
+// stopMessage is what the first signal prints: it names --drain-timeout
+// only to commands that have it.
+func stopMessage(root *cobra.Command, args []string) string {
+	if c, _, err := root.Find(args); err == nil && c.Flags().Lookup("drain-timeout") != nil {
+		return "stopping; requests in flight may finish (up to --drain-timeout); signal again to stop now"
+	}
+	return "stopping; signal again to stop now"
 }
 
 // printError prints each line of err once, prefixed with the tool's name,
@@ -87,12 +104,87 @@ against SLOs. With no --target, run drives the built-in simulator.`,
   streamgauge run --target http://127.0.0.1:8000 --api openai-chat --model M --rate 5 --duration 60s`,
 		SilenceUsage:  true,
 		SilenceErrors: true,
+		Version:       version,
+		// A word that is no command is a usage error with a suggestion
+		// (cobra's own check exits 1 over three lines).
+		Args: func(cmd *cobra.Command, args []string) error {
+			if len(args) > 0 {
+				return unknownCommand(cmd, args[0])
+			}
+			return nil
+		},
+		RunE: func(cmd *cobra.Command, _ []string) error { return cmd.Help() },
 	}
-	root.SetFlagErrorFunc(func(_ *cobra.Command, err error) error {
-		return usageError(fmt.Errorf("%w (see --help)", err))
+	root.SuggestionsMinimumDistance = 2
+	root.SetVersionTemplate("streamgauge {{.Version}}\n")
+	root.SetHelpCommand(&cobra.Command{
+		Use:   "help [command]",
+		Short: "Help about any command",
+		RunE: func(_ *cobra.Command, args []string) error {
+			c, _, err := root.Find(args)
+			if len(args) > 0 && (err != nil || c == root) {
+				return unknownCommand(root, args[0])
+			}
+			return c.Help()
+		},
 	})
+	root.SetFlagErrorFunc(flagError)
 	root.AddCommand(newRunCmd(e), newServeCmd(e), newReportCmd(e), newCheckCmd(e), newCompareCmd(e), newSweepCmd(e), newMergeCmd(e), newProfilesCmd(e), newVersionCmd(e))
 	return root
+}
+
+// unknownCommand is the usage error for a word that is no command.
+func unknownCommand(root *cobra.Command, word string) error {
+	hint := ""
+	if sug := root.SuggestionsFor(word); len(sug) > 0 {
+		hint = fmt.Sprintf(" (did you mean %q?)", sug[0])
+	}
+	return usagef("unknown command %q%s; see streamgauge --help", word, hint)
+}
+
+// flagError turns a flag the command line cannot parse into one usage line
+// naming the flag: the nearest flag for a misspelled one, and what is wrong
+// with a value in the words a profile's values use.
+func flagError(cmd *cobra.Command, err error) error {
+	if !cmd.HasParent() && len(cmd.Flags().Args()) > 0 {
+		// `streamgauge runn --rate 5`: the word, not the flag, is wrong.
+		return unknownCommand(cmd, cmd.Flags().Args()[0])
+	}
+	var ne *pflag.NotExistError
+	if errors.As(err, &ne) && ne.GetSpecifiedShortnames() == "" {
+		name := ne.GetSpecifiedName()
+		var names []string
+		cmd.Flags().VisitAll(func(f *pflag.Flag) {
+			if !f.Hidden {
+				names = append(names, f.Name)
+			}
+		})
+		hint := ""
+		if best := nearest.Name(strings.TrimLeft(name, "-"), names, 3); best != "" {
+			hint = fmt.Sprintf(" (did you mean --%s?)", best)
+		}
+		return usagef("unknown flag: --%s%s; see %s --help", name, hint, cmd.CommandPath())
+	}
+	var ie *pflag.InvalidValueError
+	if errors.As(err, &ie) {
+		kind := profiles.KindString
+		switch ie.GetFlag().Value.Type() {
+		case "duration":
+			kind = profiles.KindDuration
+		case "float64", "float32":
+			kind = profiles.KindFloat
+		case "int", "int64", "int32":
+			kind = profiles.KindInt
+		case "uint", "uint64", "uint32":
+			kind = profiles.KindUint
+		case "bool":
+			kind = profiles.KindBool
+		}
+		if _, perr := profiles.ParseText(kind, ie.GetValue()); perr != nil {
+			return usageError(&profiles.SettingError{Where: "--" + ie.GetFlag().Name, Value: ie.GetValue(), HasValue: true, Problem: perr.Error()})
+		}
+	}
+	return usageError(fmt.Errorf("%w; see %s --help", err, cmd.CommandPath()))
 }
 
 // argsUsage wraps a cobra positional-args check so violations exit 2.

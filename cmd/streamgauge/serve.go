@@ -10,6 +10,7 @@ import (
 	"github.com/spf13/cobra"
 	"github.com/spf13/pflag"
 
+	"github.com/streamgauge/streamgauge/profiles"
 	"github.com/streamgauge/streamgauge/targets/apis"
 	"github.com/streamgauge/streamgauge/targets/sim"
 )
@@ -65,6 +66,9 @@ function of --seed and the request's X-Request-Id, so a run is reproducible.
   streamgauge serve --scheduler fixed --ttft 80ms --itl 15ms --truth-log truth.jsonl`,
 		Args: argsUsage(cobra.NoArgs),
 		RunE: func(cmd *cobra.Command, _ []string) error {
+			if err := profiles.CheckAddr(addr); err != nil {
+				return usagef("--addr %v", err)
+			}
 			if err := serveConfig(cmd.Flags(), &cfg, stall, kinds); err != nil {
 				return usageError(err)
 			}

@@ -11,7 +11,6 @@ import (
 	"time"
 
 	"github.com/spf13/cobra"
-	"github.com/spf13/viper"
 
 	"github.com/streamgauge/streamgauge/analysis"
 	"github.com/streamgauge/streamgauge/harness"
@@ -180,37 +179,6 @@ func writeSweep(e *env, sw *analysis.Sweep, dir string, f sweepFlags) error {
 	}
 	fmt.Fprintf(e.stdout, "sweep directory  %s\n", dir)
 	return nil
-}
-
-// loadProfile layers a built-in profile or file, STREAMGAUGE_* variables
-// and flags into a profile, as run does.
-func loadProfile(cmd *cobra.Command, e *env, args []string) (profiles.Profile, error) {
-	v := viper.New()
-	var src *profiles.Source
-	if len(args) == 1 {
-		var err error
-		if src, err = profiles.Find(args[0]); err != nil {
-			return profiles.Profile{}, usageError(err)
-		}
-		m, err := src.Settings()
-		if err != nil {
-			return profiles.Profile{}, usageError(err)
-		}
-		if err := v.MergeConfigMap(m); err != nil {
-			return profiles.Profile{}, usagef("profile %s: %v", src.Name, err)
-		}
-	}
-	if err := bindProfile(v, cmd.Flags(), e.getenv); err != nil {
-		return profiles.Profile{}, usageError(err)
-	}
-	p, err := profiles.Decode(v)
-	if err != nil {
-		return profiles.Profile{}, usageError(err)
-	}
-	if src != nil {
-		p.Dir, p.FS = src.Dir, src.FS
-	}
-	return p, nil
 }
 
 // parseLevels parses a comma-separated list of positive levels.

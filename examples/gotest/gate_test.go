@@ -14,8 +14,6 @@ import (
 	"testing"
 	"time"
 
-	"github.com/spf13/viper"
-
 	"github.com/streamgauge/streamgauge/analysis"
 	"github.com/streamgauge/streamgauge/harness"
 	"github.com/streamgauge/streamgauge/profiles"
@@ -25,23 +23,10 @@ import (
 // defaults and validates it, as `streamgauge run FILE` does.
 func loadProfile(t *testing.T, nameOrPath string) profiles.Profile {
 	t.Helper()
-	src, err := profiles.Find(nameOrPath)
+	p, err := profiles.Load(nameOrPath)
 	if err != nil {
 		t.Fatal(err)
 	}
-	settings, err := src.Settings()
-	if err != nil {
-		t.Fatal(err)
-	}
-	v := viper.New()
-	if err := v.MergeConfigMap(settings); err != nil {
-		t.Fatal(err)
-	}
-	p, err := profiles.Decode(v)
-	if err != nil {
-		t.Fatal(err)
-	}
-	p.Dir, p.FS = src.Dir, src.FS
 	return p
 }
 
