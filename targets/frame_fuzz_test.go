@@ -82,15 +82,34 @@ func refLines(in []byte) (lines [][]byte, rest []byte) {
 // with the choices SSEReader documents: the bound applies to every line and
 // to the joined data; the event type and id belong to one event (both reset
 // at every blank line); a pending event is dispatched at a clean end of the
-// body; a body that stops inside a line is ErrTruncated.
+// body; a body that stops inside a line is ErrTruncated; error field lines
+// make an error event of their values; a line starting with '{' ends the
+// pending event and is a bare frame.
 func refSSE(in []byte, max int) refResult {
 	if max <= 0 {
 		max = targets.DefaultMaxFrameBytes
 	}
 	lines, rest := refLines(in)
 	var res refResult
-	var data, event, id []byte
-	hasData := false
+	var data, errData, event, id []byte
+	hasData, hasErr := false, false
+	dispatch := func() {
+		switch {
+		case hasErr:
+			res.frames = append(res.frames, frame{Event: "error", Data: string(errData), ID: string(id)})
+		case hasData:
+			res.frames = append(res.frames, frame{Event: string(event), Data: string(data), ID: string(id)})
+		}
+		data, errData, event, id, hasData, hasErr = nil, nil, nil, nil, false, false
+	}
+	add := func(buf *[]byte, has *bool, value []byte) bool {
+		if *has {
+			*buf = append(*buf, '\n')
+		}
+		*buf = append(*buf, value...)
+		*has = true
+		return len(*buf) <= max
+	}
 	for i, line := range lines {
 		if len(line) > max {
 			res.err = targets.ErrFrameTooLarge
@@ -100,13 +119,15 @@ func refSSE(in []byte, max int) refResult {
 			line = bytes.TrimPrefix(line, []byte("\uFEFF"))
 		}
 		if len(line) == 0 {
-			if hasData {
-				res.frames = append(res.frames, frame{Event: string(event), Data: string(data), ID: string(id)})
-			}
-			data, event, id, hasData = nil, nil, nil, false
+			dispatch()
 			continue
 		}
-		if line[0] == ':' {
+		switch line[0] {
+		case ':':
+			continue
+		case '{':
+			dispatch()
+			res.frames = append(res.frames, frame{Data: string(line), Bare: true})
 			continue
 		}
 		name, value, found := bytes.Cut(line, []byte(":"))
@@ -115,12 +136,12 @@ func refSSE(in []byte, max int) refResult {
 		}
 		switch string(name) {
 		case "data":
-			if hasData {
-				data = append(data, '\n')
+			if !add(&data, &hasData, value) {
+				res.err = targets.ErrFrameTooLarge
+				return res
 			}
-			data = append(data, value...)
-			hasData = true
-			if len(data) > max {
+		case "error":
+			if !add(&errData, &hasErr, value) {
 				res.err = targets.ErrFrameTooLarge
 				return res
 			}
@@ -138,9 +159,7 @@ func refSSE(in []byte, max int) refResult {
 		}
 		return res
 	}
-	if hasData {
-		res.frames = append(res.frames, frame{Event: string(event), Data: string(data), ID: string(id)})
-	}
+	dispatch()
 	res.err = io.EOF
 	return res
 }
@@ -188,7 +207,7 @@ func fuzzRead(t *testing.T, fr targets.FrameReader, in []byte, max int) ([]frame
 		if len(f.Data) > bound {
 			t.Fatalf("frame of %d bytes, bound %d", len(f.Data), bound)
 		}
-		got = append(got, frame{Event: string(f.Event), Data: string(f.Data), ID: string(f.ID)})
+		got = append(got, frame{Event: string(f.Event), Data: string(f.Data), ID: string(f.ID), Bare: f.Bare})
 	}
 	t.Fatalf("Next returned %d frames from %d bytes without stopping", len(got), len(in))
 	return nil, nil
