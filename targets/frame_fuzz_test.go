@@ -15,7 +15,8 @@ import (
 )
 
 // The seed corpora under testdata/fuzz are built from the OpenAI golden
-// transcripts (targets/openai/testdata/*.sse) and the table cases; rebuild
+// transcripts (targets/openai/testdata/*.sse), the in-stream error forms
+// (testdata/streamerr/*.sse) and the table cases; rebuild
 // them with `go test ./targets/ -run TestFuzzCorpus -gencorpus`.
 var genCorpus = flag.Bool("gencorpus", false, "rewrite the fuzz seed corpora under testdata/fuzz")
 
@@ -264,6 +265,12 @@ func TestFuzzCorpus(t *testing.T) {
 	if err != nil || len(transcripts) == 0 {
 		t.Fatalf("no transcripts in openai/testdata: %v", err)
 	}
+	// The in-stream error forms (error field lines, bare JSON lines).
+	errForms, err := filepath.Glob(filepath.Join("testdata", "streamerr", "*.sse"))
+	if err != nil || len(errForms) == 0 {
+		t.Fatalf("no transcripts in testdata/streamerr: %v", err)
+	}
+	transcripts = append(transcripts, errForms...)
 	for _, name := range []string{"FuzzSSEReader", "FuzzNDJSONReader"} {
 		dir := filepath.Join("testdata", "fuzz", name)
 		if !*genCorpus {
@@ -281,6 +288,9 @@ func TestFuzzCorpus(t *testing.T) {
 				t.Fatal(err)
 			}
 			base := strings.TrimSuffix(filepath.Base(p), ".sse")
+			if filepath.Base(filepath.Dir(p)) == "streamerr" {
+				base = "streamerr_" + base
+			}
 			if name == "FuzzNDJSONReader" {
 				body = sseToNDJSON(body)
 			}
