@@ -28,14 +28,18 @@ const noDetails = "error event without details"
 //     ErrorMessage finds;
 //   - a Bare frame (a line of JSON outside SSE's syntax) is an error when it
 //     is an error object (see IsErrorObject), and is otherwise ignored;
-//   - a frame dec rejects that is an error object is an error, not a
-//     protocol failure.
+//   - a frame dec rejects that is an error object, or that starts as one
+//     ({"error": ...) but is not valid JSON, is an error, not a protocol
+//     failure.
 //
 // An error event made by these rules carries nothing but Err.
 func DecodeFrame(dec Decoder, f *Frame, ev *Event) error {
 	if f.Bare {
-		if IsErrorObject(f.Data) {
+		switch {
+		case IsErrorObject(f.Data):
 			ev.Err = ErrorMessage(f.Data)
+		case startsAsError(f.Data):
+			ev.Err = cleanMessage(string(f.Data))
 		}
 		return nil
 	}
@@ -47,13 +51,32 @@ func DecodeFrame(dec Decoder, f *Frame, ev *Event) error {
 		return nil
 	}
 	if err != nil {
-		if IsErrorObject(f.Data) {
+		switch {
+		case IsErrorObject(f.Data):
 			*ev = Event{Err: ErrorMessage(f.Data)}
+			return nil
+		case startsAsError(f.Data):
+			// Not valid JSON, but plainly an error: a gateway that pastes an
+			// unescaped message into {"error": "..."}. Its text is the
+			// message.
+			*ev = Event{Err: cleanMessage(string(f.Data))}
 			return nil
 		}
 		return err
 	}
 	return nil
+}
+
+// startsAsError reports whether data begins like an error object, with the
+// key "error" first, whether or not the rest is valid JSON.
+func startsAsError(data []byte) bool {
+	data = bytes.TrimLeft(data, " \t\r\n")
+	if len(data) == 0 || data[0] != '{' {
+		return false
+	}
+	data = bytes.TrimLeft(data[1:], " \t\r\n")
+	rest, ok := bytes.CutPrefix(data, []byte(`"error"`))
+	return ok && bytes.HasPrefix(bytes.TrimLeft(rest, " \t\r\n"), []byte(":"))
 }
 
 // IsErrorObject reports whether data is a JSON object that says it is an

@@ -3,6 +3,8 @@ package targets_test
 import (
 	"bytes"
 	"context"
+	"encoding/json"
+	"errors"
 	"io"
 	"net/http"
 	"net/http/httptest"
@@ -84,6 +86,7 @@ func TestInStreamErrorForms(t *testing.T) {
 		{"unknown_fields_only.sse", triton.Generate{}, results.KindStream, "stream ended without any event"},
 		{"unknown_fields_only.sse", openai.Chat{}, results.KindStream, "stream ended without its terminator"},
 		{"unknown_fields_then_done.sse", openai.Chat{}, results.KindStream, "nothing but its terminator"},
+		{"gateway_unescaped_error.sse", openai.Chat{}, results.KindStream, `{"error": "upstream said "quota exceeded" for key ***"}`},
 		{"bare_non_error_then_eof.sse", openai.Chat{}, results.KindStream, `last unrecognised line "{\"status\":\"shutting down\"}"`},
 	}
 	seen := map[string]bool{}
@@ -240,4 +243,62 @@ func FuzzClientStream(f *testing.F) {
 			t.Fatalf("error message %q", m)
 		}
 	})
+}
+
+// strictDecoder stands for any protocol's decoder: it accepts only
+// {"text": "..."} frames and reports {"fail": "..."} as an error of its own.
+type strictDecoder struct{}
+
+func (strictDecoder) Decode(f *targets.Frame, ev *targets.Event) error {
+	var m map[string]string
+	if err := json.Unmarshal(f.Data, &m); err != nil {
+		return err
+	}
+	if s, ok := m["fail"]; ok {
+		ev.Err = "decoder: " + s
+		return nil
+	}
+	t, ok := m["text"]
+	if !ok {
+		return errors.New("no text")
+	}
+	ev.Content = t
+	return nil
+}
+
+// TestDecodeFrame checks the rules every protocol shares, around a decoder
+// that knows nothing of them.
+func TestDecodeFrame(t *testing.T) {
+	cases := []struct {
+		name    string
+		frame   targets.Frame
+		want    targets.Event
+		wantErr bool
+	}{
+		{"a frame the decoder reads", targets.Frame{Data: []byte(`{"text":"x"}`)}, targets.Event{Content: "x"}, false},
+		{"a frame the decoder rejects", targets.Frame{Data: []byte(`{"other":1}`)}, targets.Event{}, true},
+		{"error event the decoder reads", targets.Frame{Event: []byte("error"), Data: []byte(`{"fail":"f"}`)}, targets.Event{Err: "decoder: f"}, false},
+		{"error event the decoder misreads", targets.Frame{Event: []byte("error"), Data: []byte(`{"text":"x"}`)}, targets.Event{Err: `error event without details: {"text":"x"}`}, false},
+		{"error event in plain text", targets.Frame{Event: []byte("error"), Data: []byte("boom")}, targets.Event{Err: "boom"}, false},
+		{"error event, any case", targets.Frame{Event: []byte("Error"), Data: []byte(`{"message":"m"}`)}, targets.Event{Err: "m"}, false},
+		{"error event without data", targets.Frame{Event: []byte("error")}, targets.Event{Err: "error event without details"}, false},
+		{"rejected error object", targets.Frame{Data: []byte(`{"error":{"message":"m","type":"t"}}`)}, targets.Event{Err: "t: m"}, false},
+		{"rejected broken error object", targets.Frame{Data: []byte(`{ "error" : "say "hi""}`)}, targets.Event{Err: `{ "error" : "say "hi""}`}, false},
+		{"rejected broken other object", targets.Frame{Data: []byte(`{"text": "say "hi""}`)}, targets.Event{}, true},
+		{"bare error object", targets.Frame{Bare: true, Data: []byte(`{"error":"m"}`)}, targets.Event{Err: "m"}, false},
+		{"bare broken error object", targets.Frame{Bare: true, Data: []byte(`{"error":"m`)}, targets.Event{Err: `{"error":"m`}, false},
+		{"bare non-error is ignored, not decoded", targets.Frame{Bare: true, Data: []byte(`{"text":"x"}`)}, targets.Event{}, false},
+	}
+	for _, tc := range cases {
+		t.Run(tc.name, func(t *testing.T) {
+			var ev targets.Event
+			err := targets.DecodeFrame(strictDecoder{}, &tc.frame, &ev)
+			if (err != nil) != tc.wantErr {
+				t.Fatalf("error %v, want error %v", err, tc.wantErr)
+			}
+			if err == nil && ev != tc.want {
+				t.Errorf("event %+v, want %+v", ev, tc.want)
+			}
+		})
+	}
 }
