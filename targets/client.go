@@ -396,9 +396,17 @@ func (c *Client) Do(ctx context.Context, r *Request) *Response {
 		// rather than growing the slice frame by frame.
 		resp.Frames = make([]Stamp, 0, n)
 	}
-	c.read(ctx, hr.Body, resp, wd, &started)
+	c.read(ctx, cancelCause, hr.Body, resp, wd, &started)
 	return resp
 }
+
+// afterDone bounds how long the client keeps reading a stream after its
+// terminator, waiting for the server to end the body.
+const afterDone = 2 * time.Second
+
+// errHeldOpen cancels the read of a stream the server kept open after its
+// terminator.
+var errHeldOpen = errors.New("stream held open after its terminator")
 
 // timeoutCause is why a request's context ended: one of its timeouts.
 type timeoutCause struct{ msg string }
@@ -408,8 +416,11 @@ func (t *timeoutCause) Error() string { return t.msg }
 // read consumes the stream, stamping each frame as soon as it is read.
 // wd, when not nil, is the request's watchdog timer: it is re-armed for the
 // idle timeout at every frame once the first token arrived (stopped if there
-// is no idle timeout).
-func (c *Client) read(ctx context.Context, body io.Reader, resp *Response, wd *time.Timer, started *atomic.Bool) {
+// is no idle timeout). After the protocol's terminator the response is
+// complete: the rest of the body is read so the connection can be reused,
+// but for at most afterDone (then cancel ends the read), and nothing that
+// happens then (a timeout, a reset) fails the request.
+func (c *Client) read(ctx context.Context, cancel context.CancelCauseFunc, body io.Reader, resp *Response, wd *time.Timer, started *atomic.Bool) {
 	fr := NewFrameReader(c.proto.Framing(), body, c.maxFrame)
 	dec := c.proto.NewDecoder()
 	var f Frame
@@ -417,7 +428,14 @@ func (c *Client) read(ctx context.Context, body io.Reader, resp *Response, wd *t
 	done := false
 	et, ok := c.proto.(EOFTerminated)
 	endsAtEOF := ok && et.EndsAtEOF()
-	events := 0 // frames that meant something to the protocol
+	events := 0              // frames that meant something to the protocol
+	var doneAt time.Duration // when the terminator came
+	var grace *time.Timer    // ends the read a while after the terminator
+	defer func() {
+		if grace != nil {
+			grace.Stop()
+		}
+	}()
 	stray := "" // the last bare line that was not an error, for the message
 	for {
 		err := fr.Next(&f)
@@ -425,6 +443,10 @@ func (c *Client) read(ctx context.Context, body io.Reader, resp *Response, wd *t
 		if err != nil {
 			resp.Done = at
 			switch {
+			case done && !errors.Is(err, io.EOF) && !errors.Is(err, ErrFrameTooLarge):
+				// The server held the stream open (or broke it) after
+				// its terminator: the response ended there.
+				resp.Done = doneAt
 			case errors.Is(err, io.EOF):
 				switch {
 				case !done && !endsAtEOF:
@@ -446,7 +468,7 @@ func (c *Client) read(ctx context.Context, body io.Reader, resp *Response, wd *t
 			}
 			return
 		}
-		if wd != nil && started.Load() && c.timeouts.Idle > 0 {
+		if wd != nil && started.Load() && c.timeouts.Idle > 0 && !done {
 			wd.Reset(c.timeouts.Idle)
 		}
 		ev = Event{}
@@ -497,6 +519,13 @@ func (c *Client) read(ctx context.Context, body io.Reader, resp *Response, wd *t
 			resp.Done = at
 			resp.Err = &results.Error{Kind: results.KindStream, Message: "stream held nothing but its terminator" + strayNote(stray)}
 			return
+		}
+		if ev.Done && !done {
+			doneAt = at
+			if wd != nil {
+				wd.Stop()
+			}
+			grace = time.AfterFunc(afterDone, func() { cancel(errHeldOpen) })
 		}
 		if ev.Done {
 			done = true

@@ -13,6 +13,7 @@ import (
 	"strings"
 	"sync/atomic"
 	"testing"
+	"time"
 	"unicode/utf8"
 
 	"github.com/streamgauge/streamgauge/results"
@@ -300,5 +301,25 @@ func TestDecodeFrame(t *testing.T) {
 				t.Errorf("event %+v, want %+v", ev, tc.want)
 			}
 		})
+	}
+}
+
+// TestHeldOpenAfterTerminator: a server that keeps the stream open after
+// [DONE] (a proxy that does not end the body) does not hang the request nor
+// fail it, with or without an idle timeout; the response ended at [DONE].
+func TestHeldOpenAfterTerminator(t *testing.T) {
+	srv := newServer(t, stallHandler(contentChunk("x"), doneChunk, ": keep-alive\n\n"))
+	for _, opts := range [][]targets.Option{{targets.WithTimeouts(targets.Timeouts{Idle: 50 * time.Millisecond})}, nil} {
+		c := newClient(t, srv.URL, opts...)
+		// The deadline only keeps a regression from hanging the test.
+		ctx, cancel := context.WithTimeout(context.Background(), time.Minute)
+		defer cancel()
+		resp := c.Do(ctx, &targets.Request{Model: "m", Prompt: "p"})
+		if resp.Err != nil {
+			t.Fatalf("error %+v", resp.Err)
+		}
+		if resp.Content.String() != "x" || len(resp.Frames) != 1 || resp.Done < resp.Frames[0].At {
+			t.Errorf("content %q, %d frames, done %v", resp.Content.String(), len(resp.Frames), resp.Done)
+		}
 	}
 }
