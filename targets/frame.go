@@ -194,7 +194,8 @@ func NewSSEReader(rd io.Reader, maxBytes int) *SSEReader {
 }
 
 // Next implements FrameReader. Events with no data (or error) line are
-// skipped, as the SSE specification says. When the body ends after complete
+// skipped, as the SSE specification says, except an event named "error":
+// the server said something failed, even without details. When the body ends after complete
 // lines but without the final blank line, the pending event is still
 // returned.
 func (s *SSEReader) Next(f *Frame) error {
@@ -208,7 +209,7 @@ func (s *SSEReader) Next(f *Frame) error {
 	for {
 		line, err := s.lr.line()
 		if err != nil {
-			if errors.Is(err, io.EOF) && (hasData || hasErr) {
+			if errors.Is(err, io.EOF) && (hasData || hasErr || bytes.Equal(s.event, errorType)) {
 				s.emit(f, hasErr)
 				return nil
 			}
@@ -222,7 +223,7 @@ func (s *SSEReader) Next(f *Frame) error {
 			line = bytes.TrimPrefix(line, bom)
 		}
 		if len(line) == 0 {
-			if hasData || hasErr {
+			if hasData || hasErr || bytes.Equal(s.event, errorType) {
 				s.emit(f, hasErr)
 				return nil
 			}
@@ -294,6 +295,9 @@ func (s *SSEReader) emit(f *Frame, isErr bool) {
 	}
 	f.Data, f.Event, f.ID, f.Bare = s.data, s.event, s.id, false
 }
+
+// errorType is the event type of an error event.
+var errorType = []byte("error")
 
 // NDJSONReader reads newline-delimited JSON: one frame per non-blank line.
 type NDJSONReader struct {

@@ -84,8 +84,9 @@ func refLines(in []byte) (lines [][]byte, rest []byte) {
 // to the joined data; the event type and id belong to one event (both reset
 // at every blank line); a pending event is dispatched at a clean end of the
 // body; a body that stops inside a line is ErrTruncated; error field lines
-// make an error event of their values; a line starting with '{' ends the
-// pending event and is a bare frame.
+// make an error event of their values; an event named error is dispatched
+// even without data; a line starting with '{' ends the pending event and is
+// a bare frame.
 func refSSE(in []byte, max int) refResult {
 	if max <= 0 {
 		max = targets.DefaultMaxFrameBytes
@@ -98,7 +99,7 @@ func refSSE(in []byte, max int) refResult {
 		switch {
 		case hasErr:
 			res.frames = append(res.frames, frame{Event: "error", Data: string(errData), ID: string(id)})
-		case hasData:
+		case hasData || string(event) == "error":
 			res.frames = append(res.frames, frame{Event: string(event), Data: string(data), ID: string(id)})
 		}
 		data, errData, event, id, hasData, hasErr = nil, nil, nil, nil, false, false

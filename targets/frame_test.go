@@ -118,6 +118,8 @@ var sseCases = []frameCase{
 	{name: "error field wins over data and event", in: "event: x\nid: 1\ndata: a\nerror: e1\nerror: e2\n\n",
 		want: []frame{{Event: "error", ID: "1", Data: "e1\ne2"}}, err: io.EOF},
 	{name: "empty error field", in: "error\n\n", want: []frame{{Event: "error"}}, err: io.EOF},
+	{name: "error event without data", in: "event: error\n\nevent: error\nid: 2\n", want: []frame{{Event: "error"}, {Event: "error", ID: "2"}}, err: io.EOF},
+	{name: "other events without data stay skipped", in: "event: Error\n\nevent: errors\n\n", err: io.EOF},
 	{name: "error field over max", max: 16, in: "error: 01234567\nerror: 01234567\n\n", err: targets.ErrFrameTooLarge},
 	{name: "bare JSON line (Ollama's OpenAI layer)", in: "data: a\n\n{\"error\":{\"message\":\"m\"}}\n",
 		want: []frame{{Data: "a"}, {Data: `{"error":{"message":"m"}}`, Bare: true}}, err: io.EOF},

@@ -28,9 +28,9 @@ const noDetails = "error event without details"
 //     ErrorMessage finds;
 //   - a Bare frame (a line of JSON outside SSE's syntax) is an error when it
 //     is an error object (see IsErrorObject), and is otherwise ignored;
-//   - a frame dec rejects that is an error object, or that starts as one
-//     ({"error": ...) but is not valid JSON, is an error, not a protocol
-//     failure.
+//   - a frame dec rejects, or finds nothing in, that is an error object is
+//     an error; so is one dec rejects that starts as one ({"error": ...)
+//     but is not valid JSON.
 //
 // An error event made by these rules carries nothing but Err.
 func DecodeFrame(dec Decoder, f *Frame, ev *Event) error {
@@ -48,6 +48,13 @@ func DecodeFrame(dec Decoder, f *Frame, ev *Event) error {
 		if err != nil || ev.Err == "" {
 			*ev = Event{Err: ErrorMessage(f.Data)}
 		}
+		return nil
+	}
+	if err == nil && *ev == (Event{}) && IsErrorObject(f.Data) {
+		// An error the decoder took for a frame with nothing in it: an
+		// envelope its API does not use ({"type": "error"} on an OpenAI
+		// stream, {"error": ...} where a generic spec names no error path).
+		*ev = Event{Err: ErrorMessage(f.Data)}
 		return nil
 	}
 	if err != nil {
@@ -84,7 +91,9 @@ func startsAsError(data []byte) bool {
 // TGI, llama.cpp, Ollama, Triton and most proxies), or "object": "error"
 // (older vLLM) or "type": "error" (Anthropic, OpenAI Responses).
 func IsErrorObject(data []byte) bool {
-	if !IsJSONObject(data) {
+	// Every form has "error" as a key or a value: most frames are ruled
+	// out without a parse.
+	if !IsJSONObject(data) || !bytes.Contains(data, []byte(`"error"`)) {
 		return false
 	}
 	var p fastjson.Parser

@@ -88,6 +88,8 @@ func TestInStreamErrorForms(t *testing.T) {
 		{"unknown_fields_only.sse", openai.Chat{}, results.KindStream, "stream ended without its terminator"},
 		{"unknown_fields_then_done.sse", openai.Chat{}, results.KindStream, "nothing but its terminator"},
 		{"gateway_unescaped_error.sse", openai.Chat{}, results.KindStream, `{"error": "upstream said "quota exceeded" for key ***"}`},
+		{"proxy_typed_error_on_chat.sse", openai.Chat{}, results.KindStream, "overloaded_error: Overloaded"},
+		{"event_error_no_data.sse", openai.Chat{}, results.KindStream, "error event without details"},
 		{"bare_non_error_then_eof.sse", openai.Chat{}, results.KindStream, `last unrecognised line "{\"status\":\"shutting down\"}"`},
 	}
 	seen := map[string]bool{}
@@ -286,6 +288,7 @@ func TestDecodeFrame(t *testing.T) {
 		{"rejected error object", targets.Frame{Data: []byte(`{"error":{"message":"m","type":"t"}}`)}, targets.Event{Err: "t: m"}, false},
 		{"rejected broken error object", targets.Frame{Data: []byte(`{ "error" : "say "hi""}`)}, targets.Event{Err: `{ "error" : "say "hi""}`}, false},
 		{"rejected broken other object", targets.Frame{Data: []byte(`{"text": "say "hi""}`)}, targets.Event{}, true},
+		{"error object the decoder finds nothing in", targets.Frame{Data: []byte(`{"type":"error","error":{"type":"t","message":"m"},"text":""}`)}, targets.Event{Err: "t: m"}, false},
 		{"bare error object", targets.Frame{Bare: true, Data: []byte(`{"error":"m"}`)}, targets.Event{Err: "m"}, false},
 		{"bare broken error object", targets.Frame{Bare: true, Data: []byte(`{"error":"m`)}, targets.Event{Err: `{"error":"m`}, false},
 		{"bare non-error is ignored, not decoded", targets.Frame{Bare: true, Data: []byte(`{"text":"x"}`)}, targets.Event{}, false},
