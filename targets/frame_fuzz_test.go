@@ -301,6 +301,36 @@ func TestFuzzCorpus(t *testing.T) {
 			writeSeed(t, filepath.Join(dir, base+"-small"), body, 200, 1)
 		}
 	}
+	// The fuzz targets of streamerr_test.go take one []byte.
+	oneArg := map[string][][2]string{} // target: (name, input)
+	for _, p := range errForms {
+		body, err := os.ReadFile(p)
+		if err != nil {
+			t.Fatal(err)
+		}
+		oneArg["FuzzClientStream"] = append(oneArg["FuzzClientStream"], [2]string{strings.TrimSuffix(filepath.Base(p), ".sse"), string(body)})
+	}
+	for i, tc := range errorMessageCases {
+		oneArg["FuzzErrorMessage"] = append(oneArg["FuzzErrorMessage"], [2]string{fmt.Sprintf("case%02d", i), tc.data})
+	}
+	for name, seeds := range oneArg {
+		dir := filepath.Join("testdata", "fuzz", name)
+		if !*genCorpus {
+			if files, _ := filepath.Glob(filepath.Join(dir, "*")); len(files) < len(seeds) {
+				t.Errorf("%s: %d seed files, want %d (run with -gencorpus)", dir, len(files), len(seeds))
+			}
+			continue
+		}
+		if err := os.MkdirAll(dir, 0o755); err != nil {
+			t.Fatal(err)
+		}
+		for _, sd := range seeds {
+			s := fmt.Sprintf("go test fuzz v1\n[]byte(%q)\n", sd[1])
+			if err := os.WriteFile(filepath.Join(dir, sd[0]), []byte(s), 0o644); err != nil {
+				t.Fatal(err)
+			}
+		}
+	}
 }
 
 // sseToNDJSON keeps the data of each data line, one per line: the shape of

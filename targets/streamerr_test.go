@@ -127,26 +127,7 @@ func TestInStreamErrorForms(t *testing.T) {
 // TestErrorMessage checks the rendering of every error shape in the survey,
 // and of payloads that are not errors at all.
 func TestErrorMessage(t *testing.T) {
-	cases := []struct{ name, data, want string }{
-		{"openai nested", `{"error":{"message":"m","type":"invalid_request_error","param":null,"code":null}}`, "invalid_request_error: m"},
-		{"vllm object error", `{"object":"error","message":"m","type":"BadRequestError","code":400}`, "BadRequestError: m"},
-		{"tgi string with type", `{"error":"m","error_type":"generation"}`, "generation: m"},
-		{"ollama string", `{"error":"m"}`, "m"},
-		{"anthropic envelope", `{"type":"error","error":{"type":"overloaded_error","message":"Overloaded"}}`, "overloaded_error: Overloaded"},
-		{"responses flat", `{"type":"error","code":"server_error","message":"m","param":null}`, "server_error: m"},
-		{"llama.cpp bare object", `{"code":500,"message":"m","type":"server_error"}`, "server_error: m"},
-		{"fastapi detail", `{"detail":"m"}`, "m"},
-		{"json string", `"m"`, "m"},
-		{"plain text", "upstream timed out\n", "upstream timed out"},
-		{"empty", "", "error event without details"},
-		{"envelope only", `{"type":"error"}`, "error event without details"},
-		{"odd shape", `{"error":[1,2]}`, "error event without details: [1,2]"},
-		{"unknown object", `{"status":"bad"}`, `error event without details: {"status":"bad"}`},
-		{"control characters", "line one\nline\ttwo\x00", "line one line two"},
-		{"invalid UTF-8", "bad \xff byte", "bad \uFFFD byte"},
-		{"deep nesting stops", `{"error":{"error":{"error":{"error":{"error":{"message":"m"}}}}}}`, `error event without details: {"error":{"message":"m"}}`},
-	}
-	for _, tc := range cases {
+	for _, tc := range errorMessageCases {
 		t.Run(tc.name, func(t *testing.T) {
 			if got := targets.ErrorMessage([]byte(tc.data)); got != tc.want {
 				t.Errorf("ErrorMessage(%q) = %q, want %q", tc.data, got, tc.want)
@@ -157,6 +138,27 @@ func TestErrorMessage(t *testing.T) {
 	if len(long) > targets.MaxErrorMessage+3 || !utf8.ValidString(long) {
 		t.Errorf("long message: %d bytes, valid UTF-8 %v", len(long), utf8.ValidString(long))
 	}
+}
+
+// errorMessageCases are ErrorMessage's table, and seeds of FuzzErrorMessage.
+var errorMessageCases = []struct{ name, data, want string }{
+	{"openai nested", `{"error":{"message":"m","type":"invalid_request_error","param":null,"code":null}}`, "invalid_request_error: m"},
+	{"vllm object error", `{"object":"error","message":"m","type":"BadRequestError","code":400}`, "BadRequestError: m"},
+	{"tgi string with type", `{"error":"m","error_type":"generation"}`, "generation: m"},
+	{"ollama string", `{"error":"m"}`, "m"},
+	{"anthropic envelope", `{"type":"error","error":{"type":"overloaded_error","message":"Overloaded"}}`, "overloaded_error: Overloaded"},
+	{"responses flat", `{"type":"error","code":"server_error","message":"m","param":null}`, "server_error: m"},
+	{"llama.cpp bare object", `{"code":500,"message":"m","type":"server_error"}`, "server_error: m"},
+	{"fastapi detail", `{"detail":"m"}`, "m"},
+	{"json string", `"m"`, "m"},
+	{"plain text", "upstream timed out\n", "upstream timed out"},
+	{"empty", "", "error event without details"},
+	{"envelope only", `{"type":"error"}`, "error event without details"},
+	{"odd shape", `{"error":[1,2]}`, "error event without details: [1,2]"},
+	{"unknown object", `{"status":"bad"}`, `error event without details: {"status":"bad"}`},
+	{"control characters", "line one\nline\ttwo\x00", "line one line two"},
+	{"invalid UTF-8", "bad \xff byte", "bad \uFFFD byte"},
+	{"deep nesting stops", `{"error":{"error":{"error":{"error":{"error":{"message":"m"}}}}}}`, `error event without details: {"error":{"message":"m"}}`},
 }
 
 func TestIsErrorObject(t *testing.T) {
@@ -182,11 +184,9 @@ func TestIsErrorObject(t *testing.T) {
 }
 
 // FuzzErrorMessage: any payload renders as one non-empty, bounded line of
-// valid UTF-8.
+// valid UTF-8. Its seed corpus (testdata/fuzz/FuzzErrorMessage) is
+// errorMessageCases, written by TestFuzzCorpus -gencorpus.
 func FuzzErrorMessage(f *testing.F) {
-	for _, s := range []string{`{"error":{"message":"m","type":"t"}}`, `{"error":"m","error_type":"t"}`, `"m"`, "text", "", `{"type":"error"}`, "\xff\n"} {
-		f.Add([]byte(s))
-	}
 	f.Fuzz(func(t *testing.T, data []byte) {
 		_ = targets.IsErrorObject(data)
 		m := targets.ErrorMessage(data)
@@ -199,17 +199,10 @@ func FuzzErrorMessage(f *testing.F) {
 // FuzzClientStream sends arbitrary bodies as an OpenAI chat stream through
 // the client. Every one must end, and a success must have come from a stream
 // with its terminator and no error frame in it; a failure's message must be
-// one bounded line of valid UTF-8. The seeds are the transcripts of
-// testdata/streamerr.
+// one bounded line of valid UTF-8. Its seed corpus
+// (testdata/fuzz/FuzzClientStream) is the transcripts of testdata/streamerr,
+// written by TestFuzzCorpus -gencorpus.
 func FuzzClientStream(f *testing.F) {
-	files, _ := filepath.Glob(filepath.Join(streamErrDir, "*.sse"))
-	for _, file := range files {
-		b, err := os.ReadFile(file)
-		if err != nil {
-			f.Fatal(err)
-		}
-		f.Add(b)
-	}
 	var body atomic.Pointer[[]byte]
 	empty := []byte{}
 	body.Store(&empty)

@@ -10,11 +10,11 @@ import (
 // nearly every frame of every server has: a top-level object whose strings
 // have no escape sequences and whose deltas carry no tool calls. Anything
 // else (an escape, a tool call, an error, a failed finish_reason, a
-// duplicate key, an unexpected
-// type, more than maxFastChoices choices, invalid JSON) makes it give up,
-// and the frame is parsed again by the full decoder (fastjson), so what a
-// frame means never depends on which path read it. FuzzFastPath holds the
-// two paths to the same answer on arbitrary input.
+// duplicate key, an unexpected type, more than maxFastChoices choices,
+// invalid JSON) makes it give up, and the frame is parsed again by the full
+// decoder (fastjson), so what a frame means never depends on which path read
+// it. FuzzFastPath holds the two paths to the same answer on arbitrary
+// input.
 
 // maxFastChoices bounds the choices the fast path keeps (n > 1 requests).
 const maxFastChoices = 4
