@@ -437,6 +437,15 @@ func (c *Client) read(ctx context.Context, cancel context.CancelCauseFunc, body 
 		}
 	}()
 	stray := "" // the last bare line that was not an error, for the message
+	sse, _ := fr.(*SSEReader)
+	// unrecognised names what the server wrote that the stream's syntax
+	// does not define, for the message of a stream that ended badly.
+	unrecognised := func() string {
+		if stray == "" && sse != nil {
+			return strayNote(sse.Unrecognised())
+		}
+		return strayNote(stray)
+	}
 	for {
 		err := fr.Next(&f)
 		at := time.Since(resp.Sent)
@@ -450,12 +459,12 @@ func (c *Client) read(ctx context.Context, cancel context.CancelCauseFunc, body 
 			case errors.Is(err, io.EOF):
 				switch {
 				case !done && !endsAtEOF:
-					resp.Err = &results.Error{Kind: results.KindStream, Message: "stream ended without its terminator" + strayNote(stray)}
+					resp.Err = &results.Error{Kind: results.KindStream, Message: "stream ended without its terminator" + unrecognised()}
 				case endsAtEOF && events == 0:
 					// A stream that ends at EOF still holds one response:
 					// none at all (or only lines the protocol does not
 					// know) is not a success.
-					resp.Err = &results.Error{Kind: results.KindStream, Message: "stream ended without any event" + strayNote(stray)}
+					resp.Err = &results.Error{Kind: results.KindStream, Message: "stream ended without any event" + unrecognised()}
 				}
 			case errors.Is(err, ErrFrameTooLarge):
 				resp.Err = &results.Error{Kind: results.KindProtocol, Message: fmt.Sprintf("frame larger than %d bytes (raise --max-frame-bytes)", c.maxFrame)}
@@ -517,7 +526,7 @@ func (c *Client) read(ctx context.Context, cancel context.CancelCauseFunc, body 
 			// Only the terminator, after nothing the protocol knows
 			// (unknown fields, stray lines): not a response.
 			resp.Done = at
-			resp.Err = &results.Error{Kind: results.KindStream, Message: "stream held nothing but its terminator" + strayNote(stray)}
+			resp.Err = &results.Error{Kind: results.KindStream, Message: "stream held nothing but its terminator" + unrecognised()}
 			return
 		}
 		if ev.Done && !done {
@@ -538,8 +547,8 @@ func (c *Client) read(ctx context.Context, cancel context.CancelCauseFunc, body 
 	}
 }
 
-// strayNote names the last line outside the protocol's syntax, if any, for
-// the message of a stream that ended badly.
+// strayNote names a line outside the stream's syntax, if any, for the
+// message of a stream that ended badly.
 func strayNote(stray string) string {
 	if stray == "" {
 		return ""

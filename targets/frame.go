@@ -180,7 +180,8 @@ type SSEReader struct {
 	id      []byte
 	bare    []byte // a bare line held while the event it ended is returned
 	hasBare bool
-	started bool // the first line has been read (and its BOM dropped)
+	unknown []byte // the start of the last line with a field SSE does not define
+	started bool   // the first line has been read (and its BOM dropped)
 }
 
 // bom is the UTF-8 byte order mark, which the SSE specification says to
@@ -264,8 +265,21 @@ func (s *SSEReader) Next(f *Frame) error {
 			s.event = append(s.event[:0], value...)
 		case "id":
 			s.id = append(s.id[:0], value...)
+		case "retry":
+		default:
+			s.unknown = append(s.unknown[:0], line[:min(len(line), maxUnknown)]...)
 		}
 	}
+}
+
+// maxUnknown bounds what Unrecognised keeps of a line.
+const maxUnknown = 120
+
+// Unrecognised returns the start of the last line the reader ignored for a
+// field the SSE standard does not define (a proxy's HTML error page, say),
+// or "" when there was none: for the message of a stream that ends badly.
+func (s *SSEReader) Unrecognised() string {
+	return string(s.unknown)
 }
 
 // add appends a field's value to buf (data or error lines), joining lines

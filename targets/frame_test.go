@@ -374,3 +374,24 @@ func TestSSEReaderDataWithinBound(t *testing.T) {
 		t.Errorf("last frame data wrong (%d bytes)", len(f.Data))
 	}
 }
+
+// TestSSEReaderUnrecognised: the reader keeps the start of the last line
+// whose field the standard does not define, for error messages; known
+// fields, comments and retry are not such lines.
+func TestSSEReaderUnrecognised(t *testing.T) {
+	for _, tc := range []struct{ in, want string }{
+		{"data: a\n\n", ""},
+		{"retry: 10\n: comment\nevent: e\nid: 1\ndata: a\n\n", ""},
+		{"<html>\n<h1>502 Bad Gateway</h1>\ndata: a\n\n", "<h1>502 Bad Gateway</h1>"},
+		{"warning: slow\n\n", "warning: slow"},
+		{strings.Repeat("x", 300) + "\n", strings.Repeat("x", 120)},
+	} {
+		fr := targets.NewSSEReader(strings.NewReader(tc.in), 0)
+		var f targets.Frame
+		for fr.Next(&f) == nil {
+		}
+		if got := fr.Unrecognised(); got != tc.want {
+			t.Errorf("Unrecognised() after %q = %q, want %q", tc.in, got, tc.want)
+		}
+	}
+}

@@ -90,6 +90,7 @@ func TestInStreamErrorForms(t *testing.T) {
 		{"gateway_unescaped_error.sse", openai.Chat{}, results.KindStream, `{"error": "upstream said "quota exceeded" for key ***"}`},
 		{"proxy_typed_error_on_chat.sse", openai.Chat{}, results.KindStream, "overloaded_error: Overloaded"},
 		{"event_error_no_data.sse", openai.Chat{}, results.KindStream, "error event without details"},
+		{"proxy_html_mid_stream.sse", openai.Chat{}, results.KindStream, `without its terminator (last unrecognised line "</html>")`},
 		{"bare_non_error_then_eof.sse", openai.Chat{}, results.KindStream, `last unrecognised line "{\"status\":\"shutting down\"}"`},
 	}
 	seen := map[string]bool{}
