@@ -72,6 +72,7 @@ type Response struct {
 type Client struct {
 	proto    Protocol
 	base     string
+	where    string // scheme://host of base, for messages (no user info)
 	path     string
 	headers  http.Header
 	apiKey   string
@@ -255,6 +256,7 @@ func NewClient(base string, proto Protocol, opts ...Option) (*Client, error) {
 	c := &Client{
 		proto:    proto,
 		base:     strings.TrimRight(u.String(), "/"),
+		where:    u.Scheme + "://" + u.Host,
 		headers:  http.Header{},
 		hc:       &http.Client{Transport: tr},
 		maxFrame: DefaultMaxFrameBytes,
@@ -296,6 +298,10 @@ const maxFramesHint = 4096
 
 // errBodyMax bounds the error body kept from a failed response.
 const errBodyMax = 2048
+
+// notStreamMax bounds what is read of a reply that is not a stream, to find
+// an error object in it.
+const notStreamMax = 64 << 10
 
 // Do sends r and reads its stream to the end. It never returns nil; failures
 // are in Response.Err with the design's error kinds.
@@ -386,11 +392,16 @@ func (c *Client) Do(ctx context.Context, r *Request) *Response {
 	resp.Status = hr.StatusCode
 	if hr.StatusCode/100 != 2 {
 		resp.Err = statusError(hr)
+		if hr.StatusCode == http.StatusBadRequest {
+			if e := c.plainToTLS(resp.Err); e != nil {
+				resp.Err = e
+			}
+		}
 		resp.Done = time.Since(resp.Sent)
 		return resp
 	}
-	if msg := c.checkStreaming(hr); msg != "" {
-		resp.Err = &results.Error{Kind: results.KindProtocol, Message: msg}
+	if e := c.checkStreaming(hr); e != nil {
+		resp.Err = e
 		resp.Done = time.Since(resp.Sent)
 		return resp
 	}
@@ -404,9 +415,17 @@ func (c *Client) Do(ctx context.Context, r *Request) *Response {
 		// rather than growing the slice frame by frame.
 		resp.Frames = make([]Stamp, 0, n)
 	}
-	c.read(ctx, hr.Body, resp, wd, &started)
+	c.read(ctx, cancelCause, hr.Body, resp, wd, &started)
 	return resp
 }
+
+// afterDone bounds how long the client keeps reading a stream after its
+// terminator, waiting for the server to end the body.
+const afterDone = 2 * time.Second
+
+// errHeldOpen cancels the read of a stream the server kept open after its
+// terminator.
+var errHeldOpen = errors.New("stream held open after its terminator")
 
 // timeoutCause is why a request's context ended: one of its timeouts.
 type timeoutCause struct{ msg string }
@@ -416,8 +435,11 @@ func (t *timeoutCause) Error() string { return t.msg }
 // read consumes the stream, stamping each frame as soon as it is read.
 // wd, when not nil, is the request's watchdog timer: it is re-armed for the
 // idle timeout at every frame once the first token arrived (stopped if there
-// is no idle timeout).
-func (c *Client) read(ctx context.Context, body io.Reader, resp *Response, wd *time.Timer, started *atomic.Bool) {
+// is no idle timeout). After the protocol's terminator the response is
+// complete: the rest of the body is read so the connection can be reused,
+// but for at most afterDone (then cancel ends the read), and nothing that
+// happens then (a timeout, a reset) fails the request.
+func (c *Client) read(ctx context.Context, cancel context.CancelCauseFunc, body io.Reader, resp *Response, wd *time.Timer, started *atomic.Bool) {
 	fr := NewFrameReader(c.proto.Framing(), body, c.maxFrame)
 	dec := c.proto.NewDecoder()
 	var f Frame
@@ -425,15 +447,43 @@ func (c *Client) read(ctx context.Context, body io.Reader, resp *Response, wd *t
 	done := false
 	et, ok := c.proto.(EOFTerminated)
 	endsAtEOF := ok && et.EndsAtEOF()
+	events := 0              // frames that meant something to the protocol
+	var doneAt time.Duration // when the terminator came
+	var grace *time.Timer    // ends the read a while after the terminator
+	defer func() {
+		if grace != nil {
+			grace.Stop()
+		}
+	}()
+	stray := "" // the last bare line that was not an error, for the message
+	sse, _ := fr.(*SSEReader)
+	// unrecognised names what the server wrote that the stream's syntax
+	// does not define, for the message of a stream that ended badly.
+	unrecognised := func() string {
+		if stray == "" && sse != nil {
+			return strayNote(sse.Unrecognised())
+		}
+		return strayNote(stray)
+	}
 	for {
 		err := fr.Next(&f)
 		at := time.Since(resp.Sent)
 		if err != nil {
 			resp.Done = at
 			switch {
+			case done && !errors.Is(err, io.EOF) && !errors.Is(err, ErrFrameTooLarge):
+				// The server held the stream open (or broke it) after
+				// its terminator: the response ended there.
+				resp.Done = doneAt
 			case errors.Is(err, io.EOF):
-				if !done && !endsAtEOF {
-					resp.Err = &results.Error{Kind: results.KindStream, Message: "stream ended without its terminator"}
+				switch {
+				case !done && !endsAtEOF:
+					resp.Err = &results.Error{Kind: results.KindStream, Message: "stream ended without its terminator" + unrecognised()}
+				case endsAtEOF && events == 0:
+					// A stream that ends at EOF still holds one response:
+					// none at all (or only lines the protocol does not
+					// know) is not a success.
+					resp.Err = &results.Error{Kind: results.KindStream, Message: "stream ended without any event" + unrecognised()}
 				}
 			case errors.Is(err, ErrFrameTooLarge):
 				resp.Err = &results.Error{Kind: results.KindProtocol, Message: fmt.Sprintf("frame larger than %d bytes (raise --max-frame-bytes)", c.maxFrame)}
@@ -446,15 +496,20 @@ func (c *Client) read(ctx context.Context, body io.Reader, resp *Response, wd *t
 			}
 			return
 		}
-		if wd != nil && started.Load() && c.timeouts.Idle > 0 {
+		if wd != nil && started.Load() && c.timeouts.Idle > 0 && !done {
 			wd.Reset(c.timeouts.Idle)
 		}
 		ev = Event{}
-		if err := dec.Decode(&f, &ev); err != nil {
+		if err := DecodeFrame(dec, &f, &ev); err != nil {
 			resp.Done = at
 			resp.Err = &results.Error{Kind: results.KindProtocol, Message: fmt.Sprintf("frame %q: %v", clip(f.Data, 120), err)}
 			return
 		}
+		if f.Bare && ev.Err == "" {
+			stray = clip(f.Data, 120)
+			continue
+		}
+		events++
 		if ev.TokenBearing() {
 			if wd != nil && !started.Load() {
 				// The first token arrived: from now on only gaps count.
@@ -483,8 +538,22 @@ func (c *Client) read(ctx context.Context, body io.Reader, resp *Response, wd *t
 		}
 		if ev.Err != "" {
 			resp.Done = at
-			resp.Err = &results.Error{Kind: results.KindStream, Message: clipString(ev.Err, errBodyMax)}
+			resp.Err = &results.Error{Kind: results.KindStream, Message: cleanMessage(ev.Err)}
 			return
+		}
+		if ev.Done && events == 1 && c.proto.Framing() == SSE && !ev.TokenBearing() && ev.Usage == nil {
+			// Only the terminator, after nothing the protocol knows
+			// (unknown fields, stray lines): not a response.
+			resp.Done = at
+			resp.Err = &results.Error{Kind: results.KindStream, Message: "stream held nothing but its terminator" + unrecognised()}
+			return
+		}
+		if ev.Done && !done {
+			doneAt = at
+			if wd != nil {
+				wd.Stop()
+			}
+			grace = time.AfterFunc(afterDone, func() { cancel(errHeldOpen) })
 		}
 		if ev.Done {
 			done = true
@@ -495,6 +564,15 @@ func (c *Client) read(ctx context.Context, body io.Reader, resp *Response, wd *t
 			}
 		}
 	}
+}
+
+// strayNote names a line outside the stream's syntax, if any, for the
+// message of a stream that ended badly.
+func strayNote(stray string) string {
+	if stray == "" {
+		return ""
+	}
+	return fmt.Sprintf(" (last unrecognised line %q)", stray)
 }
 
 // redact masks secrets in the error: servers and gateways echo the
@@ -511,19 +589,24 @@ func (c *Client) redact(resp *Response) {
 	resp.Err.RetryAfter = c.redactor.String(resp.Err.RetryAfter)
 }
 
-// checkStreaming returns a message when the response is plainly not a stream.
-func (c *Client) checkStreaming(hr *http.Response) string {
+// checkStreaming returns an error when the response is plainly not a stream:
+// a stream_error with the server's message when the body is an error object
+// (a server that reports an error with status 200), else a protocol error.
+func (c *Client) checkStreaming(hr *http.Response) *results.Error {
 	ct := hr.Header.Get("Content-Type")
 	mt, _, _ := mime.ParseMediaType(ct)
 	if c.proto.Framing() == SSE && mt != "" && mt != "text/event-stream" {
-		body, _ := io.ReadAll(io.LimitReader(hr.Body, errBodyMax))
+		body, _ := io.ReadAll(io.LimitReader(hr.Body, notStreamMax))
+		if IsErrorObject(body) {
+			return &results.Error{Kind: results.KindStream, Message: "HTTP 200 with an error instead of a stream: " + ErrorMessage(body)}
+		}
 		hint := "check --api (" + c.proto.Name() + ") and --endpoint"
 		if api := guessAPI(body); api != "" && api != c.proto.Name() {
 			hint = "the reply looks like --api " + api + "; check --api (" + c.proto.Name() + ") and --endpoint"
 		}
-		return fmt.Sprintf("endpoint did not stream (Content-Type %q, want text/event-stream): %s", ct, hint)
+		return &results.Error{Kind: results.KindProtocol, Message: fmt.Sprintf("endpoint did not stream (Content-Type %q, want text/event-stream): %s", ct, hint)}
 	}
-	return ""
+	return nil
 }
 
 // guessAPI names the API whose non-streamed reply body looks like b, or "".
@@ -586,7 +669,68 @@ func (c *Client) classify(ctx context.Context, err error) *results.Error {
 	if errors.As(err, &op) && op.Op == "dial" && op.Timeout() {
 		return &results.Error{Kind: results.KindConnect, Message: fmt.Sprintf("connect timed out after --connect-timeout %s: %s", c.timeouts.Connect, clipString(err.Error(), errBodyMax))}
 	}
+	if e := c.schemeError(err); e != nil {
+		return e
+	}
 	return classify(ctx, err)
+}
+
+// schemeError classifies the failures of a connection whose two ends do not
+// agree on TLS, and of a certificate the client does not trust, as connect
+// errors that say what to change. Every request to such a target fails the
+// same way, before any stream.
+func (c *Client) schemeError(err error) *results.Error {
+	msg := ""
+	var rh tls.RecordHeaderError
+	var cv *tls.CertificateVerificationError
+	switch {
+	case errors.Is(err, http.ErrSchemeMismatch):
+		msg = fmt.Sprintf("the server at %s speaks plain HTTP, not HTTPS: use http:// in --target", c.where)
+	case errors.As(err, &rh):
+		msg = fmt.Sprintf("the server at %s did not answer the TLS handshake with TLS (%s): is --target's port an HTTPS port?", c.where, rh.Msg)
+	case looksLikeTLSReply(err):
+		msg = fmt.Sprintf("the server at %s answered with TLS: use https:// in --target", c.where)
+	case errors.As(err, &cv):
+		msg = fmt.Sprintf("the TLS certificate of %s is not trusted (%v): pass its CA with --ca-cert FILE, or --insecure to skip the check", c.where, cv.Err)
+	default:
+		return nil
+	}
+	return &results.Error{Kind: results.KindConnect, Message: clipString(msg, errBodyMax)}
+}
+
+// looksLikeTLSReply reports whether err is net/http failing to read a
+// response that starts like a TLS record (handshake 0x16 or alert 0x15, then
+// version 3): a TLS server answering a plain HTTP request.
+func looksLikeTLSReply(err error) bool {
+	s := err.Error()
+	i := strings.Index(s, "malformed HTTP response ")
+	if i < 0 {
+		return false
+	}
+	rest := s[i+len("malformed HTTP response "):]
+	return strings.HasPrefix(rest, `"\x16\x03`) || strings.HasPrefix(rest, `"\x15\x03`)
+}
+
+// tlsRejections are what TLS servers answer (with status 400) to a plain HTTP
+// request on their port: Go's net/http, nginx.
+var tlsRejections = [...]string{
+	"client sent an http request to an https server",
+	"the plain http request was sent to https port",
+}
+
+// plainToTLS reports whether a 400 reply on an http:// target is a TLS
+// server refusing plain HTTP, and returns the connect error that says so.
+func (c *Client) plainToTLS(e *results.Error) *results.Error {
+	if !strings.HasPrefix(c.where, "http://") {
+		return nil
+	}
+	low := strings.ToLower(e.Message)
+	for _, r := range tlsRejections {
+		if strings.Contains(low, r) {
+			return &results.Error{Kind: results.KindConnect, Message: fmt.Sprintf("the server at %s speaks HTTPS, not plain HTTP: use https:// in --target (it answered %s)", c.where, clipString(e.Message, 200))}
+		}
+	}
+	return nil
 }
 
 // classify maps a transport error onto the design's error kinds.

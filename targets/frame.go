@@ -23,6 +23,11 @@ type Frame struct {
 	Event []byte // SSE event type, empty when absent
 	Data  []byte // SSE data lines joined with '\n', or the NDJSON line
 	ID    []byte // SSE id, empty when absent
+	// Bare is set on an SSE frame that is not an event but a line of bare
+	// JSON (starting with '{') outside SSE's field syntax, in Data: some
+	// servers write a mid-stream error that way (Ollama's OpenAI layer).
+	// DecodeFrame reads it for an error and otherwise ignores it.
+	Bare bool
 }
 
 // FrameReader reads frames from a response body.
@@ -158,12 +163,25 @@ func (l *lineReader) fill() {
 // ended by LF, CRLF or CR; comment lines starting with ':' (keep-alives);
 // "field: value" with or without the space; several data lines joined by
 // '\n'; event and id fields. An event ends at a blank line.
+//
+// Two departures from the standard, both for errors servers really send:
+// an "error" field (older llama.cpp servers write "error: {...}" instead of
+// a data line) makes its event an error event: Event is "error" and Data the
+// error lines' values, joined like data. And a line that starts with '{' is
+// not a field but bare JSON (a server writing an error object straight into
+// the stream): it ends the pending event, as a blank line would, and is a
+// Bare frame of its own. Every other unknown field is ignored, as the
+// standard says.
 type SSEReader struct {
 	lr      lineReader
 	data    []byte
+	errData []byte // the values of error field lines
 	event   []byte
 	id      []byte
-	started bool // the first line has been read (and its BOM dropped)
+	bare    []byte // a bare line held while the event it ended is returned
+	hasBare bool
+	unknown []byte // the start of the last line with a field SSE does not define
+	started bool   // the first line has been read (and its BOM dropped)
 }
 
 // bom is the UTF-8 byte order mark, which the SSE specification says to
@@ -176,17 +194,24 @@ func NewSSEReader(rd io.Reader, maxBytes int) *SSEReader {
 	return &SSEReader{lr: newLineReader(rd, maxBytes)}
 }
 
-// Next implements FrameReader. Events with no data line are skipped, as the
-// SSE specification says. When the body ends after complete lines but without
-// the final blank line, the pending event is still returned.
+// Next implements FrameReader. Events with no data (or error) line are
+// skipped, as the SSE specification says, except an event named "error":
+// the server said something failed, even without details. When the body ends after complete
+// lines but without the final blank line, the pending event is still
+// returned.
 func (s *SSEReader) Next(f *Frame) error {
-	s.data, s.event, s.id = s.data[:0], s.event[:0], s.id[:0]
-	hasData := false
+	if s.hasBare {
+		s.hasBare = false
+		*f = Frame{Data: s.bare, Bare: true}
+		return nil
+	}
+	s.data, s.errData, s.event, s.id = s.data[:0], s.errData[:0], s.event[:0], s.id[:0]
+	hasData, hasErr := false, false
 	for {
 		line, err := s.lr.line()
 		if err != nil {
-			if errors.Is(err, io.EOF) && hasData {
-				s.emit(f)
+			if errors.Is(err, io.EOF) && (hasData || hasErr || bytes.Equal(s.event, errorType)) {
+				s.emit(f, hasErr)
 				return nil
 			}
 			if errors.Is(err, ErrTruncated) {
@@ -199,15 +224,26 @@ func (s *SSEReader) Next(f *Frame) error {
 			line = bytes.TrimPrefix(line, bom)
 		}
 		if len(line) == 0 {
-			if hasData {
-				s.emit(f)
+			if hasData || hasErr || bytes.Equal(s.event, errorType) {
+				s.emit(f, hasErr)
 				return nil
 			}
 			s.event, s.id = s.event[:0], s.id[:0]
 			continue
 		}
-		if line[0] == ':' {
+		switch line[0] {
+		case ':':
 			continue
+		case '{':
+			if hasData || hasErr {
+				// Return the event the line ended; the line comes next.
+				s.bare = append(s.bare[:0], line...)
+				s.hasBare = true
+				s.emit(f, hasErr)
+				return nil
+			}
+			*f = Frame{Data: line, Bare: true}
+			return nil
 		}
 		name, value := line, []byte(nil)
 		if i := bytes.IndexByte(line, ':'); i >= 0 {
@@ -218,31 +254,64 @@ func (s *SSEReader) Next(f *Frame) error {
 		}
 		switch string(name) {
 		case "data":
-			// Check the bound before appending so the buffer never grows
-			// past it.
-			n := len(s.data) + len(value)
-			if hasData {
-				n++
+			if err := s.add(&s.data, &hasData, value); err != nil {
+				return err
 			}
-			if n > s.lr.max {
-				return ErrFrameTooLarge
+		case "error":
+			if err := s.add(&s.errData, &hasErr, value); err != nil {
+				return err
 			}
-			if hasData {
-				s.data = append(s.data, '\n')
-			}
-			s.data = append(s.data, value...)
-			hasData = true
 		case "event":
 			s.event = append(s.event[:0], value...)
 		case "id":
 			s.id = append(s.id[:0], value...)
+		case "retry":
+		default:
+			s.unknown = append(s.unknown[:0], line[:min(len(line), maxUnknown)]...)
 		}
 	}
 }
 
-func (s *SSEReader) emit(f *Frame) {
-	f.Data, f.Event, f.ID = s.data, s.event, s.id
+// maxUnknown bounds what Unrecognised keeps of a line.
+const maxUnknown = 120
+
+// Unrecognised returns the start of the last line the reader ignored for a
+// field the SSE standard does not define (a proxy's HTML error page, say),
+// or "" when there was none: for the message of a stream that ends badly.
+func (s *SSEReader) Unrecognised() string {
+	return string(s.unknown)
 }
+
+// add appends a field's value to buf (data or error lines), joining lines
+// with '\n'. It checks the bound before appending, so the buffer never
+// grows past it.
+func (s *SSEReader) add(buf *[]byte, has *bool, value []byte) error {
+	n := len(*buf) + len(value)
+	if *has {
+		n++
+	}
+	if n > s.lr.max {
+		return ErrFrameTooLarge
+	}
+	if *has {
+		*buf = append(*buf, '\n')
+	}
+	*buf = append(*buf, value...)
+	*has = true
+	return nil
+}
+
+func (s *SSEReader) emit(f *Frame, isErr bool) {
+	if isErr {
+		s.event = append(s.event[:0], "error"...)
+		f.Data, f.Event, f.ID, f.Bare = s.errData, s.event, s.id, false
+		return
+	}
+	f.Data, f.Event, f.ID, f.Bare = s.data, s.event, s.id, false
+}
+
+// errorType is the event type of an error event.
+var errorType = []byte("error")
 
 // NDJSONReader reads newline-delimited JSON: one frame per non-blank line.
 type NDJSONReader struct {
@@ -269,7 +338,7 @@ func (n *NDJSONReader) Next(f *Frame) error {
 		if len(bytes.TrimSpace(line)) == 0 {
 			continue
 		}
-		f.Data, f.Event, f.ID = line, nil, nil
+		*f = Frame{Data: line}
 		return nil
 	}
 }

@@ -15,7 +15,8 @@ import (
 )
 
 // The seed corpora under testdata/fuzz are built from the OpenAI golden
-// transcripts (targets/openai/testdata/*.sse) and the table cases; rebuild
+// transcripts (targets/openai/testdata/*.sse), the in-stream error forms
+// (testdata/streamerr/*.sse) and the table cases; rebuild
 // them with `go test ./targets/ -run TestFuzzCorpus -gencorpus`.
 var genCorpus = flag.Bool("gencorpus", false, "rewrite the fuzz seed corpora under testdata/fuzz")
 
@@ -82,15 +83,35 @@ func refLines(in []byte) (lines [][]byte, rest []byte) {
 // with the choices SSEReader documents: the bound applies to every line and
 // to the joined data; the event type and id belong to one event (both reset
 // at every blank line); a pending event is dispatched at a clean end of the
-// body; a body that stops inside a line is ErrTruncated.
+// body; a body that stops inside a line is ErrTruncated; error field lines
+// make an error event of their values; an event named error is dispatched
+// even without data; a line starting with '{' ends the pending event and is
+// a bare frame.
 func refSSE(in []byte, max int) refResult {
 	if max <= 0 {
 		max = targets.DefaultMaxFrameBytes
 	}
 	lines, rest := refLines(in)
 	var res refResult
-	var data, event, id []byte
-	hasData := false
+	var data, errData, event, id []byte
+	hasData, hasErr := false, false
+	dispatch := func() {
+		switch {
+		case hasErr:
+			res.frames = append(res.frames, frame{Event: "error", Data: string(errData), ID: string(id)})
+		case hasData || string(event) == "error":
+			res.frames = append(res.frames, frame{Event: string(event), Data: string(data), ID: string(id)})
+		}
+		data, errData, event, id, hasData, hasErr = nil, nil, nil, nil, false, false
+	}
+	add := func(buf *[]byte, has *bool, value []byte) bool {
+		if *has {
+			*buf = append(*buf, '\n')
+		}
+		*buf = append(*buf, value...)
+		*has = true
+		return len(*buf) <= max
+	}
 	for i, line := range lines {
 		if len(line) > max {
 			res.err = targets.ErrFrameTooLarge
@@ -100,13 +121,15 @@ func refSSE(in []byte, max int) refResult {
 			line = bytes.TrimPrefix(line, []byte("\uFEFF"))
 		}
 		if len(line) == 0 {
-			if hasData {
-				res.frames = append(res.frames, frame{Event: string(event), Data: string(data), ID: string(id)})
-			}
-			data, event, id, hasData = nil, nil, nil, false
+			dispatch()
 			continue
 		}
-		if line[0] == ':' {
+		switch line[0] {
+		case ':':
+			continue
+		case '{':
+			dispatch()
+			res.frames = append(res.frames, frame{Data: string(line), Bare: true})
 			continue
 		}
 		name, value, found := bytes.Cut(line, []byte(":"))
@@ -115,12 +138,12 @@ func refSSE(in []byte, max int) refResult {
 		}
 		switch string(name) {
 		case "data":
-			if hasData {
-				data = append(data, '\n')
+			if !add(&data, &hasData, value) {
+				res.err = targets.ErrFrameTooLarge
+				return res
 			}
-			data = append(data, value...)
-			hasData = true
-			if len(data) > max {
+		case "error":
+			if !add(&errData, &hasErr, value) {
 				res.err = targets.ErrFrameTooLarge
 				return res
 			}
@@ -138,9 +161,7 @@ func refSSE(in []byte, max int) refResult {
 		}
 		return res
 	}
-	if hasData {
-		res.frames = append(res.frames, frame{Event: string(event), Data: string(data), ID: string(id)})
-	}
+	dispatch()
 	res.err = io.EOF
 	return res
 }
@@ -188,7 +209,7 @@ func fuzzRead(t *testing.T, fr targets.FrameReader, in []byte, max int) ([]frame
 		if len(f.Data) > bound {
 			t.Fatalf("frame of %d bytes, bound %d", len(f.Data), bound)
 		}
-		got = append(got, frame{Event: string(f.Event), Data: string(f.Data), ID: string(f.ID)})
+		got = append(got, frame{Event: string(f.Event), Data: string(f.Data), ID: string(f.ID), Bare: f.Bare})
 	}
 	t.Fatalf("Next returned %d frames from %d bytes without stopping", len(got), len(in))
 	return nil, nil
@@ -245,6 +266,12 @@ func TestFuzzCorpus(t *testing.T) {
 	if err != nil || len(transcripts) == 0 {
 		t.Fatalf("no transcripts in openai/testdata: %v", err)
 	}
+	// The in-stream error forms (error field lines, bare JSON lines).
+	errForms, err := filepath.Glob(filepath.Join("testdata", "streamerr", "*.sse"))
+	if err != nil || len(errForms) == 0 {
+		t.Fatalf("no transcripts in testdata/streamerr: %v", err)
+	}
+	transcripts = append(transcripts, errForms...)
 	for _, name := range []string{"FuzzSSEReader", "FuzzNDJSONReader"} {
 		dir := filepath.Join("testdata", "fuzz", name)
 		if !*genCorpus {
@@ -262,6 +289,9 @@ func TestFuzzCorpus(t *testing.T) {
 				t.Fatal(err)
 			}
 			base := strings.TrimSuffix(filepath.Base(p), ".sse")
+			if filepath.Base(filepath.Dir(p)) == "streamerr" {
+				base = "streamerr_" + base
+			}
 			if name == "FuzzNDJSONReader" {
 				body = sseToNDJSON(body)
 			}
@@ -269,6 +299,36 @@ func TestFuzzCorpus(t *testing.T) {
 			// small bound that long chunks exceed.
 			writeSeed(t, filepath.Join(dir, base), body, 0, 0)
 			writeSeed(t, filepath.Join(dir, base+"-small"), body, 200, 1)
+		}
+	}
+	// The fuzz targets of streamerr_test.go take one []byte.
+	oneArg := map[string][][2]string{} // target: (name, input)
+	for _, p := range errForms {
+		body, err := os.ReadFile(p)
+		if err != nil {
+			t.Fatal(err)
+		}
+		oneArg["FuzzClientStream"] = append(oneArg["FuzzClientStream"], [2]string{strings.TrimSuffix(filepath.Base(p), ".sse"), string(body)})
+	}
+	for i, tc := range errorMessageCases {
+		oneArg["FuzzErrorMessage"] = append(oneArg["FuzzErrorMessage"], [2]string{fmt.Sprintf("case%02d", i), tc.data})
+	}
+	for name, seeds := range oneArg {
+		dir := filepath.Join("testdata", "fuzz", name)
+		if !*genCorpus {
+			if files, _ := filepath.Glob(filepath.Join(dir, "*")); len(files) < len(seeds) {
+				t.Errorf("%s: %d seed files, want %d (run with -gencorpus)", dir, len(files), len(seeds))
+			}
+			continue
+		}
+		if err := os.MkdirAll(dir, 0o755); err != nil {
+			t.Fatal(err)
+		}
+		for _, sd := range seeds {
+			s := fmt.Sprintf("go test fuzz v1\n[]byte(%q)\n", sd[1])
+			if err := os.WriteFile(filepath.Join(dir, sd[0]), []byte(s), 0o644); err != nil {
+				t.Fatal(err)
+			}
 		}
 	}
 }

@@ -3,6 +3,7 @@ package targets_test
 import (
 	"bytes"
 	"errors"
+	"fmt"
 	"io"
 	"runtime"
 	"strings"
@@ -16,6 +17,11 @@ import (
 // next call to Next.
 type frame struct {
 	Event, Data, ID string
+	Bare            bool
+}
+
+func (f frame) String() string {
+	return fmt.Sprintf("{Event:%q Data:%q ID:%q Bare:%v}", f.Event, f.Data, f.ID, f.Bare)
 }
 
 // readerVariants wrap a body so every case is also read one byte at a time
@@ -43,7 +49,7 @@ func readAll(t *testing.T, fr targets.FrameReader) ([]frame, error) {
 		if err != nil {
 			return got, err
 		}
-		got = append(got, frame{Event: string(f.Event), Data: string(f.Data), ID: string(f.ID)})
+		got = append(got, frame{Event: string(f.Event), Data: string(f.Data), ID: string(f.ID), Bare: f.Bare})
 	}
 }
 
@@ -105,6 +111,27 @@ var sseCases = []frameCase{
 	{name: "frame of exactly max", max: 16, in: "data: 01234567\ndata: 0123456\n\n", want: data("01234567\n0123456"), err: io.EOF},
 	{name: "frame over max from short lines", max: 16, in: "data: 01234567\ndata: 01234567\n\n", err: targets.ErrFrameTooLarge},
 	{name: "tiny max", max: 1, in: "x\n\n:\n", err: io.EOF},
+	// Errors as servers send them outside the standard's fields.
+	{name: "error field line (older llama.cpp)", in: "data: a\n\nerror: {\"code\":500}\n\ndata: [DONE]\n\n",
+		want: []frame{{Data: "a"}, {Event: "error", Data: `{"code":500}`}, {Data: "[DONE]"}}, err: io.EOF},
+	{name: "error field at the end of the body", in: "error: boom\n", want: []frame{{Event: "error", Data: "boom"}}, err: io.EOF},
+	{name: "error field wins over data and event", in: "event: x\nid: 1\ndata: a\nerror: e1\nerror: e2\n\n",
+		want: []frame{{Event: "error", ID: "1", Data: "e1\ne2"}}, err: io.EOF},
+	{name: "empty error field", in: "error\n\n", want: []frame{{Event: "error"}}, err: io.EOF},
+	{name: "error event without data", in: "event: error\n\nevent: error\nid: 2\n", want: []frame{{Event: "error"}, {Event: "error", ID: "2"}}, err: io.EOF},
+	{name: "other events without data stay skipped", in: "event: Error\n\nevent: errors\n\n", err: io.EOF},
+	{name: "error field over max", max: 16, in: "error: 01234567\nerror: 01234567\n\n", err: targets.ErrFrameTooLarge},
+	{name: "bare JSON line (Ollama's OpenAI layer)", in: "data: a\n\n{\"error\":{\"message\":\"m\"}}\n",
+		want: []frame{{Data: "a"}, {Data: `{"error":{"message":"m"}}`, Bare: true}}, err: io.EOF},
+	{name: "bare line ends the pending event", in: "event: e\ndata: a\n{\"x\":1}\ndata: b\n\n",
+		want: []frame{{Event: "e", Data: "a"}, {Data: `{"x":1}`, Bare: true}, {Data: "b"}}, err: io.EOF},
+	{name: "bare line after an event line drops it", in: "event: e\n{}\ndata: b\n\n",
+		want: []frame{{Data: "{}", Bare: true}, {Data: "b"}}, err: io.EOF},
+	{name: "bare line ends a pending error", in: "error: e\n{}\n",
+		want: []frame{{Event: "error", Data: "e"}, {Data: "{}", Bare: true}}, err: io.EOF},
+	{name: "bare line cut mid-line", in: "{\"error\":", err: targets.ErrTruncated},
+	{name: "whole body is bare JSON", in: "{\"error\":\"x\"}", err: targets.ErrTruncated},
+	{name: "other unknown fields stay ignored", in: "warning: w\n[1]\n\"s\"\nexception: x\n\n", err: io.EOF},
 }
 
 func TestSSEReader(t *testing.T) {
@@ -345,5 +372,26 @@ func TestSSEReaderDataWithinBound(t *testing.T) {
 	}
 	if !bytes.Equal(f.Data, []byte(strings.Repeat("a", max-6))) {
 		t.Errorf("last frame data wrong (%d bytes)", len(f.Data))
+	}
+}
+
+// TestSSEReaderUnrecognised: the reader keeps the start of the last line
+// whose field the standard does not define, for error messages; known
+// fields, comments and retry are not such lines.
+func TestSSEReaderUnrecognised(t *testing.T) {
+	for _, tc := range []struct{ in, want string }{
+		{"data: a\n\n", ""},
+		{"retry: 10\n: comment\nevent: e\nid: 1\ndata: a\n\n", ""},
+		{"<html>\n<h1>502 Bad Gateway</h1>\ndata: a\n\n", "<h1>502 Bad Gateway</h1>"},
+		{"warning: slow\n\n", "warning: slow"},
+		{strings.Repeat("x", 300) + "\n", strings.Repeat("x", 120)},
+	} {
+		fr := targets.NewSSEReader(strings.NewReader(tc.in), 0)
+		var f targets.Frame
+		for fr.Next(&f) == nil {
+		}
+		if got := fr.Unrecognised(); got != tc.want {
+			t.Errorf("Unrecognised() after %q = %q, want %q", tc.in, got, tc.want)
+		}
 	}
 }

@@ -5,7 +5,6 @@ import (
 	"fmt"
 	"net/http"
 	"strings"
-	"unicode/utf8"
 
 	"github.com/streamgauge/streamgauge/targets"
 )
@@ -212,11 +211,11 @@ func (d *decoder) Decode(f *targets.Frame, ev *targets.Event) error {
 	case "message_stop":
 		ev.Done = true
 	case "error":
-		ev.Err = errorText(fr.Error)
+		ev.Err = targets.ErrorMessage(f.Data)
 	case "":
 		// No type at all: an error envelope from a proxy, or nothing.
 		if targets.JSONPresent(fr.Error) {
-			ev.Err = errorText(fr.Error)
+			ev.Err = targets.ErrorMessage(f.Data)
 		}
 	}
 	// ping, content_block_stop and event types added after this package
@@ -259,46 +258,4 @@ func field(name string, raw json.RawMessage, v any) error {
 		return fmt.Errorf("%s: %w", name, err)
 	}
 	return nil
-}
-
-// noDetails is the message for an error event without a usable error.
-const noDetails = "error event without details"
-
-// errorText renders an error event's error, {"type": "overloaded_error",
-// "message": "Overloaded"} as "overloaded_error: Overloaded". It is never
-// empty: an empty Event.Err would read as no error.
-func errorText(raw json.RawMessage) string {
-	var e struct {
-		Type    string `json:"type"`
-		Message string `json:"message"`
-	}
-	if err := json.Unmarshal(raw, &e); err == nil {
-		switch {
-		case e.Type != "" && e.Message != "":
-			return e.Type + ": " + e.Message
-		case e.Message != "":
-			return e.Message
-		case e.Type != "":
-			return e.Type
-		}
-	}
-	var s string
-	if err := json.Unmarshal(raw, &s); err == nil && s != "" {
-		return s
-	}
-	if targets.JSONPresent(raw) {
-		return noDetails + ": " + clip(string(raw), 200)
-	}
-	return noDetails
-}
-
-// clip shortens s to about n bytes, on a rune boundary, as valid UTF-8.
-func clip(s string, n int) string {
-	if len(s) > n {
-		for n > 0 && !utf8.RuneStart(s[n]) {
-			n--
-		}
-		s = s[:n] + "..."
-	}
-	return strings.ToValidUTF8(s, "\uFFFD")
 }

@@ -9,11 +9,12 @@ import (
 // and skips everything else without building a tree. It handles the shape
 // nearly every frame of every server has: a top-level object whose strings
 // have no escape sequences and whose deltas carry no tool calls. Anything
-// else (an escape, a tool call, an error, a duplicate key, an unexpected
-// type, more than maxFastChoices choices, invalid JSON) makes it give up,
-// and the frame is parsed again by the full decoder (fastjson), so what a
-// frame means never depends on which path read it. FuzzFastPath holds the
-// two paths to the same answer on arbitrary input.
+// else (an escape, a tool call, an error, a failed finish_reason, a
+// duplicate key, an unexpected type, more than maxFastChoices choices,
+// invalid JSON) makes it give up, and the frame is parsed again by the full
+// decoder (fastjson), so what a frame means never depends on which path read
+// it. FuzzFastPath holds the two paths to the same answer on arbitrary
+// input.
 
 // maxFastChoices bounds the choices the fast path keeps (n > 1 requests).
 const maxFastChoices = 4
@@ -36,6 +37,7 @@ const (
 	seenReasoningContent
 	seenReasoning
 	seenToolCalls
+	seenFinish
 )
 
 // Bits of the top level's and usage's seen sets.
@@ -460,6 +462,12 @@ func (s *scanner) choice(c *fastChoice) {
 		case "delta":
 			if s.first(&c.seen, seenDelta) && !s.isNull() {
 				s.delta(c)
+			}
+		case "finish_reason":
+			// A failed generation's reason is the full decoder's; a
+			// reason that is not a string or null makes the scan give up.
+			if s.first(&c.seen, seenFinish) && isFailedFinish(s.optStr()) {
+				s.bad = true
 			}
 		default:
 			s.skip(2)

@@ -220,6 +220,12 @@ func (d *decoder) decodeFull(data []byte, ev *targets.Event) error {
 		if ch.Type() != fastjson.TypeObject {
 			return errors.New("choices: want objects")
 		}
+		if reason := failedFinish(ch); reason != "" {
+			// The generation did not finish: whatever the chunk also
+			// carries, the request failed.
+			*ev = targets.Event{Err: fmt.Sprintf("the server ended the generation with finish_reason %q", reason)}
+			return nil
+		}
 		if err := decodeChoice(ch, ev); err != nil {
 			return err
 		}
@@ -256,6 +262,27 @@ func (d *decoder) useUsage(ev *targets.Event) {
 		ev.Tokens = d.usage.CompletionTokens - d.lastCompletion
 	}
 	d.lastCompletion = d.usage.CompletionTokens
+}
+
+// failedFinish returns a choice's finish_reason when it says the generation
+// failed rather than finished: "abort" (vLLM and SGLang when the engine
+// drops a request) or "error" (vLLM's engine error). Any other reason, or a
+// finish_reason that is not a string, is "".
+func failedFinish(ch *fastjson.Value) string {
+	x := ch.Get("finish_reason")
+	if x == nil || x.Type() != fastjson.TypeString {
+		return ""
+	}
+	if r := x.GetStringBytes(); isFailedFinish(r) {
+		return string(r)
+	}
+	return ""
+}
+
+// isFailedFinish reports whether a finish_reason is one of a failed
+// generation.
+func isFailedFinish(r []byte) bool {
+	return string(r) == "abort" || string(r) == "error"
 }
 
 // choiceText is one choice's text fields as a chunk carries them.
@@ -328,16 +355,6 @@ func decodeChoice(ch *fastjson.Value, ev *targets.Event) error {
 		appendText(&ev.ToolArgs, args)
 	}
 	return nil
-}
-
-// errorMessage extracts a readable message from a raw OpenAI-style error
-// value.
-func errorMessage(raw json.RawMessage) string {
-	v, err := fastjson.ParseBytes(raw)
-	if err != nil {
-		return string(raw)
-	}
-	return errorText(v)
 }
 
 // errorText extracts a readable message from an OpenAI-style error value,

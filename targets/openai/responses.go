@@ -4,7 +4,6 @@ import (
 	"encoding/json"
 	"fmt"
 	"net/http"
-	"strings"
 
 	"github.com/streamgauge/streamgauge/targets"
 )
@@ -130,10 +129,10 @@ func (responsesDecoder) Decode(f *targets.Frame, ev *targets.Event) error {
 	case "response.completed", "response.incomplete", "response.failed":
 		return responsesEnd(kind, fr.Response, ev)
 	case "error":
-		ev.Err = responsesError(&fr)
+		ev.Err = targets.ErrorMessage(f.Data)
 	case "":
-		if len(fr.Error) > 0 && string(fr.Error) != "null" {
-			ev.Err = strings.ToValidUTF8(errorMessage(fr.Error), "\uFFFD")
+		if targets.JSONPresent(fr.Error) {
+			ev.Err = targets.ErrorMessage(f.Data)
 		}
 	}
 	return nil
@@ -200,24 +199,4 @@ func responsesEnd(kind string, raw json.RawMessage, ev *targets.Event) error {
 		}
 	}
 	return nil
-}
-
-// responsesError renders an error event: flat code and message as OpenAI
-// sends them, or an error object as some servers nest it. It is never empty:
-// an empty Event.Err would read as no error.
-func responsesError(fr *responsesFrame) string {
-	var code, msg string
-	_ = json.Unmarshal(fr.Code, &code) // null, absent or not a string: no code
-	_ = json.Unmarshal(fr.Message, &msg)
-	switch {
-	case code != "" && msg != "":
-		return code + ": " + msg
-	case msg != "":
-		return msg
-	case len(fr.Error) > 0 && string(fr.Error) != "null":
-		return strings.ToValidUTF8(errorMessage(fr.Error), "\uFFFD")
-	case code != "":
-		return code
-	}
-	return "error event without details"
 }

@@ -73,18 +73,20 @@ func DecodeAny(t *testing.T, p targets.Protocol, data []byte) {
 	var fm targets.Frame
 	for fr.Next(&fm) == nil {
 		ev = targets.Event{}
-		if err := dec.Decode(&fm, &ev); err == nil {
+		if err := targets.DecodeFrame(dec, &fm, &ev); err == nil {
 			CheckEvent(t, &ev)
 		}
 	}
 }
 
 // DecodeAnyStream is a fuzz body for JSON protocols: it reads an arbitrary
-// stream with p's frame reader and decoder (going on after decode errors, to
-// exercise more decoder state). Decode must never panic; it must reject
-// every frame that is not valid JSON with a non-empty error and leave the
+// stream with p's frame reader and decoder, through targets.DecodeFrame as
+// the client does (going on after decode errors, to exercise more decoder
+// state). Decode must never panic; it must reject every frame that is not
+// valid JSON (error frames aside) with a non-empty error and leave the
 // event empty when it does; and what it accepts must be sane: valid UTF-8
-// text, no negative usage, a message on every "error" event. check, when
+// text, no negative usage, a message on every "error" event and on every
+// error object, and nothing else on an event with an error. check, when
 // not nil, adds the protocol's own properties of an accepted event.
 func DecodeAnyStream(t *testing.T, p targets.Protocol, stream []byte, check func(t *testing.T, f *targets.Frame, ev *targets.Event)) {
 	fr := targets.NewFrameReader(p.Framing(), bytes.NewReader(stream), 1<<16)
@@ -95,7 +97,7 @@ func DecodeAnyStream(t *testing.T, p targets.Protocol, stream []byte, check func
 			return
 		}
 		var ev targets.Event
-		err := dec.Decode(&fm, &ev)
+		err := targets.DecodeFrame(dec, &fm, &ev)
 		if err != nil {
 			if err.Error() == "" {
 				t.Fatal("empty error message")
@@ -105,7 +107,9 @@ func DecodeAnyStream(t *testing.T, p targets.Protocol, stream []byte, check func
 			}
 			continue // the client stops here; going on exercises more state
 		}
-		if !json.Valid(fm.Data) {
+		// An error frame may hold plain text (DecodeFrame takes its
+		// message); anything else accepted must be JSON.
+		if ev.Err == "" && !fm.Bare && !json.Valid(fm.Data) {
 			t.Fatalf("accepted invalid JSON %q", fm.Data)
 		}
 		for _, s := range []string{ev.Content, ev.Reasoning, ev.ToolArgs, ev.Err} {
@@ -118,6 +122,9 @@ func DecodeAnyStream(t *testing.T, p targets.Protocol, stream []byte, check func
 		}
 		if string(fm.Event) == "error" && ev.Err == "" {
 			t.Fatalf("error event %q decoded without an error", fm.Data)
+		}
+		if fm.Bare && targets.IsErrorObject(fm.Data) && ev.Err == "" {
+			t.Fatalf("bare error object %q decoded without an error", fm.Data)
 		}
 		if check != nil {
 			check(t, &fm, &ev)

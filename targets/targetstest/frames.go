@@ -32,8 +32,8 @@ type Transcript struct {
 	End string `json:"end"`
 }
 
-// Decode runs a recorded body through p's frame reader and a decoder, as the
-// client does, but keeps going after a decode error so the transcript shows
+// Decode runs a recorded body through p's frame reader and a decoder (with
+// targets.DecodeFrame), as the client does, but keeps going after a decode error so the transcript shows
 // every frame.
 func Decode(p targets.Protocol, body []byte) Transcript {
 	fr := targets.NewFrameReader(p.Framing(), bytes.NewReader(body), 0)
@@ -52,7 +52,11 @@ func Decode(p targets.Protocol, body []byte) Transcript {
 		}
 		var ev targets.Event
 		var g Event
-		if err := dec.Decode(&f, &ev); err != nil {
+		err = targets.DecodeFrame(dec, &f, &ev)
+		if err == nil && f.Bare && ev.Err == "" {
+			continue // a bare line that is not an error: the client skips it
+		}
+		if err != nil {
 			g.DecodeError = err.Error()
 		} else {
 			g = Event{Content: ev.Content, Reasoning: ev.Reasoning, ToolArgs: ev.ToolArgs,

@@ -52,8 +52,9 @@ type Stream struct {
 	Usage     *StreamUsage `json:"usage,omitempty"`
 }
 
-// DecodeStream reads r with p's frame reader and decoder until the body ends
-// or a frame fails to decode, as the client does.
+// DecodeStream reads r with p's frame reader and decoder (with
+// targets.DecodeFrame) until the body ends or a frame fails to decode, as
+// the client does.
 func DecodeStream(t testing.TB, p targets.Protocol, r io.Reader) Stream {
 	t.Helper()
 	fr := targets.NewFrameReader(p.Framing(), r, 0)
@@ -72,10 +73,13 @@ func DecodeStream(t testing.TB, p targets.Protocol, r io.Reader) Stream {
 			return tr
 		}
 		var ev targets.Event
-		if err := dec.Decode(&f, &ev); err != nil {
+		if err := targets.DecodeFrame(dec, &f, &ev); err != nil {
 			tr.DecodeError = err.Error()
 			tr.End = "decode error"
 			return tr
+		}
+		if f.Bare && ev.Err == "" {
+			continue // a bare line that is not an error: the client skips it
 		}
 		se := StreamEvent{Event: string(f.Event), Content: ev.Content, Reasoning: ev.Reasoning,
 			ToolArgs: ev.ToolArgs, Tokens: ev.Tokens, Done: ev.Done, Err: ev.Err}

@@ -1,0 +1,92 @@
+package targets_test
+
+import (
+	"context"
+	"io"
+	"log"
+	"net"
+	"net/http/httptest"
+	"strings"
+	"testing"
+
+	"github.com/streamgauge/streamgauge/results"
+	"github.com/streamgauge/streamgauge/targets"
+	"github.com/streamgauge/streamgauge/targets/openai"
+)
+
+// rawServer accepts connections on 127.0.0.1, writes reply to each and
+// closes it: a server that speaks something other than what the client
+// expects.
+func rawServer(t *testing.T, reply string) string {
+	t.Helper()
+	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { _ = ln.Close() })
+	go func() {
+		for {
+			conn, err := ln.Accept()
+			if err != nil {
+				return
+			}
+			_, _ = conn.Write([]byte(reply))
+			_ = conn.Close()
+		}
+	}()
+	return ln.Addr().String()
+}
+
+// TestSchemeMismatchIsConnect: a target whose scheme does not match what the
+// server speaks fails every request with kind connect and a message saying
+// what to change, not as a broken stream.
+func TestSchemeMismatchIsConnect(t *testing.T) {
+	plain := newServer(t, streamHandler(contentChunk("x"), doneChunk))
+	tlsSrv := httptest.NewUnstartedServer(streamHandler(contentChunk("x"), doneChunk))
+	tlsSrv.Config.ErrorLog = log.New(io.Discard, "", 0) // the handshake failures are the point
+	tlsSrv.StartTLS()
+	t.Cleanup(tlsSrv.Close)
+	tlsAddr := strings.TrimPrefix(tlsSrv.URL, "https://")
+	cases := []struct {
+		name string
+		base string
+		opts []targets.Option
+		want string
+	}{
+		{"https to a plain HTTP server", "https://" + strings.TrimPrefix(plain.URL, "http://"), nil,
+			"speaks plain HTTP, not HTTPS: use http:// in --target"},
+		{"http to a Go TLS server", "http://" + tlsAddr, nil,
+			"speaks HTTPS, not plain HTTP: use https:// in --target"},
+		{"http to a TLS server that sends an alert", "http://" + rawServer(t, "\x15\x03\x01\x00\x02\x02\x46"), nil,
+			"answered with TLS: use https:// in --target"},
+		{"https to a server that speaks neither", "https://" + rawServer(t, "SSH-2.0-OpenSSH_9.6\r\n"), nil,
+			"did not answer the TLS handshake with TLS"},
+		{"https with an untrusted certificate", tlsSrv.URL, nil,
+			"is not trusted"},
+	}
+	for _, tc := range cases {
+		t.Run(tc.name, func(t *testing.T) {
+			c, err := targets.NewClient(tc.base, openai.Chat{}, tc.opts...)
+			if err != nil {
+				t.Fatal(err)
+			}
+			t.Cleanup(c.CloseIdle)
+			resp := c.Do(context.Background(), &targets.Request{Model: "m", Prompt: "p"})
+			if resp.Err == nil {
+				t.Fatal("succeeded")
+			}
+			if resp.Err.Kind != results.KindConnect || !strings.Contains(resp.Err.Message, tc.want) {
+				t.Errorf("error %s %q, want connect containing %q", resp.Err.Kind, resp.Err.Message, tc.want)
+			}
+		})
+	}
+	// The same TLS server, trusted, streams as usual.
+	c, err := targets.NewClient(tlsSrv.URL, openai.Chat{}, targets.WithTLS(true, ""))
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(c.CloseIdle)
+	if resp := c.Do(context.Background(), &targets.Request{Model: "m", Prompt: "p"}); resp.Err != nil {
+		t.Fatalf("--insecure: %+v", resp.Err)
+	}
+}
