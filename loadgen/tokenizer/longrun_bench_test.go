@@ -5,6 +5,7 @@ import (
 	"math/rand/v2"
 	"strings"
 	"testing"
+	"time"
 )
 
 // benchRuns are the long runs without a break that made tiktoken-go's
@@ -30,7 +31,9 @@ func benchRuns() []struct{ name, text string } {
 // BenchmarkCountLongRun counts one long run per operation. Every case must
 // stay well under a second; "tiktoken-go" is the quadratic merge this
 // package replaced, measured on the 64 KiB letter run only (on 1 MiB it
-// does not finish).
+// does not finish). cpu-ms/op is the process's CPU time per operation
+// (garbage collection included), which a busy shared machine does not
+// inflate as it does ns/op.
 func BenchmarkCountLongRun(b *testing.B) {
 	runs := benchRuns()
 	for _, name := range Names() {
@@ -39,9 +42,11 @@ func BenchmarkCountLongRun(b *testing.B) {
 			b.Run(name+"/"+r.name, func(b *testing.B) {
 				b.SetBytes(int64(len(r.text)))
 				b.ReportAllocs()
+				cpu := processCPU()
 				for b.Loop() {
 					tok.Count(r.text)
 				}
+				reportCPU(b, cpu)
 			})
 		}
 	}
@@ -49,8 +54,17 @@ func BenchmarkCountLongRun(b *testing.B) {
 	b.Run("cl100k_base/letters-64KiB/tiktoken-go", func(b *testing.B) {
 		text := runs[0].text
 		b.SetBytes(int64(len(text)))
+		cpu := processCPU()
 		for b.Loop() {
 			ref.EncodeOrdinary(text)
 		}
+		reportCPU(b, cpu)
 	})
+}
+
+// reportCPU reports the CPU time used since cpu per operation.
+func reportCPU(b *testing.B, cpu time.Duration) {
+	if used := processCPU() - cpu; used > 0 {
+		b.ReportMetric(float64(used.Microseconds())/1e3/float64(b.N), "cpu-ms/op")
+	}
 }
