@@ -50,8 +50,9 @@ const noRank = math.MaxInt32
 type bpe struct {
 	name        string
 	pat         *regexp2.Regexp
-	ranks       map[string]int // token bytes → id
-	decoder     [][]byte       // id → bytes, ordinary and special
+	ascii       func(text string, f func(piece string)) // pat on ASCII text, in one pass
+	ranks       map[string]int                          // token bytes → id
+	decoder     []string                                // id → bytes, ordinary and special
 	maxTokenLen int
 	vocab       int
 
@@ -66,12 +67,13 @@ type memoShard struct {
 	_  [32]byte // pad to 64 bytes: shards on separate cache lines
 }
 
-func newBPE(name, pattern string, ranks, special map[string]int, vocab int) (*bpe, error) {
-	pat, err := regexp2.Compile(pattern, regexp2.None)
+func newBPE(name string, enc encoding, ranks map[string]int) (*bpe, error) {
+	pat, err := regexp2.Compile(enc.pattern, regexp2.None)
 	if err != nil {
 		return nil, err
 	}
-	b := &bpe{name: name, pat: pat, ranks: ranks, vocab: vocab, seed: maphash.MakeSeed()}
+	b := &bpe{name: name, pat: pat, ascii: enc.ascii, ranks: ranks, vocab: enc.vocab, seed: maphash.MakeSeed()}
+	special := enc.special
 	size := 0
 	for tok, id := range ranks {
 		size = max(size, id+1)
@@ -80,12 +82,12 @@ func newBPE(name, pattern string, ranks, special map[string]int, vocab int) (*bp
 	for _, id := range special {
 		size = max(size, id+1)
 	}
-	b.decoder = make([][]byte, size)
+	b.decoder = make([]string, size) // shares the keys' bytes
 	for tok, id := range ranks {
-		b.decoder[id] = []byte(tok)
+		b.decoder[id] = tok
 	}
 	for tok, id := range special {
-		b.decoder[id] = []byte(tok)
+		b.decoder[id] = tok
 	}
 	for i := range b.shards {
 		b.shards[i].m = make(map[string]int32)
@@ -186,10 +188,20 @@ func (b *bpe) encode(ids []int, text string) ([]int, bool) {
 }
 
 // split calls f with each pre-token of text, in order, as the encoding's
-// pattern finds them. regexp2 matches runes; the pieces handed to f are
-// substrings of text (of text with each invalid byte replaced by U+FFFD,
-// when it is not valid UTF-8, which is what tiktoken-go encodes).
+// pattern finds them: in one pass for ASCII text, else with the pattern.
 func (b *bpe) split(text string, f func(piece string)) {
+	if b.ascii != nil && isASCII(text) {
+		b.ascii(text, f)
+		return
+	}
+	b.splitPattern(text, f)
+}
+
+// splitPattern is split by the pattern. regexp2 matches runes; the pieces
+// handed to f are substrings of text (of text with each invalid byte
+// replaced by U+FFFD, when it is not valid UTF-8, which is what tiktoken-go
+// encodes).
+func (b *bpe) splitPattern(text string, f func(piece string)) {
 	if !utf8.ValidString(text) {
 		text = string([]rune(text))
 	}

@@ -52,6 +52,7 @@ var ErrUnsupported = errors.New("a Hugging Face tokenizer.json is not supported 
 type encoding struct {
 	file    string
 	pattern string
+	ascii   func(text string, f func(piece string)) // pattern's split of ASCII text
 	special map[string]int
 	vocab   int
 }
@@ -61,6 +62,7 @@ func encodings() map[string]encoding {
 	return map[string]encoding{
 		CL100kBase: {
 			file:    "cl100k_base.tiktoken",
+			ascii:   splitCL100k,
 			pattern: `(?i:'s|'t|'re|'ve|'m|'ll|'d)|[^\r\n\p{L}\p{N}]?\p{L}+|\p{N}{1,3}| ?[^\s\p{L}\p{N}]+[\r\n]*|\s*[\r\n]+|\s+(?!\S)|\s+`,
 			special: map[string]int{
 				"<|endoftext|>":   100257,
@@ -72,7 +74,8 @@ func encodings() map[string]encoding {
 			vocab: 100256,
 		},
 		O200kBase: {
-			file: "o200k_base.tiktoken",
+			file:  "o200k_base.tiktoken",
+			ascii: splitO200k,
 			pattern: strings.Join([]string{
 				`[^\r\n\p{L}\p{N}]?[\p{Lu}\p{Lt}\p{Lm}\p{Lo}\p{M}]*[\p{Ll}\p{Lm}\p{Lo}\p{M}]+(?i:'s|'t|'re|'ve|'m|'ll|'d)?`,
 				`[^\r\n\p{L}\p{N}]?[\p{Lu}\p{Lt}\p{Lm}\p{Lo}\p{M}]+[\p{Ll}\p{Lm}\p{Lo}\p{M}]*(?i:'s|'t|'re|'ve|'m|'ll|'d)?`,
@@ -137,7 +140,7 @@ func load(name string) (*bpe, error) {
 	if err != nil {
 		return nil, fmt.Errorf("tokenizer %q: load: %w", name, err)
 	}
-	b, err := newBPE(name, enc.pattern, ranks, enc.special, enc.vocab)
+	b, err := newBPE(name, enc, ranks)
 	if err != nil {
 		return nil, fmt.Errorf("tokenizer %q: load: %w", name, err)
 	}
