@@ -73,7 +73,7 @@ type Record struct {
 	TokenizerOutputTokens *int `json:"tokenizer_output_tokens,omitempty"`
 	// OutputTokensBounded is true when the tokenizer met a run of over
 	// 1 MiB with no break in it (one character repeated, base64, CJK text)
-	// and counted it in 1 MiB pieces to bound the cost: its counts
+	// and counted it in 1 MiB pieces to bound its memory: its counts
 	// (tokenizer_output_tokens, frame_tokens, a reasoning_tokens it
 	// counted) may then be off by about one token per MiB of such a run.
 	OutputTokensBounded bool `json:"output_tokens_bounded,omitempty"`
