@@ -12,6 +12,38 @@ type Counter interface {
 	Count(text string) int
 }
 
+// BoundedCounter is a Counter that bounds the cost of pathological text
+// and says when it did: CountBounded returns Count(text) and whether the
+// count was made in pieces (and so may be off by a few tokens). The
+// built-in tokenizers implement it; NewRecord then sets the record's
+// OutputTokensBounded.
+type BoundedCounter interface {
+	Counter
+	CountBounded(text string) (n int, bounded bool)
+}
+
+// recordCounter counts with a Counter and remembers whether any count was
+// bounded.
+type recordCounter struct {
+	c       Counter
+	bc      BoundedCounter // c, when it is one
+	bounded bool
+}
+
+func newRecordCounter(c Counter) *recordCounter {
+	bc, _ := c.(BoundedCounter)
+	return &recordCounter{c: c, bc: bc}
+}
+
+func (rc *recordCounter) count(text string) int {
+	if rc.bc == nil {
+		return rc.c.Count(text)
+	}
+	n, bounded := rc.bc.CountBounded(text)
+	rc.bounded = rc.bounded || bounded
+	return n
+}
+
 func ms(d time.Duration) float64 { return float64(d) / 1e6 }
 
 // NewRecord turns one response into a record. scheduled and the response's
@@ -49,6 +81,10 @@ func NewRecord(id string, start time.Time, scheduled time.Duration, req *targets
 				break
 			}
 		}
+		var rc *recordCounter
+		if counter != nil {
+			rc = newRecordCounter(counter)
+		}
 		r.ICLMS = make([]float64, 0, len(frames)-1)
 		r.FrameTokens = make([]int, len(frames))
 		tokenizerTotal := 0
@@ -58,8 +94,8 @@ func NewRecord(id string, start time.Time, scheduled time.Duration, req *targets
 			}
 			k := f.Tokens
 			n := 1
-			if counter != nil {
-				n = max(counter.Count(f.Text), 1)
+			if rc != nil {
+				n = max(rc.count(f.Text), 1)
 			}
 			tokenizerTotal += n
 			if k <= 0 {
@@ -70,9 +106,10 @@ func NewRecord(id string, start time.Time, scheduled time.Duration, req *targets
 		if counter != nil {
 			r.TokenizerOutputTokens = &tokenizerTotal
 		}
-		if counter != nil && resp.Reasoning.Len() > 0 {
-			r.ReasoningTokens = counter.Count(resp.Reasoning.String())
+		if rc != nil && resp.Reasoning.Len() > 0 {
+			r.ReasoningTokens = rc.count(resp.Reasoning.String())
 		}
+		r.OutputTokensBounded = rc != nil && rc.bounded
 	}
 	switch {
 	case resp.Usage != nil && resp.Usage.CompletionTokens > 0:

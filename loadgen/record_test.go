@@ -9,6 +9,7 @@ import (
 	"time"
 
 	"github.com/streamgauge/streamgauge/loadgen"
+	"github.com/streamgauge/streamgauge/loadgen/tokenizer"
 	"github.com/streamgauge/streamgauge/results"
 	"github.com/streamgauge/streamgauge/targets"
 )
@@ -306,5 +307,88 @@ func TestNewRecordTPOT(t *testing.T) {
 		if rec.TPOTMS == nil || math.Abs(*rec.TPOTMS-want) > 1e-9 {
 			t.Errorf("%d tokens: tpot %v, want %v", n, rec.TPOTMS, want)
 		}
+	}
+}
+
+// longWords counts like words but reports a count as bounded when a word is
+// longer than 8 bytes: a stand-in for a tokenizer that bounds long runs.
+type longWords struct{ words }
+
+func (longWords) CountBounded(s string) (int, bool) {
+	bounded := false
+	for _, w := range strings.Fields(s) {
+		bounded = bounded || len(w) > 8
+	}
+	return len(strings.Fields(s)), bounded
+}
+
+func TestNewRecordBounded(t *testing.T) {
+	start := time.Now()
+	long := "aaaaaaaaaaaa"
+	tests := []struct {
+		name    string
+		counter loadgen.Counter
+		frames  []targets.Stamp
+		usage   bool
+		want    bool
+	}{
+		{"no counter", nil, []targets.Stamp{content(ms, long)}, false, false},
+		{"counter that never bounds", words{}, []targets.Stamp{content(ms, long)}, false, false},
+		{"short frames", longWords{}, []targets.Stamp{content(ms, "a b"), content(2*ms, " c")}, false, false},
+		{"long content frame", longWords{}, []targets.Stamp{content(ms, "a b"), content(2*ms, " "+long)}, false, true},
+		{"long reasoning", longWords{}, []targets.Stamp{reasoning(ms, "think "+long), content(2*ms, "ok")}, false, true},
+		{"usage present", longWords{}, []targets.Stamp{content(ms, long)}, true, true},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			r := response(start, 0, ms, 3*ms, tt.frames...)
+			if tt.usage {
+				r.Usage = &targets.Usage{CompletionTokens: 5}
+			}
+			rec := loadgen.NewRecord("r", start, 0, &targets.Request{}, r, tt.counter)
+			if rec.OutputTokensBounded != tt.want {
+				t.Errorf("OutputTokensBounded = %v, want %v", rec.OutputTokensBounded, tt.want)
+			}
+		})
+	}
+}
+
+// TestNewRecordLongRun builds records of streams whose text is one long
+// run without a space, with the real tokenizer: tiktoken-go's merge never
+// finished counting the 1 MiB frame (run with a generous -timeout). No
+// timing assertion: the test only needs the record.
+func TestNewRecordLongRun(t *testing.T) {
+	if testing.Short() {
+		t.Skip("MiB frames: skipped with -short")
+	}
+	tok, err := tokenizer.Get(tokenizer.CL100kBase)
+	if err != nil {
+		t.Fatal(err)
+	}
+	start := time.Now()
+	tests := []struct {
+		name        string
+		frames      []targets.Stamp
+		wantBounded bool
+	}{
+		{"1 MiB frame", []targets.Stamp{content(ms, strings.Repeat("a", 1<<20))}, false},
+		{"1 MiB reasoning in 4 frames", []targets.Stamp{
+			reasoning(ms, strings.Repeat("b", 256<<10)), reasoning(2*ms, strings.Repeat("b", 256<<10)),
+			reasoning(3*ms, strings.Repeat("b", 256<<10)), reasoning(4*ms, strings.Repeat("b", 256<<10)),
+			content(5*ms, "done"),
+		}, false},
+		{"frame over the bound", []targets.Stamp{content(ms, strings.Repeat("c", tokenizer.MaxExactPiece+3))}, true},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			r := response(start, 0, ms, 10*ms, tt.frames...)
+			rec := loadgen.NewRecord("r", start, 0, &targets.Request{}, r, tok)
+			if rec.TokenizerOutputTokens == nil || *rec.TokenizerOutputTokens < 1000 {
+				t.Errorf("tokenizer_output_tokens = %v, want the run counted", rec.TokenizerOutputTokens)
+			}
+			if rec.OutputTokensBounded != tt.wantBounded {
+				t.Errorf("OutputTokensBounded = %v, want %v", rec.OutputTokensBounded, tt.wantBounded)
+			}
+		})
 	}
 }

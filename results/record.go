@@ -71,8 +71,14 @@ type Record struct {
 	// UsageOutputTokens and TokenizerOutputTokens keep both counts when both exist.
 	UsageOutputTokens     *int `json:"usage_output_tokens,omitempty"`
 	TokenizerOutputTokens *int `json:"tokenizer_output_tokens,omitempty"`
-	ReasoningTokens       int  `json:"reasoning_tokens"`
-	Frames                int  `json:"frames"`
+	// OutputTokensBounded is true when the tokenizer met a run of over
+	// 1 MiB with no break in it (one character repeated, base64, CJK text)
+	// and counted it in 1 MiB pieces to bound its memory: its counts
+	// (tokenizer_output_tokens, frame_tokens, a reasoning_tokens it
+	// counted) may then be off by about one token per MiB of such a run.
+	OutputTokensBounded bool `json:"output_tokens_bounded,omitempty"`
+	ReasoningTokens     int  `json:"reasoning_tokens"`
+	Frames              int  `json:"frames"`
 
 	HTTPStatus int    `json:"http_status"`
 	Warmup     bool   `json:"warmup"`

@@ -1,6 +1,7 @@
 package hotpath_test
 
 import (
+	"strings"
 	"testing"
 	"time"
 
@@ -52,6 +53,30 @@ func BenchmarkNewRecord(b *testing.B) {
 			}
 			perFrame(b)
 		})
+	}
+}
+
+// BenchmarkNewRecordLongRun builds the record of a reasoning stream stuck
+// repeating one character: 128 frames of 8 KiB, a 1 MiB run that the
+// tokenizer counts frame by frame and then whole (reasoning_tokens).
+// tiktoken-go's quadratic merge never finished this record.
+func BenchmarkNewRecordLongRun(b *testing.B) {
+	tok, err := tokenizer.Get("cl100k_base")
+	if err != nil {
+		b.Fatal(err)
+	}
+	req, resp := response()
+	resp.Content.Reset()
+	run := strings.Repeat("a", 8<<10)
+	for i := range resp.Frames {
+		resp.Frames[i].Text, resp.Frames[i].Content, resp.Frames[i].Reasoning = run, false, true
+		resp.Reasoning.WriteString(run)
+	}
+	start := resp.Sent.Add(-time.Millisecond)
+	b.SetBytes(int64(resp.Reasoning.Len()))
+	b.ReportAllocs()
+	for b.Loop() {
+		loadgen.NewRecord("42", start, 0, req, resp, tok)
 	}
 }
 

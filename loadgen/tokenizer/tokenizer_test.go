@@ -1,8 +1,10 @@
 package tokenizer_test
 
 import (
+	"encoding/base64"
 	"errors"
 	"fmt"
+	"math/rand/v2"
 	"net/http"
 	"os"
 	"slices"
@@ -10,6 +12,7 @@ import (
 	"sync"
 	"sync/atomic"
 	"testing"
+	"unicode/utf8"
 
 	"github.com/streamgauge/streamgauge/loadgen/tokenizer"
 )
@@ -203,4 +206,106 @@ func TestConcurrent(t *testing.T) {
 		})
 	}
 	wg.Wait()
+}
+
+// longRuns are texts with no break that the pre-tokenizer keeps as one
+// piece (or as many pieces, for the digits and the JSON), the streams that
+// made tiktoken-go's quadratic merge run for minutes: size bytes each.
+func longRuns(size int) map[string]string {
+	r := rand.New(rand.NewPCG(14, 3))
+	raw := make([]byte, size)
+	for i := range raw {
+		raw[i] = byte(r.Uint32())
+	}
+	cut := func(s string) string {
+		s = strings.Repeat(s, size/len(s)+1)[:size]
+		for !utf8.ValidString(s) {
+			s = s[:len(s)-1]
+		}
+		return s
+	}
+	return map[string]string{
+		"letters":  strings.Repeat("a", size),
+		"upper":    strings.Repeat("Z", size),
+		"base64":   base64.StdEncoding.EncodeToString(raw)[:size],
+		"cjk":      cut("人工智能正在改变我们的生活方式"),
+		"thai":     cut("ภาษาไทยไม่มีช่องว่างระหว่างคำ"),
+		"digits":   strings.Repeat("7", size),
+		"punct":    strings.Repeat("=", size),
+		"spaces":   strings.Repeat(" ", size),
+		"json-min": cut(`{"a":[1,2,"x"],"b":{"c":null}},`),
+		"marks":    cut("e\u0301\u0301"),
+	}
+}
+
+// TestLongRunsEnd counts 1 MiB runs of every kind (128 KiB under the race
+// detector). The quadratic merge never returned for these (run with a
+// generous -timeout); this test has no timing assertion, only that the
+// count returns, agrees with Encode, and that Encode round-trips.
+func TestLongRunsEnd(t *testing.T) {
+	if testing.Short() {
+		t.Skip("1 MiB runs: skipped with -short")
+	}
+	for _, name := range tokenizer.Names() {
+		tok := get(t, name)
+		bc := tok.(interface {
+			CountBounded(string) (int, bool)
+		})
+		for kind, text := range longRuns(longRunSize) {
+			t.Run(name+"/"+kind, func(t *testing.T) {
+				n, bounded := bc.CountBounded(text)
+				if bounded {
+					t.Errorf("CountBounded(%d bytes of %s) bounded, want exact (pieces of at most %d bytes are)", len(text), kind, tokenizer.MaxExactPiece)
+				}
+				ids := tok.Encode(text)
+				if n != len(ids) || n == 0 {
+					t.Errorf("CountBounded = %d, len(Encode) = %d", n, len(ids))
+				}
+				if tok.Decode(ids) != text {
+					t.Errorf("Decode(Encode(%s)) differs from the text", kind)
+				}
+			})
+		}
+	}
+}
+
+// TestCountBounded checks that a pre-token longer than MaxExactPiece is
+// counted in pieces and reported, that the count stays close, and that a
+// text with no such piece is never reported.
+func TestCountBounded(t *testing.T) {
+	if testing.Short() || raceEnabled {
+		t.Skip("2 MiB runs: skipped with -short and under the race detector")
+	}
+	tests := []struct {
+		name        string
+		text        string
+		wantBounded bool
+	}{
+		{"ordinary", strings.Repeat("long text with repetition ", 100_000), false},
+		{"run at the bound", strings.Repeat("a", tokenizer.MaxExactPiece), false},
+		{"run over the bound", strings.Repeat("a", tokenizer.MaxExactPiece+1), true},
+		{"cjk over the bound", strings.Repeat("日本語", tokenizer.MaxExactPiece/9+1), true},
+		{"two runs", strings.Repeat("b", 2*tokenizer.MaxExactPiece) + " " + strings.Repeat("c", 5), true},
+	}
+	for _, name := range tokenizer.Names() {
+		tok := get(t, name)
+		bc := tok.(interface {
+			CountBounded(string) (int, bool)
+		})
+		for _, tt := range tests {
+			t.Run(name+"/"+tt.name, func(t *testing.T) {
+				n, bounded := bc.CountBounded(tt.text)
+				if bounded != tt.wantBounded {
+					t.Errorf("CountBounded bounded = %v, want %v", bounded, tt.wantBounded)
+				}
+				ids := tok.Encode(tt.text)
+				if n != len(ids) || n != tok.Count(tt.text) {
+					t.Errorf("CountBounded = %d, Count = %d, len(Encode) = %d", n, tok.Count(tt.text), len(ids))
+				}
+				if tok.Decode(ids) != tt.text {
+					t.Error("Decode(Encode(text)) differs from the text")
+				}
+			})
+		}
+	}
 }
