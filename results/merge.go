@@ -149,8 +149,12 @@ func Merge(dst string, srcs []string) (*MergeResult, error) {
 	info.Profile = profile
 	info.Shard = fmt.Sprintf("merged from %d", len(runs))
 	info.Interrupted = false
+	info.Status, info.PlannedRequests = StatusCompleted, 0
 	targets := map[string]bool{}
 	for _, r := range runs {
+		if r.info.Status != StatusCompleted && info.Status == StatusCompleted {
+			info.Status = r.info.Status // the first shard that did not complete, or "" for a shard too old to say
+		}
 		info.MergedFrom = append(info.MergedFrom, MergedShard{Dir: r.dir, Shard: r.info.Shard, Start: r.info.Start, End: r.info.End,
 			OffsetNS: r.offset, Records: r.records, Version: r.info.Version, Target: r.info.Target, Interrupted: r.info.Interrupted})
 		info.Interrupted = info.Interrupted || r.info.Interrupted
