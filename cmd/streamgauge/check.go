@@ -115,15 +115,16 @@ without it, the run's own goodput conditions (run.json) are used.`,
 			if err != nil {
 				return runError(err)
 			}
-			// No verdict without evidence: a run with nothing measured,
-			// or one that did not finish, is not a pass.
+			// No verdict without evidence: a run that did not finish, or
+			// one with nothing measured, is not a pass.
+			partial := st.Partial(sum)
+			if partial != "" && !allowPartial {
+				return runErrorf("%s; pass --allow-partial to judge it anyway", partial)
+			}
 			if err := analysis.RequireEvidence("run "+dir, sum.Requests); err != nil {
 				return runError(err)
 			}
-			if partial := st.Partial(sum); partial != "" {
-				if !allowPartial {
-					return runErrorf("%s; pass --allow-partial to judge it anyway", partial)
-				}
+			if partial != "" {
 				fmt.Fprintf(e.stderr, "streamgauge: warning: %s; judged as it is (--allow-partial)\n", partial)
 			}
 			if sum.GeneratorSaturated {
