@@ -276,7 +276,8 @@ func Compare(base *RunSamples, cands []*RunSamples, opt CompareOptions) (*Compar
 		if name == "" {
 			name = s.Name
 		}
-		empty = append(empty, RequireEvidence(role+" run "+name, Counts{Total: int64(s.n), OK: int64(s.okCount), Failed: int64(s.n - s.okCount)}))
+		empty = append(empty, RequireEvidence(role+" run "+name, Counts{Total: int64(s.n + s.warmup + s.canceled), OK: int64(s.okCount),
+			Failed: int64(s.n - s.okCount), Warmup: int64(s.warmup), Canceled: int64(s.canceled)}))
 	}
 	if err := errors.Join(empty...); err != nil {
 		return nil, err

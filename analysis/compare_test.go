@@ -521,7 +521,8 @@ func TestCompareEmptySide(t *testing.T) {
 		{"empty candidate", good, []*analysis.RunSamples{none}, []string{"candidate run none has no requests: nothing to judge"}},
 		{"every candidate request failed", good, []*analysis.RunSamples{failed},
 			[]string{"candidate run all-failed has no measured request that succeeded (of 50: 50 failed): nothing to judge"}},
-		{"warm-up only candidate", good, []*analysis.RunSamples{warmOnly}, []string{"candidate run warmup-only has no requests: nothing to judge"}},
+		{"warm-up only candidate", good, []*analysis.RunSamples{warmOnly},
+			[]string{"candidate run warmup-only has no measured request that succeeded (of 20: 20 warm-up): nothing to judge; lengthen the run or shorten --warmup"}},
 		{"empty baseline and a second candidate", none, []*analysis.RunSamples{good, failed},
 			[]string{"baseline run none has no requests", "candidate run all-failed has no measured request"}},
 	}

@@ -48,7 +48,7 @@ func TestCompare(t *testing.T) {
 		{"an empty candidate", []string{"compare", base, empty}, exitRun, nil, []string{"streamgauge: candidate run " + empty + " has no requests: nothing to judge"}},
 		{"every candidate request failed", []string{"compare", base, same, failed}, exitRun, nil,
 			[]string{"streamgauge: candidate run " + failed + " has no measured request that succeeded (of 30: 30 failed): nothing to judge"}},
-		{"a warm-up-only candidate", []string{"compare", base, warm}, exitRun, nil, []string{"candidate run " + warm + " has no requests: nothing to judge"}},
+		{"a warm-up-only candidate", []string{"compare", base, warm}, exitRun, nil, []string{"candidate run " + warm + " has no measured request that succeeded (of 30: 30 warm-up): nothing to judge"}},
 		{"an empty baseline", []string{"compare", "--baseline", empty, same}, exitRun, nil, []string{"baseline run " + empty + " has no requests"}},
 	}
 	for _, tc := range tests {
