@@ -178,3 +178,30 @@ func FuzzScanRecords(f *testing.F) {
 		}
 	})
 }
+
+// TestMergeStatus: a merged run completed only when every shard did; else
+// it takes the first other status, so check refuses it as partial.
+func TestMergeStatus(t *testing.T) {
+	tests := []struct {
+		name     string
+		statuses [4]string
+		want     string
+	}{
+		{"all completed", [4]string{results.StatusCompleted, results.StatusCompleted, results.StatusCompleted, results.StatusCompleted}, results.StatusCompleted},
+		{"one interrupted", [4]string{results.StatusCompleted, results.StatusInterrupted, results.StatusCompleted, results.StatusCompleted}, results.StatusInterrupted},
+		{"one still running", [4]string{results.StatusCompleted, results.StatusCompleted, results.StatusCompleted, results.StatusRunning}, results.StatusRunning},
+		{"an old shard", [4]string{results.StatusCompleted, "", results.StatusCompleted, results.StatusCompleted}, ""},
+	}
+	for _, tc := range tests {
+		t.Run(tc.name, func(t *testing.T) {
+			dirs := fourShards(t, func(i int, sp *shardSpec) { sp.status = tc.statuses[i] })
+			res, err := results.Merge(filepath.Join(t.TempDir(), "merged"), dirs)
+			if err != nil {
+				t.Fatal(err)
+			}
+			if res.Info.Status != tc.want || res.Info.PlannedRequests != 0 {
+				t.Errorf("merged status %q, planned %d; want %q, 0", res.Info.Status, res.Info.PlannedRequests, tc.want)
+			}
+		})
+	}
+}
