@@ -4,9 +4,12 @@ import (
 	"encoding/json"
 	"os"
 	"path/filepath"
+	"strconv"
 	"strings"
 	"testing"
+	"time"
 
+	"github.com/streamgauge/streamgauge/analysis"
 	"github.com/streamgauge/streamgauge/results"
 )
 
@@ -127,5 +130,57 @@ func TestDamagedRunFiles(t *testing.T) {
 				}
 			})
 		}
+	}
+}
+
+// TestMergeDamagedShard: a shard whose summary.json is cut short, or whose
+// requests.jsonl ends with a torn line, is merged from its records with a
+// warning naming the file, and the merged run counts every whole record.
+func TestMergeDamagedShard(t *testing.T) {
+	start := time.Date(2026, 11, 28, 10, 0, 0, 0, time.UTC)
+	recs := synthRecords(200, 9)
+	tests := []struct {
+		name   string
+		damage func(t *testing.T, dir string)
+		want   func(dir string) string
+	}{
+		{"summary cut short", func(t *testing.T, dir string) {
+			p := filepath.Join(dir, results.SummaryFile)
+			b, _ := os.ReadFile(p)
+			os.WriteFile(p, b[:len(b)/2], 0o644)
+		}, func(dir string) string {
+			return "has a damaged summary.json (unexpected end of JSON input): its histograms are rebuilt from its records"
+		}},
+		{"torn last line", func(t *testing.T, dir string) {
+			f, _ := os.OpenFile(filepath.Join(dir, results.RequestsFile), os.O_APPEND|os.O_WRONLY, 0)
+			f.WriteString(`{"id":"x","sched`)
+			f.Close()
+		}, func(dir string) string {
+			return "warning: " + filepath.Join(dir, results.RequestsFile) + ":101: the last line is not a whole record"
+		}},
+	}
+	for _, tc := range tests {
+		t.Run(tc.name, func(t *testing.T) {
+			root := t.TempDir()
+			var dirs []string
+			for i := range 2 {
+				d := filepath.Join(root, "shard-"+strconv.Itoa(i))
+				writeSynthShard(t, d, recs, i, 2, start)
+				dirs = append(dirs, d)
+			}
+			tc.damage(t, dirs[1])
+			out := filepath.Join(root, "merged")
+			r := runCLI(t, nil, "merge", dirs[0], dirs[1], "-o", out)
+			if r.code != exitOK || !strings.Contains(r.stderr, tc.want(dirs[1])) {
+				t.Fatalf("exit %d, stderr lacks %q:\n%s", r.code, tc.want(dirs[1]), r.stderr)
+			}
+			var merged analysis.Summary
+			if err := results.ReadJSON(out, results.SummaryFile, &merged); err != nil {
+				t.Fatal(err)
+			}
+			if merged.Requests.Total != 200 {
+				t.Errorf("merged total %d, want 200", merged.Requests.Total)
+			}
+		})
 	}
 }
