@@ -84,6 +84,8 @@ type RunSamples struct {
 	tailS   float64   // last send to the end of the measured window
 	series  map[string]*series
 	okCount int
+	// warmup and canceled count the records left out of the samples.
+	warmup, canceled int
 }
 
 // Requests is the number of measured requests (succeeded or failed).
@@ -114,7 +116,12 @@ func newSampleBuilder(name string, g *GoodputSLO, fromScheduled bool) *sampleBui
 
 // Append adds one record, the way an Accumulator counts it.
 func (b *sampleBuilder) Append(r *results.Record) error {
-	if r.Warmup || (r.Error != nil && r.Error.Kind == results.KindCanceled) {
+	switch {
+	case r.Warmup:
+		b.s.warmup++
+		return nil
+	case r.Error != nil && r.Error.Kind == results.KindCanceled:
+		b.s.canceled++
 		return nil
 	}
 	s := b.s

@@ -144,7 +144,7 @@ const (
 	VerdictWorse       Verdict = "worse"       // significantly worse, within the tolerance
 	VerdictImprovement Verdict = "improvement" // significantly better, beyond the tolerance
 	VerdictRegression  Verdict = "regression"  // significantly worse, beyond the tolerance
-	VerdictUnknown     Verdict = "n/a"         // a run has no samples of the metric
+	VerdictUnknown     Verdict = "n/a"         // a run has too few samples of the metric to judge it
 )
 
 // Number is a float64 that encodes NaN and infinities as JSON null.
@@ -255,11 +255,31 @@ const MinSamplesWarning = 100
 // change of each metric with a bootstrap confidence interval (see the
 // comment at the top of bootstrap.go), and a verdict. It also flags
 // candidates whose profile differs from the baseline's in workload or load.
+// A run with no measured request that succeeded is an error wrapping an
+// *EmptyRunError for each such run.
 func Compare(base *RunSamples, cands []*RunSamples, opt CompareOptions) (*Comparison, error) {
 	if len(cands) == 0 {
 		return nil, errors.New("compare: no candidate run")
 	}
 	if err := opt.defaults(); err != nil {
+		return nil, err
+	}
+	// A side with no measured request that succeeded would compare as
+	// "no change": refuse it, naming every empty side.
+	var empty []error
+	for i, s := range append([]*RunSamples{base}, cands...) {
+		role := "baseline"
+		if i > 0 {
+			role = "candidate"
+		}
+		name := s.Dir
+		if name == "" {
+			name = s.Name
+		}
+		empty = append(empty, RequireEvidence(role+" run "+name, Counts{Total: int64(s.n + s.warmup + s.canceled), OK: int64(s.okCount),
+			Failed: int64(s.n - s.okCount), Warmup: int64(s.warmup), Canceled: int64(s.canceled)}))
+	}
+	if err := errors.Join(empty...); err != nil {
 		return nil, err
 	}
 	stats := make([]compareStat, 0, len(opt.Metrics))

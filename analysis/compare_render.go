@@ -24,7 +24,7 @@ func verdictText(v Verdict, tol float64) string {
 	case VerdictSame:
 		return "no significant change"
 	}
-	return "n/a (no samples)"
+	return "n/a (too few samples)"
 }
 
 // rowLabel is a metric with its unit.
@@ -147,9 +147,20 @@ func compareOutcome(c *Comparison) []string {
 				}
 			}
 		}
-		if len(worst) > 0 {
+		var unjudged []string
+		for _, r := range c.Rows {
+			for _, cell := range r.Candidates {
+				if cell.Run == cand.Name && cell.Verdict == VerdictUnknown {
+					unjudged = append(unjudged, r.Metric)
+				}
+			}
+		}
+		switch {
+		case len(worst) > 0:
 			out = append(out, fmt.Sprintf("%s %s regressed: %s", MarkFail, cand.Name, strings.Join(worst, ", ")))
-		} else {
+		case len(unjudged) > 0:
+			out = append(out, fmt.Sprintf("%s %s: no regression in the metrics judged; too few samples to judge %s", MarkPass, cand.Name, strings.Join(unjudged, ", ")))
+		default:
 			out = append(out, fmt.Sprintf("%s %s: no regression", MarkPass, cand.Name))
 		}
 	}

@@ -3,6 +3,7 @@ package analysis_test
 import (
 	"bytes"
 	"encoding/json"
+	"errors"
 	"fmt"
 	"math"
 	"math/rand/v2"
@@ -496,5 +497,80 @@ func TestCompareRender(t *testing.T) {
 		if w() == nil {
 			t.Error("rendering to a failing writer: no error")
 		}
+	}
+}
+
+// TestCompareEmptySide: a baseline or candidate with no measured request
+// that succeeded is an error naming each such run, never "no regression".
+func TestCompareEmptySide(t *testing.T) {
+	good := baseSynth.samples("good", 1, 200)
+	failed := synth{Rate: 10, TTFTScale: 1, ITLScale: 1, FailRate: 1}.samples("all-failed", 2, 50)
+	warm := baseSynth.records(newRand(3), 20)
+	for _, r := range warm {
+		r.Warmup = true
+	}
+	warmOnly := analysis.NewRunSamples("warmup-only", warm, nil, false)
+	none := analysis.NewRunSamples("none", nil, nil, false)
+	tests := []struct {
+		name  string
+		base  *analysis.RunSamples
+		cands []*analysis.RunSamples
+		want  []string // one line each; nil for no error
+	}{
+		{"both have evidence", good, []*analysis.RunSamples{baseSynth.samples("b", 4, 200)}, nil},
+		{"empty candidate", good, []*analysis.RunSamples{none}, []string{"candidate run none has no requests: nothing to judge"}},
+		{"every candidate request failed", good, []*analysis.RunSamples{failed},
+			[]string{"candidate run all-failed has no measured request that succeeded (of 50: 50 failed): nothing to judge"}},
+		{"warm-up only candidate", good, []*analysis.RunSamples{warmOnly},
+			[]string{"candidate run warmup-only has no measured request that succeeded (of 20: 20 warm-up): nothing to judge; lengthen the run or shorten --warmup"}},
+		{"empty baseline and a second candidate", none, []*analysis.RunSamples{good, failed},
+			[]string{"baseline run none has no requests", "candidate run all-failed has no measured request"}},
+	}
+	for _, tc := range tests {
+		t.Run(tc.name, func(t *testing.T) {
+			c, err := analysis.Compare(tc.base, tc.cands, analysis.CompareOptions{Resamples: 200, Seed: 1})
+			if tc.want == nil {
+				if err != nil || c == nil {
+					t.Fatalf("Compare = %v", err)
+				}
+				return
+			}
+			var e *analysis.EmptyRunError
+			if !errors.As(err, &e) || c != nil {
+				t.Fatalf("Compare = %v, want an EmptyRunError", err)
+			}
+			lines := strings.Split(err.Error(), "\n")
+			if len(lines) != len(tc.want) {
+				t.Fatalf("error %q: want %d lines", err, len(tc.want))
+			}
+			for i, w := range tc.want {
+				if !strings.HasPrefix(lines[i], w) {
+					t.Errorf("line %d %q, want it to start with %q", i, lines[i], w)
+				}
+			}
+		})
+	}
+}
+
+// TestCompareTooFewSamples: a metric no candidate request carries is not
+// reported as "no regression" without saying it was not judged.
+func TestCompareTooFewSamples(t *testing.T) {
+	base := baseSynth.samples("base", 1, 200)
+	recs := baseSynth.records(newRand(2), 200)
+	for _, r := range recs {
+		r.TPOTMS = nil // single-token answers: no tpot
+	}
+	cand := analysis.NewRunSamples("short", recs, nil, false)
+	c, err := analysis.Compare(base, []*analysis.RunSamples{cand}, analysis.CompareOptions{Resamples: 200, Seed: 1, Metrics: []string{"ttft.p50", "tpot.p50", "tpot.p99"}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	var b strings.Builder
+	if err := analysis.WriteCompareTable(&b, c); err != nil {
+		t.Fatal(err)
+	}
+	want := "short: no regression in the metrics judged; too few samples to judge tpot.p50, tpot.p99"
+	if !strings.Contains(b.String(), want) || !strings.Contains(b.String(), "n/a (too few samples)") {
+		t.Errorf("table lacks %q:\n%s", want, b.String())
 	}
 }

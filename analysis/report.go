@@ -98,7 +98,7 @@ func (rd *RunDir) SLOs() ([]SLO, error) {
 }
 
 // LoadJudgedSummary returns dir's summary.json, or, when it is missing (a
-// run cut short), a summary rebuilt from requests.jsonl (with the run's
+// run cut short) or damaged, a summary rebuilt from requests.jsonl (with the run's
 // latency origin and requested rate from run.json); rebuilt says which.
 // The run's SLOs (run.json's profile) are judged when the summary carries
 // no verdict of its own.
@@ -107,14 +107,12 @@ func LoadJudgedSummary(dir string) (s *Summary, rebuilt bool, err error) {
 	if err != nil {
 		return nil, false, err
 	}
-	s = &Summary{}
-	err = results.ReadJSON(dir, results.SummaryFile, s)
-	if err == nil {
+	if s, err = readStoredSummary(dir); err != nil {
+		return nil, false, err
+	}
+	if s != nil {
 		rd.judge(s)
 		return s, false, nil
-	}
-	if !errors.Is(err, fs.ErrNotExist) {
-		return nil, false, err
 	}
 	acc := rd.newAccumulator()
 	if err := results.ReadRecords(dir, acc.Append); err != nil {
@@ -164,7 +162,7 @@ type ReportOptions struct {
 type Report struct {
 	Run     *RunDir
 	Summary *Summary
-	// SummaryRebuilt is true when summary.json was missing and the summary
+	// SummaryRebuilt is true when summary.json was missing or damaged and the summary
 	// was rebuilt from the records.
 	SummaryRebuilt bool
 	// Records counts the lines of requests.jsonl; NoRecords is true when
@@ -192,16 +190,17 @@ func LoadReport(dir string, opt ReportOptions) (*Report, error) {
 		return nil, err
 	}
 	rep := &Report{Run: rd, inputLen: newLengthHistogram(), outputLen: newLengthHistogram()}
-	s := &Summary{}
 	var acc *Accumulator
-	if err := results.ReadJSON(dir, results.SummaryFile, s); err == nil {
+	s, err := readStoredSummary(dir)
+	switch {
+	case err != nil:
+		return nil, err
+	case s != nil:
 		rd.judge(s)
 		rep.Summary = s
-	} else if errors.Is(err, fs.ErrNotExist) {
+	default:
 		acc = rd.newAccumulator()
 		rep.SummaryRebuilt = true
-	} else {
-		return nil, err
 	}
 	width := opt.Interval
 	if width <= 0 {

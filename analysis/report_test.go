@@ -151,8 +151,13 @@ func TestLoadSummary(t *testing.T) {
 		if err := os.WriteFile(filepath.Join(dir, results.SummaryFile), []byte("{"), 0o644); err != nil {
 			t.Fatal(err)
 		}
+		got, rebuilt, err := analysis.LoadJudgedSummary(dir)
+		if err != nil || !rebuilt || got.Requests != want.Requests {
+			t.Errorf("LoadSummary = rebuilt %v, %v: want the summary rebuilt from the records", rebuilt, err)
+		}
+		os.Remove(filepath.Join(dir, results.RequestsFile))
 		if _, _, err := analysis.LoadJudgedSummary(dir); err == nil || !strings.Contains(err.Error(), results.SummaryFile) {
-			t.Errorf("LoadSummary = %v, want an error naming summary.json", err)
+			t.Errorf("LoadSummary without records = %v, want an error naming summary.json", err)
 		}
 	})
 }

@@ -284,6 +284,7 @@ func run(ctx context.Context, p profiles.Profile, o options, apiKey string) (*Re
 		Tool: "streamgauge", Version: o.version, Start: time.Now().UTC(),
 		Profile: p.Redacted(), Target: secret.URL(target), API: p.API,
 		Simulated: simulated, Seed: p.Seed, Shard: shardName(p),
+		Status: results.StatusRunning, PlannedRequests: plannedRequests(p),
 	}
 	if err := results.WriteJSON(outDir, results.RunFile, info); err != nil {
 		w.Close()
@@ -389,6 +390,7 @@ func run(ctx context.Context, p profiles.Profile, o options, apiKey string) (*Re
 	info.Start = stats.Start.UTC()
 	info.End = time.Now().UTC()
 	info.Interrupted = stats.Interrupted
+	info.Status = endStatus(stats.Interrupted, aborted, runErr != nil || closeErr != nil)
 	if err := results.WriteJSON(outDir, results.RunFile, info); err != nil && runErr == nil {
 		runErr = err
 	}
@@ -423,6 +425,29 @@ func run(ctx context.Context, p profiles.Profile, o options, apiKey string) (*Re
 		return res, fmt.Errorf("every request failed (%s); see %s", kinds(sum.Errors), filepath.Join(outDir, results.RequestsFile))
 	}
 	return res, nil
+}
+
+// plannedRequests is how many records a run that ends normally writes, when
+// that is known in advance: a single process sending --requests N single
+// requests with nothing else to end the schedule first.
+func plannedRequests(p profiles.Profile) uint64 {
+	if _, shards, _ := p.ShardOf(); shards > 1 || p.Duration > 0 || p.Turns != "" || p.Trace != "" || len(p.Stages) > 0 {
+		return 0
+	}
+	return p.Requests
+}
+
+// endStatus is run.json's status for a run that ended.
+func endStatus(interrupted, aborted, failed bool) string {
+	switch {
+	case interrupted:
+		return results.StatusInterrupted
+	case aborted:
+		return results.StatusAborted
+	case failed:
+		return results.StatusFailed
+	}
+	return results.StatusCompleted
 }
 
 // abortWindow is --abort-on-fail's sliding window (shorter for runs under

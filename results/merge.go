@@ -7,7 +7,6 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
-	"io"
 	"os"
 	"path/filepath"
 	"reflect"
@@ -129,7 +128,7 @@ func Merge(dst string, srcs []string) (*MergeResult, error) {
 		r.offset = int64(r.info.Start.Sub(start))
 	}
 
-	refs, err := indexRecords(runs)
+	refs, err := indexRecords(runs, res)
 	if err != nil {
 		return nil, err
 	}
@@ -150,8 +149,12 @@ func Merge(dst string, srcs []string) (*MergeResult, error) {
 	info.Profile = profile
 	info.Shard = fmt.Sprintf("merged from %d", len(runs))
 	info.Interrupted = false
+	info.Status, info.PlannedRequests = StatusCompleted, 0
 	targets := map[string]bool{}
 	for _, r := range runs {
+		if r.info.Status != StatusCompleted && info.Status == StatusCompleted {
+			info.Status = r.info.Status // the first shard that did not complete, or "" for a shard too old to say
+		}
 		info.MergedFrom = append(info.MergedFrom, MergedShard{Dir: r.dir, Shard: r.info.Shard, Start: r.info.Start, End: r.info.End,
 			OffsetNS: r.offset, Records: r.records, Version: r.info.Version, Target: r.info.Target, Interrupted: r.info.Interrupted})
 		info.Interrupted = info.Interrupted || r.info.Interrupted
@@ -298,8 +301,9 @@ type lineRef struct {
 
 // indexRecords reads every shard's records once, checking each line, and
 // returns their places in merged order: by re-based scheduled time, then
-// shard, then file order.
-func indexRecords(runs []*shardRun) ([]lineRef, error) {
+// shard, then file order. A shard's torn last line is left out, as every
+// reader leaves it out, and reported as a warning.
+func indexRecords(runs []*shardRun, res *MergeResult) ([]lineRef, error) {
 	var refs []lineRef
 	for si, r := range runs {
 		p := filepath.Join(r.dir, RequestsFile)
@@ -307,33 +311,18 @@ func indexRecords(runs []*shardRun) ([]lineRef, error) {
 		if err != nil {
 			return nil, fmt.Errorf("shard %s: %w", r.dir, err)
 		}
-		br := bufio.NewReaderSize(f, 1<<20)
-		var off int64
-		for line := 1; ; line++ {
-			b, err := readLine(br)
-			terminated := err == nil
-			if err != nil && !errors.Is(err, io.EOF) {
-				f.Close()
-				return nil, fmt.Errorf("%s:%d: %w", p, line, err)
-			}
-			if len(bytes.TrimSpace(b)) > 0 {
-				var rec Record
-				if jerr := json.Unmarshal(b, &rec); jerr != nil {
-					if !terminated {
-						break // a torn last line: the worker was killed mid-record
-					}
-					f.Close()
-					return nil, fmt.Errorf("%s:%d: not a record: %w", p, line, jerr)
-				}
-				refs = append(refs, lineRef{sched: rec.ScheduledNS + r.offset, shard: int32(si), n: int32(len(b)), off: off})
-				r.records++
-			}
-			if !terminated {
-				break
-			}
-			off += int64(len(b)) + 1
-		}
+		torn, err := ScanRecords(f, p, func(rec *Record, l Line) error {
+			refs = append(refs, lineRef{sched: rec.ScheduledNS + r.offset, shard: int32(si), n: int32(len(l.Raw)), off: l.Offset})
+			r.records++
+			return nil
+		})
 		f.Close()
+		if err != nil {
+			return nil, err
+		}
+		if torn != nil {
+			res.Warnings = append(res.Warnings, torn.String())
+		}
 	}
 	slices.SortFunc(refs, func(a, b lineRef) int {
 		return cmp.Or(cmp.Compare(a.sched, b.sched), cmp.Compare(a.shard, b.shard), cmp.Compare(a.off, b.off))

@@ -24,6 +24,8 @@ type shardSpec struct {
 	// ids are the request numbers the shard sent; request n is scheduled
 	// at n ms (relative to mergeStart) and finishes out of order.
 	ids []int
+	// status is run.json's status ("" for a shard too old to have one).
+	status string
 }
 
 func mergeProfile() map[string]any {
@@ -58,7 +60,7 @@ func writeShard(t *testing.T, dir string, sp shardSpec) {
 		t.Fatal(err)
 	}
 	info := results.RunInfo{Tool: "streamgauge", Version: "test", Start: sp.start, End: sp.start.Add(time.Second),
-		Profile: sp.profile, Target: "http://127.0.0.1:8000", API: "openai-chat", Seed: sp.seed, Shard: sp.shard}
+		Profile: sp.profile, Target: "http://127.0.0.1:8000", API: "openai-chat", Seed: sp.seed, Shard: sp.shard, Status: sp.status}
 	if err := results.WriteJSON(dir, results.RunFile, info); err != nil {
 		t.Fatal(err)
 	}

@@ -42,15 +42,24 @@ func newCheckCmd(e *env) *cobra.Command {
 		goodput string
 		junit   string
 		suite   string
+
+		allowPartial bool
 	)
 	cmd := &cobra.Command{
 		Use:   "check RUN_DIR [--slo EXPR]...",
 		Short: "Gate a stored run on SLOs: exit 3 when one fails",
 		Long: `check judges a finished run directory against SLOs and exits 0 when every
 SLO holds, 3 when one fails, 2 when an expression is malformed and 1 when
-the run directory cannot be read. It reads summary.json, or rebuilds the
-summary from requests.jsonl when summary.json is missing (a run cut short).
-Without --slo it judges the SLOs the run was made with (run.json).
+the run directory cannot be read or holds nothing to judge. It reads
+summary.json, or rebuilds the summary from requests.jsonl when summary.json
+is missing (a run cut short) or damaged. Without --slo it judges the SLOs
+the run was made with (run.json).
+
+No verdict without evidence: a run with no measured request that succeeded
+(none at all, only warm-up ones, or every one failed) exits 1, and so does a
+run that did not finish (interrupted, stopped by --abort-on-fail, killed, or
+holding fewer requests than planned), saying how much of it there is;
+--allow-partial judges such a run as it is.
 
 An SLO is METRIC.STAT OP VALUE: ttft.p99<500ms, itl.p95<=40ms, e2e.max<30s,
 error_rate<1%, throughput.output_tokens_per_s>=2000, goodput.ratio>=0.95.
@@ -63,7 +72,8 @@ without it, the run's own goodput conditions (run.json) are used.`,
 		Example: `  streamgauge check results/nightly --slo 'ttft.p99<500ms' --slo 'error_rate<1%'
   streamgauge check results/nightly --slo 'ttft.p99<500ms,e2e.max<30s' --junit slo.xml --markdown "$GITHUB_STEP_SUMMARY"
   streamgauge check results/nightly --goodput 'ttft<=500ms,tpot<=50ms' --slo 'goodput.ratio>=0.95'
-  streamgauge check results/nightly --format json`,
+  streamgauge check results/nightly --format json
+  streamgauge check results/interrupted --slo 'ttft.p99<500ms' --allow-partial`,
 		Args: argsUsage(cobra.ExactArgs(1)),
 		RunE: func(cmd *cobra.Command, args []string) error {
 			if err := out.validate(); err != nil {
@@ -97,12 +107,25 @@ without it, the run's own goodput conditions (run.json) are used.`,
 					return usageError(prefixLines(filepath.Join(dir, results.RunFile)+": goodput ", err))
 				}
 			}
-			sum, rebuilt, err := analysis.LoadSummary(dir, g)
+			st, err := inspectRun(e, dir, true)
+			if err != nil {
+				return err
+			}
+			sum, _, err := analysis.LoadSummary(dir, g)
 			if err != nil {
 				return runError(err)
 			}
-			if rebuilt && g == nil {
-				fmt.Fprintf(e.stderr, "streamgauge: %s has no %s (cut short?): summary rebuilt from %s\n", dir, results.SummaryFile, results.RequestsFile)
+			// No verdict without evidence: a run that did not finish, or
+			// one with nothing measured, is not a pass.
+			partial := st.Partial(sum)
+			if partial != "" && !allowPartial {
+				return runErrorf("%s; pass --allow-partial to judge it anyway", partial)
+			}
+			if err := analysis.RequireEvidence("run "+dir, sum.Requests); err != nil {
+				return runError(err)
+			}
+			if partial != "" {
+				fmt.Fprintf(e.stderr, "streamgauge: warning: %s; judged as it is (--allow-partial)\n", partial)
 			}
 			if sum.GeneratorSaturated {
 				fmt.Fprintf(e.stderr, "streamgauge: warning: %s: the load generator was saturated (lag p99 %.2f ms): latencies may be understated\n", dir, sum.Metrics["lag"].P99)
@@ -141,7 +164,26 @@ without it, the run's own goodput conditions (run.json) are used.`,
 	f.StringVar(&goodput, "goodput", "", "recompute goodput with per-request conditions, e.g. 'ttft<=500ms,tpot<=50ms'")
 	f.StringVar(&junit, "junit", "", "write a JUnit XML report to FILE, one test case per SLO")
 	f.StringVar(&suite, "junit-suite", "streamgauge", "test suite name in the JUnit report")
+	f.BoolVar(&allowPartial, "allow-partial", false, "judge a run that did not finish (interrupted, aborted, killed, fewer requests than planned) instead of exiting 1")
 	return cmd
+}
+
+// inspectRun prints, once, what is wrong with a run directory's files
+// before a command reads them: a torn last line of requests.jsonl (every
+// reader skips it), and, when the command uses the summary, a summary.json
+// missing or damaged and so rebuilt from the records.
+func inspectRun(e *env, dir string, usesSummary bool) (*analysis.RunState, error) {
+	st, err := analysis.InspectRun(dir)
+	if err != nil {
+		return nil, runError(err)
+	}
+	if st.Torn != nil {
+		fmt.Fprintf(e.stderr, "streamgauge: warning: %s\n", st.Torn)
+	}
+	if note := st.SummaryNote(); usesSummary && note != "" {
+		fmt.Fprintf(e.stderr, "streamgauge: %s\n", note)
+	}
+	return st, nil
 }
 
 // prefixLines prefixes each line of err (one per bad expression).

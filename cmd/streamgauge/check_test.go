@@ -10,6 +10,7 @@ import (
 	"path/filepath"
 	"strings"
 	"testing"
+	"time"
 
 	"github.com/streamgauge/streamgauge/analysis"
 	"github.com/streamgauge/streamgauge/results"
@@ -26,6 +27,11 @@ type fakeRun struct {
 	seed     uint64
 	profile  map[string]any
 	summary  bool // write summary.json too
+	// info is run.json's (its Tool and Profile are filled in); nil is a
+	// run that completed.
+	info *results.RunInfo
+	// warmup marks every request as warm-up.
+	warmup bool
 }
 
 func (f fakeRun) records() []*results.Record {
@@ -47,6 +53,7 @@ func (f fakeRun) records() []*results.Record {
 			r.Error = &results.Error{Kind: results.KindHTTP5xx, Message: "503"}
 			r.TTFTMS, r.TTFOMS, r.TPOTMS, r.ICLMS, r.OutputTokens, r.SLOOK = nil, nil, nil, nil, 0, false
 		}
+		r.Warmup = f.warmup
 		recs[i] = r
 	}
 	return recs
@@ -73,7 +80,12 @@ func (f fakeRun) write(t *testing.T, dir string) string {
 	if profile == nil {
 		profile = map[string]any{"name": "fake", "rate": 10.0, "input-tokens": "100", "output-tokens": "16"}
 	}
-	if err := results.WriteJSON(dir, results.RunFile, results.RunInfo{Tool: "streamgauge", Profile: profile}); err != nil {
+	info := results.RunInfo{Status: results.StatusCompleted, End: time.Date(2026, 1, 2, 3, 4, 5, 0, time.UTC)}
+	if f.info != nil {
+		info = *f.info
+	}
+	info.Tool, info.Profile = "streamgauge", profile
+	if err := results.WriteJSON(dir, results.RunFile, info); err != nil {
 		t.Fatal(err)
 	}
 	if f.summary {
@@ -96,6 +108,18 @@ func TestCheck(t *testing.T) {
 	ownGoodput := fakeRun{n: 50, ttftMS: 100, itlMS: 10, seed: 2, summary: true,
 		profile: map[string]any{"rate": 10.0, "goodput": "ttft<=90ms"}}.write(t, filepath.Join(root, "own-goodput"))
 	cutShort := fakeRun{n: 50, ttftMS: 100, itlMS: 10, seed: 3}.write(t, filepath.Join(root, "cut-short"))
+	// Runs that did not finish, or hold nothing to judge.
+	killed := fakeRun{n: 50, ttftMS: 100, itlMS: 10, seed: 3, info: &results.RunInfo{}}.write(t, filepath.Join(root, "killed"))
+	crashed := fakeRun{n: 412, ttftMS: 100, itlMS: 10, seed: 3, info: &results.RunInfo{Status: results.StatusRunning, PlannedRequests: 1000}}.write(t, filepath.Join(root, "crashed"))
+	interrupted := fakeRun{n: 412, ttftMS: 100, itlMS: 10, seed: 3, summary: true,
+		info: &results.RunInfo{Status: results.StatusInterrupted, Interrupted: true, End: time.Now(), PlannedRequests: 1000}}.write(t, filepath.Join(root, "interrupted"))
+	aborted := fakeRun{n: 40, ttftMS: 100, itlMS: 10, seed: 3, summary: true, profile: map[string]any{"rate": 10.0, "duration": 60e9},
+		info: &results.RunInfo{Status: results.StatusAborted, End: time.Now()}}.write(t, filepath.Join(root, "aborted"))
+	short := fakeRun{n: 90, ttftMS: 100, itlMS: 10, seed: 3, summary: true,
+		info: &results.RunInfo{Status: results.StatusCompleted, End: time.Now(), PlannedRequests: 100}}.write(t, filepath.Join(root, "short"))
+	warmOnly := fakeRun{n: 20, ttftMS: 100, itlMS: 10, seed: 3, summary: true, warmup: true}.write(t, filepath.Join(root, "warmup-only"))
+	allFailed := fakeRun{n: 20, ttftMS: 100, itlMS: 10, seed: 3, summary: true, failRate: 1}.write(t, filepath.Join(root, "all-failed"))
+	noRequests := fakeRun{summary: true}.write(t, filepath.Join(root, "no-requests"))
 	notRun := filepath.Join(root, "empty")
 	os.Mkdir(notRun, 0o755)
 	file := filepath.Join(root, "file")
@@ -125,6 +149,26 @@ func TestCheck(t *testing.T) {
 		{"the run's own SLOs", []string{"check", withSLOs}, exitSLO, []string{"✗ ttft.p99<50ms", "✓ error_rate<1%"}, []string{"1 of 2 SLOs failed"}},
 		{"--slo replaces the run's", []string{"check", withSLOs, "--slo", "ttft.p99<1s"}, exitOK, []string{"✓ ttft.p99<1s", "SLOs: 1 passed, 0 failed"}, nil},
 		{"summary rebuilt", []string{"check", cutShort, "--slo", "e2e.max<1s"}, exitOK, []string{"✓ e2e.max<1s"}, []string{"summary rebuilt from requests.jsonl"}},
+		{"killed: no end time", []string{"check", killed, "--slo", "e2e.max<1s"}, exitRun, nil,
+			[]string{"streamgauge: run " + killed + " did not finish (run.json has no end time: the process was killed or crashed) after 50 requests; pass --allow-partial to judge it anyway"}},
+		{"killed, --allow-partial", []string{"check", killed, "--slo", "e2e.max<1s", "--allow-partial"}, exitOK, []string{"✓ e2e.max<1s"},
+			[]string{"warning: run " + killed + " did not finish", "judged as it is (--allow-partial)"}},
+		{"crashed: still running", []string{"check", crashed, "--slo", "e2e.max<1s"}, exitRun, nil,
+			[]string{"run " + crashed + " did not finish (run.json still says running: the process was killed or crashed) after 412 of 1000 planned requests (41%); pass --allow-partial"}},
+		{"interrupted", []string{"check", interrupted, "--slo", "e2e.max<1s"}, exitRun, nil,
+			[]string{"run " + interrupted + " was interrupted after 412 of 1000 planned requests (41%); pass --allow-partial to judge it anyway"}},
+		{"interrupted, --allow-partial, an SLO fails", []string{"check", interrupted, "--slo", "e2e.max<10ms", "--allow-partial"}, exitSLO, []string{"✗ e2e.max<10ms"},
+			[]string{"was interrupted after 412 of 1000 planned requests (41%); judged as it is"}},
+		{"aborted", []string{"check", aborted, "--slo", "e2e.max<1s"}, exitRun, nil,
+			[]string{"was stopped early by --abort-on-fail (an SLO was lost) after 40 requests and 4.1 s of the planned 1m0s (7%)"}},
+		{"fewer requests than planned", []string{"check", short, "--slo", "e2e.max<1s"}, exitRun, nil,
+			[]string{"run " + short + " holds fewer requests than planned after 90 of 100 planned requests (90%)"}},
+		{"only warm-up requests", []string{"check", warmOnly, "--slo", "e2e.max<1s"}, exitRun, nil,
+			[]string{"run " + warmOnly + " has no measured request that succeeded (of 20: 20 warm-up): nothing to judge"}},
+		{"every request failed", []string{"check", allFailed, "--slo", "error_rate<100%", "--allow-partial"}, exitRun, nil,
+			[]string{"run " + allFailed + " has no measured request that succeeded (of 20: 20 failed): nothing to judge"}},
+		{"no requests", []string{"check", noRequests, "--slo", "error_rate<1%"}, exitRun, nil,
+			[]string{"run " + noRequests + " has no requests: nothing to judge"}},
 		{"goodput recomputed", []string{"check", run, "--goodput", "ttft<=90ms", "--slo", "goodput.ratio>=0.9"}, exitSLO, []string{"✗ goodput.ratio>=0.9"}, nil},
 		{"goodput as recorded", []string{"check", run, "--slo", "goodput.ratio>=0.9"}, exitOK, []string{"✓ goodput.ratio>=0.9"}, nil},
 		{"the run's own goodput", []string{"check", ownGoodput, "--slo", "goodput.ratio>=0.9"}, exitSLO, []string{"✗ goodput.ratio>=0.9"}, nil},

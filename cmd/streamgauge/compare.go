@@ -1,6 +1,7 @@
 package main
 
 import (
+	"errors"
 	"fmt"
 	"io"
 	"path/filepath"
@@ -36,7 +37,10 @@ change computed by bootstrap over requests (seeded: the same seed gives the
 same verdict). A change is significant when its interval excludes zero after
 adjusting for the number of metrics compared (--adjust), and a regression
 when it is significant, in the worse direction, and larger than --tolerance.
-compare exits 3 when any candidate regresses.
+compare exits 3 when any candidate regresses, and 1 when a run (baseline or
+candidate) has no measured request that succeeded: there is nothing to
+compare. A metric with too few samples to judge shows "n/a" and is named in
+the closing line.
 
 Runs whose profiles differ in workload or load (lengths, rate, concurrency,
 arrival, API, model, trace, turns, ...) get a warning naming the keys: their
@@ -85,13 +89,20 @@ differences may come from what was sent rather than from the server.`,
 				if err := readableRunDir(dir); err != nil {
 					return runError(err)
 				}
+				if _, err := inspectRun(e, dir, false); err != nil {
+					return err
+				}
 				if runs[i], err = analysis.LoadRunSamples(dir, g); err != nil {
 					return runError(err)
 				}
 				runs[i].Name = names[i]
 			}
 			c, err := analysis.Compare(runs[0], runs[1:], opt)
-			if err != nil {
+			var empty *analysis.EmptyRunError
+			switch {
+			case errors.As(err, &empty):
+				return runError(err) // no verdict without evidence
+			case err != nil:
 				return usageError(err)
 			}
 			if out.format != "table" { // the table shows them itself

@@ -18,6 +18,9 @@ func TestCompare(t *testing.T) {
 	other := fakeRun{n: 400, ttftMS: 100, itlMS: 10, failRate: 0.01, seed: 4,
 		profile: map[string]any{"rate": 20.0, "input-tokens": "100", "output-tokens": "256", "target": "http://elsewhere"}}.write(t, filepath.Join(root, "other"))
 	fewer := []string{"--resamples", "500"}
+	empty := fakeRun{summary: true}.write(t, filepath.Join(root, "empty"))
+	failed := fakeRun{n: 30, ttftMS: 100, itlMS: 10, failRate: 1, seed: 5, summary: true}.write(t, filepath.Join(root, "failed"))
+	warm := fakeRun{n: 30, ttftMS: 100, itlMS: 10, seed: 6, summary: true, warmup: true}.write(t, filepath.Join(root, "warm"))
 
 	tests := []struct {
 		name   string
@@ -42,6 +45,11 @@ func TestCompare(t *testing.T) {
 		{"too few resamples", []string{"compare", base, same, "--resamples", "10"}, exitUsage, nil, []string{"at least 100"}},
 		{"bad goodput", []string{"compare", base, same, "--goodput", "ttft<1"}, exitUsage, nil, []string{"--goodput ttft<1: 1 has no unit"}},
 		{"missing run", []string{"compare", base, filepath.Join(root, "nope")}, exitRun, nil, []string{"no such file or directory"}},
+		{"an empty candidate", []string{"compare", base, empty}, exitRun, nil, []string{"streamgauge: candidate run " + empty + " has no requests: nothing to judge"}},
+		{"every candidate request failed", []string{"compare", base, same, failed}, exitRun, nil,
+			[]string{"streamgauge: candidate run " + failed + " has no measured request that succeeded (of 30: 30 failed): nothing to judge"}},
+		{"a warm-up-only candidate", []string{"compare", base, warm}, exitRun, nil, []string{"candidate run " + warm + " has no measured request that succeeded (of 30: 30 warm-up): nothing to judge"}},
+		{"an empty baseline", []string{"compare", "--baseline", empty, same}, exitRun, nil, []string{"baseline run " + empty + " has no requests"}},
 	}
 	for _, tc := range tests {
 		t.Run(tc.name, func(t *testing.T) {

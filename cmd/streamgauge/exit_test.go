@@ -77,6 +77,11 @@ func TestExitCodes(t *testing.T) {
 		{"unreachable target", []string{"run", "--rate", "5", "--requests", "1", "--target", "http://" + closedPort(t)}, exitRun, "is unreachable"},
 		{"every request failed", []string{"run", "--rate", "50", "--requests", "5", "--target", failing.URL, "--out", filepath.Join(dir, "failing")}, exitRun, "every request failed (5 http_5xx)"},
 		{"ok", []string{"run", "--rate", "50", "--requests", "5", "--output-tokens", "4", "--sim-ttft", "1ms", "--sim-itl", "1ms", "--out", filepath.Join(dir, "ok")}, exitOK, ""},
+		{"only warm-up requests", []string{"run", "--rate", "50", "--requests", "3", "--warmup-requests", "3", "--output-tokens", "4", "--sim-ttft", "1ms", "--sim-itl", "1ms", "--out", filepath.Join(dir, "warm")},
+			exitRun, "streamgauge: run " + filepath.Join(dir, "warm") + " has no measured request that succeeded (of 3: 3 warm-up): nothing to judge; lengthen the run or shorten --warmup"},
+		{"errors and no SLO", []string{"run", "--rate", "50", "--requests", "20", "--output-tokens", "4", "--sim-ttft", "1ms", "--sim-itl", "1ms",
+			"--sim-fail-rate", "0.5", "--sim-fail-kinds", "500", "--out", filepath.Join(dir, "errors")},
+			exitOK, "measured requests failed (error rate "},
 		{"version", []string{"version"}, exitOK, ""},
 	}
 	for _, tc := range tests {

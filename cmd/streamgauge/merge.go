@@ -141,10 +141,14 @@ func mergeSummary(dir string, res *results.MergeResult) (*analysis.Summary, []st
 		s := &analysis.Summary{}
 		err := results.ReadJSON(sh.Dir, results.SummaryFile, s)
 		switch {
-		case errors.Is(err, fs.ErrNotExist):
+		case errors.Is(err, fs.ErrNotExist) || results.IsDamaged(err):
 			haveAll = false
 			sentKnown = false
-			warnings = append(warnings, fmt.Sprintf("shard %s (%s) has no %s (cut short?): its histograms are rebuilt from its records", sh.Shard, sh.Dir, results.SummaryFile))
+			why := fmt.Sprintf("has no %s (cut short?)", results.SummaryFile)
+			if err != nil && !errors.Is(err, fs.ErrNotExist) {
+				why = fmt.Sprintf("has a damaged %s (%s)", results.SummaryFile, strings.TrimPrefix(err.Error(), filepath.Join(sh.Dir, results.SummaryFile)+": "))
+			}
+			warnings = append(warnings, fmt.Sprintf("shard %s (%s) %s: its histograms are rebuilt from its records", sh.Shard, sh.Dir, why))
 			lines = append(lines, fmt.Sprintf("shard %s  %6d records  start %+.1f ms  no summary", sh.Shard, sh.Records, float64(sh.OffsetNS)/1e6))
 			continue
 		case err != nil:

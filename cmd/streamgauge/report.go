@@ -34,7 +34,9 @@ func newReportCmd(e *env) *cobra.Command {
 		Use:   "report RUN_DIR",
 		Short: "Render a run directory: table, markdown, JSON, CSV, HTML with plots, HdrHistogram log or PNG",
 		Long: `report renders a stored run. It reads the run directory's summary.json (or
-rebuilds it from requests.jsonl when the run was cut short) and run.json.
+rebuilds it from requests.jsonl when the run was cut short or summary.json is
+damaged, with a warning) and run.json. A torn last line of requests.jsonl (a
+write cut short) is skipped with a warning naming it.
 
 Formats:
   table     the results table, as run prints it
@@ -82,6 +84,10 @@ func runReport(e *env, dir string, f reportFlags) error {
 	if err := checkRunDir(dir); err != nil {
 		return err
 	}
+	// csv and hdrlog read the records alone; the other formats the summary.
+	if _, err := inspectRun(e, dir, f.format != "csv" && f.format != "hdrlog"); err != nil {
+		return err
+	}
 	switch f.format {
 	case "table", "markdown", "json":
 		return reportSummary(e, dir, f)
@@ -93,9 +99,6 @@ func runReport(e *env, dir string, f reportFlags) error {
 	rep, err := analysis.LoadReport(dir, analysis.ReportOptions{Interval: f.interval})
 	if err != nil {
 		return runError(err)
-	}
-	if rep.SummaryRebuilt {
-		fmt.Fprintf(e.stderr, "streamgauge: %s has no %s (cut short?): summary rebuilt from %s\n", dir, results.SummaryFile, results.RequestsFile)
 	}
 	if f.format == "html" {
 		return writeOutput(e, f.out, rep.WriteHTML)
@@ -132,9 +135,6 @@ func reportSummary(e *env, dir string, f reportFlags) error {
 	s, rebuilt, err := analysis.LoadJudgedSummary(dir)
 	if err != nil {
 		return runError(err)
-	}
-	if rebuilt {
-		fmt.Fprintf(e.stderr, "streamgauge: %s has no %s (cut short?): summary rebuilt from %s\n", dir, results.SummaryFile, results.RequestsFile)
 	}
 	return writeOutput(e, f.out, func(w io.Writer) error {
 		switch f.format {

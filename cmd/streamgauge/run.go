@@ -1,12 +1,15 @@
 package main
 
 import (
+	"cmp"
 	"context"
 	"errors"
 	"fmt"
 	"io"
 	"runtime/debug"
+	"slices"
 	"strconv"
+	"strings"
 
 	"github.com/spf13/cobra"
 
@@ -92,10 +95,39 @@ func runProfile(ctx context.Context, e *env, p profiles.Profile, ls liveSettings
 		return usageError(ce.Err)
 	case err != nil:
 		return runError(err)
-	case res != nil && !res.Pass():
+	case res == nil:
+		return nil
+	}
+	// No verdict without evidence: a run with no measured request that
+	// succeeded did not measure the target, whatever its SLOs say.
+	if err := analysis.RequireEvidence("run "+res.Dir, res.Summary.Requests); err != nil {
+		return runError(err)
+	}
+	if !res.Pass() {
 		return &exitError{code: exitSLO, err: fmt.Errorf("SLO violated; see the table above and %s", res.Dir)}
 	}
+	if w := errorRateWarning(res.Summary); w != "" {
+		fmt.Fprintf(e.stderr, "streamgauge: warning: %s\n", w)
+	}
 	return nil
+}
+
+// errorRateWarning is the line a run with failed requests and no SLO gets:
+// nothing judged its errors, so it exits 0 however many there were.
+func errorRateWarning(s *analysis.Summary) string {
+	if len(s.SLO) > 0 || s.Requests.Failed == 0 {
+		return ""
+	}
+	kinds := make([]string, 0, len(s.Errors))
+	for k := range s.Errors {
+		kinds = append(kinds, k)
+	}
+	slices.SortFunc(kinds, func(a, b string) int { return cmp.Or(cmp.Compare(s.Errors[b], s.Errors[a]), cmp.Compare(a, b)) })
+	for i, k := range kinds {
+		kinds[i] = fmt.Sprintf("%d %s", s.Errors[k], k)
+	}
+	return fmt.Sprintf("%d of %d measured requests failed (error rate %.2f%%: %s) and no --slo judges them; gate on errors with e.g. --slo 'error_rate<1%%'",
+		s.Requests.Failed, s.Requests.OK+s.Requests.Failed, 100*s.ErrorRate, strings.Join(kinds, ", "))
 }
 
 // writeGateFiles writes the CI outputs a run was asked for: a JUnit report
