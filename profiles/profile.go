@@ -219,6 +219,10 @@ func (p *Profile) Validate() error {
 			bad(d.field, "%s must not be negative", d.v)
 		}
 	}
+	if p.APIKeyEnv != "" && !envName(p.APIKeyEnv) {
+		// Not quoted: it is most likely the key itself.
+		bad("api-key-env", "not a variable name; give the name of the environment variable that holds the key (e.g. --api-key-env OPENAI_API_KEY), not the key")
+	}
 	if p.APIKeyEnv != "" && p.APIKeyFile != "" {
 		bad("api-key-file", "give --api-key-env or --api-key-file, not both")
 	}
@@ -466,6 +470,16 @@ func (p *Profile) ReadFile(name string) ([]byte, error) {
 	}
 	defer f.Close()
 	return io.ReadAll(io.LimitReader(f, 1<<20))
+}
+
+// envName reports whether s is a portable environment variable name.
+func envName(s string) bool {
+	for i, c := range s {
+		if !(c == '_' || c >= 'A' && c <= 'Z' || c >= 'a' && c <= 'z' || i > 0 && c >= '0' && c <= '9') {
+			return false
+		}
+	}
+	return s != ""
 }
 
 // Redacted returns a copy safe to write to disk or show: every header value

@@ -207,6 +207,7 @@ func TestValidateQuotesNoSecret(t *testing.T) {
 		{"header without a colon", func(p *profiles.Profile) { p.Headers = []string{"Authorization Bearer tok-SECRET"} }, "header: \"Authorization redacted:"},
 		{"target with the API path", func(p *profiles.Profile) { p.Target = "https://u:pw-SECRET@h/v1/chat/completions" }, "target: \"https://redacted:"},
 		{"target not a URL", func(p *profiles.Profile) { p.Target = "ftp://u:pw-SECRET@h" }, "target: \"ftp://redacted:"},
+		{"the key given as api-key-env", func(p *profiles.Profile) { p.APIKeyEnv = "abc-SECRET.123" }, "api-key-env: not a variable name"},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
