@@ -485,8 +485,8 @@ func envName(s string) bool {
 // Redacted returns a copy safe to write to disk or show: every header value
 // is masked (secret.Mask, a short hash) unless its name is on the harmless
 // allow-list (secret.Harmless), in --header and in the generic block's
-// constant headers alike; the target and scrape-metrics URLs lose their
-// userinfo and query values.
+// constant headers alike; the target, endpoint and scrape-metrics URLs
+// lose their userinfo and query values.
 func (p Profile) Redacted() Profile {
 	q := p
 	q.Headers = make([]string, len(p.Headers))
@@ -494,6 +494,7 @@ func (p Profile) Redacted() Profile {
 		q.Headers[i] = secret.HeaderLine(h)
 	}
 	q.Target = secret.URL(p.Target)
+	q.Endpoint = secret.URL(p.Endpoint) // ?key=... (Gemini's native API)
 	if p.ScrapeMetrics != "" && p.ScrapeMetrics != "sim" {
 		q.ScrapeMetrics = secret.URL(p.ScrapeMetrics)
 	}
@@ -519,6 +520,7 @@ func (p Profile) Secrets() []string {
 		}
 	}
 	vs = append(vs, secret.URLValues(p.Target)...)
+	vs = append(vs, secret.URLValues(p.Endpoint)...)
 	return append(vs, secret.URLValues(p.ScrapeMetrics)...)
 }
 

@@ -168,6 +168,7 @@ func TestRedactedDeniesByDefault(t *testing.T) {
 		Headers: []string{"cf-aig-authorization: Bearer gw-SECRET", "X-Custom: value-SECRET", "Authorization: Basic b-SECRET",
 			"Content-Type: application/json", "user-agent: bench/1"},
 		ScrapeMetrics: "http://m:mp-SECRET@127.0.0.1:9/metrics",
+		Endpoint:      "/v1beta/models/m:streamGenerateContent?alt=sse&key=ep-SECRET",
 		Generic:       generic.Spec{Headers: map[string]string{"X-Routing": "route-SECRET", "Accept": "text/event-stream"}},
 	}
 	r := p.Redacted()
@@ -186,7 +187,7 @@ func TestRedactedDeniesByDefault(t *testing.T) {
 		t.Error("Redacted changed the original")
 	}
 	got := strings.Join(p.Secrets(), "|")
-	for _, want := range []string{"Bearer gw-SECRET", "value-SECRET", "Basic b-SECRET", "pw-SECRET", "q-SECRET", "mp-SECRET", "route-SECRET"} {
+	for _, want := range []string{"Bearer gw-SECRET", "value-SECRET", "Basic b-SECRET", "pw-SECRET", "q-SECRET", "mp-SECRET", "route-SECRET", "ep-SECRET"} {
 		if !strings.Contains(got, want) {
 			t.Errorf("Secrets lacks %q: %s", want, got)
 		}
