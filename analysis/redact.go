@@ -16,7 +16,7 @@ func redactProfile(m map[string]any) {
 			}
 		}
 	}
-	for _, k := range []string{"target", "scrape-metrics"} {
+	for _, k := range []string{"target", "endpoint", "scrape-metrics"} {
 		if s, ok := m[k].(string); ok && s != "" && s != "sim" {
 			m[k] = secret.URL(s)
 		}

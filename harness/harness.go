@@ -132,7 +132,7 @@ func Run(ctx context.Context, p profiles.Profile, opts ...Option) (*Result, erro
 	}
 	logf := o.logf
 	o.logf = func(format string, a ...any) { logf("%s", red.String(fmt.Sprintf(format, a...))) }
-	res, err := run(ctx, p, o, apiKey)
+	res, err := run(ctx, p, o, apiKey, red)
 	return res, maskError(red, err)
 }
 
@@ -172,8 +172,9 @@ func maskError(red *secret.Redactor, err error) error {
 	return red.Error(err)
 }
 
-// run is Run once the options are applied and the API key is read.
-func run(ctx context.Context, p profiles.Profile, o options, apiKey string) (*Result, error) {
+// run is Run once the options are applied and the API key is read; red
+// masks the run's secrets in what the server sends back to be kept.
+func run(ctx context.Context, p profiles.Profile, o options, apiKey string, red *secret.Redactor) (*Result, error) {
 	var err error
 	var proto targets.Protocol
 	servers := apis.Servers()
@@ -364,7 +365,7 @@ func run(ctx context.Context, p profiles.Profile, o options, apiKey string) (*Re
 	}
 	var scraper *monitor.Scraper
 	if scrapeURL != "" {
-		scraper = monitor.StartScrape(ctx, monitor.ScrapeConfig{URL: scrapeURL, Path: filepath.Join(outDir, analysis.ServerMetricsFile), Origin: origin, Logf: o.logf})
+		scraper = monitor.StartScrape(ctx, monitor.ScrapeConfig{URL: scrapeURL, Path: filepath.Join(outDir, analysis.ServerMetricsFile), Origin: origin, Logf: o.logf, Redact: red.String})
 	}
 	runCtx, abort := context.WithCancelCause(ctx)
 	defer abort(nil)

@@ -73,6 +73,10 @@ type ScrapeConfig struct {
 	Interval time.Duration
 	// Logf receives the first error, once; nil discards it.
 	Logf func(format string, a ...any)
+	// Redact, when set, masks secrets in each series name before it is
+	// written: label values are the server's to choose, and a server may
+	// quote what it was sent.
+	Redact func(string) string
 	// Client defaults to a client with a 5 s timeout.
 	Client *http.Client
 }
@@ -184,7 +188,11 @@ func (s *Scraper) scrape(ctx context.Context) error {
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	for _, k := range kept {
-		if err := s.enc.Encode(sample{TNS: max(tns, 0), Name: k.Name, Value: k.Value}); err != nil {
+		name := k.Name
+		if s.cfg.Redact != nil {
+			name = s.cfg.Redact(name)
+		}
+		if err := s.enc.Encode(sample{TNS: max(tns, 0), Name: name, Value: k.Value}); err != nil {
 			return err
 		}
 		s.n++

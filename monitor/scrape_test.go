@@ -15,6 +15,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/streamgauge/streamgauge/internal/secret"
 	"github.com/streamgauge/streamgauge/monitor"
 	"github.com/streamgauge/streamgauge/targets/apis"
 	"github.com/streamgauge/streamgauge/targets/sim"
@@ -186,4 +187,26 @@ func TestScrapeErrorsLoggedOnce(t *testing.T) {
 	}
 	var nilScraper *monitor.Scraper
 	nilScraper.Stop()
+}
+
+// TestScrapeRedactsLabels: a server that quotes a credential in a label
+// value of a kept metric does not get it into server_metrics.jsonl.
+func TestScrapeRedactsLabels(t *testing.T) {
+	const key = "sk-scrape-SECRET-0123456789"
+	hs := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, _ *http.Request) {
+		fmt.Fprintf(w, "vllm:num_requests_running{model_name=%q} 1\nvllm:num_requests_running{model_name=\"m\"} 2\n", "seen "+key)
+	}))
+	defer hs.Close()
+	path := filepath.Join(t.TempDir(), "server_metrics.jsonl")
+	red := secret.New(key)
+	s := monitor.StartScrape(context.Background(), monitor.ScrapeConfig{URL: hs.URL, Path: path, Origin: time.Now(), Interval: 5 * time.Millisecond, Redact: red.String})
+	waitSamples(t, s, 2)
+	s.Stop()
+	b, err := os.ReadFile(path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if strings.Contains(string(b), "SECRET") || !strings.Contains(string(b), `model_name=\"m\"`) {
+		t.Errorf("server_metrics.jsonl:\n%s", b)
+	}
 }

@@ -217,6 +217,10 @@ func (p *Profile) Validate() error {
 			bad(d.field, "%s must not be negative", d.v)
 		}
 	}
+	if p.APIKeyEnv != "" && !envName(p.APIKeyEnv) {
+		// Not quoted: it is most likely the key itself.
+		bad("api-key-env", "not a variable name; give the name of the environment variable that holds the key (e.g. --api-key-env OPENAI_API_KEY), not the key")
+	}
 	if p.APIKeyEnv != "" && p.APIKeyFile != "" {
 		bad("api-key-file", "give --api-key-env or --api-key-file, not both")
 	}
@@ -554,11 +558,21 @@ func (p *Profile) ReadFile(name string) ([]byte, error) {
 	return io.ReadAll(io.LimitReader(f, 1<<20))
 }
 
+// envName reports whether s is a portable environment variable name.
+func envName(s string) bool {
+	for i, c := range s {
+		if !(c == '_' || c >= 'A' && c <= 'Z' || c >= 'a' && c <= 'z' || i > 0 && c >= '0' && c <= '9') {
+			return false
+		}
+	}
+	return s != ""
+}
+
 // Redacted returns a copy safe to write to disk or show: every header value
 // is masked (secret.Mask, a short hash) unless its name is on the harmless
 // allow-list (secret.Harmless), in --header and in the generic block's
-// constant headers alike; the target and scrape-metrics URLs lose their
-// userinfo and query values.
+// constant headers alike; the target, endpoint and scrape-metrics URLs
+// lose their userinfo and query values.
 func (p Profile) Redacted() Profile {
 	q := p
 	q.Headers = make([]string, len(p.Headers))
@@ -566,6 +580,7 @@ func (p Profile) Redacted() Profile {
 		q.Headers[i] = secret.HeaderLine(h)
 	}
 	q.Target = secret.URL(p.Target)
+	q.Endpoint = secret.URL(p.Endpoint) // ?key=... (Gemini's native API)
 	if p.ScrapeMetrics != "" && p.ScrapeMetrics != "sim" {
 		q.ScrapeMetrics = secret.URL(p.ScrapeMetrics)
 	}
@@ -591,6 +606,7 @@ func (p Profile) Secrets() []string {
 		}
 	}
 	vs = append(vs, secret.URLValues(p.Target)...)
+	vs = append(vs, secret.URLValues(p.Endpoint)...)
 	return append(vs, secret.URLValues(p.ScrapeMetrics)...)
 }
 

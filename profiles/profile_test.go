@@ -162,6 +162,7 @@ func TestRedactedDeniesByDefault(t *testing.T) {
 		Headers: []string{"cf-aig-authorization: Bearer gw-SECRET", "X-Custom: value-SECRET", "Authorization: Basic b-SECRET",
 			"Content-Type: application/json", "user-agent: bench/1"},
 		ScrapeMetrics: "http://m:mp-SECRET@127.0.0.1:9/metrics",
+		Endpoint:      "/v1beta/models/m:streamGenerateContent?alt=sse&key=ep-SECRET",
 		Generic:       generic.Spec{Headers: map[string]string{"X-Routing": "route-SECRET", "Accept": "text/event-stream"}},
 	}
 	r := p.Redacted()
@@ -180,7 +181,7 @@ func TestRedactedDeniesByDefault(t *testing.T) {
 		t.Error("Redacted changed the original")
 	}
 	got := strings.Join(p.Secrets(), "|")
-	for _, want := range []string{"Bearer gw-SECRET", "value-SECRET", "Basic b-SECRET", "pw-SECRET", "q-SECRET", "mp-SECRET", "route-SECRET"} {
+	for _, want := range []string{"Bearer gw-SECRET", "value-SECRET", "Basic b-SECRET", "pw-SECRET", "q-SECRET", "mp-SECRET", "route-SECRET", "ep-SECRET"} {
 		if !strings.Contains(got, want) {
 			t.Errorf("Secrets lacks %q: %s", want, got)
 		}
@@ -201,6 +202,7 @@ func TestValidateQuotesNoSecret(t *testing.T) {
 		{"header without a colon", func(p *profiles.Profile) { p.Headers = []string{"Authorization Bearer tok-SECRET"} }, "header: \"Authorization redacted:"},
 		{"target with the API path", func(p *profiles.Profile) { p.Target = "https://u:pw-SECRET@h/v1/chat/completions" }, "target: \"https://redacted:"},
 		{"target not a URL", func(p *profiles.Profile) { p.Target = "ftp://u:pw-SECRET@h" }, "target: \"ftp://redacted:"},
+		{"the key given as api-key-env", func(p *profiles.Profile) { p.APIKeyEnv = "abc-SECRET.123" }, "api-key-env: not a variable name"},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {

@@ -110,6 +110,9 @@ func URL(s string) string {
 	if err != nil {
 		return Scrub(s)
 	}
+	if u.User == nil && u.RawQuery == "" && u.Fragment == "" {
+		return s // nothing secret: kept exactly as given
+	}
 	if u.User != nil {
 		u.User = url.UserPassword("redacted", Mask(u.User.String())[len(Prefix):])
 	}

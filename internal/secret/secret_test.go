@@ -64,6 +64,8 @@ func TestURL(t *testing.T) {
 	tests := []struct{ in, want string }{
 		{"http://127.0.0.1:8000", "http://127.0.0.1:8000"},
 		{"https://api.example.com/v1", "https://api.example.com/v1"},
+		{"http://h:8000/a%2Fb/", "http://h:8000/a%2Fb/"},
+		{"", ""},
 		{"https://user:pass@host/p", "https://redacted:" + m("user:pass")[9:] + "@host/p"},
 		{"https://KEY123@host", "https://redacted:" + m("KEY123")[9:] + "@host"},
 		{"https://host/p?key=abc&api_key=def&v=1", "https://host/p?key=" + m("abc") + "&api_key=" + m("def") + "&v=" + m("1")},
