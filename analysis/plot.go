@@ -102,14 +102,9 @@ func addLine(p *plot.Plot, name string, xys plotter.XYs, sty draw.LineStyle, ste
 // noData writes a note in the middle of an empty plot and gives its axes a
 // range, so an empty panel still reads as "nothing happened here".
 func noData(p *plot.Plot, note string) {
-	if p.X.Min >= p.X.Max {
-		p.X.Min, p.X.Max = 0, 1
-	}
-	if p.Y.Min >= p.Y.Max {
-		p.Y.Min, p.Y.Max = 0, 1
-	}
+	x, y := emptyAxis(&p.X), emptyAxis(&p.Y)
 	lbl, err := plotter.NewLabels(plotter.XYLabels{
-		XYs:    plotter.XYs{{X: (p.X.Min + p.X.Max) / 2, Y: (p.Y.Min + p.Y.Max) / 2}},
+		XYs:    plotter.XYs{{X: x, Y: y}},
 		Labels: []string{note},
 	})
 	if err != nil {
@@ -120,6 +115,25 @@ func noData(p *plot.Plot, note string) {
 	lbl.TextStyle[0].XAlign = draw.XCenter
 	lbl.TextStyle[0].YAlign = draw.YCenter
 	p.Add(lbl)
+}
+
+// emptyAxis gives an axis with no data a range its scale can draw (a log
+// scale cannot hold 0) and returns the middle of that range.
+func emptyAxis(a *plot.Axis) float64 {
+	_, logScale := a.Scale.(plot.LogScale)
+	if logScale && a.Min <= 0 {
+		a.Min = 0
+	}
+	if a.Min >= a.Max {
+		a.Min, a.Max = 0, 1
+		if logScale {
+			a.Min, a.Max = 1, 10
+		}
+	}
+	if logScale {
+		return math.Sqrt(a.Min * a.Max)
+	}
+	return (a.Min + a.Max) / 2
 }
 
 // RenderSVG draws p as a standalone SVG document of the given size.
