@@ -69,6 +69,9 @@ without it, the run's own goodput conditions (run.json) are used.`,
 			if err := out.validate(); err != nil {
 				return err
 			}
+			if err := checkOutputs(outputPath{"--markdown", out.markdown, outAppend}, outputPath{"--junit", junit, outFile}); err != nil {
+				return err
+			}
 			g, err := analysis.ParseGoodput(goodput)
 			if err != nil {
 				return usageError(prefixLines("--goodput ", err))
@@ -209,39 +212,4 @@ func countFailed(res []analysis.SLOResult) int {
 		}
 	}
 	return n
-}
-
-// appendTo appends what write produces to path, creating it if needed.
-func appendTo(path string, write func(io.Writer) error) error {
-	f, err := os.OpenFile(path, os.O_WRONLY|os.O_CREATE|os.O_APPEND, 0o644)
-	if err != nil {
-		return err
-	}
-	if err := write(f); err != nil {
-		f.Close()
-		return err
-	}
-	return f.Close()
-}
-
-// writeFileAtomic writes path through a temporary file renamed into place,
-// so a failed write never leaves half a report for CI to parse.
-func writeFileAtomic(path string, write func(io.Writer) error) error {
-	tmp, err := os.CreateTemp(filepath.Dir(path), "."+filepath.Base(path)+".*")
-	if err != nil {
-		return err
-	}
-	defer os.Remove(tmp.Name())
-	if err := write(tmp); err != nil {
-		tmp.Close()
-		return err
-	}
-	if err := tmp.Chmod(0o644); err != nil {
-		tmp.Close()
-		return err
-	}
-	if err := tmp.Close(); err != nil {
-		return err
-	}
-	return os.Rename(tmp.Name(), path)
 }

@@ -216,7 +216,7 @@ func TestCheckOutputs(t *testing.T) {
 			t.Errorf("temporary file %s left behind", e.Name())
 		}
 	}
-	if r := runCLI(t, nil, "check", run, "--slo", "ttft.p99<1s", "--junit", filepath.Join(root, "no", "such", "dir.xml")); r.code != exitRun || !strings.Contains(r.stderr, "--junit") {
+	if r := runCLI(t, nil, "check", run, "--slo", "ttft.p99<1s", "--junit", filepath.Join(root, "no", "such", "dir.xml")); r.code != exitUsage || !strings.Contains(r.stderr, "--junit") {
 		t.Errorf("unwritable --junit: exit %d, %s", r.code, r.stderr)
 	}
 }

@@ -56,6 +56,9 @@ func runMerge(e *env, args []string, out string) error {
 	if out == "" {
 		return usagef("merge: give the merged run directory with -o RUN_DIR")
 	}
+	if err := checkOutputs(outputPath{"-o", out, outDir}); err != nil {
+		return err
+	}
 	dirs, err := expandShardArgs(args)
 	if err != nil {
 		return usageError(err)

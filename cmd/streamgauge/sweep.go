@@ -5,7 +5,6 @@ import (
 	"fmt"
 	"io"
 	"path/filepath"
-	"slices"
 	"strconv"
 	"strings"
 	"time"
@@ -87,9 +86,11 @@ stage met them. docs/sweeps.md explains the search and what to watch.`,
 }
 
 func runSweep(cmd *cobra.Command, e *env, args []string, f sweepFlags) error {
-	if !slices.Contains(sweepFormats, f.format) {
-		return usagef("--format %q: want one of %s", f.format, strings.Join(sweepFormats, ", "))
+	format, err := formatFor(f.output, f.format, cmd.Flags().Changed("format"), sweepFormats)
+	if err != nil {
+		return err
 	}
+	f.format = format
 	p, err := loadProfile(cmd, e, args)
 	if err != nil {
 		return err
@@ -128,8 +129,12 @@ func runSweep(cmd *cobra.Command, e *env, args []string, f sweepFlags) error {
 	if !f.auto && len(so.Levels) == 0 {
 		return usagef("sweep: give --rates, --concurrency-levels or --auto")
 	}
+	outFlag := "--out"
 	if p.Out == "" {
-		p.Out = harness.DefaultSweepDir(p.Name, time.Now())
+		p.Out, outFlag = harness.DefaultSweepDir(p.Name, time.Now()), "default --out"
+	}
+	if err := checkOutputs(outputPath{outFlag, p.Out, outDir}, outputPath{"-o", f.output, outFile}); err != nil {
+		return err
 	}
 	if err := ensureFiles(sweepFilesNeeded(p, so)); err != nil {
 		return usageError(err)
