@@ -108,7 +108,7 @@ without it, the run's own goodput conditions (run.json) are used.`,
 				fmt.Fprintf(e.stderr, "streamgauge: %s has no %s (cut short?): summary rebuilt from %s\n", dir, results.SummaryFile, results.RequestsFile)
 			}
 			if sum.GeneratorSaturated {
-				fmt.Fprintf(e.stderr, "streamgauge: warning: %s: the load generator was saturated (lag p99 %.2f ms): latencies may be understated\n", dir, sum.Metrics["lag"].P99)
+				fmt.Fprintf(e.stderr, "streamgauge: warning: %s: %s: latencies may be understated\n", dir, sum.SaturationNote())
 			}
 			res := analysis.EvaluateSLOs(sum, parsed)
 			switch out.format {
