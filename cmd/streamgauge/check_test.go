@@ -133,7 +133,7 @@ func TestCheck(t *testing.T) {
 		{"bad format", []string{"check", run, "--slo", "ttft.p99<1s", "--format", "yaml"}, exitUsage, nil, []string{`--format "yaml": want table, markdown or json`}},
 		{"no run dir", []string{"check", "--slo", "ttft.p99<1s"}, exitUsage, nil, []string{"accepts 1 arg"}},
 		{"markdown", []string{"check", run, "--slo", "ttft.p99<500ms", "--format", "markdown"}, exitOK,
-			[]string{"### streamgauge: ✅ all 1 SLOs held", "| ✅ | `ttft.p99<500ms` |", "| metric (ms) |"}, nil},
+			[]string{"### streamgauge: ✅ 1 SLO held", "| ✅ | `ttft.p99<500ms` |", "| metric (ms) |"}, nil},
 	}
 	for _, tc := range tests {
 		t.Run(tc.name, func(t *testing.T) {
