@@ -66,8 +66,11 @@ func checkOutput(o outputPath) error {
 		return canCreateIn(o.path)
 	case err == nil && st.IsDir():
 		return errors.New("is a directory; give a file name")
-	case err == nil && !st.Mode().IsRegular(), err == nil && o.kind == outAppend:
-		// A device, pipe or file appended to is written in place.
+	case err == nil && !st.Mode().IsRegular():
+		// A device or a named pipe (/dev/stdout) is written in place;
+		// opening a pipe to probe it would wait for its reader.
+		return nil
+	case err == nil && o.kind == outAppend:
 		f, err := os.OpenFile(o.path, os.O_WRONLY|os.O_APPEND, 0)
 		if err != nil {
 			return fmt.Errorf("cannot write it: %w", pathErr(err))

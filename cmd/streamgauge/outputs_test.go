@@ -1,12 +1,14 @@
 package main
 
 import (
+	"io"
 	"net/http"
 	"net/http/httptest"
 	"os"
 	"path/filepath"
 	"strings"
 	"sync/atomic"
+	"syscall"
 	"testing"
 
 	"github.com/creack/pty"
@@ -199,5 +201,32 @@ func TestSweepFormatFromOutput(t *testing.T) {
 		if r.code != exitUsage || !strings.HasPrefix(r.stderr, "streamgauge: "+tc.want) || strings.Count(r.stderr, "\n") != 1 {
 			t.Errorf("%v: exit %d, stderr %q; want exit 2 and %q", tc.args, r.code, r.stderr, tc.want)
 		}
+	}
+}
+
+// TestWriteFileAtomicKeepsDevices: an output that exists and is not a
+// regular file (a named pipe, /dev/stdout) is written in place, not
+// replaced by a renamed temporary file.
+func TestWriteFileAtomicKeepsDevices(t *testing.T) {
+	fifo := filepath.Join(t.TempDir(), "pipe")
+	if err := syscall.Mkfifo(fifo, 0o644); err != nil {
+		t.Skipf("no named pipes: %v", err)
+	}
+	got := make(chan string, 1)
+	go func() {
+		b, _ := os.ReadFile(fifo)
+		got <- string(b)
+	}()
+	if err := checkOutputs(outputPath{"-o", fifo, outFile}); err != nil {
+		t.Fatal(err)
+	}
+	if err := writeFileAtomic(fifo, func(w io.Writer) error { _, err := io.WriteString(w, "report\n"); return err }); err != nil {
+		t.Fatal(err)
+	}
+	if s := <-got; s != "report\n" {
+		t.Errorf("the pipe's reader got %q", s)
+	}
+	if st, err := os.Lstat(fifo); err != nil || st.Mode()&os.ModeNamedPipe == 0 {
+		t.Errorf("the pipe was replaced: %v %v", st.Mode(), err)
 	}
 }

@@ -15,6 +15,7 @@ import (
 	"gonum.org/v1/plot/vg"
 
 	"github.com/streamgauge/streamgauge/analysis"
+	"github.com/streamgauge/streamgauge/internal/plural"
 	"github.com/streamgauge/streamgauge/results"
 )
 
@@ -299,7 +300,7 @@ func feedHdrLog(e *env, dir string, l *analysis.HdrLog) error {
 		return err
 	}
 	if n := l.Late(); n > 0 {
-		fmt.Fprintf(e.stderr, "streamgauge: %d records finished far out of order and were logged in a later interval\n", n)
+		fmt.Fprintf(e.stderr, "streamgauge: %s finished far out of order and %s logged in a later interval\n", plural.Count(n, "record"), plural.Noun(n, "was", "were"))
 	}
 	return nil
 }
