@@ -13,6 +13,7 @@ import (
 	"strconv"
 	"strings"
 
+	"github.com/streamgauge/streamgauge/internal/plural"
 	"github.com/streamgauge/streamgauge/results"
 )
 
@@ -317,18 +318,18 @@ func Compare(base *RunSamples, cands []*RunSamples, opt CompareOptions) (*Compar
 	}
 	saturated := func(s *RunSamples) {
 		if s.Saturated {
-			c.Warnings = append(c.Warnings, fmt.Sprintf("%s: the load generator was saturated (lag p99 %s ms): its latencies may be understated", s.Name, fnum(s.LagP99)))
+			c.Warnings = append(c.Warnings, fmt.Sprintf("%s: the load generator was saturated (lag p99 %s ms): its latencies may be understated", s.Name, fms(s.LagP99)))
 		}
 	}
 	saturated(base)
 	if base.n < MinSamplesWarning {
-		c.Warnings = append(c.Warnings, fmt.Sprintf("%s has only %d measured requests: intervals are wide and tail percentiles rest on a few requests", base.Name, base.n))
+		c.Warnings = append(c.Warnings, fmt.Sprintf("%s has only %s: intervals are wide and tail percentiles rest on a few requests", base.Name, plural.Count(base.n, "measured request")))
 	}
 	alpha := 1 - opt.Confidence
 	for ci, cand := range cands {
 		c.Candidates = append(c.Candidates, ref(cand))
 		if cand.n < MinSamplesWarning {
-			c.Warnings = append(c.Warnings, fmt.Sprintf("%s has only %d measured requests: intervals are wide and tail percentiles rest on a few requests", cand.Name, cand.n))
+			c.Warnings = append(c.Warnings, fmt.Sprintf("%s has only %s: intervals are wide and tail percentiles rest on a few requests", cand.Name, plural.Count(cand.n, "measured request")))
 		}
 		saturated(cand)
 		if base.Dir != "" && cand.Dir != "" && (base.Profile == nil) != (cand.Profile == nil) {

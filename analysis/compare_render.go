@@ -8,6 +8,8 @@ import (
 	"strconv"
 	"strings"
 	"unicode/utf8"
+
+	"github.com/streamgauge/streamgauge/internal/plural"
 )
 
 // verdictText is how a terminal shows a verdict.
@@ -44,10 +46,7 @@ func cmpValue(r CompareRow, v Number) string {
 	if math.IsNaN(f) || math.IsInf(f, 0) {
 		return "–"
 	}
-	if r.Unit == "ratio" {
-		return fnum(f*100) + "%"
-	}
-	return fnum(f)
+	return unitValue(r.Unit, f)
 }
 
 // cmpDelta formats a signed change; a share's change is in percentage
@@ -112,7 +111,7 @@ func cmpP(v Number) string {
 // compareNotes are the lines above a comparison table.
 func compareNotes(c *Comparison) []string {
 	runs := func(r RunRef) string {
-		s := fmt.Sprintf("%s (%d requests, %d ok", r.Name, r.Requests, r.OK)
+		s := fmt.Sprintf("%s (%s, %d ok", r.Name, plural.Count(r.Requests, "request"), r.OK)
 		if r.Dir != "" && r.Dir != r.Name {
 			s += ", " + r.Dir
 		}
@@ -123,8 +122,8 @@ func compareNotes(c *Comparison) []string {
 		lines = append(lines, "candidate:  "+runs(r))
 	}
 	adj := map[string]string{
-		AdjustFDR:  fmt.Sprintf("significance adjusted for %d metrics (false discovery rate %s)", len(c.Rows), fnum((1-c.Confidence)*100)+"%"),
-		AdjustHolm: fmt.Sprintf("significance adjusted for %d metrics (Holm, family-wise error %s)", len(c.Rows), fnum((1-c.Confidence)*100)+"%"),
+		AdjustFDR:  fmt.Sprintf("significance adjusted for %s (false discovery rate %s)", plural.Count(len(c.Rows), "metric"), fnum((1-c.Confidence)*100)+"%"),
+		AdjustHolm: fmt.Sprintf("significance adjusted for %s (Holm, family-wise error %s)", plural.Count(len(c.Rows), "metric"), fnum((1-c.Confidence)*100)+"%"),
 		AdjustNone: "significance per metric, not adjusted for comparing several",
 	}[c.Adjust]
 	lines = append(lines,

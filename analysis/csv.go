@@ -15,6 +15,7 @@ import (
 // named *_ms are milliseconds: offsets from the run's start for
 // scheduled/sent/first_token/done, durations for the rest. A value that does
 // not apply (no first token, tpot with one output token, no error) is empty.
+// lag_ms + connect_ms is sent_ms − scheduled_ms (to the microsecond).
 // The set and order are stable: append new columns at the end.
 var CSVColumns = []string{
 	"id", "session", "turn",
@@ -24,6 +25,7 @@ var CSVColumns = []string{
 	"input_tokens", "output_tokens", "output_tokens_source",
 	"usage_output_tokens", "tokenizer_output_tokens", "reasoning_tokens", "frames",
 	"http_status", "warmup", "slo_ok", "error_kind", "error_message",
+	"connect_ms",
 }
 
 // CSVWriter writes records as CSV rows, one per record, as they come: it
@@ -83,6 +85,7 @@ func (c *CSVWriter) Append(r *results.Record) error {
 	} else {
 		row = append(row, "", "")
 	}
+	row = append(row, msText(r.ConnectMS))
 	if err := c.cw.Write(row); err != nil {
 		return fmt.Errorf("write csv: record %s: %w", r.ID, err)
 	}

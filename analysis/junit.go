@@ -56,7 +56,7 @@ func WriteJUnit(w io.Writer, suite string, results []SLOResult) error {
 	s := junitSuite{Name: suite, Tests: len(results), Time: "0.000"}
 	for _, r := range results {
 		c := junitCase{Name: r.Expr, Classname: suite, Time: "0.000"}
-		threshold := FormatSLOValue(r, r.Threshold)
+		threshold := FormatSLOThreshold(r)
 		if r.Op != "" {
 			threshold = r.Op + " " + threshold
 		}

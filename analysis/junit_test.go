@@ -211,7 +211,7 @@ func TestWriteJUnit(t *testing.T) {
 		case !r.Pass && failure == nil:
 			t.Errorf("case %s failed but has no failure", r.Expr)
 		case !r.Pass && r.Note == "":
-			want := fmt.Sprintf("observed %s, threshold %s %s", analysis.FormatSLOValue(r, r.Value), r.Op, analysis.FormatSLOValue(r, r.Threshold))
+			want := fmt.Sprintf("observed %s, threshold %s %s", analysis.FormatSLOValue(r, r.Value), r.Op, analysis.FormatSLOThreshold(r))
 			if failure.attrs["message"] != want || failure.attrs["type"] != analysis.JUnitViolation {
 				t.Errorf("case %s: failure message %q type %q, want %q, %s", r.Expr, failure.attrs["message"], failure.attrs["type"], want, analysis.JUnitViolation)
 			}

@@ -4,6 +4,8 @@ import (
 	"fmt"
 	"io"
 	"strings"
+
+	"github.com/streamgauge/streamgauge/internal/plural"
 )
 
 // WriteMarkdown renders a run for a CI page (GitHub's $GITHUB_STEP_SUMMARY,
@@ -22,9 +24,9 @@ func WriteMarkdown(w io.Writer, s *Summary, results []SLOResult) error {
 	case len(results) == 0:
 		b.WriteString("### streamgauge run summary\n\n")
 	case failed == 0:
-		fmt.Fprintf(&b, "### streamgauge: ✅ all %d SLOs held\n\n", len(results))
+		fmt.Fprintf(&b, "### streamgauge: ✅ %s\n\n", sloVerdict(len(results), 0))
 	default:
-		fmt.Fprintf(&b, "### streamgauge: ❌ %d of %d SLOs failed\n\n", failed, len(results))
+		fmt.Fprintf(&b, "### streamgauge: ❌ %s\n\n", sloVerdict(len(results), failed))
 	}
 	if len(results) > 0 {
 		writeMarkdownSLOs(&b, results)
@@ -32,7 +34,7 @@ func WriteMarkdown(w io.Writer, s *Summary, results []SLOResult) error {
 	}
 	if s != nil {
 		if s.GeneratorSaturated {
-			fmt.Fprintf(&b, "> ⚠️ The load generator was saturated (lag p99 %s ms > %.0f ms): latencies may be understated.\n\n", fms(s.Metrics["lag"].P99), SaturationLagMS)
+			fmt.Fprintf(&b, "> ⚠️ %s: latencies may be understated.\n\n", mdEscape(capitalize(s.SaturationNote())))
 		}
 		writeMarkdownSummary(&b, s)
 	}
@@ -50,7 +52,7 @@ func writeMarkdownSLOs(b *strings.Builder, results []SLOResult) {
 		if r.Note != "" {
 			observed, margin = mdEscape(r.Note), "–"
 		}
-		threshold := FormatSLOValue(r, r.Threshold)
+		threshold := FormatSLOThreshold(r)
 		if r.Op != "" {
 			threshold = mdEscape(r.Op) + " " + threshold
 		}
@@ -62,30 +64,33 @@ func writeMarkdownSummary(b *strings.Builder, s *Summary) {
 	b.WriteString("| metric (ms) | count | mean | p50 | p90 | p95 | p99 | max |\n| --- | ---: | ---: | ---: | ---: | ---: | ---: | ---: |\n")
 	for _, m := range Metrics {
 		st := s.Metrics[m]
-		fmt.Fprintf(b, "| %s | %d | %s | %s | %s | %s | %s | %s |\n", m, st.Count, fms(st.Mean), fms(st.P50), fms(st.P90), fms(st.P95), fms(st.P99), fms(st.Max))
+		fmt.Fprintf(b, "| %s | %d | %s | %s | %s | %s | %s | %s |\n", m, st.Count, statMS(st, st.Mean), statMS(st, st.P50), statMS(st, st.P90), statMS(st, st.P95), statMS(st, st.P99), statMS(st, st.Max))
 	}
-	r := s.Requests
-	g := s.Generator
-	rate := fmt.Sprintf("closed loop, achieved %.2f req/s", g.AchievedRate)
-	if g.OpenLoop {
-		rate = fmt.Sprintf("requested %.2f req/s, achieved %.2f req/s", g.RequestedRate, g.AchievedRate)
-	}
-	rows := [][2]string{
-		{"requests", fmt.Sprintf("%d ok, %d failed, %d canceled, %d warm-up (total %d)", r.OK, r.Failed, r.Canceled, r.Warmup, r.Total)},
-		{"measured window", fmt.Sprintf("%.2f s", s.DurationS)},
-		{"throughput", fmt.Sprintf("%.2f req/s, %.1f input tok/s, %.1f output tok/s", s.Throughput.RequestsPerS, s.Throughput.InputTokensPerS, s.Throughput.OutputTokensPerS)},
-		{"goodput", fmt.Sprintf("%.2f req/s (%.1f%% of requests)", s.Goodput.RequestsPerS, 100*s.Goodput.Ratio)},
-		{"error rate", fmt.Sprintf("%.2f%%%s", 100*s.ErrorRate, errorKinds(s.Errors))},
-		{"rate", rate},
-		{"generator", fmt.Sprintf("lag p99 %s ms, %.2f s CPU", fms(s.Metrics["lag"].P99), g.CPUSeconds)},
-	}
-	if s.LatencyFrom != "" {
-		rows = append(rows, [2]string{"latency from", s.LatencyFrom})
-	}
+	rows := summaryRows(s, false)
 	b.WriteString("\n| | |\n| --- | --- |\n")
 	for _, row := range rows {
 		fmt.Fprintf(b, "| %s | %s |\n", row[0], mdEscape(row[1]))
 	}
+}
+
+// sloVerdict is the verdict on n SLOs of which failed failed: "all 3 SLOs
+// held", "1 SLO held", "2 of 3 SLOs failed", "1 of 1 SLO failed".
+func sloVerdict(n, failed int) string {
+	switch {
+	case failed > 0:
+		return fmt.Sprintf("%d of %s failed", failed, plural.Count(n, "SLO"))
+	case n == 1:
+		return "1 SLO held"
+	}
+	return fmt.Sprintf("all %s held", plural.Count(n, "SLO"))
+}
+
+// capitalize starts a sentence.
+func capitalize(s string) string {
+	if s == "" {
+		return s
+	}
+	return strings.ToUpper(s[:1]) + s[1:]
 }
 
 // mdEscape keeps text from breaking a table cell or turning into markup.

@@ -53,7 +53,7 @@ func TestWriteMarkdown(t *testing.T) {
 	}
 	var buf bytes.Buffer
 	analysis.WriteMarkdown(&buf, s, res)
-	for _, want := range []string{"| ❌ | `error_rate<1%` | 20% | &lt; 1% | -19% |", "| ✅ | `ttft.p99<500ms` | 270.1 ms | &lt; 500 ms | 229.9 ms |", "| ttft | 20 |", "generator was saturated"} {
+	for _, want := range []string{"| ❌ | `error_rate<1%` | 20.00% | &lt; 1% | -19.00% |", "| ✅ | `ttft.p99<500ms` | 270.08 ms | &lt; 500 ms | 229.92 ms |", "| ttft | 20 |", "generator was saturated"} {
 		if !strings.Contains(buf.String(), want) {
 			t.Errorf("markdown lacks %q", want)
 		}

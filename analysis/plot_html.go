@@ -60,7 +60,16 @@ func WriteCompareHTML(w io.Writer, c CompareHTML) error {
 	if len(c.Runs) == 0 {
 		return fmt.Errorf("compare html: no run")
 	}
-	pg := comparePage{CSS: template.CSS(htmlCSS), Title: c.Title, Notes: c.Notes}
+	pg := comparePage{CSS: template.CSS(htmlCSS), Title: c.Title}
+	var warnings []string
+	if c.Comparison != nil {
+		warnings = c.Comparison.Warnings
+	}
+	for _, n := range c.Notes {
+		if !contains(warnings, n) { // a warning is shown once, as a warning
+			pg.Notes = append(pg.Notes, n)
+		}
+	}
 	if pg.Title == "" {
 		pg.Title = "streamgauge compare"
 	}
@@ -84,13 +93,13 @@ func WriteCompareHTML(w io.Writer, c CompareHTML) error {
 			pg.Headers = append(pg.Headers, cand.Name)
 		}
 		for _, row := range cmp.Rows {
-			cells := []compareCellView{{Text: row.Metric + " (" + row.Unit + ", " + row.Better + " is better)"}, {Text: fnum(float64(row.Baseline))}}
+			cells := []compareCellView{{Text: rowLabel(row) + ", " + row.Better + " is better"}, {Text: cmpValue(row, row.Baseline)}}
 			for _, cell := range row.Candidates {
-				text := fnum(float64(cell.Value))
+				text := cmpValue(row, cell.Value)
 				if rel := float64(cell.Rel); !isNaNOrInf(rel) {
-					text += fmt.Sprintf(" (%+.1f%%)", 100*rel)
+					text += " (" + cmpRel(cell.Rel) + ")"
 				}
-				text += " " + string(cell.Verdict)
+				text += " " + verdictText(cell.Verdict, cmp.Tolerance)
 				cells = append(cells, compareCellView{Text: text, Class: verdictClass(cell.Verdict)})
 			}
 			pg.Rows = append(pg.Rows, cells)

@@ -13,6 +13,8 @@ import (
 
 	"gonum.org/v1/plot"
 	"gonum.org/v1/plot/vg"
+
+	"github.com/streamgauge/streamgauge/internal/plural"
 )
 
 // The HTML pages are one self-contained file each: inline CSS, inline SVG
@@ -190,7 +192,7 @@ func (r *Report) WriteHTML(w io.Writer) error {
 	case len(s.SLO) == 0:
 		pg.Verdict, pg.VerdictText = "none", "no SLOs"
 	case AllPass(s.SLO):
-		pg.Verdict, pg.VerdictText = "pass", fmt.Sprintf("✓ all %d SLOs held", len(s.SLO))
+		pg.Verdict, pg.VerdictText = "pass", "✓ "+sloVerdict(len(s.SLO), 0)
 	default:
 		failed := 0
 		for _, x := range s.SLO {
@@ -198,7 +200,7 @@ func (r *Report) WriteHTML(w io.Writer) error {
 				failed++
 			}
 		}
-		pg.Verdict, pg.VerdictText = "fail", fmt.Sprintf("✗ %d of %d SLOs failed", failed, len(s.SLO))
+		pg.Verdict, pg.VerdictText = "fail", "✗ "+sloVerdict(len(s.SLO), failed)
 	}
 	pg.Lede = r.lede()
 	pg.Warnings = r.warnings()
@@ -231,7 +233,7 @@ func (r *Report) WriteHTML(w io.Writer) error {
 			server = append(server, figSpec{ServerPlotIDs[i], "from " + ServerMetricsFile + ": " + strings.Join(c.names, ", ") + " (mean per bucket)", r.serverPlot(c)})
 		}
 		if r.server.bad > 0 {
-			pg.ServerNote = fmt.Sprintf("%d malformed lines of %s were skipped. ", r.server.bad, ServerMetricsFile)
+			pg.ServerNote = fmt.Sprintf("%s of %s %s skipped. ", plural.Count(r.server.bad, "malformed line"), ServerMetricsFile, plural.Noun(r.server.bad, "was", "were"))
 		}
 		if other := r.server.unplotted(); len(other) > 0 {
 			pg.ServerNote += "Also scraped, not plotted: " + strings.Join(other, ", ") + "."
@@ -298,7 +300,7 @@ func (r *Report) lede() string {
 		parts = append(parts, "started "+info.Start.UTC().Format("2006-01-02 15:04:05 MST"))
 	}
 	if s := r.Summary; s.DurationS > 0 {
-		parts = append(parts, fmt.Sprintf("measured window %.1f s", s.DurationS))
+		parts = append(parts, fmt.Sprintf("measured window %s s", fixed(s.DurationS, 2)))
 	}
 	if info.Target != "" {
 		t := info.Target
@@ -325,7 +327,7 @@ func describeProfileLoad(p map[string]any) string {
 		return fmt.Sprintf("open loop %s req/s (%s)", strconv.FormatFloat(rate, 'f', -1, 64), arr)
 	}
 	if c, _ := p["concurrency"].(float64); c > 0 {
-		return fmt.Sprintf("closed loop, %d users", int(c))
+		return "closed loop, " + plural.Count(int(c), "user")
 	}
 	return ""
 }
@@ -344,7 +346,7 @@ func (r *Report) warnings() []string {
 		out = append(out, "requests.jsonl is missing: the plots over time and of request lengths are empty.")
 	}
 	if s.GeneratorSaturated {
-		out = append(out, fmt.Sprintf("The load generator was saturated (lag p99 %s ms > %.0f ms): requests went out late, so latencies may be understated.", fms(s.Metrics["lag"].P99), SaturationLagMS))
+		out = append(out, capitalize(s.SaturationNote())+": requests went out late, so latencies may be understated.")
 	}
 	if s.Requests.OK == 0 {
 		out = append(out, "No request succeeded: there are no latency samples to plot.")
@@ -357,20 +359,25 @@ func summaryCards(s *Summary) []card {
 	measured := r.OK + r.Failed
 	cards := []card{
 		{"requests", strconv.FormatInt(measured, 10), fmt.Sprintf("%d ok, %d failed, %d canceled, %d warm-up", r.OK, r.Failed, r.Canceled, r.Warmup)},
-		{"error rate", fmt.Sprintf("%.2f%%", 100*s.ErrorRate), errorKinds(s.Errors)},
-		{"throughput", fmt.Sprintf("%.2f req/s", s.Throughput.RequestsPerS), fmt.Sprintf("%.0f output tok/s, %.0f input tok/s", s.Throughput.OutputTokensPerS, s.Throughput.InputTokensPerS)},
-		{"goodput", fmt.Sprintf("%.2f req/s", s.Goodput.RequestsPerS), fmt.Sprintf("%.1f%% of requests met every per-request SLO", 100*s.Goodput.Ratio)},
+		{"error rate", percent(s.ErrorRate), strings.TrimSpace(errorKinds(s.Errors))},
+		{"throughput", reqRate(s.Throughput.RequestsPerS) + " req/s", fmt.Sprintf("%s output tok/s, %s input tok/s", tokRate(s.Throughput.OutputTokensPerS), tokRate(s.Throughput.InputTokensPerS))},
+		{"goodput", reqRate(s.Goodput.RequestsPerS) + " req/s", percent(s.Goodput.Ratio) + " of requests met every per-request SLO"},
 	}
 	for _, m := range []string{"ttft", "itl", "e2e"} {
 		st := s.Metrics[m]
-		cards = append(cards, card{m + " p50 / p99", fmt.Sprintf("%s / %s ms", fnum(st.P50), fnum(st.P99)), fmt.Sprintf("%d samples", st.Count)})
+		v := NoValue
+		if st.Count > 0 {
+			v = fmt.Sprintf("%s / %s ms", fms(st.P50), fms(st.P99))
+		}
+		cards = append(cards, card{m + " p50 / p99", v, plural.Count(st.Count, "sample")})
 	}
 	g := s.Generator
-	rate := fmt.Sprintf("achieved %.2f req/s", g.AchievedRate)
+	rate := fmt.Sprintf("achieved %s req/s", reqRate(g.AchievedRate))
 	if g.OpenLoop && g.RequestedRate > 0 {
-		rate = fmt.Sprintf("requested %.2f, achieved %.2f req/s", g.RequestedRate, g.AchievedRate)
+		rate = fmt.Sprintf("requested %s, achieved %s req/s", reqRate(g.RequestedRate), reqRate(g.AchievedRate))
 	}
-	cards = append(cards, card{"generator lag p99", fms(s.Metrics["lag"].P99) + " ms", rate})
+	lag := s.Metrics["lag"]
+	cards = append(cards, card{"generator lag p99", withMS(lag, lag.P99), rate})
 	return cards
 }
 
@@ -378,7 +385,7 @@ func sloRows(results []SLOResult) []sloRow {
 	rows := make([]sloRow, 0, len(results))
 	for _, r := range results {
 		row := sloRow{Pass: r.Pass, Expr: r.Expr, Mk: MarkPass, Observed: FormatSLOValue(r, r.Value),
-			Threshold: FormatSLOValue(r, r.Threshold), Margin: FormatSLOValue(r, r.Margin)}
+			Threshold: FormatSLOThreshold(r), Margin: FormatSLOValue(r, r.Margin)}
 		if r.Op != "" {
 			row.Threshold = r.Op + " " + row.Threshold
 		}
@@ -397,16 +404,23 @@ func statRows(s *Summary) []statRow {
 	var rows []statRow
 	for _, m := range Metrics {
 		st := s.Metrics[m]
-		rows = append(rows, statRow{Metric: m, Count: st.Count, Min: fms(st.Min), Mean: fms(st.Mean), P50: fms(st.P50), P90: fms(st.P90),
-			P95: fms(st.P95), P99: fms(st.P99), P999: fms(st.P999), Max: fms(st.Max)})
+		rows = append(rows, statRow{Metric: m, Count: st.Count, Min: statMS(st, st.Min), Mean: statMS(st, st.Mean), P50: statMS(st, st.P50),
+			P90: statMS(st, st.P90), P95: statMS(st, st.P95), P99: statMS(st, st.P99), P999: statMS(st, st.P999), Max: statMS(st, st.Max)})
 	}
 	return rows
 }
 
-// durationKeys are the profile keys stored as nanoseconds in run.json.
-var durationKeys = map[string]bool{
-	"timeout": true, "duration": true, "warmup": true, "ramp-over": true, "sine-period": true,
-	"drain-timeout": true, "sim-ttft": true, "sim-itl": true,
+// DurationSetting reports whether a profile key holds a duration, which
+// run.json stores in nanoseconds and the HTML settings table shows as
+// "10s". (profiles imports analysis, so the list lives here; a test checks
+// it against every time.Duration field of profiles.Profile.)
+func DurationSetting(key string) bool {
+	switch key {
+	case "timeout", "connect-timeout", "ttfb-timeout", "ttft-timeout", "idle-timeout",
+		"duration", "warmup", "ramp-over", "sine-period", "drain-timeout", "sim-ttft", "sim-itl":
+		return true
+	}
+	return false
 }
 
 func (r *Report) settings() (run, profile []kv) {
@@ -446,11 +460,24 @@ func (r *Report) settings() (run, profile []kv) {
 	return run, profile
 }
 
+// readableDuration is d as a flag would take it, without zero tails:
+// 5m, 1h30m, 10s, 1.5s, 250ms.
+func readableDuration(d time.Duration) string {
+	s := d.String()
+	if strings.HasSuffix(s, "m0s") {
+		s = strings.TrimSuffix(s, "0s")
+	}
+	if strings.HasSuffix(s, "h0m") {
+		s = strings.TrimSuffix(s, "0m")
+	}
+	return s
+}
+
 func settingValue(key string, v any) string {
 	switch x := v.(type) {
 	case float64:
-		if durationKeys[key] {
-			return time.Duration(x).String()
+		if DurationSetting(key) {
+			return readableDuration(time.Duration(x))
 		}
 		return strconv.FormatFloat(x, 'f', -1, 64)
 	case string:

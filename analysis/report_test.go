@@ -61,11 +61,15 @@ func TestCSVWriter(t *testing.T) {
 		{"message with a comma, quote and newline", []*results.Record{{
 			ID: "x", SentNS: 1_500_000, DoneNS: 2_000_000, E2EMS: 0.5, ICLMS: []float64{},
 			Error: &results.Error{Kind: results.KindStream, Message: "bad \"frame\", then\nEOF"},
-		}}, []string{`x,,,0.000,1.500,,2.000,0.000,,,,,0.500,,,0,0,,,,0,0,0,false,false,stream_error,"bad ""frame"", then` + "\nEOF\""}},
+		}}, []string{`x,,,0.000,1.500,,2.000,0.000,,,,,0.500,,,0,0,,,,0,0,0,false,false,stream_error,"bad ""frame"", then` + "\nEOF\",0.000"}},
+		// lag_ms + connect_ms = sent_ms - scheduled_ms (docs/reports.md).
+		{"lag and connect add up to sent minus scheduled", []*results.Record{{
+			ID: "c", ScheduledNS: 10_000_000, SentNS: 12_500_000, DoneNS: 20_000_000, LagMS: 2, ConnectMS: 0.5, E2EMS: 7.5, HTTPStatus: 200, OutputTokensSource: results.SourceUsage,
+		}}, []string{"c,,,10.000,12.500,,20.000,2.000,,,,,7.500,,,0,0,usage,,,0,0,200,false,false,,,0.500"}},
 		{"session turn and icl", []*results.Record{{
 			ID: "s1", Session: 3, Turn: 2, FirstTokenNS: 5_000_000, TTFTMS: results.Ms(5), ICLMS: []float64{1, 3.25},
 			OutputTokens: 3, OutputTokensSource: results.SourceUsage, Frames: 3, HTTPStatus: 200, SLOOK: true,
-		}}, []string{"s1,3,2,0.000,0.000,5.000,0.000,0.000,,5.000,,,0.000,2.125,3.250,0,3,usage,,,0,3,200,false,true,,"}},
+		}}, []string{"s1,3,2,0.000,0.000,5.000,0.000,0.000,,5.000,,,0.000,2.125,3.250,0,3,usage,,,0,3,200,false,true,,,0.000"}},
 	}
 	for _, tc := range tests {
 		t.Run(tc.name, func(t *testing.T) {
@@ -467,7 +471,7 @@ func TestReportHTML(t *testing.T) {
 	}
 	for _, s := range []string{
 		"<title>ttft CDF</title>", "✗ 1 of 2 SLOs failed", "ttft.p99&lt;300ms", "error_rate&lt;1%",
-		"summary was rebuilt", "Authorization: [redacted]", "5m0s", // timeout as a duration
+		"summary was rebuilt", "Authorization: [redacted]", ">5m<", // timeout as a duration
 		"vllm:num_preemptions_total", "2 malformed lines", "SLO ttft.p99&lt;300ms",
 	} {
 		if !strings.Contains(page, s) {
@@ -625,11 +629,14 @@ func TestWriteCompareHTML(t *testing.T) {
 		Baseline:   analysis.RunRef{Name: "fcfs"},
 		Candidates: []analysis.RunRef{{Name: "continuous"}},
 		Rows: []analysis.CompareRow{{Metric: "ttft.p99", Unit: "ms", Better: "lower", Baseline: 650,
-			Candidates: []analysis.CompareCell{{Run: "continuous", Value: 390, Rel: -0.4, Verdict: analysis.VerdictImprovement}}}},
-		Warnings: []string{"runs differ in input-tokens"},
+			Candidates: []analysis.CompareCell{{Run: "continuous", Value: 390, Rel: -0.4, Verdict: analysis.VerdictImprovement}}},
+			{Metric: "error_rate", Unit: "ratio", Better: "lower", Baseline: 0.0025,
+				Candidates: []analysis.CompareCell{{Run: "continuous", Value: 0.0475, Rel: 18, Verdict: analysis.VerdictRegression}}}},
+		Warnings: []string{"runs differ in input-tokens", "continuous: the load generator was saturated (lag p99 12.00 ms)"},
 	}
 	var buf bytes.Buffer
-	if err := analysis.WriteCompareHTML(&buf, analysis.CompareHTML{Title: "fcfs vs continuous", Runs: runs, Comparison: cmp}); err != nil {
+	// The command passes the warnings as notes too: each shows once.
+	if err := analysis.WriteCompareHTML(&buf, analysis.CompareHTML{Title: "fcfs vs continuous", Runs: runs, Comparison: cmp, Notes: cmp.Warnings}); err != nil {
 		t.Fatal(err)
 	}
 	page := buf.String()
@@ -641,10 +648,16 @@ func TestWriteCompareHTML(t *testing.T) {
 			}
 		}
 	}
-	for _, s := range []string{"fcfs vs continuous", "fcfs (baseline)", "390 (-40.0%) improvement", "runs differ in input-tokens", `class="pass"`} {
+	// Values, changes and verdicts read as on the terminal: ms with two
+	// decimals, shares as percentages.
+	for _, s := range []string{"fcfs vs continuous", "fcfs (baseline)", "390.00 (-40.0%) ✓ improvement", "runs differ in input-tokens", `class="pass"`,
+		"error_rate (%), lower is better", ">0.25%<", "4.75% (&#43;1800.0%) ✗ regression"} {
 		if !strings.Contains(page, s) {
 			t.Errorf("page lacks %q", s)
 		}
+	}
+	if n := strings.Count(page, "load generator was saturated"); n != 1 {
+		t.Errorf("the saturation warning shows %d times, want once", n)
 	}
 	if err := analysis.WriteCompareHTML(io.Discard, analysis.CompareHTML{}); err == nil {
 		t.Error("WriteCompareHTML with no run: no error")

@@ -121,6 +121,29 @@ var (
 	}
 )
 
+// otherTimeUnits are time units people write that a threshold does not
+// take, in milliseconds, so the error can give the value in one it does.
+var otherTimeUnits = map[string]float64{
+	"ns": 1e-6, "nsec": 1e-6, "nanosecond": 1e-6, "nanoseconds": 1e-6,
+	"usec": 1e-3, "micros": 1e-3, "microsecond": 1e-3, "microseconds": 1e-3,
+	"msec": 1, "msecs": 1, "millis": 1, "millisecond": 1, "milliseconds": 1,
+	"sec": 1e3, "secs": 1e3, "second": 1e3, "seconds": 1e3,
+	"m": 60e3, "min": 60e3, "mins": 60e3, "minute": 60e3, "minutes": 60e3,
+	"h": 3600e3, "hr": 3600e3, "hrs": 3600e3, "hour": 3600e3, "hours": 3600e3,
+}
+
+// inTimeUnits writes ms milliseconds in the largest of s, ms and us that
+// keeps it at least 1: 60000 is 60s, 0.5 is 500us.
+func inTimeUnits(ms float64) string {
+	switch {
+	case ms >= 1000:
+		return strconv.FormatFloat(ms/1000, 'g', -1, 64) + "s"
+	case ms >= 1:
+		return strconv.FormatFloat(ms, 'g', -1, 64) + "ms"
+	}
+	return strconv.FormatFloat(math.Round(ms*1e6)/1e3, 'g', -1, 64) + "us"
+}
+
 // latencyUnits maps a time unit to milliseconds.
 var latencyUnits = map[string]float64{"us": 1e-3, "µs": 1e-3, "ms": 1, "s": 1e3}
 
@@ -369,7 +392,9 @@ func (s *scanner) parseThreshold(slo *SLO, i int) error {
 			return s.errAt(i, n, "%s has no unit; a latency threshold needs us, ms or s (e.g. %sms)", number, number)
 		case !ok:
 			msg := fmt.Sprintf("%s is not a time unit; want us, ms or s", unit)
-			if g := suggest(strings.ToLower(unit), []string{"us", "ms", "s"}); g != "" && g != unit {
+			if ms, known := otherTimeUnits[strings.ToLower(unit)]; known {
+				msg += fmt.Sprintf(" (%s%s is %s: write %s)", number, unit, inTimeUnits(v*ms), inTimeUnits(v*ms))
+			} else if g := suggest(strings.ToLower(unit), []string{"us", "ms", "s"}); g != "" && g != unit {
 				msg += " (did you mean " + g + "?)"
 			}
 			return s.errAt(u, end, "%s", msg)

@@ -4,8 +4,6 @@ import (
 	"encoding/json"
 	"fmt"
 	"io"
-	"math"
-	"strconv"
 	"strings"
 	"unicode/utf8"
 )
@@ -53,10 +51,23 @@ func describeResult(r SLOResult) string {
 	return fmt.Sprintf("observed %s (margin %s)", FormatSLOValue(r, r.Value), FormatSLOValue(r, r.Margin))
 }
 
-// FormatSLOValue formats v (a value, threshold or margin of r, in r.Unit)
-// in the unit r's expression was written in: "312.4 ms", "1.5 s", "0.42%",
+// FormatSLOValue formats v (a value or margin of r, in r.Unit) in the
+// unit r's expression was written in, as every other output shows it:
+// "312.43 ms" (two decimals, as in the results table), "1.5 s", "0.42%",
 // "2314.5 tok/s".
 func FormatSLOValue(r SLOResult, v float64) string {
+	num, unit := sloNumber(r, v)
+	return num + unit
+}
+
+// FormatSLOThreshold formats r's threshold as its expression gave it,
+// without trailing zeros: "500 ms", "1%".
+func FormatSLOThreshold(r SLOResult) string {
+	num, unit := sloNumber(r, r.Threshold)
+	return trimZeros(num) + unit
+}
+
+func sloNumber(r SLOResult, v float64) (string, string) {
 	unit := r.Unit
 	if unit == "ms" {
 		if s, err := ParseSLO(r.Expr); err == nil && s.Kind == KindLatency {
@@ -65,31 +76,21 @@ func FormatSLOValue(r SLOResult, v float64) string {
 	}
 	switch unit {
 	case "us":
-		return fnum(v*1e3) + " µs"
+		return fnum(v * 1e3), " µs"
 	case "s":
-		return fnum(v/1e3) + " s"
+		return fnum(v / 1e3), " s"
 	case "ms":
-		return fnum(v) + " ms"
+		return fms(v), " ms"
 	case "ratio":
-		return fnum(v*100) + "%"
+		return fixed(100*v, 2), "%"
+	case "req/s":
+		return reqRate(v), " req/s"
+	case "tok/s":
+		return tokRate(v), " tok/s"
 	case "":
-		return fnum(v)
+		return fnum(v), ""
 	}
-	return fnum(v) + " " + unit
-}
-
-// fnum shows four significant digits (all of an integer part), without
-// trailing zeros or an exponent: 312.4, 0.6702, 12007, 500.
-func fnum(v float64) string {
-	a := math.Abs(v)
-	switch {
-	case a == 0 || math.IsNaN(v) || math.IsInf(v, 0):
-		return strconv.FormatFloat(v, 'f', -1, 64)
-	case a >= 1000:
-		return strconv.FormatFloat(v, 'f', 0, 64)
-	}
-	scale := math.Pow(10, 3-math.Floor(math.Log10(a)))
-	return strconv.FormatFloat(math.Round(v*scale)/scale, 'f', -1, 64)
+	return fnum(v), " " + unit
 }
 
 // SLOReport is the JSON form of a gate's verdict.

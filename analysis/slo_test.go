@@ -97,7 +97,15 @@ func TestParseSLOErrors(t *testing.T) {
 		{"ttft.p99<-5ms", 10, "-5ms", "must not be negative"},
 		{"ttft.p99<+5ms", 10, "+5ms", "without a sign"},
 		{"ttft.p99<fast", 10, "fast", "want a number"},
-		{"ttft.p99<500sec", 13, "sec", "sec is not a time unit"},
+		{"ttft.p99<500sec", 13, "sec", "sec is not a time unit; want us, ms or s (500sec is 500s: write 500s)"},
+		// A unit the threshold does not take is converted, not guessed at
+		// by spelling (1m is not 1ms).
+		{"e2e.max<1m", 10, "m", "m is not a time unit; want us, ms or s (1m is 60s: write 60s)"},
+		{"e2e.max<2h", 10, "h", "(2h is 7200s: write 7200s)"},
+		{"e2e.max<1.5min", 12, "min", "(1.5min is 90s: write 90s)"},
+		{"itl.p99<500ns", 12, "ns", "(500ns is 0.5us: write 0.5us)"},
+		{"itl.p99<20msec", 11, "msec", "(20msec is 20ms: write 20ms)"},
+		{"ttft.p99<5mz", 11, "mz", "mz is not a time unit; want us, ms or s (did you mean ms?)"},
 		{"ttft.p99<500%", 13, "%", "% is not a time unit"},
 		{"ttft.p99<500ms please", 16, "please", "unexpected text"},
 		{"ttft.p99<1e999ms", 10, "1e999", "out of range"},
@@ -296,10 +304,10 @@ func TestWriteSLOTable(t *testing.T) {
 	golden(t, "slo_table.golden.txt", buf.Bytes())
 	out := buf.String()
 	for _, want := range []string{
-		"✓ ttft.p99<500ms ", "observed 270.1 ms (margin 229.9 ms)",
+		"✓ ttft.p99<500ms ", "observed 270.08 ms (margin 229.92 ms)",
 		"✗ e2e.max<0.5s ", "observed 0.6702 s (margin -0.1702 s)",
 		"✗ lag.p99<5000us ", "observed 12007 µs",
-		"✗ error_rate<1% ", "observed 20% (margin -19%)",
+		"✗ error_rate<1% ", "observed 20.00% (margin -19.00%)",
 		"✗ ttft.p50<1ms ", "no ttft samples",
 		"SLOs: 3 passed, 5 failed",
 	} {
@@ -333,21 +341,45 @@ func TestWriteSLOJSON(t *testing.T) {
 	}
 }
 
+func TestFormatSLOThreshold(t *testing.T) {
+	tests := []struct {
+		r    analysis.SLOResult
+		want string
+	}{
+		{analysis.SLOResult{Expr: "ttft.p99<500ms", Unit: "ms", Threshold: 500}, "500 ms"},
+		{analysis.SLOResult{Expr: "ttft.p99<0.5s", Unit: "ms", Threshold: 500}, "0.5 s"},
+		{analysis.SLOResult{Expr: "error_rate<1%", Unit: "ratio", Threshold: 0.01}, "1%"},
+		{analysis.SLOResult{Expr: "goodput.ratio>=0.955", Unit: "ratio", Threshold: 0.955}, "95.5%"},
+		{analysis.SLOResult{Unit: "tok/s", Threshold: 2000}, "2000 tok/s"},
+	}
+	for _, tc := range tests {
+		if got := analysis.FormatSLOThreshold(tc.r); got != tc.want {
+			t.Errorf("FormatSLOThreshold(%s) = %q, want %q", tc.r.Expr, got, tc.want)
+		}
+	}
+}
+
 func TestFormatSLOValue(t *testing.T) {
 	tests := []struct {
 		r    analysis.SLOResult
 		v    float64
 		want string
 	}{
-		{analysis.SLOResult{Expr: "ttft.p99<500ms", Unit: "ms"}, 312.44, "312.4 ms"},
+		// ms as the results table shows it: two decimals, rounded half
+		// away from zero on the value's decimal form.
+		{analysis.SLOResult{Expr: "ttft.p99<500ms", Unit: "ms"}, 312.44, "312.44 ms"},
+		{analysis.SLOResult{Expr: "ttft.p99<500ms", Unit: "ms"}, 39.455, "39.46 ms"},
+		{analysis.SLOResult{Expr: "ttft.p99<500ms", Unit: "ms"}, 1.005, "1.01 ms"},
 		{analysis.SLOResult{Expr: "ttft.p99<0.5s", Unit: "ms"}, 312.44, "0.3124 s"},
 		{analysis.SLOResult{Expr: "ttft.p99<500us", Unit: "ms"}, 0.31244, "312.4 µs"},
-		{analysis.SLOResult{Expr: "not parseable", Unit: "ms"}, 1234.6, "1235 ms"},
+		{analysis.SLOResult{Expr: "not parseable", Unit: "ms"}, 1234.6, "1234.60 ms"},
 		{analysis.SLOResult{Expr: "error_rate<1%", Unit: "ratio"}, 0.0042, "0.42%"},
 		{analysis.SLOResult{Expr: "error_rate<0.01", Unit: "ratio"}, 0.0042, "0.42%"},
-		{analysis.SLOResult{Unit: "tok/s"}, 2314.54, "2315 tok/s"},
-		{analysis.SLOResult{Unit: "req/s"}, -0.5, "-0.5 req/s"},
-		{analysis.SLOResult{Unit: "req/s"}, 0, "0 req/s"},
+		{analysis.SLOResult{Expr: "error_rate<1%", Unit: "ratio"}, 0.075, "7.50%"},
+		{analysis.SLOResult{Unit: "tok/s"}, 2314.54, "2314.5 tok/s"},
+		{analysis.SLOResult{Unit: "req/s"}, -0.5, "-0.50 req/s"},
+		{analysis.SLOResult{Unit: "req/s"}, 0, "0.00 req/s"},
+		{analysis.SLOResult{Unit: "req/s"}, -0.001, "0.00 req/s"},
 	}
 	for _, tc := range tests {
 		if got := analysis.FormatSLOValue(tc.r, tc.v); got != tc.want {

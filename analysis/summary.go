@@ -1,9 +1,12 @@
 package analysis
 
 import (
+	"fmt"
 	"math"
+	"strings"
 	"sync"
 
+	"github.com/streamgauge/streamgauge/internal/plural"
 	"github.com/streamgauge/streamgauge/results"
 )
 
@@ -96,6 +99,38 @@ type Summary struct {
 	LatencyFrom string `json:"latency_from"`
 	// OutOfRange counts latency values over an hour, left out of histograms.
 	OutOfRange int64 `json:"out_of_range,omitempty"`
+	// SaturatedShards are the shards of a merged run whose generator was
+	// saturated; the merged lag can look fine when one worker of many fell
+	// behind, so the warning names them.
+	SaturatedShards []SaturatedShard `json:"saturated_shards,omitempty"`
+}
+
+// SaturatedShard is one shard of a merged run whose generator fell behind.
+type SaturatedShard struct {
+	Shard  string  `json:"shard"` // "1/4"
+	Dir    string  `json:"dir"`
+	LagP99 float64 `json:"lag_p99_ms"`
+}
+
+// SaturationNote says why the run is marked generator_saturated, naming the
+// shards of a merged run that were: "the load generator was saturated (lag
+// p99 12.01 ms > 5 ms)", "the load generator of shard 1/4 was saturated
+// (lag p99 12.01 ms > 5 ms)". It is empty when the run was not.
+func (s *Summary) SaturationNote() string {
+	if !s.GeneratorSaturated {
+		return ""
+	}
+	limit := fnum(SaturationLagMS) + " ms"
+	if len(s.SaturatedShards) == 0 {
+		return fmt.Sprintf("the load generator was saturated (lag p99 %s > %s)", withMS(s.Metrics["lag"], s.Metrics["lag"].P99), limit)
+	}
+	names := make([]string, len(s.SaturatedShards))
+	lags := make([]string, len(s.SaturatedShards))
+	for i, sh := range s.SaturatedShards {
+		names[i], lags[i] = sh.Shard, fms(sh.LagP99)
+	}
+	return fmt.Sprintf("the load generator of %s %s %s saturated (lag p99 %s ms > %s)", plural.Noun(len(names), "shard"), strings.Join(names, ", "),
+		plural.Noun(len(names), "was", "were"), strings.Join(lags, ", "), limit)
 }
 
 // Accumulator folds records into histograms and counters as they arrive. It

@@ -212,10 +212,10 @@ func (s *Sweep) CapacityLine() string {
 	case !c.Found:
 		fmt.Fprintf(&b, "capacity: none found: the lowest level, %s %s (stage %d), failed: %s", FormatLevel(c.FailedLevel), unit, c.FailedStage, c.Why)
 	case c.FailedStage == 0:
-		fmt.Fprintf(&b, "capacity: at least %s %s (stage %d, %.2f req/s, %.0f output tok/s): no level failed", FormatLevel(c.Level), unit, c.Stage, c.Throughput, c.OutputTokensPerS)
+		fmt.Fprintf(&b, "capacity: at least %s %s (stage %d, %s req/s, %s output tok/s): no level failed", FormatLevel(c.Level), unit, c.Stage, reqRate(c.Throughput), fixed(c.OutputTokensPerS, 0))
 	default:
-		fmt.Fprintf(&b, "capacity: %s %s (stage %d passed, %.2f req/s, %.0f output tok/s); %s %s failed (stage %d, +%s): %s",
-			FormatLevel(c.Level), unit, c.Stage, c.Throughput, c.OutputTokensPerS, FormatLevel(c.FailedLevel), unit, c.FailedStage, pct(c.Bracket), c.Why)
+		fmt.Fprintf(&b, "capacity: %s %s (stage %d passed, %s req/s, %s output tok/s); %s %s failed (stage %d, +%s): %s",
+			FormatLevel(c.Level), unit, c.Stage, reqRate(c.Throughput), fixed(c.OutputTokensPerS, 0), FormatLevel(c.FailedLevel), unit, c.FailedStage, pct(c.Bracket), c.Why)
 	}
 	return b.String()
 }

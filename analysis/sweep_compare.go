@@ -88,7 +88,7 @@ func (c *SweepComparison) capacityRows() [][]string {
 			if cp.FailedStage == 0 {
 				capText = "≥ " + capText
 			}
-			thr, tok = fmt.Sprintf("%.2f", cp.Throughput), fmt.Sprintf("%.0f", cp.OutputTokensPerS)
+			thr, tok = reqRate(cp.Throughput), fixed(cp.OutputTokensPerS, 0)
 		}
 		if v.Relative != nil {
 			rel = fmt.Sprintf("%+.1f%%", 100**v.Relative)
@@ -133,7 +133,8 @@ func (c *SweepComparison) curveRows() [][]string {
 			if !st.Pass {
 				mark = "FAIL"
 			}
-			row = append(row, fmt.Sprintf("%.2f", st.Throughput.RequestsPerS), fms(st.Metrics["ttft"].P99), fms(st.Metrics["e2e"].P99), mark)
+			ttft, e2e := st.Metrics["ttft"], st.Metrics["e2e"]
+			row = append(row, reqRate(st.Throughput.RequestsPerS), statMS(ttft, ttft.P99), statMS(e2e, e2e.P99), mark)
 		}
 		rows = append(rows, row)
 	}

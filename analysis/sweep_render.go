@@ -6,26 +6,25 @@ import (
 	"io"
 	"strconv"
 	"strings"
-
-	"github.com/olekukonko/tablewriter"
-	"github.com/olekukonko/tablewriter/tw"
+	"unicode/utf8"
 )
 
-// sweepRows is the curve as text: a header, then one row per stage in
-// level order.
+// sweepRows is the curve as text: a header whose cells name their unit
+// in parentheses, then one row per stage in level order. Latencies are
+// p50/p99 in ms.
 func sweepRows(s *Sweep) [][]string {
-	level := "rate"
+	level := "rate (req/s)"
 	if s.Mode == SweepUsers {
 		level = "users"
 	}
-	rows := [][]string{{"stage", level, "sent req/s", "ttft p50/p99", "itl p50/p99", "tpot p50/p99", "e2e p50/p99",
-		"req/s", "out tok/s", "goodput", "errors", "verdict"}}
+	rows := [][]string{{"stage", level, "sent (req/s)", "ttft p50/p99 (ms)", "itl p50/p99 (ms)", "tpot p50/p99 (ms)", "e2e p50/p99 (ms)",
+		"done (req/s)", "out (tok/s)", "goodput (req/s)", "errors", "verdict"}}
 	for _, st := range sortedStages(s.Stages) {
 		rows = append(rows, []string{
-			strconv.Itoa(st.Index), FormatLevel(st.Level), fmt.Sprintf("%.2f", st.AchievedRate),
+			strconv.Itoa(st.Index), FormatLevel(st.Level), reqRate(st.AchievedRate),
 			p50p99(st.Metrics["ttft"]), p50p99(st.Metrics["itl"]), p50p99(st.Metrics["tpot"]), p50p99(st.Metrics["e2e"]),
-			fmt.Sprintf("%.2f", st.Throughput.RequestsPerS), fmt.Sprintf("%.0f", st.Throughput.OutputTokensPerS),
-			fmt.Sprintf("%.2f", st.Goodput.RequestsPerS), pct(st.ErrorRate), stageVerdict(&st),
+			reqRate(st.Throughput.RequestsPerS), fixed(st.Throughput.OutputTokensPerS, 0),
+			reqRate(st.Goodput.RequestsPerS), percent(st.ErrorRate), stageVerdict(&st),
 		})
 	}
 	return rows
@@ -33,13 +32,28 @@ func sweepRows(s *Sweep) [][]string {
 
 func p50p99(st Stats) string {
 	if st.Count == 0 {
-		return "–"
+		return NoValue
 	}
-	return fms(st.P50) + " / " + fms(st.P99)
+	return fms(st.P50) + "/" + fms(st.P99)
 }
 
 // stageVerdict is a stage's verdict in a few words: pass, or what failed.
 func stageVerdict(st *SweepStage) string {
+	v := "pass"
+	if why := stageFailures(st); len(why) > 0 {
+		v = "FAIL " + strings.Join(why, ", ")
+	}
+	if st.GeneratorSaturated {
+		v += " (generator saturated)"
+	}
+	return v
+}
+
+// stageFailures are what failed a stage: an error, SLOs, saturation.
+func stageFailures(st *SweepStage) []string {
+	if st.Pass {
+		return nil
+	}
 	var parts []string
 	if st.Error != "" {
 		parts = append(parts, "error")
@@ -52,29 +66,75 @@ func stageVerdict(st *SweepStage) string {
 	if st.Saturation.Saturated {
 		parts = append(parts, "saturated")
 	}
-	v := "pass"
-	if !st.Pass {
-		v = "FAIL " + strings.Join(parts, ", ")
+	if len(parts) == 0 {
+		parts = append(parts, "failed")
 	}
-	if st.GeneratorSaturated {
-		v += " (generator saturated)"
-	}
-	return v
+	return parts
 }
 
-// WriteSweepTable renders a sweep for a terminal: the curve in level order
-// (latencies in ms), then the capacity with its evidence and the notes.
+// WriteSweepTable renders a sweep for a terminal in at most 120 columns:
+// the curve in level order with each column's unit under its name, the
+// verdict as pass or FAIL, then what failed each stage, the capacity with
+// its evidence and the notes.
 func WriteSweepTable(w io.Writer, s *Sweep) error {
 	rows := sweepRows(s)
-	t := tablewriter.NewTable(w, tablewriter.WithHeaderAutoWrap(tw.WrapNone), tablewriter.WithHeaderAutoFormat(tw.Off),
-		tablewriter.WithRowAutoWrap(tw.WrapNone), tablewriter.WithRowAlignment(tw.AlignRight))
-	t.Header(anySlice(rows[0])...)
-	for _, r := range rows[1:] {
-		if err := t.Append(anySlice(r)...); err != nil {
-			return err
+	stages := sortedStages(s.Stages)
+	last := len(rows[0]) - 1
+	var failed []string
+	for i := range stages {
+		st := &stages[i]
+		v := "pass"
+		if why := stageFailures(st); len(why) > 0 {
+			v = "FAIL"
+			failed = append(failed, fmt.Sprintf("stage %d (%s %s) failed: %s", st.Index, FormatLevel(st.Level), s.Unit(), strings.Join(why, ", ")))
+		}
+		if st.GeneratorSaturated {
+			v += "*"
+		}
+		rows[i+1][last] = v
+	}
+	// Names on the first header line, units on the second.
+	head := [2][]string{make([]string, len(rows[0])), make([]string, len(rows[0]))}
+	for i, h := range rows[0] {
+		name, unit, ok := strings.Cut(h, " (")
+		head[0][i] = name
+		if ok {
+			head[1][i] = strings.TrimSuffix(unit, ")")
 		}
 	}
-	if err := t.Render(); err != nil {
+	lines := append([][]string{head[0], head[1]}, rows[1:]...)
+	width := make([]int, len(rows[0]))
+	for _, r := range lines {
+		for i, c := range r {
+			width[i] = max(width[i], utf8.RuneCountInString(c))
+		}
+	}
+	var b strings.Builder
+	for _, r := range lines {
+		var line strings.Builder
+		for i, c := range r {
+			pad := strings.Repeat(" ", width[i]-utf8.RuneCountInString(c))
+			if i > 0 {
+				line.WriteString("  ")
+			}
+			if i == last { // numbers align right, the verdict left
+				line.WriteString(c + pad)
+			} else {
+				line.WriteString(pad + c)
+			}
+		}
+		b.WriteString(strings.TrimRight(line.String(), " ") + "\n")
+	}
+	for _, l := range failed {
+		b.WriteString(l + "\n")
+	}
+	for _, st := range stages {
+		if st.GeneratorSaturated {
+			b.WriteString("* the load generator fell behind in the stages marked *: their latencies may be understated\n")
+			break
+		}
+	}
+	if _, err := io.WriteString(w, b.String()); err != nil {
 		return err
 	}
 	return writeSweepFooter(w, s, "")
@@ -97,14 +157,6 @@ func writeSweepFooter(w io.Writer, s *Sweep, bullet string) error {
 		}
 	}
 	return nil
-}
-
-func anySlice(s []string) []any {
-	out := make([]any, len(s))
-	for i, v := range s {
-		out[i] = v
-	}
-	return out
 }
 
 // WriteSweepMarkdown renders a sweep for a CI page: the capacity as the
@@ -187,4 +239,12 @@ func SweepPage(s *Sweep) SweepHTML {
 	}
 	notes = append(notes, s.Notes...)
 	return SweepHTML{Title: "streamgauge sweep: " + s.Name, Notes: notes, Charts: sweepCharts(s), Table: sweepRows(s)}
+}
+
+func anySlice(s []string) []any {
+	out := make([]any, len(s))
+	for i, v := range s {
+		out[i] = v
+	}
+	return out
 }

@@ -5,6 +5,7 @@ import (
 	"math"
 	"strings"
 	"testing"
+	"unicode/utf8"
 
 	"github.com/streamgauge/streamgauge/analysis"
 	"github.com/streamgauge/streamgauge/results"
@@ -45,7 +46,7 @@ func TestSweepRender(t *testing.T) {
 	}
 	table := tb.String()
 	// Rows come in level order, not in the order the search ran them.
-	order := []string{"│     1 │    4 │", "│     2 │    8 │", "│     4 │ 11.3 │", "│     5 │ 13.4 │", "│     3 │   16 │"}
+	order := []string{"\n    1      4 ", "\n    2      8 ", "\n    4   11.3 ", "\n    5   13.4 ", "\n    3     16 "}
 	last := -1
 	for _, row := range order {
 		i := strings.Index(table, row)
@@ -54,16 +55,23 @@ func TestSweepRender(t *testing.T) {
 		}
 		last = i
 	}
-	for _, want := range []string{"capacity: 11.3 req/s (stage 4 passed", "13.4 req/s failed (stage 5, +18.6%)", "ttft.p99<100ms was 536 ms", "FAIL ttft.p99<100ms, saturated"} {
+	for _, want := range []string{"capacity: 11.3 req/s (stage 4 passed", "13.4 req/s failed (stage 5, +18.6%)", "ttft.p99<100ms was 536.00 ms",
+		"stage 5 (13.4 req/s) failed: ttft.p99<100ms, saturated", "   req/s  req/s             ms"} {
 		if !strings.Contains(table, want) {
 			t.Errorf("table lacks %q:\n%s", want, table)
+		}
+	}
+	// It fits a 120-column terminal, with every column's unit under it.
+	for _, l := range strings.Split(table, "\n") {
+		if n := utf8.RuneCountInString(l); n > 120 && !strings.HasPrefix(l, "capacity:") {
+			t.Errorf("line of %d columns:\n%s", n, l)
 		}
 	}
 	var md bytes.Buffer
 	if err := analysis.WriteSweepMarkdown(&md, s); err != nil {
 		t.Fatal(err)
 	}
-	if !strings.Contains(md.String(), "| stage | rate | sent req/s |") || !strings.Contains(md.String(), "- capacity: 11.3 req/s") {
+	if !strings.Contains(md.String(), "| stage | rate (req/s) | sent (req/s) | ttft p50/p99 (ms) |") || !strings.Contains(md.String(), "- capacity: 11.3 req/s") {
 		t.Errorf("markdown:\n%s", md.String())
 	}
 	var html bytes.Buffer

@@ -12,6 +12,7 @@ import (
 	"time"
 
 	"github.com/streamgauge/streamgauge/analysis"
+	"github.com/streamgauge/streamgauge/internal/plural"
 	"github.com/streamgauge/streamgauge/profiles"
 	"github.com/streamgauge/streamgauge/results"
 )
@@ -190,7 +191,7 @@ func Sweep(ctx context.Context, p profiles.Profile, so SweepOptions, opts ...Opt
 		return sw, err
 	}
 	if sw.Interrupted {
-		return sw, fmt.Errorf("sweep interrupted after %d stages; they are in %s", len(sw.Stages), dir)
+		return sw, fmt.Errorf("sweep interrupted after %s; they are in %s", plural.Count(len(sw.Stages), "stage"), dir)
 	}
 	return sw, nil
 }
@@ -375,7 +376,7 @@ func (pl *sweepPlan) describe(so SweepOptions) string {
 		}
 		return s
 	}
-	return fmt.Sprintf("%d levels (%s)", len(pl.levels), unit)
+	return fmt.Sprintf("%s (%s)", plural.Count(len(pl.levels), "level"), unit)
 }
 
 func pctText(f float64) string { return fmt.Sprintf("%g%%", 100*f) }

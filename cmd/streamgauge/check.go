@@ -79,6 +79,9 @@ without it, the run's own goodput conditions (run.json) are used.`,
 			if err := out.validate(); err != nil {
 				return err
 			}
+			if err := checkOutputs(outputPath{"--markdown", out.markdown, outAppend}, outputPath{"--junit", junit, outFile}); err != nil {
+				return err
+			}
 			g, err := analysis.ParseGoodput(goodput)
 			if err != nil {
 				return usageError(prefixLines("--goodput ", err))
@@ -128,7 +131,7 @@ without it, the run's own goodput conditions (run.json) are used.`,
 				fmt.Fprintf(e.stderr, "streamgauge: warning: %s; judged as it is (--allow-partial)\n", partial)
 			}
 			if sum.GeneratorSaturated {
-				fmt.Fprintf(e.stderr, "streamgauge: warning: %s: the load generator was saturated (lag p99 %.2f ms): latencies may be understated\n", dir, sum.Metrics["lag"].P99)
+				fmt.Fprintf(e.stderr, "streamgauge: warning: %s: %s: latencies may be understated\n", dir, sum.SaturationNote())
 			}
 			res := analysis.EvaluateSLOs(sum, parsed)
 			switch out.format {
@@ -251,39 +254,4 @@ func countFailed(res []analysis.SLOResult) int {
 		}
 	}
 	return n
-}
-
-// appendTo appends what write produces to path, creating it if needed.
-func appendTo(path string, write func(io.Writer) error) error {
-	f, err := os.OpenFile(path, os.O_WRONLY|os.O_CREATE|os.O_APPEND, 0o644)
-	if err != nil {
-		return err
-	}
-	if err := write(f); err != nil {
-		f.Close()
-		return err
-	}
-	return f.Close()
-}
-
-// writeFileAtomic writes path through a temporary file renamed into place,
-// so a failed write never leaves half a report for CI to parse.
-func writeFileAtomic(path string, write func(io.Writer) error) error {
-	tmp, err := os.CreateTemp(filepath.Dir(path), "."+filepath.Base(path)+".*")
-	if err != nil {
-		return err
-	}
-	defer os.Remove(tmp.Name())
-	if err := write(tmp); err != nil {
-		tmp.Close()
-		return err
-	}
-	if err := tmp.Chmod(0o644); err != nil {
-		tmp.Close()
-		return err
-	}
-	if err := tmp.Close(); err != nil {
-		return err
-	}
-	return os.Rename(tmp.Name(), path)
 }

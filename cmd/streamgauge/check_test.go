@@ -177,7 +177,7 @@ func TestCheck(t *testing.T) {
 		{"bad format", []string{"check", run, "--slo", "ttft.p99<1s", "--format", "yaml"}, exitUsage, nil, []string{`--format "yaml": want table, markdown or json`}},
 		{"no run dir", []string{"check", "--slo", "ttft.p99<1s"}, exitUsage, nil, []string{"accepts 1 arg"}},
 		{"markdown", []string{"check", run, "--slo", "ttft.p99<500ms", "--format", "markdown"}, exitOK,
-			[]string{"### streamgauge: ✅ all 1 SLOs held", "| ✅ | `ttft.p99<500ms` |", "| metric (ms) |"}, nil},
+			[]string{"### streamgauge: ✅ 1 SLO held", "| ✅ | `ttft.p99<500ms` |", "| metric (ms) |"}, nil},
 	}
 	for _, tc := range tests {
 		t.Run(tc.name, func(t *testing.T) {
@@ -260,7 +260,7 @@ func TestCheckOutputs(t *testing.T) {
 			t.Errorf("temporary file %s left behind", e.Name())
 		}
 	}
-	if r := runCLI(t, nil, "check", run, "--slo", "ttft.p99<1s", "--junit", filepath.Join(root, "no", "such", "dir.xml")); r.code != exitRun || !strings.Contains(r.stderr, "--junit") {
+	if r := runCLI(t, nil, "check", run, "--slo", "ttft.p99<1s", "--junit", filepath.Join(root, "no", "such", "dir.xml")); r.code != exitUsage || !strings.Contains(r.stderr, "--junit") {
 		t.Errorf("unwritable --junit: exit %d, %s", r.code, r.stderr)
 	}
 }

@@ -61,6 +61,9 @@ differences may come from what was sent rather than from the server.`,
 			if err := out.validate(); err != nil {
 				return err
 			}
+			if err := checkOutputs(outputPath{"--markdown", out.markdown, outAppend}, outputPath{"--html", htmlOut, outFile}); err != nil {
+				return err
+			}
 			opt := analysis.CompareOptions{Seed: seed, Resamples: resamples, Adjust: adjust, Metrics: splitMetrics(metrics)}
 			tol, err := parseShare(tolerance)
 			if err != nil {

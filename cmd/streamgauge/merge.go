@@ -11,6 +11,7 @@ import (
 	"github.com/spf13/cobra"
 
 	"github.com/streamgauge/streamgauge/analysis"
+	"github.com/streamgauge/streamgauge/internal/plural"
 	"github.com/streamgauge/streamgauge/results"
 )
 
@@ -56,6 +57,9 @@ func runMerge(e *env, args []string, out string) error {
 	if out == "" {
 		return usagef("merge: give the merged run directory with -o RUN_DIR")
 	}
+	if err := checkOutputs(outputPath{"-o", out, outDir}); err != nil {
+		return err
+	}
 	dirs, err := expandShardArgs(args)
 	if err != nil {
 		return usageError(err)
@@ -81,7 +85,7 @@ func runMerge(e *env, args []string, out string) error {
 	if err := results.WriteJSON(out, results.SummaryFile, sum); err != nil {
 		return runError(err)
 	}
-	fmt.Fprintf(e.stdout, "merged %d shards, %d records\n", len(res.Info.MergedFrom), res.Records)
+	fmt.Fprintf(e.stdout, "merged %s, %s\n", plural.Count(len(res.Info.MergedFrom), "shard"), plural.Count(res.Records, "record"))
 	for _, s := range shards {
 		fmt.Fprintln(e.stdout, "  "+s)
 	}
@@ -210,9 +214,11 @@ func mergeSummary(dir string, res *results.MergeResult) (*analysis.Summary, []st
 			warnings = append(warnings, "the shards' summary histograms disagree with their records (a summary written before the last records?): the merged histograms are rebuilt from the records")
 		}
 	}
-	for _, s := range shardSums {
+	for i, s := range shardSums {
 		if s != nil && s.GeneratorSaturated {
 			sum.GeneratorSaturated = true
+			sh := res.Info.MergedFrom[i]
+			sum.SaturatedShards = append(sum.SaturatedShards, analysis.SaturatedShard{Shard: sh.Shard, Dir: sh.Dir, LagP99: s.Metrics["lag"].P99})
 		}
 	}
 	rd, err := analysis.ReadRunDir(dir)

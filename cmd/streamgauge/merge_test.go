@@ -330,3 +330,45 @@ func TestDistributedRunMatchesOneProcess(t *testing.T) {
 		t.Errorf("report of the merged run: exit %d\n%s", r.code, r.stderr)
 	}
 }
+
+// TestMergeNamesTheSaturatedShard: when one worker's generator fell
+// behind, the merged run is marked saturated and every later warning
+// (check, report) names that shard, not only the merged lag, which can
+// look fine.
+func TestMergeNamesTheSaturatedShard(t *testing.T) {
+	start := time.Date(2026, 11, 28, 10, 0, 0, 0, time.UTC)
+	recs := synthRecords(200, 5)
+	root := t.TempDir()
+	var dirs []string
+	for i := range 2 {
+		d := filepath.Join(root, "shard-"+strconv.Itoa(i))
+		writeSynthShard(t, d, recs, i, 2, start)
+		dirs = append(dirs, d)
+	}
+	var s analysis.Summary
+	if err := results.ReadJSON(dirs[1], results.SummaryFile, &s); err != nil {
+		t.Fatal(err)
+	}
+	s.GeneratorSaturated = true
+	if err := results.WriteJSON(dirs[1], results.SummaryFile, &s); err != nil {
+		t.Fatal(err)
+	}
+	out := filepath.Join(root, "merged")
+	r := runCLI(t, nil, append(append([]string{"merge"}, dirs...), "-o", out)...)
+	if r.code != 0 || !strings.Contains(r.stdout, "merged 2 shards, 200 records") {
+		t.Fatalf("merge exit %d:\n%s\n%s", r.code, r.stdout, r.stderr)
+	}
+	merged := summaryOf(t, out)
+	if !merged.GeneratorSaturated || len(merged.SaturatedShards) != 1 || merged.SaturatedShards[0].Shard != "1/2" {
+		t.Fatalf("merged summary: saturated %v, shards %+v", merged.GeneratorSaturated, merged.SaturatedShards)
+	}
+	want := "the load generator of shard 1/2 was saturated (lag p99 "
+	r = runCLI(t, nil, "check", out, "--slo", "ttft.p99<3600s")
+	if !strings.Contains(r.stderr, want) {
+		t.Errorf("check's warning does not name the shard:\n%s", r.stderr)
+	}
+	r = runCLI(t, nil, "report", out, "--format", "markdown")
+	if !strings.Contains(r.stdout, "The load generator of shard 1/2 was saturated") {
+		t.Errorf("report's warning does not name the shard:\n%s", r.stdout)
+	}
+}

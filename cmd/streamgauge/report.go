@@ -6,10 +6,8 @@ import (
 	"errors"
 	"fmt"
 	"io"
-	"io/fs"
 	"os"
 	"path/filepath"
-	"slices"
 	"strings"
 	"time"
 
@@ -17,6 +15,7 @@ import (
 	"gonum.org/v1/plot/vg"
 
 	"github.com/streamgauge/streamgauge/analysis"
+	"github.com/streamgauge/streamgauge/internal/plural"
 	"github.com/streamgauge/streamgauge/results"
 )
 
@@ -51,9 +50,14 @@ Formats:
             when -o is a directory
   png       one plot (--plot, --metric) to paste into an issue
 
+With -o the file's extension names the format (.txt table, .md markdown,
+.json, .csv, .html, .hlog hdrlog, .png); --format may repeat it but not
+contradict it, and another extension needs --format. A PNG is never
+written to a terminal.
+
 docs/reports.md explains every plot.`,
 		Example: `  streamgauge report results/20260101T120000Z-demo
-  streamgauge report RUN_DIR --format html -o report.html
+  streamgauge report RUN_DIR -o report.html                       # the format follows the extension
   streamgauge report RUN_DIR --format csv -o requests.csv
   streamgauge report RUN_DIR --format hdrlog -o run.hlog
   streamgauge report RUN_DIR --format hdrlog -o hlogs/            # ttft.hlog, itl.hlog, ...
@@ -61,12 +65,16 @@ docs/reports.md explains every plot.`,
   streamgauge report RUN_DIR --format png --plot percentiles --metric itl -o itl.png`,
 		Args: argsUsage(cobra.ExactArgs(1)),
 		RunE: func(cmd *cobra.Command, args []string) error {
+			fl := cmd.Flags()
+			if err := f.resolve(e, fl.Changed("format"), fl.Changed("plot"), fl.Changed("metric")); err != nil {
+				return err
+			}
 			return runReport(e, args[0], f)
 		},
 	}
 	fs := cmd.Flags()
 	fs.StringVar(&f.format, "format", "table", "output format: "+strings.Join(reportFormats, "|"))
-	fs.StringVarP(&f.out, "output", "o", "", "write to this file instead of stdout (hdrlog: a directory gets one file per metric)")
+	fs.StringVarP(&f.out, "output", "o", "", "write to this file instead of stdout; its extension names the format (hdrlog: a directory gets one file per metric)")
 	fs.StringVar(&f.metric, "metric", "", "png: the metric of --plot cdf (default ttft, itl, tpot, e2e together) or percentiles (ttft|itl); hdrlog: log only this metric")
 	fs.StringVar(&f.plot, "plot", "cdf", "png: which plot: "+strings.Join(analysis.PlotKinds, "|"))
 	fs.DurationVar(&f.interval, "interval", 0, "hdrlog: interval length (default 1s); html and png: time bucket width (default about 1/60 of the run)")
@@ -74,13 +82,55 @@ docs/reports.md explains every plot.`,
 	return cmd
 }
 
-func runReport(e *env, dir string, f reportFlags) error {
-	if !slices.Contains(reportFormats, f.format) {
-		return usagef("--format %q: want one of %s", f.format, strings.Join(reportFormats, ", "))
+// outIsDir reports whether -o names a directory (hdrlog's one file per
+// metric): it ends in a slash or is one.
+func (f *reportFlags) outIsDir() bool {
+	if strings.HasSuffix(f.out, "/") || strings.HasSuffix(f.out, string(os.PathSeparator)) {
+		return true
+	}
+	st, err := os.Stat(f.out)
+	return err == nil && st.IsDir()
+}
+
+// resolve settles the format: the -o file's extension names it (report.html
+// is HTML), an explicit --format that says otherwise is refused, and so is
+// an extension that names no format unless --format says what to write. A
+// binary format (png) is never written to a terminal.
+func (f *reportFlags) resolve(e *env, formatSet, plotSet, metricSet bool) error {
+	out := f.out
+	if f.outIsDir() {
+		out = "" // a directory has no extension to read
+	}
+	format, err := formatFor(out, f.format, formatSet, reportFormats)
+	if err != nil {
+		return err
+	}
+	f.format = format
+	if f.out != "" && f.outIsDir() && f.format != "hdrlog" {
+		return usagef("-o %s: is a directory; give a file name (only --format hdrlog writes one file per metric into a directory)", f.out)
+	}
+	if plotSet && f.format != "png" {
+		return usagef("--plot %s draws a PNG: give -o FILE.png (or --format png); --format %s has no --plot", f.plot, f.format)
+	}
+	if metricSet && f.format != "png" && f.format != "hdrlog" {
+		return usagef("--metric %s applies to png and hdrlog; --format %s shows every metric", f.metric, f.format)
+	}
+	if f.format == "png" && f.out == "" {
+		if _, tty := terminal(e.stdout); tty {
+			return usagef("--format png writes a binary image: give -o FILE.png (or redirect stdout to a file)")
+		}
 	}
 	if f.interval < 0 {
 		return usagef("--interval %s: must be positive", f.interval)
 	}
+	kind := outFile
+	if f.format == "hdrlog" && f.outIsDir() {
+		kind = outDir
+	}
+	return checkOutputs(outputPath{"-o", f.out, kind})
+}
+
+func runReport(e *env, dir string, f reportFlags) error {
 	if err := checkRunDir(dir); err != nil {
 		return err
 	}
@@ -250,14 +300,15 @@ func feedHdrLog(e *env, dir string, l *analysis.HdrLog) error {
 		return err
 	}
 	if n := l.Late(); n > 0 {
-		fmt.Fprintf(e.stderr, "streamgauge: %d records finished far out of order and were logged in a later interval\n", n)
+		fmt.Fprintf(e.stderr, "streamgauge: %s finished far out of order and %s logged in a later interval\n", plural.Count(n, "record"), plural.Noun(n, "was", "were"))
 	}
 	return nil
 }
 
-// writeOutput runs write against stdout, or against a temporary file next
-// to path that replaces path only when write succeeded, so a failed report
-// never leaves half a file behind.
+// writeOutput runs write against stdout, or against path through a
+// temporary file that replaces path only when write succeeded, so a failed
+// report never leaves half a file behind. The caller has checked path
+// (checkOutputs) before doing any work.
 func writeOutput(e *env, path string, write func(io.Writer) error) error {
 	if path == "" {
 		if err := write(e.stdout); err != nil {
@@ -265,27 +316,7 @@ func writeOutput(e *env, path string, write func(io.Writer) error) error {
 		}
 		return nil
 	}
-	dir := filepath.Dir(path)
-	tmp, err := os.CreateTemp(dir, "."+filepath.Base(path)+".*")
-	if err != nil {
-		if errors.Is(err, fs.ErrNotExist) {
-			return usagef("-o %s: directory %s does not exist", path, dir)
-		}
-		return runError(fmt.Errorf("-o %s: %w", path, err))
-	}
-	defer os.Remove(tmp.Name())
-	if err := write(tmp); err != nil {
-		tmp.Close()
-		return runError(err)
-	}
-	if err := tmp.Chmod(0o644); err != nil {
-		tmp.Close()
-		return runError(fmt.Errorf("-o %s: %w", path, err))
-	}
-	if err := tmp.Close(); err != nil {
-		return runError(fmt.Errorf("-o %s: %w", path, err))
-	}
-	if err := os.Rename(tmp.Name(), path); err != nil {
+	if err := writeFileAtomic(path, write); err != nil {
 		return runError(fmt.Errorf("-o %s: %w", path, err))
 	}
 	return nil

@@ -54,6 +54,9 @@ built-in simulator is started on 127.0.0.1.`,
 			if err != nil {
 				return usageError(err)
 			}
+			if err := checkOutputs(runOutputs(p.Out, ls)...); err != nil {
+				return err
+			}
 			return runProfile(cmd.Context(), e, p, ls)
 		},
 	}

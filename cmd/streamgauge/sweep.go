@@ -5,7 +5,6 @@ import (
 	"fmt"
 	"io"
 	"path/filepath"
-	"slices"
 	"strconv"
 	"strings"
 	"time"
@@ -64,7 +63,7 @@ stage met them. docs/sweeps.md explains the search and what to watch.`,
   streamgauge sweep --target http://127.0.0.1:8000 --auto --slo 'ttft.p99<500ms' --slo 'error_rate<1%' --precision 5% --max-rate 200
   streamgauge sweep profile.yaml --concurrency-levels 1,2,4,8,16,32 --stage-duration 30s --cooldown 10s
   streamgauge sweep --auto --concurrency 1 --slo 'tpot.p99<50ms' --max-users 256
-  streamgauge sweep chat --auto --slo 'ttft.p99<500ms' --format html -o capacity.html`,
+  streamgauge sweep chat --auto --slo 'ttft.p99<500ms' -o capacity.html`,
 		Args: argsUsage(cobra.MaximumNArgs(1)),
 		RunE: func(cmd *cobra.Command, args []string) error {
 			return runSweep(cmd, e, args, f)
@@ -81,14 +80,16 @@ stage met them. docs/sweeps.md explains the search and what to watch.`,
 	fs.DurationVar(&f.stage, "stage-duration", 0, "length of each stage (default --duration, else 30s)")
 	fs.DurationVar(&f.cooldown, "cooldown", 5*time.Second, "pause between stages, so the server drains")
 	fs.StringVar(&f.format, "format", "table", "output: "+strings.Join(sweepFormats, "|")+" (html defaults to SWEEP_DIR/sweep.html)")
-	fs.StringVarP(&f.output, "output", "o", "", "write the output to this file instead of stdout")
+	fs.StringVarP(&f.output, "output", "o", "", "write the output to this file instead of stdout; its extension (.txt, .md, .json, .html) names the format")
 	return cmd
 }
 
 func runSweep(cmd *cobra.Command, e *env, args []string, f sweepFlags) error {
-	if !slices.Contains(sweepFormats, f.format) {
-		return usagef("--format %q: want one of %s", f.format, strings.Join(sweepFormats, ", "))
+	format, err := formatFor(f.output, f.format, cmd.Flags().Changed("format"), sweepFormats)
+	if err != nil {
+		return err
 	}
+	f.format = format
 	p, err := loadProfile(cmd, e, args)
 	if err != nil {
 		return err
@@ -127,8 +128,12 @@ func runSweep(cmd *cobra.Command, e *env, args []string, f sweepFlags) error {
 	if !f.auto && len(so.Levels) == 0 {
 		return usagef("sweep: give --rates, --concurrency-levels or --auto")
 	}
+	outFlag := "--out"
 	if p.Out == "" {
-		p.Out = harness.DefaultSweepDir(p.Name, time.Now())
+		p.Out, outFlag = harness.DefaultSweepDir(p.Name, time.Now()), "default --out"
+	}
+	if err := checkOutputs(outputPath{outFlag, p.Out, outDir}, outputPath{"-o", f.output, outFile}); err != nil {
+		return err
 	}
 	if err := ensureFiles(sweepFilesNeeded(p, so)); err != nil {
 		return usageError(err)
