@@ -78,12 +78,15 @@ type SLOResult struct {
 
 // Summary is summary.json.
 type Summary struct {
-	Requests                Counts            `json:"requests"`
-	DurationS               float64           `json:"duration_s"`
-	Throughput              Throughput        `json:"throughput"`
-	Goodput                 Goodput           `json:"goodput"`
-	ErrorRate               float64           `json:"error_rate"`
-	Errors                  map[string]int64  `json:"errors"`
+	Requests   Counts           `json:"requests"`
+	DurationS  float64          `json:"duration_s"`
+	Throughput Throughput       `json:"throughput"`
+	Goodput    Goodput          `json:"goodput"`
+	ErrorRate  float64          `json:"error_rate"`
+	Errors     map[string]int64 `json:"errors"`
+	// Failures groups the failed requests' messages, most common first
+	// (nil when none failed).
+	Failures                *Failures         `json:"failures,omitempty"`
 	GeneratorSaturated      bool              `json:"generator_saturated"`
 	Generator               Generator         `json:"generator"`
 	TokenCountMismatchRatio float64           `json:"token_count_mismatch_ratio"`
@@ -106,6 +109,7 @@ type Accumulator struct {
 	hs        *Histograms
 	c         Counts
 	errs      map[string]int64
+	fails     failureSet
 	sloOK     int64
 	inTok     int64
 	outTok    int64
@@ -172,6 +176,7 @@ func (a *Accumulator) Append(r *results.Record) error {
 	if r.Error != nil {
 		a.c.Failed++
 		a.errs[string(r.Error.Kind)]++
+		a.fails.add(string(r.Error.Kind), r.Error.Message)
 		return nil
 	}
 	a.c.OK++
@@ -252,6 +257,7 @@ func (a *Accumulator) Summary(meta RunMeta) (*Summary, error) {
 	for k, v := range a.errs {
 		s.Errors[k] = v
 	}
+	s.Failures = a.fails.summary()
 	s.Requests.Sent = meta.Sent
 	s.Requests.Accounted = meta.Sent == 0 || meta.Sent == a.c.OK+a.c.Failed+a.c.Canceled+a.c.Warmup
 	if a.measured > 0 && a.windowEnd > a.firstSent {

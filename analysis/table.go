@@ -33,6 +33,7 @@ func WriteTable(w io.Writer, s *Summary) error {
 		{"goodput", fmt.Sprintf("%.2f req/s (%.1f%% of requests)", s.Goodput.RequestsPerS, 100*s.Goodput.Ratio)},
 		{"error rate", fmt.Sprintf("%.2f%%%s", 100*s.ErrorRate, errorKinds(s.Errors))},
 	}
+	rows = append(rows, failureRows(s.Failures)...)
 	g := s.Generator
 	if g.OpenLoop {
 		rows = append(rows, [2]string{"rate", fmt.Sprintf("requested %.2f req/s, achieved %.2f req/s", g.RequestedRate, g.AchievedRate)})
@@ -53,6 +54,32 @@ func WriteTable(w io.Writer, s *Summary) error {
 		}
 	}
 	return nil
+}
+
+// failureRows say why requests failed: the most common messages with their
+// counts, a hint for the first where one helps, and where the requests
+// went.
+func failureRows(f *Failures) [][2]string {
+	if f == nil || len(f.Top) == 0 {
+		return nil
+	}
+	var rows [][2]string
+	label := "failed because"
+	for i, g := range f.Top {
+		rows = append(rows, [2]string{label, g.Line()})
+		label = ""
+		// The most common failure gets a hint; the rest would crowd it.
+		if h := FailureHint(g, f.URL); h != "" && i == 0 {
+			rows = append(rows, [2]string{"", "  hint: " + h})
+		}
+	}
+	if f.Other > 0 {
+		rows = append(rows, [2]string{"", fmt.Sprintf("%d more in %d other messages (every one is in requests.jsonl)", f.Other, f.Groups-len(f.Top))})
+	}
+	if f.URL != "" {
+		rows = append(rows, [2]string{"requests went to", "POST " + f.URL})
+	}
+	return rows
 }
 
 func fms(v float64) string { return strconv.FormatFloat(v, 'f', 2, 64) }
