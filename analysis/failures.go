@@ -30,7 +30,7 @@ type Failure struct {
 type Failures struct {
 	// URL is where the run sent its requests (empty in a summary rebuilt
 	// from records alone).
-	URL string `json:"url,omitempty"`
+	URL string    `json:"url,omitempty"`
 	Top []Failure `json:"top"`
 	// Groups counts the distinct groups; Other counts the failures in
 	// groups beyond Top.
