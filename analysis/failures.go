@@ -14,15 +14,16 @@ import (
 // 17 and one for request 18 are one group; a 404 and a 401 are two).
 type Failure struct {
 	Kind string `json:"kind"`
-	// Message is the group's first message as the server or client gave
-	// it (whitespace folded, clipped).
+	// Message is an example of the group's messages as the server or
+	// client gave them (whitespace folded, clipped): the least, so one set
+	// of records gives one summary whatever their order.
 	Message string `json:"message"`
 	Count   int64  `json:"count"`
 	// Varied is true when the group's messages differ in their numbers or
 	// ids, so Message is an example.
 	Varied bool `json:"varied,omitempty"`
-	// seq orders groups of equal count by first appearance.
-	seq int
+	// key orders groups of equal count.
+	key string
 }
 
 // Failures says why requests failed: the most common messages, most
@@ -63,8 +64,11 @@ func (f *failureSet) add(kind, msg string) {
 	key := kind + "\x00" + normalizeMessage(folded)
 	if g, ok := f.groups[key]; ok {
 		g.Count++
-		if !g.Varied && clipRunes(folded, maxFailureMessage) != g.Message {
+		// The example is the group's least message, so the summary does
+		// not depend on the order records arrive in.
+		if m := clipRunes(folded, maxFailureMessage); m != g.Message {
 			g.Varied = true
+			g.Message = min(g.Message, m)
 		}
 		return
 	}
@@ -72,7 +76,7 @@ func (f *failureSet) add(kind, msg string) {
 		f.overflow++
 		return
 	}
-	f.groups[key] = &Failure{Kind: kind, Message: clipRunes(folded, maxFailureMessage), Count: 1, seq: len(f.groups)}
+	f.groups[key] = &Failure{Kind: kind, Message: clipRunes(folded, maxFailureMessage), Count: 1, key: key}
 }
 
 // summary returns the most common groups, or nil when nothing failed.
@@ -88,7 +92,7 @@ func (f *failureSet) summary() *Failures {
 		if c := cmp.Compare(b.Count, a.Count); c != 0 {
 			return c
 		}
-		return cmp.Compare(a.seq, b.seq)
+		return cmp.Compare(a.key, b.key)
 	})
 	out := &Failures{Groups: len(all), Other: f.overflow}
 	if f.overflow > 0 {

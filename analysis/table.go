@@ -35,8 +35,15 @@ func WriteTable(w io.Writer, s *Summary) error {
 	}
 	rows = append(rows, failureRows(s.Failures)...)
 	g := s.Generator
+	if g.Load != "" {
+		rows = append(rows, [2]string{"load", g.Load})
+	}
 	if g.OpenLoop {
-		rows = append(rows, [2]string{"rate", fmt.Sprintf("requested %.2f req/s, achieved %.2f req/s", g.RequestedRate, g.AchievedRate)})
+		rate := fmt.Sprintf("requested %.2f req/s, achieved %.2f req/s", g.RequestedRate, g.AchievedRate)
+		if g.Shards > 1 {
+			rate += fmt.Sprintf(" (this shard's 1/%d of %.2f req/s)", g.Shards, g.RequestedRate*float64(g.Shards))
+		}
+		rows = append(rows, [2]string{"rate", rate})
 	} else {
 		rows = append(rows, [2]string{"rate", fmt.Sprintf("closed loop, achieved %.2f req/s", g.AchievedRate)})
 	}

@@ -69,6 +69,15 @@ func Sweep(ctx context.Context, p profiles.Profile, so SweepOptions, opts ...Opt
 			return nil, configErr(err)
 		}
 	}
+	if p.Target != "" && p.Endpoint == "" {
+		// Once for the sweep, not once per stage.
+		if path, err := apiPath(p); err == nil {
+			var note string
+			if p.Target, note = joinTarget(p.Target, path, p.API); note != "" {
+				o.logf("%s", note)
+			}
+		}
+	}
 	plan, err := newSweepPlan(p, so)
 	if err != nil {
 		return nil, configErr(err)
