@@ -97,7 +97,7 @@ func TestDescribeLoad(t *testing.T) {
 			[]string{"shard 1/4: this process sends every 4th arrival, 10 of 40 req/s", "400 requests in all shards"}, nil},
 		{"shard of users", testProfile(func(p *profiles.Profile) { p.Rate, p.Concurrency, p.Shard, p.Requests = 0, 8, "0/2", 10 }), nil,
 			[]string{"8 closed-loop users", "shard 0/2: this process runs every 2nd user"}, nil},
-		{"warm-up", testProfile(func(p *profiles.Profile) { p.Rate, p.Warmup, p.Requests = 5, 10 * time.Second, 10 }), nil,
+		{"warm-up", testProfile(func(p *profiles.Profile) { p.Rate, p.Warmup, p.Requests = 5, 10*time.Second, 10 }), nil,
 			[]string{"the first 10s warm-up"}, nil},
 	}
 	for _, tc := range tests {
