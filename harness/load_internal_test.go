@@ -1,6 +1,7 @@
 package harness
 
 import (
+	"fmt"
 	"math"
 	"strings"
 	"testing"
@@ -151,6 +152,39 @@ func TestRequestedRate(t *testing.T) {
 			got := requestedRate(tc.p, pacer, tc.elapsed)
 			if math.Abs(got-tc.want) > 0.02*tc.want+1e-9 {
 				t.Errorf("requestedRate = %g, want %g", got, tc.want)
+			}
+		})
+	}
+}
+
+// TestRateFloor: an automatic search stops halving where a stage would
+// hold too few requests to judge, and says so.
+func TestRateFloor(t *testing.T) {
+	tests := []struct {
+		start float64
+		stage time.Duration
+		want  float64
+		why   bool
+	}{
+		{64, 30 * time.Second, 1, false},         // start/64 already holds 30
+		{1, 30 * time.Second, 0.334, true},       // 10 requests in 30 s, rounded up
+		{100, 10 * time.Second, 1.5625, false},   // start/64 holds 15
+		{8, 10 * time.Second, 1, true},           // 10 requests in 10 s
+		{0.5, 10 * time.Second, 0.5, true},       // never above the start
+		{1, 7 * time.Second, 1, true},            // 10/7 = 1.43 is above the start
+		{3, 4 * time.Second, 2.5, true},          // 10 requests in 4 s
+		{1000, time.Minute, 1000.0 / 64, false},  // no floor needed
+		{2, 3 * time.Second, 2, true},            // 3.34 > start
+		{20, 700 * time.Millisecond, 14.3, true}, // 14.29 rounded up
+	}
+	for _, tc := range tests {
+		t.Run(fmt.Sprintf("%g/%s", tc.start, tc.stage), func(t *testing.T) {
+			got, why := rateFloor(tc.start, tc.stage)
+			if math.Abs(got-tc.want) > 1e-9 {
+				t.Errorf("floor = %g, want %g", got, tc.want)
+			}
+			if (why != "") != tc.why || (why != "" && !strings.Contains(why, "--stage-duration")) {
+				t.Errorf("why = %q, want one: %v", why, tc.why)
 			}
 		})
 	}

@@ -238,7 +238,17 @@ func newSweepPlan(p profiles.Profile, so SweepOptions) (*sweepPlan, error) {
 	if so.Auto == (len(so.Levels) > 0) {
 		errs = append(errs, errors.New("sweep: give a list of levels (--rates or --concurrency-levels) or --auto, one of them"))
 	}
+	plan := &sweepPlan{base: p, users: so.Users, levels: so.Levels, stage: so.StageDuration}
+	if plan.stage == 0 {
+		plan.stage = p.Duration
+	}
+	if plan.stage == 0 {
+		plan.stage = DefaultStageDuration
+	}
 	for _, l := range so.Levels {
+		if !so.Users && l > 0 && l*plan.stage.Seconds() < 1 {
+			errs = append(errs, fmt.Errorf("levels: a %s stage at %s req/s holds less than one request; raise the rate or lengthen --stage-duration", plan.stage, analysis.FormatLevel(l)))
+		}
 		if !(l > 0) || math.IsInf(l, 0) || (so.Users && l != math.Trunc(l)) {
 			what := "rate"
 			if so.Users {
@@ -249,13 +259,6 @@ func newSweepPlan(p profiles.Profile, so SweepOptions) (*sweepPlan, error) {
 	}
 	if so.StageDuration < 0 || so.Cooldown < 0 {
 		errs = append(errs, errors.New("stage-duration and cooldown must not be negative"))
-	}
-	plan := &sweepPlan{base: p, users: so.Users, levels: so.Levels, stage: so.StageDuration}
-	if plan.stage == 0 {
-		plan.stage = p.Duration
-	}
-	if plan.stage == 0 {
-		plan.stage = DefaultStageDuration
 	}
 	plan.sloExprs = p.SLO
 	if len(p.SLO) == 0 {
@@ -279,7 +282,14 @@ func newSweepPlan(p profiles.Profile, so SweepOptions) (*sweepPlan, error) {
 		if start == 0 {
 			start = 1
 		}
-		s, err := analysis.NewSearch(analysis.SearchOptions{Start: start, Max: so.Max, Precision: so.Precision, Integer: so.Users})
+		opts := analysis.SearchOptions{Start: start, Max: so.Max, Precision: so.Precision, Integer: so.Users}
+		if !so.Users && start > 0 && start*plan.stage.Seconds() < 1 {
+			errs = append(errs, fmt.Errorf("rate: the search's first %s stage at %s req/s holds less than one request; start higher (--rate) or lengthen --stage-duration", plan.stage, analysis.FormatLevel(start)))
+		}
+		if !so.Users {
+			opts.Min, opts.MinWhy = rateFloor(start, plan.stage)
+		}
+		s, err := analysis.NewSearch(opts)
 		if err != nil {
 			errs = append(errs, err)
 		}
@@ -300,6 +310,27 @@ func newSweepPlan(p profiles.Profile, so SweepOptions) (*sweepPlan, error) {
 		return nil, err
 	}
 	return plan, nil
+}
+
+// minStageArrivals is the fewest requests a stage of an automatic search
+// may hold: below it a stage's percentiles and error rate say nothing, so
+// the search stops halving the rate there.
+const minStageArrivals = 10
+
+// rateFloor is the lowest rate an automatic search descends to from start
+// with stages of the given length: start/64, or the rate at which a stage
+// holds minStageArrivals requests (rounded up to 3 significant digits)
+// when that is higher, but never above start. why says so for the
+// outcome.
+func rateFloor(start float64, stage time.Duration) (floor float64, why string) {
+	floor = start / 64
+	need := float64(minStageArrivals) / stage.Seconds()
+	if need <= floor {
+		return floor, ""
+	}
+	scale := math.Pow(10, 2-math.Floor(math.Log10(need)))
+	need = math.Ceil(need*scale) / scale
+	return min(need, start), fmt.Sprintf("a %s stage at a lower rate holds fewer than %d requests, too few to judge; lengthen --stage-duration to search lower rates", stage, minStageArrivals)
 }
 
 // next returns stage i's level.

@@ -100,6 +100,10 @@ func TestSweepConfigErrors(t *testing.T) {
 		{"ramp", func(p *profiles.Profile, o *harness.SweepOptions) { p.Arrival = "ramp" }, "arrival: ramp"},
 		{"slo", func(p *profiles.Profile, o *harness.SweepOptions) { p.SLO = []string{"ttft.p99<fast"} }, "slo:"},
 		{"precision", func(p *profiles.Profile, o *harness.SweepOptions) { o.Levels, o.Auto, o.Precision = nil, true, 2 }, "precision 2"},
+		{"a stage holds no request", func(p *profiles.Profile, o *harness.SweepOptions) { o.Levels = []float64{0.5, 2} },
+			"levels: a 1s stage at 0.5 req/s holds less than one request; raise the rate or lengthen --stage-duration"},
+		{"the search starts below one request a stage", func(p *profiles.Profile, o *harness.SweepOptions) { o.Levels, o.Auto, o.Start = nil, true, 0.5 },
+			"rate: the search's first 1s stage at 0.5 req/s holds less than one request"},
 		{"warm-up longer than a stage", func(p *profiles.Profile, o *harness.SweepOptions) { p.Warmup = time.Minute }, "warmup"},
 	}
 	for _, tc := range tests {

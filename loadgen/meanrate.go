@@ -18,8 +18,9 @@ type expectedHitser interface {
 // per second: the hits the schedule holds in that window over its length.
 // It is the rate a run's achieved rate is comparable with: a ramp's mean
 // over the measured window, not its start; a trace's over the part
-// replayed; a Poisson or gamma schedule's own arrivals, not its long-run
-// mean. A window of no length gives the rate at from.
+// replayed. A Poisson or gamma process requests its rate: the arrivals
+// of a short run scatter around it, and the user asked for the rate. A
+// window of no length gives the rate at from.
 func MeanRate(p vegeta.Pacer, from, to time.Duration) float64 {
 	if to <= from {
 		return p.Rate(from)
@@ -30,6 +31,8 @@ func MeanRate(p vegeta.Pacer, from, to time.Duration) float64 {
 		return (q.expectedHits(to) - q.expectedHits(from)) / span
 	case vegeta.ConstantPacer:
 		return q.Rate(0)
+	case *gapPacer:
+		return q.rate
 	}
 	// Any other pacer (vegeta's sine): integrate its rate.
 	const steps = 1024
@@ -51,19 +54,6 @@ func (p *StagesPacer) expectedHits(t time.Duration) float64 {
 	}
 	last := len(p.stages) - 1
 	return p.counts[last] + p.stages[last].Rate*p.stages[last].Duration.Seconds()
-}
-
-// expectedHits of a random arrival process counts the arrivals its seeded
-// schedule holds before t (not the mean rate times t), so a short run's
-// requested rate is the one it was scheduled to send. It walks a copy of
-// the sequence, leaving p's own state alone.
-func (p *gapPacer) expectedHits(t time.Duration) float64 {
-	q := newGapPacer(p.rate, p.seed, p.gap)
-	var n uint64
-	for n < math.MaxInt32*16 && q.arrival(n) < t {
-		n++
-	}
-	return float64(n)
 }
 
 func (p *TracePacer) expectedHits(t time.Duration) float64 {
