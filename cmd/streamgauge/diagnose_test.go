@@ -8,6 +8,7 @@ import (
 	"sync"
 	"sync/atomic"
 	"testing"
+	"time"
 )
 
 // countingServer answers every request with h and counts them.
@@ -158,5 +159,31 @@ func TestBannerDescribesLoad(t *testing.T) {
 				t.Errorf("table's load row lacks %q:\n%s", tc.want, r.stdout)
 			}
 		})
+	}
+}
+
+// TestSaturationUnderCap (issue 15, item 6): when sends wait for a
+// --max-concurrency slot, the warning names the cap, not the generator.
+func TestSaturationUnderCap(t *testing.T) {
+	release := make(chan struct{})
+	srv, _, _ := countingServer(t, func(w http.ResponseWriter, r *http.Request) {
+		// Hold the only slot until the next arrival is due and waiting.
+		select {
+		case <-release:
+		case <-r.Context().Done():
+		case <-time.After(100 * time.Millisecond):
+		}
+		http.NotFound(w, nil)
+	})
+	defer close(release)
+	r := runCLI(t, nil, "run", "--target", srv.URL, "--rate", "50", "--arrival", "constant", "--max-concurrency", "1", "--requests", "4",
+		"--output-tokens", "4", "--input-tokens", "8", "--out", filepath.Join(t.TempDir(), "run"))
+	for _, want := range []string{"waited for one of the --max-concurrency 1 slots", "not the generator", "raise --max-concurrency"} {
+		if !strings.Contains(r.stderr, want) {
+			t.Errorf("stderr lacks %q:\n%s", want, r.stderr)
+		}
+	}
+	if strings.Contains(r.stderr, "split the load into shards") {
+		t.Errorf("the warning blames the generator:\n%s", r.stderr)
 	}
 }
