@@ -69,7 +69,7 @@ func TestExitCodes(t *testing.T) {
 		{"too many args", []string{"run", "a", "b"}, exitUsage, "accepts at most 1 arg"},
 		{"missing api key", []string{"run", "--rate", "5", "--requests", "1", "--api-key-env", "NOPE_KEY"}, exitUsage, "NOPE_KEY is not set"},
 		{"unreachable target", []string{"run", "--rate", "5", "--requests", "1", "--target", "http://" + closedPort(t)}, exitRun, "is unreachable"},
-		{"every request failed", []string{"run", "--rate", "50", "--requests", "5", "--target", failing.URL, "--out", filepath.Join(dir, "failing")}, exitRun, "every request failed (5 http_5xx)"},
+		{"every request failed", []string{"run", "--rate", "50", "--requests", "5", "--target", failing.URL, "--out", filepath.Join(dir, "failing")}, exitRun, "every request failed (5 × http_5xx: HTTP 503: overloaded)"},
 		{"ok", []string{"run", "--rate", "50", "--requests", "5", "--output-tokens", "4", "--sim-ttft", "1ms", "--sim-itl", "1ms", "--out", filepath.Join(dir, "ok")}, exitOK, ""},
 		{"version", []string{"version"}, exitOK, ""},
 	}
