@@ -116,6 +116,9 @@ func Sweep(ctx context.Context, p profiles.Profile, so SweepOptions, opts ...Opt
 		return os.WriteFile(filepath.Join(dir, analysis.SweepTableFile), b.Bytes(), 0o644)
 	}
 	o.logf("sweep %s: %s, %s stages, writing %s", p.Name, plan.describe(so), plan.stage, dir)
+	// capped marks the stages whose lag came from waiting for a
+	// --max-concurrency slot, not from the generator.
+	capped := map[int]bool{}
 	for i := 1; ; i++ {
 		level, ok := plan.next(i)
 		if !ok {
@@ -168,6 +171,9 @@ func Sweep(ctx context.Context, p profiles.Profile, so SweepOptions, opts ...Opt
 			return sw, err
 		}
 		sw.Stages = append(sw.Stages, st)
+		if st.GeneratorSaturated && res.Summary.Generator.CapWaits > 0 {
+			capped[st.Index] = true
+		}
 		o.logf("sweep stage %d: %s", i, stageLine(&st))
 		if err := save(); err != nil {
 			return sw, err
@@ -185,11 +191,18 @@ func Sweep(ctx context.Context, p profiles.Profile, so SweepOptions, opts ...Opt
 	default:
 		sw.Outcome = "ran every level given"
 	}
-	var behind []string
+	var behind, held []string
 	for _, st := range sw.Stages {
-		if st.GeneratorSaturated {
+		switch {
+		case capped[st.Index]:
+			held = append(held, fmt.Sprintf("%d (lag p99 %.1f ms)", st.Index, st.Metrics["lag"].P99))
+		case st.GeneratorSaturated:
 			behind = append(behind, fmt.Sprintf("%d (lag p99 %.1f ms)", st.Index, st.Metrics["lag"].P99))
 		}
+	}
+	if len(held) > 0 {
+		sw.Notes = append(sw.Notes, fmt.Sprintf("requests waited for one of the --max-concurrency %d slots in stages %s: the cap held them back, not the generator; raise --max-concurrency to offer those rates",
+			p.MaxConcurrency, strings.Join(held, ", ")))
 	}
 	if len(behind) > 0 {
 		sw.Notes = append(sw.Notes, fmt.Sprintf("the generator fell behind in stages %s: their latencies may be understated; a stage that sent well under its rate counts as saturated, so at high rates split the load into shards",

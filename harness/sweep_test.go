@@ -122,3 +122,20 @@ func TestSweepConfigErrors(t *testing.T) {
 		})
 	}
 }
+
+// TestSweepCapNote: stages whose sends waited for a --max-concurrency slot
+// are noted as held back by the cap, not as a generator that fell behind.
+func TestSweepCapNote(t *testing.T) {
+	p := sweepProfile(t)
+	// Each request holds the only slot for ~100 ms; arrivals come every
+	// 50 ms, so every other send waits for it.
+	p.SimTTFT, p.MaxConcurrency, p.Arrival = 100*time.Millisecond, 1, "constant"
+	sw, err := harness.Sweep(context.Background(), p, harness.SweepOptions{Levels: []float64{20}, StageDuration: 500 * time.Millisecond})
+	if err != nil {
+		t.Fatal(err)
+	}
+	notes := strings.Join(sw.Notes, "\n")
+	if !strings.Contains(notes, "waited for one of the --max-concurrency 1 slots in stages 1") || strings.Contains(notes, "the generator fell behind") {
+		t.Errorf("notes:\n%s\nwant the cap named, not the generator", notes)
+	}
+}
