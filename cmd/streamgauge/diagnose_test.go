@@ -3,6 +3,7 @@ package main
 import (
 	"net/http"
 	"net/http/httptest"
+	"os"
 	"path/filepath"
 	"strings"
 	"sync"
@@ -185,5 +186,23 @@ func TestSaturationUnderCap(t *testing.T) {
 	}
 	if strings.Contains(r.stderr, "split the load into shards") {
 		t.Errorf("the warning blames the generator:\n%s", r.stderr)
+	}
+}
+
+// TestProfileSimKeysWithTarget: a profile file's sim-* keys with a target
+// are not an error (one profile may serve the simulator and the server),
+// but the run says they are ignored.
+func TestProfileSimKeysWithTarget(t *testing.T) {
+	srv, sent, _ := countingServer(t, func(w http.ResponseWriter, _ *http.Request) { http.NotFound(w, nil) })
+	prof := filepath.Join(t.TempDir(), "p.yaml")
+	if err := os.WriteFile(prof, []byte("rate: 50\nrequests: 2\nsim-ttft: 5ms\nsim-scheduler: fixed\ninput-tokens: 8\noutput-tokens: 4\n"), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	r := runCLI(t, nil, "run", prof, "--target", srv.URL, "--out", filepath.Join(t.TempDir(), "run"))
+	if want := "the profile's sim-scheduler, sim-ttft apply only to the built-in simulator: ignored with --target"; !strings.Contains(r.stderr, want) {
+		t.Errorf("stderr lacks %q:\n%s", want, r.stderr)
+	}
+	if sent.Load() != 2 {
+		t.Errorf("%d requests sent, want 2", sent.Load())
 	}
 }
