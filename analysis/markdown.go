@@ -31,7 +31,10 @@ func WriteMarkdown(w io.Writer, s *Summary, results []SLOResult) error {
 		b.WriteString("\n")
 	}
 	if s != nil {
-		if s.GeneratorSaturated {
+		switch {
+		case s.GeneratorSaturated && s.Generator.MaxConcurrency > 0 && s.Generator.CapWaits > 0:
+			fmt.Fprintf(&b, "> ⚠️ %s.\n\n", mdEscape(SaturationWarning(s)))
+		case s.GeneratorSaturated:
 			fmt.Fprintf(&b, "> ⚠️ The load generator was saturated (lag p99 %s ms > %.0f ms): latencies may be understated.\n\n", fms(s.Metrics["lag"].P99), SaturationLagMS)
 		}
 		writeMarkdownSummary(&b, s)
@@ -76,9 +79,12 @@ func writeMarkdownSummary(b *strings.Builder, s *Summary) {
 		{"throughput", fmt.Sprintf("%.2f req/s, %.1f input tok/s, %.1f output tok/s", s.Throughput.RequestsPerS, s.Throughput.InputTokensPerS, s.Throughput.OutputTokensPerS)},
 		{"goodput", fmt.Sprintf("%.2f req/s (%.1f%% of requests)", s.Goodput.RequestsPerS, 100*s.Goodput.Ratio)},
 		{"error rate", fmt.Sprintf("%.2f%%%s", 100*s.ErrorRate, errorKinds(s.Errors))},
-		{"rate", rate},
-		{"generator", fmt.Sprintf("lag p99 %s ms, %.2f s CPU", fms(s.Metrics["lag"].P99), g.CPUSeconds)},
 	}
+	rows = append(rows, failureRows(s.Failures)...)
+	rows = append(rows,
+		[2]string{"rate", rate},
+		[2]string{"generator", fmt.Sprintf("lag p99 %s ms, %.2f s CPU", fms(s.Metrics["lag"].P99), g.CPUSeconds)},
+	)
 	if s.LatencyFrom != "" {
 		rows = append(rows, [2]string{"latency from", s.LatencyFrom})
 	}
