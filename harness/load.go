@@ -114,13 +114,17 @@ func describeStages(stages []loadgen.Stage) string {
 }
 
 // describeTrace is the replayed part of a trace: its requests, span and
-// speed.
+// speed, and its mean rate.
 func describeTrace(p profiles.Profile, tr *loadgen.Trace) string {
 	n := len(tr.Entries)
-	span := tr.Entries[n-1].At
-	s := fmt.Sprintf("trace %s: %d requests over %s", p.Trace, n, span.Round(time.Millisecond))
+	m := n
 	if p.Requests > 0 && p.Requests < uint64(n) {
-		s = fmt.Sprintf("trace %s: the first %d of %d requests (over %s)", p.Trace, p.Requests, n, span.Round(time.Millisecond))
+		m = int(p.Requests)
+	}
+	span := tr.Entries[m-1].At.Round(time.Millisecond)
+	s := fmt.Sprintf("trace %s: %d requests over %s", p.Trace, n, span)
+	if m < n {
+		s = fmt.Sprintf("trace %s: the first %d of %d requests, over %s", p.Trace, m, n, span)
 	}
 	if p.TraceWindow != "" {
 		s += ", window " + p.TraceWindow
@@ -128,8 +132,8 @@ func describeTrace(p profiles.Profile, tr *loadgen.Trace) string {
 	if p.TraceSpeed != 1 {
 		s += fmt.Sprintf(", at %sx speed", num(p.TraceSpeed))
 	}
-	if r := tr.Pacer().Rate(0); r > 0 {
-		s += fmt.Sprintf(", mean %s req/s", num(r))
+	if m > 1 && span > 0 {
+		s += fmt.Sprintf(", mean %s req/s", num(float64(m-1)/span.Seconds()))
 	}
 	return s
 }

@@ -90,6 +90,8 @@ func TestDescribeLoad(t *testing.T) {
 		}), nil, []string{"6 rate stages", "2 more"}, []string{"5 req/s"}},
 		{"trace", testProfile(func(p *profiles.Profile) { p.Rate, p.Trace, p.TraceSpeed, p.Requests = 0, "conv.csv", 2, 120 }),
 			&loadgen.TraceWorkload{Trace: tr}, []string{"trace conv.csv: 120 requests over 59.5s", "at 2x speed", "mean 2 req/s"}, []string{"closed-loop", "120 requests,"}},
+		{"first requests of a trace", testProfile(func(p *profiles.Profile) { p.Rate, p.Trace, p.Requests = 0, "conv.csv", 21 }),
+			&loadgen.TraceWorkload{Trace: tr}, []string{"trace conv.csv: the first 21 of 120 requests, over 10s", "mean 2 req/s"}, nil},
 		{"closed loop", testProfile(func(p *profiles.Profile) { p.Rate, p.Concurrency, p.Requests = 0, 4, 20 }), nil,
 			[]string{"4 closed-loop users, 20 requests"}, nil},
 		{"max-concurrency", testProfile(func(p *profiles.Profile) { p.Rate, p.MaxConcurrency, p.Requests = 50, 8, 20 }), nil,
