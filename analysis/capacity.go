@@ -20,8 +20,10 @@ type SearchOptions struct {
 	// passed up to Max reports a capacity of at least Max.
 	Max float64
 	// Min bounds the descent when the first level fails (default Start/64,
-	// 1 for Integer levels).
-	Min float64
+	// 1 for Integer levels); MinWhy, when set, says why in the outcome
+	// of a search that stopped there.
+	Min    float64
+	MinWhy string
 	// Precision is the relative width of the final bracket: the search
 	// stops when the lowest failing level is within Precision of the
 	// highest passing one (default 0.05).
@@ -101,7 +103,11 @@ func (s *Search) Next() (level float64, ok bool) {
 		return next, true
 	case s.lo == 0: // descending: every level so far failed
 		if s.hi <= s.o.Min {
-			return s.stop(fmt.Sprintf("no level passed, down to %s", FormatLevel(s.hi)))
+			why := fmt.Sprintf("no level passed, down to %s", FormatLevel(s.hi))
+			if s.o.MinWhy != "" {
+				why += ": " + s.o.MinWhy
+			}
+			return s.stop(why)
 		}
 		next := s.round(s.hi / 2)
 		if s.o.Integer {

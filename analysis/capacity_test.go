@@ -43,6 +43,8 @@ func TestSearch(t *testing.T) {
 		{name: "start above capacity descends", opt: analysis.SearchOptions{Start: 100, Precision: 0.05}, pass: below(7), capacity: 7, maxStages: 14, outcome: "bracketed"},
 		{name: "every level up to max passes", opt: analysis.SearchOptions{Start: 1, Max: 10}, pass: below(1000), wantPass: 10, maxStages: 5, outcome: "at least"},
 		{name: "nothing passes", opt: analysis.SearchOptions{Start: 4, Min: 0.5}, pass: func(float64) bool { return false }, wantFail: 0.5, maxStages: 4, outcome: "no level passed"},
+		{name: "nothing passes down to a floor that says why", opt: analysis.SearchOptions{Start: 1, Min: 0.334, MinWhy: "a 30s stage at a lower rate holds fewer than 10 requests"}, pass: func(float64) bool { return false },
+			wantFail: 0.334, maxStages: 3, outcome: "no level passed, down to 0.334: a 30s stage at a lower rate holds fewer than 10 requests"},
 		{name: "users: whole numbers", opt: analysis.SearchOptions{Start: 1, Integer: true, Precision: 0.05}, pass: below(37), wantPass: 37, wantFail: 38, maxStages: 12, outcome: "bracketed"},
 		{name: "users: one user fails", opt: analysis.SearchOptions{Start: 4, Integer: true}, pass: func(float64) bool { return false }, wantFail: 1, maxStages: 3, outcome: "no level passed"},
 		{name: "users: capacity of one", opt: analysis.SearchOptions{Start: 8, Integer: true}, pass: below(1), wantPass: 1, wantFail: 2, maxStages: 4, outcome: "bracketed"},

@@ -33,8 +33,8 @@ func WriteMarkdown(w io.Writer, s *Summary, results []SLOResult) error {
 		b.WriteString("\n")
 	}
 	if s != nil {
-		if s.GeneratorSaturated {
-			fmt.Fprintf(&b, "> ⚠️ %s: latencies may be understated.\n\n", mdEscape(capitalize(s.SaturationNote())))
+		if w := SaturationWarning(s); w != "" {
+			fmt.Fprintf(&b, "> ⚠️ %s.\n\n", mdEscape(capitalize(w)))
 		}
 		writeMarkdownSummary(&b, s)
 	}

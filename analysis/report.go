@@ -11,6 +11,8 @@ import (
 	"math"
 	"os"
 	"path/filepath"
+	"strconv"
+	"strings"
 	"time"
 
 	"github.com/HdrHistogram/hdrhistogram-go"
@@ -74,9 +76,23 @@ func (rd *RunDir) LatencyFromScheduled() bool { return rd.Profile["latency-from"
 // Meta is what a rebuilt summary needs from run.json. The CPU time of a run
 // cut short is unknown (0).
 func (rd *RunDir) Meta() RunMeta {
-	rate, _ := rd.Profile["rate"].(float64)
+	rate, shards := profileRate(rd.Profile)
 	trace, _ := rd.Profile["trace"].(string)
-	return RunMeta{RequestedRate: rate, OpenLoop: rate > 0 || trace != "", CPUIncludesServer: rd.Info.Simulated}
+	return RunMeta{RequestedRate: rate, OpenLoop: rate > 0 || trace != "", CPUIncludesServer: rd.Info.Simulated, Shards: shards}
+}
+
+// profileRate is a run.json profile's rate as a rebuilt summary requests
+// it: a shard's share of --rate (a shard "i/N" sends 1 in N arrivals), and
+// the shard count.
+func profileRate(profile map[string]any) (float64, int) {
+	rate, _ := profile["rate"].(float64)
+	shard, _ := profile["shard"].(string)
+	_, n, ok := strings.Cut(shard, "/")
+	shards, err := strconv.Atoi(n)
+	if !ok || err != nil || shards < 1 {
+		return rate, 0
+	}
+	return rate / float64(shards), shards
 }
 
 // SLOs parses the profile's SLO expressions; ones that do not parse (a run

@@ -14,6 +14,31 @@ import (
 // generator_saturated.
 const SaturationLagMS = 5.0
 
+// SaturationWarning says in one line why an open-loop run's requests went
+// out late and what to do about it, or "" when the run is not marked
+// generator_saturated. Under --max-concurrency, when sends waited for a
+// slot, the cap is what held them back, not the generator's CPU.
+func SaturationWarning(s *Summary) string {
+	if !s.GeneratorSaturated {
+		return ""
+	}
+	g := s.Generator
+	lag := fmt.Sprintf("lag p99 %s > %s ms", withMS(s.Metrics["lag"], s.Metrics["lag"].P99), fnum(SaturationLagMS))
+	if g.MaxConcurrency > 0 && g.CapWaits > 0 {
+		waited := fmt.Sprintf("%d sends", g.CapWaits)
+		if s.Requests.Sent > 0 {
+			waited = fmt.Sprintf("%d of %d sends", g.CapWaits, s.Requests.Sent)
+		}
+		effect := "latencies count from the actual send and leave the wait out (--latency-from scheduled counts it)"
+		if s.LatencyFrom == "scheduled" {
+			effect = "latencies count from the scheduled send and include the wait"
+		}
+		return fmt.Sprintf("requests went out late (%s): %s waited for one of the --max-concurrency %d slots, so the cap held them back, not the generator; %s; raise --max-concurrency or lower the rate to send on schedule",
+			lag, waited, g.MaxConcurrency, effect)
+	}
+	return s.SaturationNote() + ": latencies may be understated; lower the rate per process or split the load into shards"
+}
+
 // MismatchThreshold is the relative difference between the server's and our
 // tokenizer's output token counts above which a request counts as a mismatch.
 const MismatchThreshold = 0.05
@@ -48,9 +73,21 @@ type Goodput struct {
 
 // Generator is the load generator's own health.
 type Generator struct {
+	// Load says in words what load ran (the start banner's description).
+	Load string `json:"load,omitempty"`
+	// RequestedRate is the schedule's mean rate over the measured window,
+	// for this process: a ramp's mean, not its start; a shard's share, not
+	// the whole schedule's. AchievedRate is comparable with it.
 	RequestedRate float64 `json:"requested_rate"`
 	AchievedRate  float64 `json:"achieved_rate"`
-	CPUSeconds    float64 `json:"cpu_seconds"`
+	// Shards is how many processes split the schedule (0 or 1: one);
+	// RequestedRate × Shards is the whole schedule's rate.
+	Shards int `json:"shards,omitempty"`
+	// MaxConcurrency is the run's cap on requests in flight (0: none), and
+	// CapWaits how many sends waited for a slot under it.
+	MaxConcurrency int     `json:"max_concurrency,omitempty"`
+	CapWaits       int64   `json:"max_concurrency_waits,omitempty"`
+	CPUSeconds     float64 `json:"cpu_seconds"`
 	// CPUIncludesServer is true when the simulator ran in the same process,
 	// so CPUSeconds counts its work too.
 	CPUIncludesServer bool `json:"cpu_includes_server,omitempty"`
@@ -81,12 +118,15 @@ type SLOResult struct {
 
 // Summary is summary.json.
 type Summary struct {
-	Requests                Counts            `json:"requests"`
-	DurationS               float64           `json:"duration_s"`
-	Throughput              Throughput        `json:"throughput"`
-	Goodput                 Goodput           `json:"goodput"`
-	ErrorRate               float64           `json:"error_rate"`
-	Errors                  map[string]int64  `json:"errors"`
+	Requests   Counts           `json:"requests"`
+	DurationS  float64          `json:"duration_s"`
+	Throughput Throughput       `json:"throughput"`
+	Goodput    Goodput          `json:"goodput"`
+	ErrorRate  float64          `json:"error_rate"`
+	Errors     map[string]int64 `json:"errors"`
+	// Failures groups the failed requests' messages, most common first
+	// (nil when none failed).
+	Failures                *Failures         `json:"failures,omitempty"`
 	GeneratorSaturated      bool              `json:"generator_saturated"`
 	Generator               Generator         `json:"generator"`
 	TokenCountMismatchRatio float64           `json:"token_count_mismatch_ratio"`
@@ -141,6 +181,7 @@ type Accumulator struct {
 	hs        *Histograms
 	c         Counts
 	errs      map[string]int64
+	fails     failureSet
 	sloOK     int64
 	inTok     int64
 	outTok    int64
@@ -207,6 +248,7 @@ func (a *Accumulator) Append(r *results.Record) error {
 	if r.Error != nil {
 		a.c.Failed++
 		a.errs[string(r.Error.Kind)]++
+		a.fails.add(string(r.Error.Kind), r.Error.Message)
 		return nil
 	}
 	a.c.OK++
@@ -259,11 +301,18 @@ func (a *Accumulator) Histograms() *Histograms {
 // RunMeta is what a summary needs beyond the records.
 type RunMeta struct {
 	// Sent is the runner's count of requests sent (0 = unknown).
-	Sent              int64
+	Sent int64
+	// RequestedRate is this process's share of the schedule's mean rate
+	// over the measured window (see Generator.RequestedRate).
 	RequestedRate     float64
 	OpenLoop          bool
 	CPUSeconds        float64
 	CPUIncludesServer bool
+	// Load, Shards, MaxConcurrency and CapWaits are copied to Generator.
+	Load           string
+	Shards         int
+	MaxConcurrency int
+	CapWaits       int64
 }
 
 // Summary computes the run summary so far. SLO results are left empty for the
@@ -287,6 +336,7 @@ func (a *Accumulator) Summary(meta RunMeta) (*Summary, error) {
 	for k, v := range a.errs {
 		s.Errors[k] = v
 	}
+	s.Failures = a.fails.summary()
 	s.Requests.Sent = meta.Sent
 	s.Requests.Accounted = meta.Sent == 0 || meta.Sent == a.c.OK+a.c.Failed+a.c.Canceled+a.c.Warmup
 	if a.measured > 0 && a.windowEnd > a.firstSent {
@@ -310,6 +360,10 @@ func (a *Accumulator) Summary(meta RunMeta) (*Summary, error) {
 		CPUSeconds:        round3(meta.CPUSeconds),
 		CPUIncludesServer: meta.CPUIncludesServer,
 		OpenLoop:          meta.OpenLoop,
+		Load:              meta.Load,
+		Shards:            meta.Shards,
+		MaxConcurrency:    meta.MaxConcurrency,
+		CapWaits:          meta.CapWaits,
 	}
 	if a.arrivals > 1 && a.lastArrival > a.firstArrival {
 		s.Generator.AchievedRate = float64(a.arrivals-1) / (float64(a.lastArrival-a.firstArrival) / 1e9)

@@ -46,9 +46,17 @@ func summaryRows(s *Summary, cpuDetail bool) [][2]string {
 		{"goodput", fmt.Sprintf("%s req/s (%s of requests)", reqRate(s.Goodput.RequestsPerS), percent(s.Goodput.Ratio))},
 		{"error rate", percent(s.ErrorRate) + errorKinds(s.Errors)},
 	}
+	rows = append(rows, failureRows(s.Failures)...)
 	g := s.Generator
+	if g.Load != "" {
+		rows = append(rows, [2]string{"load", g.Load})
+	}
 	if g.OpenLoop {
-		rows = append(rows, [2]string{"rate", fmt.Sprintf("requested %s req/s, achieved %s req/s", reqRate(g.RequestedRate), reqRate(g.AchievedRate))})
+		rate := fmt.Sprintf("requested %s req/s, achieved %s req/s", reqRate(g.RequestedRate), reqRate(g.AchievedRate))
+		if g.Shards > 1 {
+			rate += fmt.Sprintf(" (this shard's 1/%d of %s req/s)", g.Shards, reqRate(g.RequestedRate*float64(g.Shards)))
+		}
+		rows = append(rows, [2]string{"rate", rate})
 	} else {
 		rows = append(rows, [2]string{"rate", fmt.Sprintf("closed loop, achieved %s req/s", reqRate(g.AchievedRate))})
 	}
@@ -68,6 +76,32 @@ func summaryRows(s *Summary, cpuDetail bool) [][2]string {
 		[2]string{"generator", fmt.Sprintf("lag p99 %s, %s", withMS(lag, lag.P99), cpu)},
 		[2]string{"token counts", fmt.Sprintf("%s of requests differ from the server's usage by more than 5%%", fixed(100*s.TokenCountMismatchRatio, 1)+"%")},
 	)
+}
+
+// failureRows say why requests failed: the most common messages with their
+// counts, a hint for the first where one helps, and where the requests
+// went.
+func failureRows(f *Failures) [][2]string {
+	if f == nil || len(f.Top) == 0 {
+		return nil
+	}
+	var rows [][2]string
+	label := "failed because"
+	for i, g := range f.Top {
+		rows = append(rows, [2]string{label, g.Line()})
+		label = ""
+		// The most common failure gets a hint; the rest would crowd it.
+		if h := FailureHint(g, f.URL); h != "" && i == 0 {
+			rows = append(rows, [2]string{"", "  hint: " + h})
+		}
+	}
+	if f.Other > 0 {
+		rows = append(rows, [2]string{"", fmt.Sprintf("%d more in %d other messages (every one is in requests.jsonl)", f.Other, f.Groups-len(f.Top))})
+	}
+	if f.URL != "" {
+		rows = append(rows, [2]string{"requests went to", "POST " + f.URL})
+	}
+	return rows
 }
 
 func errorKinds(m map[string]int64) string {

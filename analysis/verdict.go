@@ -42,9 +42,9 @@ func LoadSummary(dir string, g *GoodputSLO) (sum *Summary, rebuilt bool, err err
 			CPUSeconds: stored.Generator.CPUSeconds, CPUIncludesServer: stored.Generator.CPUIncludesServer}
 		fromScheduled = stored.LatencyFrom == "scheduled"
 	} else {
-		rate, _ := info.Profile["rate"].(float64)
+		rate, shards := profileRate(info.Profile)
 		trace, _ := info.Profile["trace"].(string)
-		meta = RunMeta{RequestedRate: rate, OpenLoop: rate > 0 || trace != ""}
+		meta = RunMeta{RequestedRate: rate, OpenLoop: rate > 0 || trace != "", Shards: shards}
 	}
 	acc := NewAccumulator(WithLatencyFromScheduled(fromScheduled))
 	g = g.WithLatencyFromScheduled(fromScheduled)

@@ -231,6 +231,12 @@ func run(ctx context.Context, p profiles.Profile, o options, apiKey string, red 
 		o.logf("no --target given: started the built-in simulator at %s (%s)", target, describeSim(cfg))
 	}
 
+	if !simulated && p.Endpoint == "" {
+		var note string
+		if target, note = joinTarget(target, proto.Path(sampleRequest(p)), p.API); note != "" {
+			o.logf("%s", note)
+		}
+	}
 	conns := max(p.Concurrency, p.MaxConcurrency, 64)
 	copts := []targets.Option{targets.WithEndpoint(p.Endpoint), targets.WithTimeout(p.Timeout), targets.WithConnections(conns),
 		targets.WithTimeouts(targets.Timeouts{Connect: p.ConnectTimeout, FirstByte: p.TTFBTimeout, FirstToken: p.TTFTTimeout, Idle: p.IdleTimeout}),
@@ -353,7 +359,8 @@ func run(ctx context.Context, p profiles.Profile, o options, apiKey string, red 
 		w.Close()
 		return nil, configErr(err)
 	}
-	o.logf("%s: %s, writing %s", p.Name, describeLoad(p), outDir)
+	load := describeLoad(p, src)
+	o.logf("%s: %s, writing %s", p.Name, load, outDir)
 	// The monitor's clock and the server metrics' offsets start here, a few
 	// µs before the runner's own start (run.json's start, exactly).
 	origin := time.Now()
@@ -395,9 +402,19 @@ func run(ctx context.Context, p profiles.Profile, o options, apiKey string, red 
 	if err := results.WriteJSON(outDir, results.RunFile, info); err != nil && runErr == nil {
 		runErr = err
 	}
-	sum, err := acc.Summary(analysis.RunMeta{Sent: int64(stats.Sent), RequestedRate: requestedRate(p, pacer), OpenLoop: pacer != nil, CPUSeconds: stats.CPU.Seconds(), CPUIncludesServer: simulated})
+	var elapsed time.Duration
+	if stats.Interrupted || aborted {
+		elapsed = stats.End.Sub(stats.Start)
+	}
+	_, shardCount, _ := p.ShardOf()
+	sum, err := acc.Summary(analysis.RunMeta{Sent: int64(stats.Sent), RequestedRate: requestedRate(p, pacer, elapsed), OpenLoop: pacer != nil,
+		CPUSeconds: stats.CPU.Seconds(), CPUIncludesServer: simulated,
+		Load: load, Shards: shardCount, MaxConcurrency: p.MaxConcurrency, CapWaits: int64(stats.CapWaits)})
 	if err != nil {
 		return nil, err
+	}
+	if sum.Failures != nil {
+		sum.Failures.URL = secret.URL(client.URL(sampleRequest(p)))
 	}
 	res := &Result{Dir: outDir, Summary: sum, Stats: stats, Target: secret.URL(target), Simulated: simulated}
 	analysis.ApplySLOs(sum, slos)
@@ -412,8 +429,8 @@ func run(ctx context.Context, p profiles.Profile, o options, apiKey string, red 
 	if !sum.Requests.Accounted {
 		o.logf("warning: %d requests sent but %d recorded; see the errors above", sum.Requests.Sent, sum.Requests.Total)
 	}
-	if sum.GeneratorSaturated {
-		o.logf("warning: generator saturated (lag p99 %.2f ms > %.0f ms): latencies may be understated; lower the rate per process or split the load into shards", sum.Metrics["lag"].P99, analysis.SaturationLagMS)
+	if w := analysis.SaturationWarning(sum); w != "" {
+		o.logf("warning: %s", w)
 	}
 	switch {
 	case runErr != nil:
@@ -423,7 +440,7 @@ func run(ctx context.Context, p profiles.Profile, o options, apiKey string, red 
 	case stats.Interrupted:
 		return res, fmt.Errorf("run interrupted; %d finished requests are in %s", stats.Recorded, outDir)
 	case sum.Requests.OK == 0 && sum.Requests.Failed > 0 && !aborted:
-		return res, fmt.Errorf("every request failed (%s); see %s", kinds(sum.Errors), filepath.Join(outDir, results.RequestsFile))
+		return res, fmt.Errorf("every request failed (%s); see %s", failedBecause(sum), filepath.Join(outDir, results.RequestsFile))
 	}
 	return res, nil
 }
@@ -599,23 +616,23 @@ func reachable(ctx context.Context, target string) error {
 	return c.Close()
 }
 
-func describeLoad(p profiles.Profile) string {
-	var b strings.Builder
-	if p.Rate > 0 {
-		fmt.Fprintf(&b, "%s arrivals at %g req/s", p.Arrival, p.Rate)
-		if p.MaxConcurrency > 0 {
-			fmt.Fprintf(&b, " (at most %d in flight)", p.MaxConcurrency)
-		}
-	} else {
-		fmt.Fprintf(&b, "%d closed-loop users", p.Concurrency)
+// failedBecause is the most common failure of a run, in a few words for
+// its last line (the table lists the others): "12 × http_4xx: HTTP 404:
+// …".
+func failedBecause(s *analysis.Summary) string {
+	if s.Failures == nil || len(s.Failures.Top) == 0 {
+		return kinds(s.Errors)
 	}
-	if p.Requests > 0 {
-		fmt.Fprintf(&b, ", %d requests", p.Requests)
+	top := s.Failures.Top[0]
+	const clip = 160
+	if len(top.Message) > clip {
+		top.Message = strings.ToValidUTF8(top.Message[:clip], "") + "…"
 	}
-	if p.Duration > 0 {
-		fmt.Fprintf(&b, ", for %s", p.Duration)
+	line := "most often " + top.Line()
+	if top.Count == s.Requests.Failed {
+		line = top.Line()
 	}
-	return b.String()
+	return line
 }
 
 func kinds(m map[string]int64) string {
@@ -634,17 +651,6 @@ func safeName(s string) string {
 		}
 		return '-'
 	}, s)
-}
-
-// requestedRate is the rate the run asked for: --rate, or a trace's mean.
-func requestedRate(p profiles.Profile, pacer vegeta.Pacer) float64 {
-	if p.Rate > 0 {
-		return p.Rate
-	}
-	if pacer != nil {
-		return pacer.Rate(0)
-	}
-	return 0
 }
 
 // describeSim says which simulated server a run drives.

@@ -70,6 +70,15 @@ func Sweep(ctx context.Context, p profiles.Profile, so SweepOptions, opts ...Opt
 			return nil, configErr(err)
 		}
 	}
+	if p.Target != "" && p.Endpoint == "" {
+		// Once for the sweep, not once per stage.
+		if path, err := apiPath(p); err == nil {
+			var note string
+			if p.Target, note = joinTarget(p.Target, path, p.API); note != "" {
+				o.logf("%s", note)
+			}
+		}
+	}
 	plan, err := newSweepPlan(p, so)
 	if err != nil {
 		return nil, configErr(err)
@@ -108,6 +117,9 @@ func Sweep(ctx context.Context, p profiles.Profile, so SweepOptions, opts ...Opt
 		return os.WriteFile(filepath.Join(dir, analysis.SweepTableFile), b.Bytes(), 0o644)
 	}
 	o.logf("sweep %s: %s, %s stages, writing %s", p.Name, plan.describe(so), plan.stage, dir)
+	// capped marks the stages whose lag came from waiting for a
+	// --max-concurrency slot, not from the generator.
+	capped := map[int]bool{}
 	for i := 1; ; i++ {
 		level, ok := plan.next(i)
 		if !ok {
@@ -160,6 +172,9 @@ func Sweep(ctx context.Context, p profiles.Profile, so SweepOptions, opts ...Opt
 			return sw, err
 		}
 		sw.Stages = append(sw.Stages, st)
+		if st.GeneratorSaturated && res.Summary.Generator.CapWaits > 0 {
+			capped[st.Index] = true
+		}
 		o.logf("sweep stage %d: %s", i, stageLine(&st))
 		if err := save(); err != nil {
 			return sw, err
@@ -177,11 +192,18 @@ func Sweep(ctx context.Context, p profiles.Profile, so SweepOptions, opts ...Opt
 	default:
 		sw.Outcome = "ran every level given"
 	}
-	var behind []string
+	var behind, held []string
 	for _, st := range sw.Stages {
-		if st.GeneratorSaturated {
+		switch {
+		case capped[st.Index]:
+			held = append(held, fmt.Sprintf("%d (lag p99 %.1f ms)", st.Index, st.Metrics["lag"].P99))
+		case st.GeneratorSaturated:
 			behind = append(behind, fmt.Sprintf("%d (lag p99 %.1f ms)", st.Index, st.Metrics["lag"].P99))
 		}
+	}
+	if len(held) > 0 {
+		sw.Notes = append(sw.Notes, fmt.Sprintf("requests waited for one of the --max-concurrency %d slots in stages %s: the cap held them back, not the generator; raise --max-concurrency to offer those rates",
+			p.MaxConcurrency, strings.Join(held, ", ")))
 	}
 	if len(behind) > 0 {
 		sw.Notes = append(sw.Notes, fmt.Sprintf("the generator fell behind in stages %s: their latencies may be understated; a stage that sent well under its rate counts as saturated, so at high rates split the load into shards",
@@ -230,7 +252,17 @@ func newSweepPlan(p profiles.Profile, so SweepOptions) (*sweepPlan, error) {
 	if so.Auto == (len(so.Levels) > 0) {
 		errs = append(errs, errors.New("sweep: give a list of levels (--rates or --concurrency-levels) or --auto, one of them"))
 	}
+	plan := &sweepPlan{base: p, users: so.Users, levels: so.Levels, stage: so.StageDuration}
+	if plan.stage == 0 {
+		plan.stage = p.Duration
+	}
+	if plan.stage == 0 {
+		plan.stage = DefaultStageDuration
+	}
 	for _, l := range so.Levels {
+		if !so.Users && l > 0 && l*plan.stage.Seconds() < 1 {
+			errs = append(errs, fmt.Errorf("levels: a %s stage at %s req/s holds less than one request; raise the rate or lengthen --stage-duration", plan.stage, analysis.FormatLevel(l)))
+		}
 		if !(l > 0) || math.IsInf(l, 0) || (so.Users && l != math.Trunc(l)) {
 			what := "rate"
 			if so.Users {
@@ -241,13 +273,6 @@ func newSweepPlan(p profiles.Profile, so SweepOptions) (*sweepPlan, error) {
 	}
 	if so.StageDuration < 0 || so.Cooldown < 0 {
 		errs = append(errs, errors.New("stage-duration and cooldown must not be negative"))
-	}
-	plan := &sweepPlan{base: p, users: so.Users, levels: so.Levels, stage: so.StageDuration}
-	if plan.stage == 0 {
-		plan.stage = p.Duration
-	}
-	if plan.stage == 0 {
-		plan.stage = DefaultStageDuration
 	}
 	plan.sloExprs = p.SLO
 	if len(p.SLO) == 0 {
@@ -271,7 +296,14 @@ func newSweepPlan(p profiles.Profile, so SweepOptions) (*sweepPlan, error) {
 		if start == 0 {
 			start = 1
 		}
-		s, err := analysis.NewSearch(analysis.SearchOptions{Start: start, Max: so.Max, Precision: so.Precision, Integer: so.Users})
+		opts := analysis.SearchOptions{Start: start, Max: so.Max, Precision: so.Precision, Integer: so.Users}
+		if !so.Users && start > 0 && start*plan.stage.Seconds() < 1 {
+			errs = append(errs, fmt.Errorf("rate: the search's first %s stage at %s req/s holds less than one request; start higher (--rate) or lengthen --stage-duration", plan.stage, analysis.FormatLevel(start)))
+		}
+		if !so.Users {
+			opts.Min, opts.MinWhy = rateFloor(start, plan.stage)
+		}
+		s, err := analysis.NewSearch(opts)
 		if err != nil {
 			errs = append(errs, err)
 		}
@@ -292,6 +324,27 @@ func newSweepPlan(p profiles.Profile, so SweepOptions) (*sweepPlan, error) {
 		return nil, err
 	}
 	return plan, nil
+}
+
+// minStageArrivals is the fewest requests a stage of an automatic search
+// may hold: below it a stage's percentiles and error rate say nothing, so
+// the search stops halving the rate there.
+const minStageArrivals = 10
+
+// rateFloor is the lowest rate an automatic search descends to from start
+// with stages of the given length: start/64, or the rate at which a stage
+// holds minStageArrivals requests (rounded up to 3 significant digits)
+// when that is higher, but never above start. why says so for the
+// outcome.
+func rateFloor(start float64, stage time.Duration) (floor float64, why string) {
+	floor = start / 64
+	need := float64(minStageArrivals) / stage.Seconds()
+	if need <= floor {
+		return floor, ""
+	}
+	scale := math.Pow(10, 2-math.Floor(math.Log10(need)))
+	need = math.Ceil(need*scale) / scale
+	return min(need, start), fmt.Sprintf("a %s stage at a lower rate holds fewer than %d requests, too few to judge; lengthen --stage-duration to search lower rates", stage, minStageArrivals)
 }
 
 // next returns stage i's level.

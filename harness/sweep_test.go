@@ -100,6 +100,10 @@ func TestSweepConfigErrors(t *testing.T) {
 		{"ramp", func(p *profiles.Profile, o *harness.SweepOptions) { p.Arrival = "ramp" }, "arrival: ramp"},
 		{"slo", func(p *profiles.Profile, o *harness.SweepOptions) { p.SLO = []string{"ttft.p99<fast"} }, "slo:"},
 		{"precision", func(p *profiles.Profile, o *harness.SweepOptions) { o.Levels, o.Auto, o.Precision = nil, true, 2 }, "precision 2"},
+		{"a stage holds no request", func(p *profiles.Profile, o *harness.SweepOptions) { o.Levels = []float64{0.5, 2} },
+			"levels: a 1s stage at 0.5 req/s holds less than one request; raise the rate or lengthen --stage-duration"},
+		{"the search starts below one request a stage", func(p *profiles.Profile, o *harness.SweepOptions) { o.Levels, o.Auto, o.Start = nil, true, 0.5 },
+			"rate: the search's first 1s stage at 0.5 req/s holds less than one request"},
 		{"warm-up longer than a stage", func(p *profiles.Profile, o *harness.SweepOptions) { p.Warmup = time.Minute }, "warmup"},
 	}
 	for _, tc := range tests {
@@ -116,5 +120,22 @@ func TestSweepConfigErrors(t *testing.T) {
 				t.Error("a refused sweep made its directory")
 			}
 		})
+	}
+}
+
+// TestSweepCapNote: stages whose sends waited for a --max-concurrency slot
+// are noted as held back by the cap, not as a generator that fell behind.
+func TestSweepCapNote(t *testing.T) {
+	p := sweepProfile(t)
+	// Each request holds the only slot for ~100 ms; arrivals come every
+	// 50 ms, so every other send waits for it.
+	p.SimTTFT, p.MaxConcurrency, p.Arrival = 100*time.Millisecond, 1, "constant"
+	sw, err := harness.Sweep(context.Background(), p, harness.SweepOptions{Levels: []float64{20}, StageDuration: 500 * time.Millisecond})
+	if err != nil {
+		t.Fatal(err)
+	}
+	notes := strings.Join(sw.Notes, "\n")
+	if !strings.Contains(notes, "waited for one of the --max-concurrency 1 slots in stages 1") || strings.Contains(notes, "the generator fell behind") {
+		t.Errorf("notes:\n%s\nwant the cap named, not the generator", notes)
 	}
 }

@@ -272,6 +272,9 @@ type Stats struct {
 	Interrupted bool
 	// CPU is the process CPU time (user+system) spent during the run.
 	CPU time.Duration
+	// CapWaits counts sends that had to wait for a --max-concurrency slot:
+	// their lag is the cap's doing, not the generator's.
+	CapWaits uint64
 }
 
 // run is one run's shared state.
@@ -285,6 +288,7 @@ type run struct {
 	sinkErr  atomic.Pointer[error]
 	claimed  atomic.Uint64
 	sem      chan struct{}
+	capWaits atomic.Uint64
 	// stopSched ends scheduling early (the sink failed).
 	stopSched context.CancelFunc
 }
@@ -342,7 +346,7 @@ func (r *Runner) Run(ctx context.Context) (*Stats, error) {
 	} else {
 		<-idle
 	}
-	stats := &Stats{Start: st.start, End: time.Now(), Sent: st.sent.Load(), Recorded: st.recorded.Load(), Interrupted: interrupted, CPU: processCPU() - cpu0}
+	stats := &Stats{Start: st.start, End: time.Now(), Sent: st.sent.Load(), Recorded: st.recorded.Load(), Interrupted: interrupted, CPU: processCPU() - cpu0, CapWaits: st.capWaits.Load()}
 	if p := st.sinkErr.Load(); p != nil {
 		return stats, *p
 	}
@@ -436,6 +440,12 @@ func (st *run) acquire(ctx context.Context) bool {
 	if st.sem == nil {
 		return true
 	}
+	select {
+	case st.sem <- struct{}{}:
+		return true
+	default:
+	}
+	st.capWaits.Add(1)
 	select {
 	case st.sem <- struct{}{}:
 		return true

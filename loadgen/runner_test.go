@@ -379,6 +379,11 @@ func TestRunMaxConcurrency(t *testing.T) {
 				t.Errorf("%d requests, want %d", d.calls.Load(), n)
 			}
 			checkRecords(t, sink.records(), res.stats, d.calls.Load())
+			// The send after the cap's last slot waited for one (the gate
+			// held every slot); a closed loop has no cap to wait for.
+			if open := tc.name != "closed loop, 3 users"; open != (res.stats.CapWaits > 0) || res.stats.CapWaits > n {
+				t.Errorf("CapWaits = %d of %d sends, want some only under a cap", res.stats.CapWaits, n)
+			}
 		})
 	}
 }

@@ -75,7 +75,7 @@ func TestExitCodes(t *testing.T) {
 		{"too many args", []string{"run", "a", "b"}, exitUsage, "accepts at most 1 arg"},
 		{"missing api key", []string{"run", "--rate", "5", "--requests", "1", "--api-key-env", "NOPE_KEY"}, exitUsage, "NOPE_KEY is not set"},
 		{"unreachable target", []string{"run", "--rate", "5", "--requests", "1", "--target", "http://" + closedPort(t)}, exitRun, "is unreachable"},
-		{"every request failed", []string{"run", "--rate", "50", "--requests", "5", "--target", failing.URL, "--out", filepath.Join(dir, "failing")}, exitRun, "every request failed (5 http_5xx)"},
+		{"every request failed", []string{"run", "--rate", "50", "--requests", "5", "--target", failing.URL, "--out", filepath.Join(dir, "failing")}, exitRun, "every request failed (5 × http_5xx: HTTP 503: overloaded)"},
 		{"ok", []string{"run", "--rate", "50", "--requests", "5", "--output-tokens", "4", "--sim-ttft", "1ms", "--sim-itl", "1ms", "--out", filepath.Join(dir, "ok")}, exitOK, ""},
 		{"only warm-up requests", []string{"run", "--rate", "50", "--requests", "3", "--warmup-requests", "3", "--output-tokens", "4", "--sim-ttft", "1ms", "--sim-itl", "1ms", "--out", filepath.Join(dir, "warm")},
 			exitRun, "streamgauge: run " + filepath.Join(dir, "warm") + " has no measured request that succeeded (of 3: 3 warm-up): nothing to judge; lengthen the run or shorten --warmup"},

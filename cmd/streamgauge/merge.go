@@ -164,8 +164,12 @@ func mergeSummary(dir string, res *results.MergeResult) (*analysis.Summary, []st
 		meta.OpenLoop = meta.OpenLoop || g.OpenLoop
 		meta.CPUIncludesServer = meta.CPUIncludesServer || g.CPUIncludesServer
 		if meta.RequestedRate == 0 {
-			meta.RequestedRate = g.RequestedRate // every shard records the whole schedule's rate
+			// A shard records its share (older versions, the whole rate
+			// with no shard count): the merged run requested the whole.
+			meta.RequestedRate = g.RequestedRate * float64(max(g.Shards, 1))
 		}
+		meta.MaxConcurrency = max(meta.MaxConcurrency, g.MaxConcurrency)
+		meta.CapWaits += g.CapWaits
 		if s.Requests.Sent == 0 {
 			sentKnown = false
 		}

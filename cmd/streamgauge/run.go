@@ -50,6 +50,9 @@ built-in simulator is started on 127.0.0.1.`,
 			if err := p.Validate(); err != nil {
 				return usageError(err)
 			}
+			if err := checkSimSettings(cmd.Flags(), e, p); err != nil {
+				return err
+			}
 			ls, err := liveFlags(cmd.Flags(), e.getenv)
 			if err != nil {
 				return usageError(err)

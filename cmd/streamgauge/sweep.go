@@ -57,8 +57,10 @@ stages' evidence.
 
 Every run flag applies to each stage (the target, workload, --slo, --goodput,
 --warmup, --seed); each stage runs for --stage-duration (default --duration,
-else 30s) and --requests does not apply. Exit 3 when SLOs were given and no
-stage met them. docs/sweeps.md explains the search and what to watch.`,
+else 30s), so every level is measured over the same window: --requests is
+refused. --auto halves the rate no lower than a stage holding 10 requests.
+Exit 3 when SLOs were given and no stage met them. docs/sweeps.md explains
+the search and what to watch.`,
 		Example: `  streamgauge sweep chat --rates 1,2,4,8,16 --stage-duration 60s
   streamgauge sweep --target http://127.0.0.1:8000 --auto --slo 'ttft.p99<500ms' --slo 'error_rate<1%' --precision 5% --max-rate 200
   streamgauge sweep profile.yaml --concurrency-levels 1,2,4,8,16,32 --stage-duration 30s --cooldown 10s
@@ -93,6 +95,12 @@ func runSweep(cmd *cobra.Command, e *env, args []string, f sweepFlags) error {
 	p, err := loadProfile(cmd, e, args)
 	if err != nil {
 		return err
+	}
+	if err := checkSimSettings(cmd.Flags(), e, p); err != nil {
+		return err
+	}
+	if v, ok := e.getenv("STREAMGAUGE_REQUESTS"); cmd.Flags().Changed("requests") || (ok && v != "") {
+		return usagef("--requests: sweep stages are timed, so every level is measured over the same window; set their length with --stage-duration (or --duration)")
 	}
 	so := harness.SweepOptions{Auto: f.auto, StageDuration: f.stage, Cooldown: f.cooldown}
 	if f.rates != "" && f.users != "" {
