@@ -13,7 +13,7 @@ import (
 func TestSaturationWarning(t *testing.T) {
 	sum := func(saturated bool, g analysis.Generator, from string) *analysis.Summary {
 		return &analysis.Summary{GeneratorSaturated: saturated, Generator: g, LatencyFrom: from,
-			Requests: analysis.Counts{Sent: 100}, Metrics: map[string]analysis.Stats{"lag": {P99: 42}}}
+			Requests: analysis.Counts{Sent: 100}, Metrics: map[string]analysis.Stats{"lag": {Count: 100, P99: 42}}}
 	}
 	tests := []struct {
 		name string
@@ -23,12 +23,12 @@ func TestSaturationWarning(t *testing.T) {
 	}{
 		{"not saturated", sum(false, analysis.Generator{OpenLoop: true}, "send"), nil, nil},
 		{"generator", sum(true, analysis.Generator{OpenLoop: true}, "send"),
-			[]string{"generator saturated (lag p99 42.00 ms > 5 ms)", "split the load into shards"}, []string{"max-concurrency"}},
+			[]string{"load generator was saturated (lag p99 42.00 ms > 5 ms)", "split the load into shards"}, []string{"max-concurrency"}},
 		{"cap set but never reached", sum(true, analysis.Generator{OpenLoop: true, MaxConcurrency: 8}, "send"),
-			[]string{"generator saturated"}, []string{"slots"}},
+			[]string{"generator was saturated"}, []string{"slots"}},
 		{"the cap held sends back", sum(true, analysis.Generator{OpenLoop: true, MaxConcurrency: 8, CapWaits: 37}, "send"),
 			[]string{"37 of 100 sends waited for one of the --max-concurrency 8 slots", "not the generator", "raise --max-concurrency", "--latency-from scheduled counts it"},
-			[]string{"generator saturated", "shards"}},
+			[]string{"generator was saturated", "shards"}},
 		{"the cap, latency from scheduled", sum(true, analysis.Generator{OpenLoop: true, MaxConcurrency: 8, CapWaits: 37}, "scheduled"),
 			[]string{"include the wait"}, []string{"leave the wait out"}},
 	}
@@ -89,7 +89,7 @@ func TestRunDirMetaShard(t *testing.T) {
 // TestMarkdownNamesTheCap: a CI page blames the cap as the terminal does.
 func TestMarkdownNamesTheCap(t *testing.T) {
 	s := &analysis.Summary{GeneratorSaturated: true, Requests: analysis.Counts{Sent: 10},
-		Generator: analysis.Generator{OpenLoop: true, MaxConcurrency: 8, CapWaits: 4}, Metrics: map[string]analysis.Stats{"lag": {P99: 42}}}
+		Generator: analysis.Generator{OpenLoop: true, MaxConcurrency: 8, CapWaits: 4}, Metrics: map[string]analysis.Stats{"lag": {Count: 100, P99: 42}}}
 	var b strings.Builder
 	if err := analysis.WriteMarkdown(&b, s, nil); err != nil {
 		t.Fatal(err)
