@@ -406,9 +406,20 @@ func (c *Client) read(ctx context.Context, body io.Reader, resp *Response, wd *t
 	done := false
 	et, ok := c.proto.(EOFTerminated)
 	endsAtEOF := ok && et.EndsAtEOF()
+	canceled := ctx.Done()
 	for {
 		err := fr.Next(&f)
 		at := time.Since(resp.Sent)
+		if err == nil {
+			// Frames already buffered are read without touching the
+			// network, so a canceled request must stop here rather than
+			// decode the rest of a long stream.
+			select {
+			case <-canceled:
+				err = context.Cause(ctx)
+			default:
+			}
+		}
 		if err != nil {
 			resp.Done = at
 			switch {
