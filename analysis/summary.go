@@ -94,8 +94,10 @@ type Summary struct {
 	// LatencyFrom says where ttfb, ttft, ttfo and e2e count from: "send" or
 	// "scheduled" (see WithLatencyFromScheduled).
 	LatencyFrom string `json:"latency_from"`
-	// OutOfRange counts latency values over an hour, left out of histograms.
-	OutOfRange int64 `json:"out_of_range,omitempty"`
+	// Clamped counts the values of every metric beyond the histograms'
+	// range (over an hour, or negative), recorded at its edge; each
+	// metric's own count is in Metrics[m].Clamped.
+	Clamped int64 `json:"clamped,omitempty"`
 }
 
 // Accumulator folds records into histograms and counters as they arrive. It
@@ -243,7 +245,7 @@ func (a *Accumulator) Summary(meta RunMeta) (*Summary, error) {
 		Histograms:  map[string]string{},
 		SLO:         []SLOResult{},
 		Pass:        true,
-		OutOfRange:  a.hs.OutOfRange,
+		Clamped:     a.hs.ClampedTotal(),
 		LatencyFrom: "send",
 	}
 	if a.fromScheduled {
@@ -284,7 +286,9 @@ func (a *Accumulator) Summary(meta RunMeta) (*Summary, error) {
 	}
 	for _, m := range Metrics {
 		h := a.hs.Get(m)
-		s.Metrics[m] = StatsOf(h)
+		st := StatsOf(h)
+		st.Clamped = a.hs.Clamped(m)
+		s.Metrics[m] = st
 		enc, err := EncodeHistogram(h)
 		if err != nil {
 			return nil, err
