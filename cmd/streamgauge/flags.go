@@ -68,7 +68,7 @@ func addProfileFlags(fs *pflag.FlagSet) {
 	fs.Uint64("seed", d.Seed, "random seed: same seed, same requests and schedule")
 	fs.String("shard", d.Shard, "distributed run: send only shard i/N of the schedule (same seed on every worker)")
 	fs.Int("shards", d.Shards, "distributed run: N shards, this one's index from JOB_COMPLETION_INDEX (Kubernetes Indexed Job)")
-	fs.String("start-at", d.StartAt, "distributed run: common start time, RFC 3339 (e.g. 2026-11-28T10:00:00Z)")
+	fs.String("start-at", d.StartAt, "distributed run: common start time, in the future, RFC 3339 (e.g. 2026-11-28T10:00:00Z)")
 	fs.String("metrics-addr", d.MetricsAddr, "serve live Prometheus metrics (counters, ttft/itl/tpot/e2e histograms) at http://HOST:PORT/metrics while the run lasts")
 	fs.String("scrape-metrics", d.ScrapeMetrics, "scrape the server's Prometheus metrics URL every second into server_metrics.jsonl ('sim': the built-in simulator's, or the --target host's /metrics)")
 	fs.String("sim-scheduler", d.SimScheduler, "built-in simulator: fixed|fcfs|static|continuous|chunked-prefill|priority (default continuous, or fixed when --sim-ttft/--sim-itl is set)")

@@ -210,6 +210,7 @@ func loadProfile(cmd *cobra.Command, e *env, args []string) (profiles.Profile, e
 	if src != nil {
 		p.Dir, p.FS = src.Dir, src.FS
 	}
+	e.setDrain(p.DrainTimeout) // bounds the stop after a signal
 	return p, nil
 }
 
