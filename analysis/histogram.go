@@ -24,20 +24,55 @@ func NewHistogram() *hdrhistogram.Histogram {
 
 // Histograms holds one histogram per metric. It is not safe for concurrent
 // use: keep one per goroutine and Merge them.
+//
+// No value is dropped: one beyond the range (over an hour, or negative) is
+// recorded at the range's edge (1 h, or 0) and counted, per metric, in
+// Clamped, so the summary can say how many percentiles are lower bounds.
 type Histograms struct {
-	h map[string]*hdrhistogram.Histogram
-	// OutOfRange counts values above the histograms' range (over an hour),
-	// which are not recorded.
-	OutOfRange int64
+	h       map[string]*hdrhistogram.Histogram
+	clamped map[string]int64
 }
 
 // NewHistograms returns empty histograms for every metric.
 func NewHistograms() *Histograms {
-	hs := &Histograms{h: make(map[string]*hdrhistogram.Histogram, len(Metrics))}
+	hs := &Histograms{h: make(map[string]*hdrhistogram.Histogram, len(Metrics)), clamped: map[string]int64{}}
 	for _, m := range Metrics {
 		hs.h[m] = NewHistogram()
 	}
 	return hs
+}
+
+// Clamped returns how many values of a metric were beyond the range and
+// recorded at its edge.
+func (hs *Histograms) Clamped(metric string) int64 { return hs.clamped[metric] }
+
+// ClampedTotal returns how many values of every metric were clamped.
+func (hs *Histograms) ClampedTotal() int64 {
+	var n int64
+	for _, c := range hs.clamped {
+		n += c
+	}
+	return n
+}
+
+// clamp returns us within the histograms' range, and whether it was not.
+func clamp(us int64) (int64, bool) {
+	switch {
+	case us < 0:
+		return 0, true
+	case us > HistMaxUS:
+		return HistMaxUS, true
+	}
+	return us, false
+}
+
+func (hs *Histograms) record(metric string, h *hdrhistogram.Histogram, us, n int64) {
+	us, out := clamp(us)
+	if out {
+		hs.clamped[metric] += n
+	}
+	// Within the range RecordValues cannot fail.
+	_ = h.RecordValues(us, n)
 }
 
 // Get returns the histogram of a metric, nil for an unknown metric.
@@ -49,23 +84,44 @@ func (hs *Histograms) RecordMS(metric string, ms float64, n int64) {
 	if h == nil || n <= 0 || math.IsNaN(ms) {
 		return
 	}
-	us := int64(math.Round(ms * 1000))
-	if us < 0 {
-		us = 0
+	us := math.Round(ms * 1000)
+	switch {
+	case us > float64(HistMaxUS):
+		us = float64(HistMaxUS + 1) // clamped below, and counted
+	case us < 0:
+		us = -1
 	}
-	if err := h.RecordValues(us, n); err != nil {
-		hs.OutOfRange += n
+	hs.record(metric, h, int64(us), n)
+}
+
+// Merge adds every histogram of o into hs, with o's clamped counts.
+func (hs *Histograms) Merge(o *Histograms) {
+	for m, h := range o.h {
+		hs.MergeHistogram(m, h)
+	}
+	for m, n := range o.clamped {
+		hs.clamped[m] += n
 	}
 }
 
-// Merge adds every histogram of o into hs.
-func (hs *Histograms) Merge(o *Histograms) {
-	for m, h := range o.h {
-		if dst := hs.h[m]; dst != nil {
-			hs.OutOfRange += dst.Merge(h)
+// MergeHistogram adds h (a decoded one, say) into the metric's histogram.
+// Values of h beyond the range are clamped to it and counted, not dropped.
+func (hs *Histograms) MergeHistogram(metric string, h *hdrhistogram.Histogram) {
+	dst := hs.h[metric]
+	if dst == nil || h.TotalCount() == 0 {
+		return
+	}
+	if h.LowestTrackableValue() == dst.LowestTrackableValue() && h.HighestTrackableValue() == dst.HighestTrackableValue() &&
+		h.SignificantFigures() == dst.SignificantFigures() {
+		// The same range (ours): Merge drops nothing.
+		dst.Merge(h)
+		return
+	}
+	for _, b := range h.Distribution() {
+		if b.Count > 0 {
+			hs.record(metric, dst, b.From, b.Count)
 		}
 	}
-	hs.OutOfRange += o.OutOfRange
 }
 
 // Stats summarises one metric, in milliseconds.
@@ -79,6 +135,10 @@ type Stats struct {
 	P99   float64 `json:"p99"`
 	P999  float64 `json:"p99.9"`
 	Max   float64 `json:"max"`
+	// Clamped counts values beyond the histograms' range (over an hour,
+	// or negative) recorded at its edge: when not 0, max and the top
+	// percentiles are lower bounds.
+	Clamped int64 `json:"clamped,omitempty"`
 }
 
 // Quantile returns the value at quantile q in [0,1], in ms.

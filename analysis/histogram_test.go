@@ -166,12 +166,25 @@ func TestMergeHalves(t *testing.T) {
 		a.Merge(b)
 		sameHistogram(t, "ttft", a.Get("ttft"), whole.Get("ttft"))
 	})
-	t.Run("out of range carried", func(t *testing.T) {
+	t.Run("clamped counts carried", func(t *testing.T) {
 		a, b := analysis.NewHistograms(), analysis.NewHistograms()
+		a.RecordMS("lag", 3*3600*1000, 1)
 		b.RecordMS("e2e", 2*3600*1000, 3)
 		a.Merge(b)
-		if a.OutOfRange != 3 {
-			t.Errorf("OutOfRange = %d after merge, want 3", a.OutOfRange)
+		if a.Clamped("e2e") != 3 || a.Clamped("lag") != 1 || a.ClampedTotal() != 4 || a.Get("e2e").TotalCount() != 3 {
+			t.Errorf("clamped e2e %d lag %d total %d, e2e count %d after merge: want 3 1 4 3",
+				a.Clamped("e2e"), a.Clamped("lag"), a.ClampedTotal(), a.Get("e2e").TotalCount())
+		}
+	})
+	t.Run("a wider histogram is clamped, not dropped", func(t *testing.T) {
+		wide := hdrhistogram.New(1, 10*analysis.HistMaxUS, analysis.HistDigits)
+		wide.RecordValues(5*analysis.HistMaxUS, 2)
+		wide.RecordValues(1000, 1)
+		hs := analysis.NewHistograms()
+		hs.MergeHistogram("ttft", wide)
+		h := hs.Get("ttft")
+		if h.TotalCount() != 3 || hs.Clamped("ttft") != 2 || !h.ValuesAreEquivalent(h.Max(), analysis.HistMaxUS) {
+			t.Errorf("count %d, clamped %d, max %d: want 3, 2, %d", h.TotalCount(), hs.Clamped("ttft"), h.Max(), analysis.HistMaxUS)
 		}
 	})
 }
@@ -189,10 +202,15 @@ func TestRecordMS(t *testing.T) {
 		{"plain", "ttft", 12.5, 1, 1, 0, 12500},
 		{"repeated", "itl", 2.5, 4, 4, 0, 2500},
 		{"sub-microsecond rounds", "itl", 0.0006, 1, 1, 0, 1},
-		{"negative clamps to zero", "lag", -0.2, 1, 1, 0, 0},
+		{"negative clamps to zero, counted", "lag", -0.2, 1, 1, 1, 0},
 		{"just under an hour", "e2e", 3_599_999, 1, 1, 0, 3_599_999_000},
-		// The top bucket reaches past an hour (about 71 min); two hours is out.
-		{"over the range", "e2e", 2 * 3_600_000, 2, 0, 2, 0},
+		{"an hour", "e2e", 3_600_000, 1, 1, 0, 3_600_000_000},
+		// The top bucket reaches past an hour (about 71 min); the range
+		// ends at an hour all the same.
+		{"just over an hour clamps", "e2e", 3_900_000, 1, 1, 1, 3_600_000_000},
+		{"over the range clamps, counted", "e2e", 2 * 3_600_000, 2, 2, 2, 3_600_000_000},
+		{"a start-at an hour late", "lag", 5 * 3_600_000, 1, 1, 1, 3_600_000_000},
+		{"infinity clamps", "e2e", math.Inf(1), 1, 1, 1, 3_600_000_000},
 		{"NaN ignored", "ttft", math.NaN(), 1, 0, 0, 0},
 		{"zero n ignored", "ttft", 5, 0, 0, 0, 0},
 		{"unknown metric ignored", "nope", 5, 1, 0, 0, 0},
@@ -208,8 +226,8 @@ func TestRecordMS(t *testing.T) {
 			if total != tc.wantCount {
 				t.Errorf("recorded %d values, want %d", total, tc.wantCount)
 			}
-			if hs.OutOfRange != tc.wantOut {
-				t.Errorf("OutOfRange = %d, want %d", hs.OutOfRange, tc.wantOut)
+			if got := hs.Clamped(tc.metric); got != tc.wantOut || hs.ClampedTotal() != tc.wantOut {
+				t.Errorf("Clamped = %d (total %d), want %d", got, hs.ClampedTotal(), tc.wantOut)
 			}
 			if tc.wantCount > 0 {
 				h := hs.Get(tc.metric)

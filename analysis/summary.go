@@ -137,8 +137,10 @@ type Summary struct {
 	// LatencyFrom says where ttfb, ttft, ttfo and e2e count from: "send" or
 	// "scheduled" (see WithLatencyFromScheduled).
 	LatencyFrom string `json:"latency_from"`
-	// OutOfRange counts latency values over an hour, left out of histograms.
-	OutOfRange int64 `json:"out_of_range,omitempty"`
+	// Clamped counts the values of every metric beyond the histograms'
+	// range (over an hour, or negative), recorded at its edge; each
+	// metric's own count is in Metrics[m].Clamped.
+	Clamped int64 `json:"clamped,omitempty"`
 	// SaturatedShards are the shards of a merged run whose generator was
 	// saturated; the merged lag can look fine when one worker of many fell
 	// behind, so the warning names them.
@@ -327,7 +329,7 @@ func (a *Accumulator) Summary(meta RunMeta) (*Summary, error) {
 		Histograms:  map[string]string{},
 		SLO:         []SLOResult{},
 		Pass:        true,
-		OutOfRange:  a.hs.OutOfRange,
+		Clamped:     a.hs.ClampedTotal(),
 		LatencyFrom: "send",
 	}
 	if a.fromScheduled {
@@ -373,7 +375,9 @@ func (a *Accumulator) Summary(meta RunMeta) (*Summary, error) {
 	}
 	for _, m := range Metrics {
 		h := a.hs.Get(m)
-		s.Metrics[m] = StatsOf(h)
+		st := StatsOf(h)
+		st.Clamped = a.hs.Clamped(m)
+		s.Metrics[m] = st
 		enc, err := EncodeHistogram(h)
 		if err != nil {
 			return nil, err

@@ -9,6 +9,7 @@ import (
 	"os"
 	"path/filepath"
 	"reflect"
+	"strings"
 	"sync"
 	"testing"
 
@@ -194,8 +195,8 @@ func TestSummaryNumbers(t *testing.T) {
 	if !s.GeneratorSaturated {
 		t.Error("lag p99 12 ms in an open-loop run: generator_saturated is false")
 	}
-	if !s.Pass || len(s.SLO) != 0 || s.OutOfRange != 0 {
-		t.Errorf("pass %v, slo %v, out_of_range %d: want true, [], 0", s.Pass, s.SLO, s.OutOfRange)
+	if !s.Pass || len(s.SLO) != 0 || s.Clamped != 0 {
+		t.Errorf("pass %v, slo %v, clamped %d: want true, [], 0", s.Pass, s.SLO, s.Clamped)
 	}
 	for _, m := range analysis.Metrics {
 		st := s.Metrics[m]
@@ -579,5 +580,45 @@ func TestLatencyFromScheduled(t *testing.T) {
 				t.Errorf("itl count %d, want 3", s.Metrics["itl"].Count)
 			}
 		})
+	}
+}
+
+// TestSummaryClampedValues: a value beyond the histograms' range (a start
+// an hour late, a stream of two hours) is recorded at the range's top and
+// counted, per metric and in total, never dropped.
+func TestSummaryClampedValues(t *testing.T) {
+	ttft := 20.0
+	acc := analysis.NewAccumulator()
+	recs := []*results.Record{
+		{ID: "0", LagMS: 2 * 3600 * 1000, TTFTMS: &ttft, E2EMS: 100, SLOOK: true},
+		{ID: "1", LagMS: 1, TTFTMS: &ttft, E2EMS: 2 * 3600 * 1000, SLOOK: true},
+		{ID: "2", LagMS: 1, TTFTMS: &ttft, E2EMS: 100, SLOOK: true},
+	}
+	for _, r := range recs {
+		if err := acc.Append(r); err != nil {
+			t.Fatal(err)
+		}
+	}
+	s, err := acc.Summary(analysis.RunMeta{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, m := range []string{"lag", "e2e"} {
+		st := s.Metrics[m]
+		if st.Count != 3 || st.Clamped != 1 || math.Abs(st.Max-3600*1000) > 3600 { // max within the histogram's 3 digits
+			t.Errorf("%s: count %d, clamped %d, max %v ms: want 3, 1, 3600000", m, st.Count, st.Clamped, st.Max)
+		}
+	}
+	if s.Clamped != 2 || s.Metrics["ttft"].Clamped != 0 {
+		t.Errorf("clamped %d, ttft clamped %d: want 2, 0", s.Clamped, s.Metrics["ttft"].Clamped)
+	}
+	b, err := json.Marshal(s)
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, want := range []string{`"clamped":2`, `"clamped":1`} {
+		if !strings.Contains(string(b), want) {
+			t.Errorf("summary.json lacks %s", want)
+		}
 	}
 }

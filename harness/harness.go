@@ -18,6 +18,7 @@ import (
 	vegeta "github.com/tsenart/vegeta/v12/lib"
 
 	"github.com/streamgauge/streamgauge/analysis"
+	"github.com/streamgauge/streamgauge/internal/plural"
 	"github.com/streamgauge/streamgauge/internal/secret"
 	"github.com/streamgauge/streamgauge/loadgen"
 	"github.com/streamgauge/streamgauge/loadgen/prompt"
@@ -72,6 +73,7 @@ type options struct {
 	version string
 	sinks   []loadgen.Sink
 	monitor *monitor.Monitor
+	stopNow <-chan struct{}
 }
 
 // Option configures Run.
@@ -97,6 +99,13 @@ func WithVersion(v string) Option {
 // WithSink adds a sink that sees every record as it is written (a live view).
 func WithSink(s loadgen.Sink) Option {
 	return func(o *options) error { o.sinks = append(o.sinks, s); return nil }
+}
+
+// WithStopNow ends the run at once when stop is closed (a second Ctrl-C):
+// requests in flight are canceled and recorded as such without waiting for
+// them, then the summary is written as usual.
+func WithStopNow(stop <-chan struct{}) Option {
+	return func(o *options) error { o.stopNow = stop; return nil }
 }
 
 // WithMonitor feeds m the run's sends and records and starts its clock when
@@ -194,6 +203,9 @@ func run(ctx context.Context, p profiles.Profile, o options, apiKey string, red 
 	} else if proto, err = apis.Client(p.API); err != nil {
 		return nil, configErr(err)
 	}
+	if err := checkStartAt(p, time.Now()); err != nil {
+		return nil, configErr(err)
+	}
 	tok, err := tokenizer.Get(p.Tokenizer)
 	if err != nil {
 		return nil, configErr(fmt.Errorf("tokenizer: %w", err))
@@ -223,7 +235,7 @@ func run(ctx context.Context, p profiles.Profile, o options, apiKey string, red 
 			return nil, err
 		}
 		defer func() {
-			sctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), 2*time.Second)
+			sctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), simShutdown)
 			defer cancel()
 			l.Close(sctx)
 		}()
@@ -325,7 +337,7 @@ func run(ctx context.Context, p profiles.Profile, o options, apiKey string, red 
 	}
 	ropts := []loadgen.Option{loadgen.WithDuration(p.Duration), loadgen.WithRequests(p.Requests),
 		loadgen.WithWarmup(p.Warmup), loadgen.WithDrainTimeout(p.DrainTimeout), loadgen.WithCounter(tok)}
-	ropts = append(ropts, loadgen.WithWarmupRequests(p.WarmupRequests))
+	ropts = append(ropts, loadgen.WithWarmupRequests(p.WarmupRequests), loadgen.WithStopNow(o.stopNow))
 	shard, shards, _ := p.ShardOf()
 	if shards > 1 {
 		ropts = append(ropts, loadgen.WithShard(shard, shards))
@@ -391,7 +403,7 @@ func run(ctx context.Context, p profiles.Profile, o options, apiKey string, red 
 	if mon != nil {
 		mon.End()
 	}
-	closeErr := w.Close()
+	closeErr := closeWriter(w, stats.Unwritten)
 
 	// The runner's own start is the origin of every *_ns offset in the
 	// records; keep it exactly so offsets convert to wall-clock times.
@@ -426,10 +438,7 @@ func run(ctx context.Context, p profiles.Profile, o options, apiKey string, red 
 	if err := results.WriteJSON(outDir, results.SummaryFile, sum); err != nil && runErr == nil {
 		runErr = err
 	}
-	if !sum.Requests.Accounted {
-		o.logf("warning: %d requests sent but %d recorded; see the errors above", sum.Requests.Sent, sum.Requests.Total)
-	}
-	if w := analysis.SaturationWarning(sum); w != "" {
+	for _, w := range warnings(sum, stats) {
 		o.logf("warning: %s", w)
 	}
 	switch {
@@ -466,6 +475,85 @@ func endStatus(interrupted, aborted, failed bool) string {
 		return results.StatusFailed
 	}
 	return results.StatusCompleted
+}
+
+// warnings are the run's caveats, one line each: records missing, requests
+// abandoned by the drain, values beyond the histograms' range, a saturated
+// generator.
+func warnings(sum *analysis.Summary, stats *loadgen.Stats) []string {
+	var w []string
+	if !sum.Requests.Accounted {
+		w = append(w, fmt.Sprintf("%d requests sent but %d recorded; see the errors above", sum.Requests.Sent, sum.Requests.Total))
+	}
+	if stats.Abandoned > 0 {
+		w = append(w, fmt.Sprintf("%s did not end when canceled (still streaming or counting tokens); recorded as canceled without waiting for them", plural.Count(stats.Abandoned, "request")))
+	}
+	if stats.Unwritten > 0 {
+		w = append(w, fmt.Sprintf("%s still being written when the run stopped; %s may lack them", plural.Count(stats.Unwritten, "record"), results.RequestsFile))
+	}
+	if sum.Clamped > 0 {
+		w = append(w, fmt.Sprintf("%s outside the histograms' range (0 to 1 h) recorded at its edge (%s): max and the top percentiles of those metrics are lower bounds", plural.Count(sum.Clamped, "value"), clampedMetrics(sum)))
+	}
+	if s := analysis.SaturationWarning(sum); s != "" {
+		w = append(w, s)
+	}
+	return w
+}
+
+// simShutdown bounds the built-in simulator's graceful shutdown at the end of
+// a run: streams still open (a request abandoned by the drain) are cut after
+// it, so the run ends within its drain timeout + 2 s.
+const simShutdown = 250 * time.Millisecond
+
+// writerClose bounds closing requests.jsonl when records were still being
+// written as the run stopped (a write stuck on a stalled sink): the run's
+// summary is written without waiting for them.
+const writerClose = 250 * time.Millisecond
+
+// closeWriter closes w, waiting at most writerClose when unwritten records
+// may still hold it; w is then closed in the background once they end.
+func closeWriter(w *results.Writer, unwritten uint64) error {
+	if unwritten == 0 {
+		return w.Close()
+	}
+	done := make(chan error, 1)
+	go func() { done <- w.Close() }()
+	t := time.NewTimer(writerClose)
+	defer t.Stop()
+	select {
+	case err := <-done:
+		return err
+	case <-t.C:
+		return fmt.Errorf("%s: %d records were still being written when the run stopped", results.RequestsFile, unwritten)
+	}
+}
+
+// startAtLate is how far in the past --start-at may be: a start further
+// back would fire the schedule's first part at once, every request late.
+const startAtLate = time.Second
+
+// checkStartAt refuses a start-at more than startAtLate before now.
+func checkStartAt(p profiles.Profile, now time.Time) error {
+	at, err := p.StartTime()
+	if err != nil || at.IsZero() {
+		return nil
+	}
+	if late := now.Sub(at); late > startAtLate {
+		return fmt.Errorf("start-at %s is %s in the past: the whole schedule up to now would be sent at once; give a time in the future (e.g. now+30s: $(date -u -d '+30 sec' +%%Y-%%m-%%dT%%H:%%M:%%SZ)) or drop --start-at", p.StartAt, late.Round(time.Second))
+	}
+	return nil
+}
+
+// clampedMetrics lists the metrics with values clamped to the histograms'
+// top, e.g. "lag 3, e2e 1".
+func clampedMetrics(sum *analysis.Summary) string {
+	var parts []string
+	for _, m := range analysis.Metrics {
+		if n := sum.Metrics[m].Clamped; n > 0 {
+			parts = append(parts, fmt.Sprintf("%s %d", m, n))
+		}
+	}
+	return strings.Join(parts, ", ")
 }
 
 // abortWindow is --abort-on-fail's sliding window (shorter for runs under

@@ -1,11 +1,14 @@
 package loadgen
 
 import (
+	"cmp"
 	"context"
 	"errors"
 	"fmt"
 	"math/rand/v2"
+	"slices"
 	"strconv"
+	"strings"
 	"sync"
 	"sync/atomic"
 	"time"
@@ -73,7 +76,9 @@ type Sink interface {
 }
 
 // DefaultInterruptDrain is how long in-flight requests may finish after the
-// run's context is canceled, unless WithDrainTimeout says otherwise.
+// run's context is canceled, unless WithDrainTimeout (or WithInterruptDrain)
+// says otherwise. A cancel during an unbounded drain leaves the requests this
+// long from then on.
 const DefaultInterruptDrain = 10 * time.Second
 
 // Runner drives one load run: open loop (a Pacer) or closed loop (users).
@@ -97,6 +102,10 @@ type Runner struct {
 	// shard of shards: this process sends arrivals n with n%shards == shard.
 	shard, shards uint64
 	startAt       time.Time
+	// stopNow, when closed, ends the run at once (a second signal).
+	stopNow <-chan struct{}
+	// interruptDrain replaces DefaultInterruptDrain (WithInterruptDrain).
+	interruptDrain time.Duration
 	// scheduled is closed when scheduling ends (only the drain is left).
 	scheduled chan struct{}
 }
@@ -236,6 +245,25 @@ func WithDrainTimeout(d time.Duration) Option {
 	}
 }
 
+// WithInterruptDrain sets how long requests in flight may finish after ctx
+// is canceled when no drain timeout is set (DefaultInterruptDrain when 0).
+func WithInterruptDrain(d time.Duration) Option {
+	return func(r *Runner) error {
+		if d < 0 {
+			return fmt.Errorf("interrupt drain %s: must not be negative", d)
+		}
+		r.interruptDrain = d
+		return nil
+	}
+}
+
+// WithStopNow ends the run at once when stop is closed (a second Ctrl-C):
+// scheduling stops, requests in flight are canceled and, unless they end
+// within a few milliseconds, recorded as canceled without waiting for them.
+func WithStopNow(stop <-chan struct{}) Option {
+	return func(r *Runner) error { r.stopNow = stop; return nil }
+}
+
 // WithCounter sets the tokenizer that counts streamed tokens when the server
 // does not report them per frame.
 func WithCounter(c Counter) Option {
@@ -268,8 +296,18 @@ type Stats struct {
 	// Sent counts requests handed to the target; Recorded counts records the
 	// sink accepted.
 	Sent, Recorded uint64
-	// Interrupted is true when ctx was canceled before the schedule ended.
+	// Interrupted is true when ctx was canceled (or the run stopped at
+	// once) before the schedule and its drain ended.
 	Interrupted bool
+	// Abandoned counts requests that had not finished when the drain ran
+	// out (or the run was stopped at once) and did not end when canceled:
+	// stuck in work no cancellation interrupts, such as decoding a frame or
+	// counting tokens. The runner recorded each as canceled and dropped its
+	// own late result. They are included in Recorded.
+	Abandoned uint64
+	// Unwritten counts records whose write to the sink had begun but not
+	// ended when Run returned (a sink that blocks); they may be missing.
+	Unwritten uint64
 	// CPU is the process CPU time (user+system) spent during the run.
 	CPU time.Duration
 	// CapWaits counts sends that had to wait for a --max-concurrency slot:
@@ -291,11 +329,60 @@ type run struct {
 	capWaits atomic.Uint64
 	// stopSched ends scheduling early (the sink failed).
 	stopSched context.CancelFunc
+
+	// mu guards flights and the closing of the sink to late requests.
+	mu sync.Mutex
+	// flights holds the requests in progress, until their record is handed
+	// to the sink.
+	flights map[*flight]struct{}
+	// closed is set when Run stops waiting for requests: from then on no
+	// request starts and no late record reaches the sink.
+	closed atomic.Bool
+	// appends waits for the records being written to the sink, and
+	// writing counts them.
+	appends sync.WaitGroup
+	writing atomic.Int64
 }
+
+// A request's phases, as the drain reports them when it has to abandon one.
+const (
+	phaseStream   int32 = iota // sending, reading and decoding its stream
+	phaseCounting              // counting its tokens into a record
+)
+
+// flight is one request in progress.
+type flight struct {
+	id    string
+	at    time.Duration
+	req   *targets.Request
+	begun time.Time
+	phase atomic.Int32
+	// resp is the request's response once the stream ended.
+	resp atomic.Pointer[targets.Response]
+	// session and turn are the record's, 0 for a single request.
+	session, turn int
+	warmup        bool
+}
+
+// Bounds of the drain once requests are canceled. A canceled request that
+// is waiting on the network ends at once and records what it has;
+// cancelGrace is how long Run lets such requests record themselves before
+// abandoning the rest, and writeGrace how long it then waits for records
+// being written. Together they keep Run within the drain timeout + 1 s
+// whatever a request is doing.
+const (
+	cancelGrace = 250 * time.Millisecond
+	writeGrace  = 500 * time.Millisecond
+)
 
 // Run carries out the run. Canceling ctx stops scheduling; requests in flight
 // may finish for the drain timeout. Every finished request reaches the sink.
-// The error is non-nil only when the sink failed (an I/O error).
+// The drain is a hard bound: once it runs out (or the run is stopped at
+// once), Run returns within cancelGrace + writeGrace (under a second)
+// whatever the requests left are doing; those that did not end when
+// canceled are recorded as canceled, and nothing of theirs reaches the sink
+// after Run returned (Stats.Abandoned, Stats.Unwritten). The error is
+// non-nil only when the sink failed (an I/O error).
 func (r *Runner) Run(ctx context.Context) (*Stats, error) {
 	cpu0 := processCPU()
 	reqCtx, cancelReqs := context.WithCancel(context.WithoutCancel(ctx))
@@ -308,10 +395,14 @@ func (r *Runner) Run(ctx context.Context) (*Stats, error) {
 			t.Stop()
 			now := time.Now()
 			return &Stats{Start: now, End: now, Interrupted: true}, nil
+		case <-r.stopNow:
+			t.Stop()
+			now := time.Now()
+			return &Stats{Start: now, End: now, Interrupted: true}, nil
 		case <-t.C:
 		}
 	}
-	st := &run{Runner: r, start: time.Now(), reqCtx: reqCtx}
+	st := &run{Runner: r, start: time.Now(), reqCtx: reqCtx, flights: map[*flight]struct{}{}}
 	if !r.startAt.IsZero() {
 		// Keep the monotonic reading of now, shifted to the agreed origin.
 		st.start = st.start.Add(r.startAt.Sub(st.start))
@@ -321,36 +412,167 @@ func (r *Runner) Run(ctx context.Context) (*Stats, error) {
 	schedCtx, stopSched := context.WithCancel(ctx)
 	defer stopSched()
 	st.stopSched = stopSched
+	if r.stopNow != nil {
+		// Stopping at once stops scheduling too.
+		go func() {
+			select {
+			case <-r.stopNow:
+				stopSched()
+			case <-schedCtx.Done():
+			}
+		}()
+	}
 	if r.pacer != nil {
 		st.openLoop(schedCtx)
 	} else {
 		st.closedLoop(schedCtx)
 	}
 	close(r.scheduled)
-	interrupted := ctx.Err() != nil
-	drain := r.drain
-	if interrupted && drain == 0 {
-		drain = DefaultInterruptDrain
-	}
-	idle := make(chan struct{})
-	go func() { st.wg.Wait(); close(idle) }()
-	if drain > 0 {
-		t := time.NewTimer(drain)
-		select {
-		case <-idle:
-		case <-t.C:
-			cancelReqs()
-			<-idle
-		}
-		t.Stop()
-	} else {
-		<-idle
-	}
-	stats := &Stats{Start: st.start, End: time.Now(), Sent: st.sent.Load(), Recorded: st.recorded.Load(), Interrupted: interrupted, CPU: processCPU() - cpu0, CapWaits: st.capWaits.Load()}
+	interrupted, abandoned, unwritten := st.settle(ctx, cancelReqs)
+	stats := &Stats{Start: st.start, End: time.Now(), Sent: st.sent.Load(), Recorded: st.recorded.Load(), Interrupted: interrupted,
+		Abandoned: abandoned, Unwritten: unwritten, CPU: processCPU() - cpu0, CapWaits: st.capWaits.Load()}
 	if p := st.sinkErr.Load(); p != nil {
 		return stats, *p
 	}
 	return stats, nil
+}
+
+// closed reports whether ch is closed (false for nil).
+func closed(ch <-chan struct{}) bool {
+	select {
+	case <-ch:
+		return true
+	default:
+		return false
+	}
+}
+
+// settle waits for the requests in flight once scheduling has ended: up to
+// the drain timeout (for ever when it is 0 and the run was not interrupted),
+// then cancels them and gives them cancelGrace to end and record
+// themselves. An interruption during the drain (ctx canceled) leaves the
+// requests at most the interruption's drain from then on; stopping at once
+// cancels them at once. A request still running after its grace is stuck in
+// work that no cancellation interrupts (decoding a huge frame, counting
+// tokens, a sink that blocks), and Run must not wait for it: settle closes
+// the run to late requests, records each abandoned one as canceled, and
+// waits at most writeGrace for records being written. It returns whether
+// the run was interrupted, how many requests it abandoned and how many
+// writes were still going when it gave up.
+func (st *run) settle(ctx context.Context, cancelReqs context.CancelFunc) (interrupted bool, abandoned, unwritten uint64) {
+	idle := make(chan struct{})
+	go func() { st.wg.Wait(); close(idle) }()
+	interruptDrain := cmp.Or(st.drain, st.interruptDrain, DefaultInterruptDrain)
+	interrupted = ctx.Err() != nil || closed(st.stopNow)
+	drain := st.drain
+	if interrupted {
+		drain = interruptDrain
+	}
+	why := fmt.Sprintf("--drain-timeout %s ran out", drain)
+	t := time.NewTimer(drain)
+	defer t.Stop()
+	deadline := t.C
+	if drain == 0 {
+		t.Stop()
+		deadline = nil
+	}
+	until := time.Now().Add(drain)
+	interrupt := ctx.Done()
+	if interrupted {
+		interrupt = nil
+	}
+wait:
+	for {
+		select {
+		case <-idle:
+			return interrupted, 0, 0
+		case <-interrupt:
+			// Interrupted while draining: the requests left get the
+			// interruption's drain from now, if that ends sooner.
+			interrupted, interrupt = true, nil
+			if deadline == nil || time.Until(until) > interruptDrain {
+				t.Reset(interruptDrain)
+				deadline = t.C
+				why = fmt.Sprintf("the drain after the interruption (%s) ran out", interruptDrain)
+			}
+		case <-deadline:
+			break wait
+		case <-st.stopNow:
+			interrupted = true
+			why = "the run was stopped at once"
+			break wait
+		}
+	}
+	cancelReqs()
+	grace := time.NewTimer(cancelGrace)
+	defer grace.Stop()
+	select {
+	case <-idle:
+		return interrupted, 0, 0
+	case <-grace.C:
+	}
+	abandoned, unwritten = st.abandon(why)
+	return interrupted, abandoned, unwritten
+}
+
+// abandon closes the run to late requests and records every request still
+// in progress as canceled. It waits at most writeGrace for the records being
+// written (its own included).
+func (st *run) abandon(why string) (abandoned, unwritten uint64) {
+	st.mu.Lock()
+	st.closed.Store(true)
+	left := make([]*flight, 0, len(st.flights))
+	for f := range st.flights {
+		left = append(left, f)
+	}
+	clear(st.flights)
+	// Every write that will ever reach the sink has been counted in
+	// appends by now: Add happens under mu, only while the run is open.
+	st.appends.Add(len(left))
+	st.writing.Add(int64(len(left)))
+	st.mu.Unlock()
+	slices.SortFunc(left, func(a, b *flight) int { return cmp.Or(cmp.Compare(a.at, b.at), strings.Compare(a.id, b.id)) })
+	go func() {
+		for _, f := range left {
+			st.write(f.canceled(st.start, why))
+			st.writing.Add(-1)
+			st.appends.Done()
+		}
+	}()
+	written := make(chan struct{})
+	go func() { st.appends.Wait(); close(written) }()
+	t := time.NewTimer(writeGrace)
+	defer t.Stop()
+	select {
+	case <-written:
+	case <-t.C:
+		unwritten = uint64(max(st.writing.Load(), 0))
+	}
+	return uint64(len(left)), unwritten
+}
+
+// canceled is the record of a request abandoned while it was still running.
+// It keeps the stream's timings when the stream had ended (the request was
+// counting its tokens), and counts tokens by frames, which costs nothing.
+func (f *flight) canceled(start time.Time, why string) *results.Record {
+	phase := "still streaming"
+	resp := f.resp.Load()
+	if f.phase.Load() == phaseCounting && resp != nil {
+		phase = "still counting its tokens"
+	}
+	if resp == nil {
+		resp = &targets.Response{Sent: f.begun, Done: time.Since(f.begun)}
+	}
+	req := f.req
+	if req == nil {
+		req = &targets.Request{}
+	}
+	rec := NewRecord(f.id, start, f.at, req, resp, nil)
+	rec.Error = &results.Error{Kind: results.KindCanceled, Message: fmt.Sprintf("run stopped before the request finished: %s when %s", phase, why)}
+	rec.TPOTMS = nil
+	rec.SLOOK = false
+	rec.Session, rec.Turn, rec.Warmup = f.session, f.turn, f.warmup
+	return rec
 }
 
 // job is a session's first request, synthesised ahead of its send time.
@@ -370,7 +592,7 @@ func (st *run) claim() bool {
 
 // ended reports whether the schedule is over at offset at.
 func (st *run) ended(ctx context.Context, at time.Duration) bool {
-	return ctx.Err() != nil || (st.duration > 0 && at >= st.duration)
+	return ctx.Err() != nil || st.closed.Load() || (st.duration > 0 && at >= st.duration)
 }
 
 // openLoop starts sessions (single requests, for a plain Source) on the
@@ -581,17 +803,30 @@ func (st *run) user(ctx context.Context, u int, next *atomic.Uint64) {
 }
 
 // do sends one request and records it. It returns the response, or nil when
-// the request could not be built.
+// the request could not be built, failed, or the run no longer takes
+// requests.
 func (st *run) do(s uint64, turn int, at time.Duration, req *targets.Request, synth error) *targets.Response {
-	st.sent.Add(1)
 	id := strconv.FormatUint(s, 10)
 	multi := turn > 1 || req != nil && req.Session // a later turn that failed to build has no req
 	if multi {
 		id += "." + strconv.Itoa(turn)
 	}
+	f := &flight{id: id, at: at, warmup: (st.warmup > 0 && at < st.warmup) || s < st.warmupReqs}
+	if multi {
+		f.session, f.turn = int(s)+1, turn
+	}
+	built := synth == nil && req != nil
+	if built {
+		req.ID = id
+		f.req = req
+	}
+	if !st.begin(f) {
+		return nil
+	}
+	st.sent.Add(1)
 	var rec *results.Record
 	var resp *targets.Response
-	if synth != nil || req == nil {
+	if !built {
 		msg := "no request"
 		if synth != nil {
 			msg = synth.Error()
@@ -599,25 +834,63 @@ func (st *run) do(s uint64, turn int, at time.Duration, req *targets.Request, sy
 		failed := &targets.Response{Sent: time.Now(), Err: &results.Error{Kind: results.KindProtocol, Message: "synthesise request: " + msg}}
 		rec = NewRecord(id, st.start, at, &targets.Request{}, failed, nil)
 	} else {
-		req.ID = id
 		resp = st.doer.Do(st.reqCtx, req)
+		f.resp.Store(resp)
+		f.phase.Store(phaseCounting)
 		rec = NewRecord(id, st.start, at, req, resp, st.counter)
 	}
-	if multi {
-		rec.Session = int(s) + 1
-		rec.Turn = turn
-	}
-	rec.Warmup = (st.warmup > 0 && at < st.warmup) || s < st.warmupReqs
-	if err := st.sink.Append(rec); err != nil {
-		st.sinkErr.CompareAndSwap(nil, &err)
-		st.stopSched()
+	rec.Session, rec.Turn, rec.Warmup = f.session, f.turn, f.warmup
+	if !st.finish(f) {
+		// The drain gave up on this request and recorded it as canceled.
 		return nil
 	}
-	st.recorded.Add(1)
-	if resp != nil && resp.Err != nil {
+	ok := st.write(rec)
+	st.writing.Add(-1)
+	st.appends.Done()
+	if !ok || resp != nil && resp.Err != nil {
 		// A failed turn ends its session: the conversation has no answer to
 		// carry on from.
 		return nil
 	}
 	return resp
+}
+
+// begin registers a request about to start; false when the run no longer
+// takes requests.
+func (st *run) begin(f *flight) bool {
+	st.mu.Lock()
+	defer st.mu.Unlock()
+	if st.closed.Load() {
+		return false
+	}
+	f.begun = time.Now()
+	st.flights[f] = struct{}{}
+	return true
+}
+
+// finish takes a request's record for the sink; false when the drain
+// abandoned the request (and wrote its record) meanwhile. On true the
+// caller writes the record, then marks the write done.
+func (st *run) finish(f *flight) bool {
+	st.mu.Lock()
+	defer st.mu.Unlock()
+	if st.closed.Load() {
+		return false
+	}
+	delete(st.flights, f)
+	st.appends.Add(1)
+	st.writing.Add(1)
+	return true
+}
+
+// write hands one record to the sink. A failing sink (a full disk, say)
+// stops scheduling: requests that could not be recorded must not be sent.
+func (st *run) write(rec *results.Record) bool {
+	if err := st.sink.Append(rec); err != nil {
+		st.sinkErr.CompareAndSwap(nil, &err)
+		st.stopSched()
+		return false
+	}
+	st.recorded.Add(1)
+	return true
 }

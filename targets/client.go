@@ -465,9 +465,20 @@ func (c *Client) read(ctx context.Context, cancel context.CancelCauseFunc, body 
 		}
 		return strayNote(stray)
 	}
+	canceled := ctx.Done()
 	for {
 		err := fr.Next(&f)
 		at := time.Since(resp.Sent)
+		if err == nil {
+			// Frames already buffered are read without touching the
+			// network, so a canceled request must stop here rather than
+			// decode the rest of a long stream.
+			select {
+			case <-canceled:
+				err = context.Cause(ctx)
+			default:
+			}
+		}
 		if err != nil {
 			resp.Done = at
 			switch {

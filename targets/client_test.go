@@ -513,3 +513,59 @@ func TestClientAgainstStreamWriter(t *testing.T) {
 		c.CloseIdle()
 	}
 }
+
+// hookChat is openai.Chat whose decoder calls hook before each frame.
+type hookChat struct {
+	openai.Chat
+	hook func(n int)
+}
+
+func (p hookChat) NewDecoder() targets.Decoder {
+	return &hookDecoder{Decoder: p.Chat.NewDecoder(), hook: p.hook}
+}
+
+type hookDecoder struct {
+	targets.Decoder
+	hook func(n int)
+	n    int
+}
+
+func (d *hookDecoder) Decode(f *targets.Frame, ev *targets.Event) error {
+	d.n++
+	d.hook(d.n)
+	return d.Decoder.Decode(f, ev)
+}
+
+// TestClientCanceledStopsDecoding: a request canceled while its stream is
+// already buffered (a fast server, a slow decode) stops at the next frame
+// instead of decoding the rest, and says it was canceled.
+func TestClientCanceledStopsDecoding(t *testing.T) {
+	t.Parallel()
+	const n = 2000
+	var body strings.Builder
+	body.WriteString(roleChunk)
+	for range n {
+		body.WriteString(contentChunk("a"))
+	}
+	body.WriteString(doneChunk)
+	srv := newServer(t, streamHandler(body.String()))
+	ctx, cancel := context.WithCancel(context.Background())
+	defer cancel()
+	const cancelAt = 3 // the frame whose decoding the run is canceled in
+	proto := hookChat{hook: func(i int) {
+		if i == cancelAt {
+			cancel()
+		}
+	}}
+	c, err := targets.NewClient(srv.URL, proto)
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(c.CloseIdle)
+	resp := c.Do(ctx, testRequest)
+	wantKind(t, resp, results.KindCanceled, "stopped")
+	// The role frame carries no token: frames 2 and 3 are content.
+	if len(resp.Frames) != cancelAt-1 {
+		t.Errorf("%d frames, want %d: decoding went on after the cancel", len(resp.Frames), cancelAt-1)
+	}
+}

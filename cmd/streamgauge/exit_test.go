@@ -74,6 +74,7 @@ func TestExitCodes(t *testing.T) {
 		{"unknown profile key", []string{"run", badKey}, exitUsage, "unknown key \"output-tokenz\" (did you mean \"output-tokens\"?)"},
 		{"too many args", []string{"run", "a", "b"}, exitUsage, "accepts at most 1 arg"},
 		{"missing api key", []string{"run", "--rate", "5", "--requests", "1", "--api-key-env", "NOPE_KEY"}, exitUsage, "NOPE_KEY is not set"},
+		{"start-at in the past", []string{"run", "--rate", "5", "--requests", "1", "--start-at", "2020-01-01T00:00:00Z", "--out", filepath.Join(dir, "late")}, exitUsage, "in the past: the whole schedule up to now would be sent at once; give a time in the future"},
 		{"unreachable target", []string{"run", "--rate", "5", "--requests", "1", "--target", "http://" + closedPort(t)}, exitRun, "is unreachable"},
 		{"every request failed", []string{"run", "--rate", "50", "--requests", "5", "--target", failing.URL, "--out", filepath.Join(dir, "failing")}, exitRun, "every request failed (5 × http_5xx: HTTP 503: overloaded)"},
 		{"ok", []string{"run", "--rate", "50", "--requests", "5", "--output-tokens", "4", "--sim-ttft", "1ms", "--sim-itl", "1ms", "--out", filepath.Join(dir, "ok")}, exitOK, ""},

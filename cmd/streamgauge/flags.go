@@ -70,7 +70,7 @@ var profileUsage = map[string]string{
 	"seed":                "random seed: same seed, same requests and schedule",
 	"shard":               "distributed run: send only shard i/N of the schedule (same seed on every worker)",
 	"shards":              "distributed run: N shards, this one's index from JOB_COMPLETION_INDEX (Kubernetes Indexed Job)",
-	"start-at":            "distributed run: common start time, RFC 3339 (e.g. 2026-11-28T10:00:00Z)",
+	"start-at":            "distributed run: common start time, in the future, RFC 3339 (e.g. 2026-11-28T10:00:00Z)",
 	"metrics-addr":        "serve live Prometheus metrics (counters, ttft/itl/tpot/e2e histograms) at http://HOST:PORT/metrics while the run lasts",
 	"scrape-metrics":      "scrape the server's Prometheus metrics URL every second into server_metrics.jsonl ('sim': the built-in simulator's, or the --target host's /metrics)",
 	"sim-scheduler":       "built-in simulator: fixed|fcfs|static|continuous|chunked-prefill|priority (default continuous, or fixed when --sim-ttft/--sim-itl is set)",
@@ -274,6 +274,7 @@ func loadProfile(cmd *cobra.Command, e *env, args []string) (profiles.Profile, e
 	if src != nil {
 		p.Dir, p.FS = src.Dir, src.FS
 	}
+	e.setDrain(p.DrainTimeout) // bounds the stop after a signal
 	return p, nil
 }
 

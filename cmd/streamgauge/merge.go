@@ -196,7 +196,7 @@ func mergeSummary(dir string, res *results.MergeResult) (*analysis.Summary, []st
 		return nil, nil, nil, err
 	}
 	if haveAll {
-		merged, outOfRange, err := mergeShardHistograms(shardSums)
+		merged, err := mergeShardHistograms(shardSums)
 		if err != nil {
 			return nil, nil, nil, err
 		}
@@ -208,12 +208,13 @@ func mergeSummary(dir string, res *results.MergeResult) (*analysis.Summary, []st
 		if same {
 			for _, m := range analysis.Metrics {
 				h := merged.Get(m)
-				sum.Metrics[m] = analysis.StatsOf(h)
+				st := analysis.StatsOf(h)
+				st.Clamped = sum.Metrics[m].Clamped // counted from the records
+				sum.Metrics[m] = st
 				if sum.Histograms[m], err = analysis.EncodeHistogram(h); err != nil {
 					return nil, nil, nil, err
 				}
 			}
-			sum.OutOfRange = outOfRange
 		} else {
 			warnings = append(warnings, "the shards' summary histograms disagree with their records (a summary written before the last records?): the merged histograms are rebuilt from the records")
 		}
@@ -236,23 +237,21 @@ func mergeSummary(dir string, res *results.MergeResult) (*analysis.Summary, []st
 }
 
 // mergeShardHistograms adds the shards' summary histograms, metric by
-// metric.
-func mergeShardHistograms(sums []*analysis.Summary) (*analysis.Histograms, int64, error) {
+// metric; values beyond the range are clamped, never dropped.
+func mergeShardHistograms(sums []*analysis.Summary) (*analysis.Histograms, error) {
 	hs := analysis.NewHistograms()
-	var outOfRange int64
 	for _, s := range sums {
-		outOfRange += s.OutOfRange
 		for _, m := range analysis.Metrics {
 			enc, ok := s.Histograms[m]
 			if !ok {
-				return nil, 0, fmt.Errorf("a shard summary has no %s histogram", m)
+				return nil, fmt.Errorf("a shard summary has no %s histogram", m)
 			}
 			h, err := analysis.DecodeHistogram(enc)
 			if err != nil {
-				return nil, 0, fmt.Errorf("%s histogram: %w", m, err)
+				return nil, fmt.Errorf("%s histogram: %w", m, err)
 			}
-			outOfRange += hs.Get(m).Merge(h)
+			hs.MergeHistogram(m, h)
 		}
 	}
-	return hs, outOfRange, nil
+	return hs, nil
 }

@@ -8,13 +8,16 @@ import (
 	"os"
 	"os/signal"
 	"strings"
+	"sync/atomic"
 	"syscall"
+	"time"
 
 	"github.com/spf13/cobra"
 	"github.com/spf13/pflag"
 
 	"github.com/streamgauge/streamgauge/internal/nearest"
 	"github.com/streamgauge/streamgauge/internal/secret"
+	"github.com/streamgauge/streamgauge/loadgen"
 	"github.com/streamgauge/streamgauge/profiles"
 )
 
@@ -28,41 +31,46 @@ type env struct {
 	// environ lists the environment as KEY=VALUE, to notice misspelled
 	// STREAMGAUGE_* variables; nil skips that check.
 	environ func() []string
+	// stopNow is closed by a second signal: a run stops at once.
+	stopNow <-chan struct{}
+	// drain is the running command's --drain-timeout in ns (0 = the
+	// default after an interrupt), which bounds how long the process may
+	// take to stop after a signal.
+	drain atomic.Int64
 }
+
+// setDrain records the command's drain timeout for the signal handler.
+func (e *env) setDrain(d time.Duration) { e.drain.Store(int64(d)) }
+
+// stopSlack is how long after its drain a signaled process may take to
+// write its records, summary and table: the process exits within
+// --drain-timeout + stopSlack of the first signal, and within stopSlack of
+// the second, whatever its requests are doing.
+const stopSlack = 2 * time.Second
 
 // run executes the command line args and returns the exit code.
 //
 // The first SIGINT or SIGTERM cancels ctx: a run stops scheduling, lets
 // requests in flight finish for up to --drain-timeout (10 s by default),
-// writes its summary and prints the table. A second signal exits at once;
-// every finished request is already in requests.jsonl (records are written as
-// they finish) and `streamgauge report` rebuilds the summary.
+// records the rest as canceled, writes its summary and prints the table. A
+// second signal stops the run at once: requests in flight are recorded as
+// canceled and the summary is written. Both are hard bounds: whatever a
+// request is doing, the process exits within the drain + stopSlack of the
+// first signal and within stopSlack of the second (a third exits at once);
+// every finished request is already in requests.jsonl (records are written
+// as they finish) and `streamgauge report` rebuilds a missing summary.
 func run(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 	ctx, cancel := context.WithCancel(ctx)
 	defer cancel()
-	sigs := make(chan os.Signal, 2)
+	sigs := make(chan os.Signal, 3)
 	signal.Notify(sigs, os.Interrupt, syscall.SIGTERM)
 	defer signal.Stop(sigs)
 	finished := make(chan struct{})
 	defer close(finished)
-	e := &env{stdout: stdout, stderr: stderr, getenv: os.LookupEnv, environ: os.Environ}
+	stopNow := make(chan struct{})
+	e := &env{stdout: stdout, stderr: stderr, getenv: os.LookupEnv, environ: os.Environ, stopNow: stopNow}
 	root := newRoot(e)
-	stopping := stopMessage(root, args)
-	go func() {
-		select {
-		case s := <-sigs:
-			fmt.Fprintf(stderr, "streamgauge: %s: %s\n", s, stopping)
-			cancel()
-		case <-finished:
-			return
-		}
-		select {
-		case s := <-sigs:
-			fmt.Fprintf(stderr, "streamgauge: %s again: stopping now; finished requests are in requests.jsonl\n", s)
-			os.Exit(exitRun)
-		case <-finished:
-		}
-	}()
+	go watchSignals(sigs, finished, cancel, stopNow, e, stderr, hasDrain(root, args))
 	root.SetArgs(args)
 	root.SetOut(stdout)
 	root.SetErr(stderr)
@@ -73,13 +81,62 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 	return codeOf(err)
 }
 
-// stopMessage is what the first signal prints: it names --drain-timeout
-// only to commands that have it.
-func stopMessage(root *cobra.Command, args []string) string {
-	if c, _, err := root.Find(args); err == nil && c.Flags().Lookup("drain-timeout") != nil {
-		return "stopping; requests in flight may finish (up to --drain-timeout); signal again to stop now"
+// hasDrain reports whether the command args run has --drain-timeout, so
+// the first signal's message names it only for commands that have it.
+func hasDrain(root *cobra.Command, args []string) bool {
+	c, _, err := root.Find(args)
+	return err == nil && c.Flags().Lookup("drain-timeout") != nil
+}
+
+// watchSignals carries out run's signal handling until finished is closed.
+func watchSignals(sigs <-chan os.Signal, finished <-chan struct{}, cancel context.CancelFunc, stopNow chan<- struct{}, e *env, stderr io.Writer, drains bool) {
+	// exit ends the process when the command did not end in time. The
+	// message is written without waiting: a stderr nobody reads must not
+	// hold the exit.
+	exit := func(msg string) {
+		said := make(chan struct{})
+		go func() { fmt.Fprintln(stderr, msg); close(said) }()
+		select {
+		case <-said:
+		case <-time.After(100 * time.Millisecond):
+		}
+		os.Exit(exitRun)
 	}
-	return "stopping; signal again to stop now"
+	var s os.Signal
+	select {
+	case s = <-sigs:
+	case <-finished:
+		return
+	}
+	drain := time.Duration(e.drain.Load())
+	if drain <= 0 {
+		drain = loadgen.DefaultInterruptDrain
+	}
+	if drains {
+		fmt.Fprintf(stderr, "streamgauge: %s: stopping; requests in flight may finish (up to --drain-timeout %s); signal again to stop now\n", s, drain)
+	} else {
+		fmt.Fprintf(stderr, "streamgauge: %s: stopping; signal again to stop now\n", s)
+	}
+	cancel()
+	bound := time.NewTimer(drain + stopSlack)
+	defer bound.Stop()
+	select {
+	case s = <-sigs:
+	case <-bound.C:
+		exit(fmt.Sprintf("streamgauge: still not stopped %s after the signal; exiting; finished requests are in requests.jsonl", drain+stopSlack))
+	case <-finished:
+		return
+	}
+	fmt.Fprintf(stderr, "streamgauge: %s again: stopping now; requests in flight are recorded as canceled; signal again to exit at once\n", s)
+	close(stopNow)
+	bound.Reset(stopSlack)
+	select {
+	case <-sigs:
+		exit("streamgauge: exiting at once; finished requests are in requests.jsonl")
+	case <-bound.C:
+		exit(fmt.Sprintf("streamgauge: still not stopped %s after the second signal; exiting; finished requests are in requests.jsonl", stopSlack))
+	case <-finished:
+	}
 }
 
 // printError prints each line of err once, prefixed with the tool's name,

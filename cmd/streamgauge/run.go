@@ -77,7 +77,7 @@ func runProfile(ctx context.Context, e *env, p profiles.Profile, ls liveSettings
 	}
 	lv := startLive(ctx, e, ls)
 	res, err := harness.Run(ctx, p, append(lv.options(), harness.WithLog(lv.logf),
-		harness.WithGetenv(e.getenv), harness.WithVersion(version))...)
+		harness.WithGetenv(e.getenv), harness.WithVersion(version), harness.WithStopNow(e.stopNow))...)
 	lv.stop()
 	if res != nil {
 		if werr := analysis.WriteTable(e.stdout, res.Summary); werr != nil && err == nil {
