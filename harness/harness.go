@@ -11,7 +11,6 @@ import (
 	"fmt"
 	"net"
 	"net/url"
-	"path/filepath"
 	"strings"
 	"time"
 
@@ -22,13 +21,9 @@ import (
 	"github.com/streamgauge/streamgauge/internal/secret"
 	"github.com/streamgauge/streamgauge/loadgen"
 	"github.com/streamgauge/streamgauge/loadgen/prompt"
-	"github.com/streamgauge/streamgauge/loadgen/tokenizer"
 	"github.com/streamgauge/streamgauge/monitor"
 	"github.com/streamgauge/streamgauge/profiles"
 	"github.com/streamgauge/streamgauge/results"
-	"github.com/streamgauge/streamgauge/targets"
-	"github.com/streamgauge/streamgauge/targets/apis"
-	"github.com/streamgauge/streamgauge/targets/generic"
 	"github.com/streamgauge/streamgauge/targets/sim"
 )
 
@@ -125,22 +120,15 @@ func WithMonitor(m *monitor.Monitor) Option {
 // requests' error messages) has the API key, every header value not on the
 // harmless allow-list and the URLs' credentials masked.
 func Run(ctx context.Context, p profiles.Profile, opts ...Option) (*Result, error) {
-	o := options{logf: func(string, ...any) {}, version: "dev"}
-	for _, opt := range opts {
-		if err := opt(&o); err != nil {
-			return nil, configErr(err)
-		}
-	}
-	red := secret.New(p.Secrets()...)
-	apiKey, err := readAPIKey(p, o.getenv)
+	o, err := applyOptions(opts)
 	if err != nil {
-		return nil, maskError(red, configErr(err))
+		return nil, err
 	}
-	if apiKey != "" {
-		red = secret.New(append(p.Secrets(), apiKey)...)
+	apiKey, red, err := resolveCredentials(p, o.getenv)
+	if err != nil {
+		return nil, err
 	}
-	logf := o.logf
-	o.logf = func(format string, a ...any) { logf("%s", red.String(fmt.Sprintf(format, a...))) }
+	o.logf = maskedLog(o.logf, red)
 	res, err := run(ctx, p, o, apiKey, red)
 	return res, maskError(red, err)
 }
@@ -182,276 +170,71 @@ func maskError(red *secret.Redactor, err error) error {
 }
 
 // run is Run once the options are applied and the API key is read; red
-// masks the run's secrets in what the server sends back to be kept.
+// masks the run's secrets in what the server sends back to be kept. It
+// calls the steps (steps.go) in order: every setting is checked before the
+// simulator starts, and the run directory is created only once the target
+// is known to be reachable.
 func run(ctx context.Context, p profiles.Profile, o options, apiKey string, red *secret.Redactor) (*Result, error) {
-	var err error
-	var proto targets.Protocol
-	servers := apis.Servers()
-	if p.API == "generic" {
-		gp, err := generic.New(p.Generic)
-		if err != nil {
-			return nil, configErr(err)
-		}
-		proto = gp
-		if p.Target == "" {
-			gs, err := generic.NewServer(p.Generic)
-			if err != nil {
-				return nil, configErr(err)
-			}
-			servers = append(servers, gs)
-		}
-	} else if proto, err = apis.Client(p.API); err != nil {
-		return nil, configErr(err)
+	proto, servers, err := resolveProtocol(p)
+	if err != nil {
+		return nil, err
 	}
 	if err := checkStartAt(p, time.Now()); err != nil {
 		return nil, configErr(err)
 	}
-	tok, err := tokenizer.Get(p.Tokenizer)
-	if err != nil {
-		return nil, configErr(fmt.Errorf("tokenizer: %w", err))
-	}
-	builder, err := prompt.New(tok)
+	tok, err := resolveTokenizer(p)
 	if err != nil {
 		return nil, err
 	}
-	src, pacer, err := workload(&p, builder)
+	wl, err := buildWorkload(&p, tok)
 	if err != nil {
-		return nil, configErr(err)
+		return nil, err
 	}
-
-	target := p.Target
-	simulated := target == ""
-	if simulated {
-		cfg, err := p.SimConfig()
-		if err != nil {
-			return nil, configErr(err)
-		}
-		srv, err := sim.NewFromConfig(cfg, servers...)
-		if err != nil {
-			return nil, configErr(err)
-		}
-		l, err := srv.Listen("127.0.0.1:0")
-		if err != nil {
-			return nil, err
-		}
-		defer func() {
-			sctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), simShutdown)
-			defer cancel()
-			l.Close(sctx)
-		}()
-		target = l.URL
-		o.logf("no --target given: started the built-in simulator at %s (%s)", target, describeSim(cfg))
-	}
-
-	if !simulated && p.Endpoint == "" {
-		var note string
-		if target, note = joinTarget(target, proto.Path(sampleRequest(p)), p.API); note != "" {
-			o.logf("%s", note)
-		}
-	}
-	conns := max(p.Concurrency, p.MaxConcurrency, 64)
-	copts := []targets.Option{targets.WithEndpoint(p.Endpoint), targets.WithTimeout(p.Timeout), targets.WithConnections(conns),
-		targets.WithTimeouts(targets.Timeouts{Connect: p.ConnectTimeout, FirstByte: p.TTFBTimeout, FirstToken: p.TTFTTimeout, Idle: p.IdleTimeout}),
-		targets.WithTLS(p.Insecure, p.CACert), targets.WithMaxFrameBytes(p.MaxFrameBytes)}
-	for _, h := range p.Headers {
-		k, val, _ := strings.Cut(h, ":")
-		copts = append(copts, targets.WithHeader(strings.TrimSpace(k), strings.TrimSpace(val)))
-	}
-	// The client masks its own headers, key and URL; these are the rest
-	// (the generic protocol's constant headers, the scrape URL's).
-	copts = append(copts, targets.WithSecrets(p.Secrets()...))
-	if apiKey != "" {
-		copts = append(copts, targets.WithAPIKey(apiKey))
-	}
-	client, err := targets.NewClient(target, proto, copts...)
+	ropts, err := schedule(p, wl, tok, o.stopNow)
 	if err != nil {
-		return nil, configErr(err)
+		return nil, err
+	}
+	judge, err := parseJudging(p)
+	if err != nil {
+		return nil, err
+	}
+	tgt, stopTarget, err := startTarget(ctx, p, proto, servers, o.logf)
+	if err != nil {
+		return nil, err
+	}
+	defer stopTarget()
+	client, err := newClient(p, proto, tgt.url, apiKey)
+	if err != nil {
+		return nil, err
 	}
 	defer client.CloseIdle()
-	if ctx.Err() != nil {
-		return nil, errors.New("interrupted before the run started; nothing was sent")
-	}
-	if err := reachable(ctx, target); err != nil {
+	if err := readyToSend(ctx, tgt.url); err != nil {
 		return nil, err
 	}
-	scrapeURL, err := monitor.ScrapeURL(p.ScrapeMetrics, target)
-	if err != nil {
-		return nil, configErr(fmt.Errorf("scrape-metrics: %w", err))
-	}
-	mon := o.monitor
-	if mon == nil && p.MetricsAddr != "" {
-		mon = monitor.New()
-	}
-	var exporter *monitor.Exporter
-	if p.MetricsAddr != "" {
-		if exporter, err = mon.Serve(p.MetricsAddr); err != nil {
-			return nil, configErr(fmt.Errorf("metrics-addr: %w", err))
-		}
-		defer exporter.Close()
-		o.logf("Prometheus metrics at %s while the run lasts", exporter.URL())
-	}
-
-	outDir := p.Out
-	if outDir == "" {
-		outDir = filepath.Join("results", time.Now().UTC().Format("20060102T150405Z")+"-"+safeName(p.Name))
-	}
-	w, err := results.Create(outDir)
+	obs, err := startObservers(p, tgt.url, o)
 	if err != nil {
 		return nil, err
 	}
-	info := results.RunInfo{
-		Tool: "streamgauge", Version: o.version, Start: time.Now().UTC(),
-		Profile: p.Redacted(), Target: secret.URL(target), API: p.API,
-		Simulated: simulated, Seed: p.Seed, Shard: shardName(p),
-		Status: results.StatusRunning, PlannedRequests: plannedRequests(p),
-	}
-	if err := results.WriteJSON(outDir, results.RunFile, info); err != nil {
-		w.Close()
+	defer obs.exporter.Close()
+	dir, err := openRunDir(p, o.version, tgt)
+	if err != nil {
 		return nil, err
 	}
-
-	slos, err := analysis.ParseSLOs(p.SLO)
+	runner, acc, err := newRunner(client, wl, ropts, judge, dir.w, obs, o.sinks)
 	if err != nil {
-		w.Close()
-		return nil, configErr(err)
+		return nil, dir.fail(err)
 	}
-	gp, err := analysis.ParseGoodput(p.Goodput)
+	o.logf("%s: %s, writing %s", p.Name, wl.about, dir.path)
+	out := execute(ctx, p, runner, judge, obs, dir, o.logf, red)
+	runErr := dir.finish(out)
+	res, err := summarise(p, acc, wl, judge, tgt, client, dir.path, out, o.logf)
 	if err != nil {
-		w.Close()
-		return nil, configErr(err)
+		return nil, err
 	}
-	fromScheduled := p.LatencyFrom == "scheduled"
-	gp = gp.WithLatencyFromScheduled(fromScheduled)
-	acc := analysis.NewAccumulator(analysis.WithLatencyFromScheduled(fromScheduled))
-	// The goodput check marks slo_ok on each record before it is written.
-	sinks := append(tee{gp, w, acc}, o.sinks...)
-	var watch *analysis.Watch
-	window := abortWindow
-	if p.Duration > 0 {
-		// Short runs get a shorter window, so a lost SLO still stops them.
-		window = min(max(p.Duration/4, 5*time.Second), abortWindow)
-	}
-	if p.AbortOnFail && len(slos) > 0 {
-		watch = analysis.NewWatch(slos, analysis.WatchOptions{Window: window, Grace: p.Warmup + window, LatencyFromScheduled: fromScheduled})
-		sinks = append(sinks, watch)
-	}
-	ropts := []loadgen.Option{loadgen.WithDuration(p.Duration), loadgen.WithRequests(p.Requests),
-		loadgen.WithWarmup(p.Warmup), loadgen.WithDrainTimeout(p.DrainTimeout), loadgen.WithCounter(tok)}
-	ropts = append(ropts, loadgen.WithWarmupRequests(p.WarmupRequests), loadgen.WithStopNow(o.stopNow))
-	shard, shards, _ := p.ShardOf()
-	if shards > 1 {
-		ropts = append(ropts, loadgen.WithShard(shard, shards))
-	}
-	if at, _ := p.StartTime(); !at.IsZero() {
-		ropts = append(ropts, loadgen.WithStartAt(at))
-	}
-	switch {
-	case pacer != nil:
-		ropts = append(ropts, loadgen.WithPacer(pacer), loadgen.WithMaxConcurrency(p.MaxConcurrency))
-	case len(p.Stages) > 0:
-		stages, _ := loadgen.ParseStages(p.Stages)
-		ropts = append(ropts, loadgen.WithUserStages(stages))
-	default:
-		ropts = append(ropts, loadgen.WithUsers(p.Concurrency))
-	}
-	if pacer == nil && p.ThinkTime != "" && p.Turns == "" {
-		think, err := p.ParseDist(p.ThinkTime)
-		if err != nil {
-			w.Close()
-			return nil, configErr(fmt.Errorf("think-time: %w", err))
-		}
-		ropts = append(ropts, loadgen.WithThinkTime(think, p.Seed))
-	}
-	var doer loadgen.Doer = client
-	if mon != nil {
-		doer, sinks = mon.Doer(client), append(sinks, mon)
-	}
-	runner, err := loadgen.New(doer, src, sinks, ropts...)
-	if err != nil {
-		w.Close()
-		return nil, configErr(err)
-	}
-	load := describeLoad(p, src)
-	o.logf("%s: %s, writing %s", p.Name, load, outDir)
-	// The monitor's clock and the server metrics' offsets start here, a few
-	// µs before the runner's own start (run.json's start, exactly).
-	origin := time.Now()
-	if at, _ := p.StartTime(); !at.IsZero() {
-		origin = origin.Add(at.Sub(origin))
-	}
-	if mon != nil {
-		mon.Begin(origin, monitor.Plan{Duration: p.Duration, Requests: p.Requests})
-	}
-	var scraper *monitor.Scraper
-	if scrapeURL != "" {
-		scraper = monitor.StartScrape(ctx, monitor.ScrapeConfig{URL: scrapeURL, Path: filepath.Join(outDir, analysis.ServerMetricsFile), Origin: origin, Logf: o.logf, Redact: red.String})
-	}
-	runCtx, abort := context.WithCancelCause(ctx)
-	defer abort(nil)
-	var lost chan []analysis.SLOResult
-	if watch != nil {
-		lost = make(chan []analysis.SLOResult, 1)
-		go watchSLOs(runCtx, watch, min(window/6, abortEvery), runner.Scheduled(), abort, lost)
-	}
-	stats, runErr := runner.Run(runCtx)
-	aborted := errors.Is(context.Cause(runCtx), errSLOLost) && ctx.Err() == nil
-	if aborted {
-		stats.Interrupted = false
-	}
-	scraper.Stop()
-	exporter.Close()
-	if mon != nil {
-		mon.End()
-	}
-	closeErr := closeWriter(w, stats.Unwritten)
-
-	// The runner's own start is the origin of every *_ns offset in the
-	// records; keep it exactly so offsets convert to wall-clock times.
-	info.Start = stats.Start.UTC()
-	info.End = time.Now().UTC()
-	info.Interrupted = stats.Interrupted
-	info.Status = endStatus(stats.Interrupted, aborted, runErr != nil || closeErr != nil)
-	if err := results.WriteJSON(outDir, results.RunFile, info); err != nil && runErr == nil {
+	if err := results.WriteJSON(dir.path, results.SummaryFile, res.Summary); err != nil && runErr == nil {
 		runErr = err
 	}
-	var elapsed time.Duration
-	if stats.Interrupted || aborted {
-		elapsed = stats.End.Sub(stats.Start)
-	}
-	_, shardCount, _ := p.ShardOf()
-	sum, err := acc.Summary(analysis.RunMeta{Sent: int64(stats.Sent), RequestedRate: requestedRate(p, pacer, elapsed), OpenLoop: pacer != nil,
-		CPUSeconds: stats.CPU.Seconds(), CPUIncludesServer: simulated,
-		Load: load, Shards: shardCount, MaxConcurrency: p.MaxConcurrency, CapWaits: int64(stats.CapWaits)})
-	if err != nil {
-		return nil, err
-	}
-	if sum.Failures != nil {
-		sum.Failures.URL = secret.URL(client.URL(sampleRequest(p)))
-	}
-	res := &Result{Dir: outDir, Summary: sum, Stats: stats, Target: secret.URL(target), Simulated: simulated}
-	analysis.ApplySLOs(sum, slos)
-	if aborted {
-		res.Lost = <-lost
-		sum.Pass = false
-		o.logf("an SLO was lost; the run stopped early (--abort-on-fail)")
-	}
-	if err := results.WriteJSON(outDir, results.SummaryFile, sum); err != nil && runErr == nil {
-		runErr = err
-	}
-	for _, w := range warnings(sum, stats) {
-		o.logf("warning: %s", w)
-	}
-	switch {
-	case runErr != nil:
-		return res, fmt.Errorf("run %s: %w", outDir, runErr)
-	case closeErr != nil:
-		return res, fmt.Errorf("run %s: %w", outDir, closeErr)
-	case stats.Interrupted:
-		return res, fmt.Errorf("run interrupted; %d finished requests are in %s", stats.Recorded, outDir)
-	case sum.Requests.OK == 0 && sum.Requests.Failed > 0 && !aborted:
-		return res, fmt.Errorf("every request failed (%s); see %s", failedBecause(sum), filepath.Join(outDir, results.RequestsFile))
-	}
-	return res, nil
+	return res, verdict(res, out, runErr)
 }
 
 // plannedRequests is how many records a run that ends normally writes, when
