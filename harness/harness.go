@@ -171,9 +171,9 @@ func maskError(red *secret.Redactor, err error) error {
 
 // run is Run once the options are applied and the API key is read; red
 // masks the run's secrets in what the server sends back to be kept. It
-// calls the steps (steps.go) in order: every setting is checked before the
-// simulator starts, and the run directory is created only once the target
-// is known to be reachable.
+// calls the steps (steps.go) in order: every setting the profile alone
+// decides is checked before the simulator starts, and the run directory is
+// created only once the target is known to be reachable.
 func run(ctx context.Context, p profiles.Profile, o options, apiKey string, red *secret.Redactor) (*Result, error) {
 	proto, servers, err := resolveProtocol(p)
 	if err != nil {
@@ -388,28 +388,41 @@ func (t tee) Append(r *results.Record) error {
 // requests or sessions on an arrival process, or a replayed trace.
 func workload(p *profiles.Profile, builder *prompt.Builder) (loadgen.Source, vegeta.Pacer, error) {
 	if p.Trace != "" {
-		f, err := p.OpenFile(p.Trace)
-		if err != nil {
-			return nil, nil, fmt.Errorf("trace: %w", err)
-		}
-		defer f.Close()
-		tr, err := loadgen.ReadTrace(f, p.Trace, p.TraceFormat)
-		if err != nil {
-			return nil, nil, err
-		}
-		from, to, err := loadgen.ParseWindow(p.TraceWindow)
-		if err != nil {
-			return nil, nil, err
-		}
-		if tr, err = tr.Slice(from, to, p.TraceSpeed); err != nil {
-			return nil, nil, fmt.Errorf("trace %s: %w", p.Trace, err)
-		}
-		src := &loadgen.TraceWorkload{Trace: tr, Model: p.Model, Prompts: builder, IgnoreEOS: p.IgnoreEOS, Seed: p.Seed}
-		if n := uint64(len(tr.Entries)); p.Requests == 0 || p.Requests > n {
-			p.Requests = n
-		}
-		return src, tr.Pacer(), nil
+		return traceWorkload(p, builder)
 	}
+	return syntheticWorkload(p, builder)
+}
+
+// traceWorkload replays the trace p names, cut to its window and speed; the
+// trace's length bounds p's request count.
+func traceWorkload(p *profiles.Profile, builder *prompt.Builder) (loadgen.Source, vegeta.Pacer, error) {
+	f, err := p.OpenFile(p.Trace)
+	if err != nil {
+		return nil, nil, fmt.Errorf("trace: %w", err)
+	}
+	defer f.Close()
+	tr, err := loadgen.ReadTrace(f, p.Trace, p.TraceFormat)
+	if err != nil {
+		return nil, nil, err
+	}
+	from, to, err := loadgen.ParseWindow(p.TraceWindow)
+	if err != nil {
+		return nil, nil, err
+	}
+	if tr, err = tr.Slice(from, to, p.TraceSpeed); err != nil {
+		return nil, nil, fmt.Errorf("trace %s: %w", p.Trace, err)
+	}
+	src := &loadgen.TraceWorkload{Trace: tr, Model: p.Model, Prompts: builder, IgnoreEOS: p.IgnoreEOS, Seed: p.Seed}
+	if n := uint64(len(tr.Entries)); p.Requests == 0 || p.Requests > n {
+		p.Requests = n
+	}
+	return src, tr.Pacer(), nil
+}
+
+// syntheticWorkload is requests (or sessions, with turns) of the profile's
+// token counts, on its stages or arrival process; stages without a
+// duration set p's.
+func syntheticWorkload(p *profiles.Profile, builder *prompt.Builder) (loadgen.Source, vegeta.Pacer, error) {
 	in, err := p.ParseDist(p.InputTokens)
 	if err != nil {
 		return nil, nil, fmt.Errorf("input-tokens: %w", err)

@@ -64,11 +64,9 @@ const defaultSweepSLO = "error_rate<1%"
 // Like Run, it returns the sweep whenever one was started, even with an
 // error; a *ConfigError means nothing ran.
 func Sweep(ctx context.Context, p profiles.Profile, so SweepOptions, opts ...Option) (*analysis.Sweep, error) {
-	o := options{logf: func(string, ...any) {}, version: "dev"}
-	for _, opt := range opts {
-		if err := opt(&o); err != nil {
-			return nil, configErr(err)
-		}
+	o, err := applyOptions(opts)
+	if err != nil {
+		return nil, err
 	}
 	if p.Target != "" && p.Endpoint == "" {
 		// Once for the sweep, not once per stage.
