@@ -412,6 +412,7 @@ func run(ctx context.Context, p profiles.Profile, o options, apiKey string, red 
 	if !sum.Requests.Accounted {
 		o.logf("warning: %d requests sent but %d recorded; see the errors above", sum.Requests.Sent, sum.Requests.Total)
 	}
+	warnRepeatedPrompts(p, sum, o.logf)
 	if sum.GeneratorSaturated {
 		o.logf("warning: generator saturated (lag p99 %.2f ms > %.0f ms): latencies may be understated; lower the rate per process or split the load into shards", sum.Metrics["lag"].P99, analysis.SaturationLagMS)
 	}
@@ -531,8 +532,14 @@ func workload(p *profiles.Profile, builder *prompt.Builder) (loadgen.Source, veg
 		return nil, nil, fmt.Errorf("output-tokens: %w", err)
 	}
 	wl := &loadgen.Workload{Model: p.Model, Input: in, Output: out, Prompts: builder, IgnoreEOS: p.IgnoreEOS, Seed: p.Seed,
-		Prefix: loadgen.Prefixes{Groups: p.PrefixGroups, Tokens: p.PrefixTokens, Share: p.PrefixShare, System: p.PrefixSystem}}
+		Prefix: loadgen.Prefixes{Groups: p.PrefixGroups, Tokens: p.PrefixTokens, Share: p.PrefixShare, System: p.PrefixSystem},
+		Unique: p.UniquePrompts, Nonce: runNonce()}
 	var src loadgen.Source = wl
+	if p.Dataset != "" {
+		if src, err = datasetSource(p, builder, out, wl.Unique, wl.Nonce); err != nil {
+			return nil, nil, err
+		}
+	}
 	if p.Turns != "" {
 		if wl.Turns, err = p.ParseDist(p.Turns); err != nil {
 			return nil, nil, fmt.Errorf("turns: %w", err)
