@@ -196,37 +196,86 @@ func TestReadSampleAndFilter(t *testing.T) {
 	}
 }
 
-// A large file is streamed: the memory held is the sample, not the file.
+// A large file is streamed in one pass: JSONL and ShareGPT files of 25 MB
+// each give a sample of the asked size from every entry, and the last
+// entry's line is still counted right.
 func TestReadLargeFile(t *testing.T) {
 	if testing.Short() {
-		t.Skip("writes a 50 MB file")
+		t.Skip("writes 50 MB of files")
 	}
-	path := filepath.Join(t.TempDir(), "big.jsonl")
-	f, err := os.Create(path)
-	if err != nil {
-		t.Fatal(err)
-	}
-	w := bufio.NewWriter(f)
 	pad := strings.Repeat("lorem ipsum ", 40)
-	n := 0
-	for size := 0; size < 50<<20; n++ {
-		k, _ := fmt.Fprintf(w, "{\"id\": \"r%d\", \"prompt\": \"%d %s\"}\n", n, n, pad)
-		size += k
-	}
-	if err := w.Flush(); err != nil {
-		t.Fatal(err)
-	}
-	f.Close()
-	f, err = os.Open(path)
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer f.Close()
-	s, err := dataset.Read(f, path, dataset.Options{Sample: 100, Seed: 3})
-	if err != nil {
-		t.Fatal(err)
-	}
-	if len(s.Entries) != 100 || s.Eligible != int64(n) {
-		t.Fatalf("kept %d of %d, want 100 of %d", len(s.Entries), s.Eligible, n)
+	for _, tt := range []struct {
+		name        string
+		head, tail  string
+		entry       string // format with the entry's number twice
+		sep, format string
+	}{
+		{"big.jsonl", "", "", "{\"id\": \"r%d\", \"prompt\": \"%d " + pad + "\"}", "\n", "jsonl"},
+		{"big.json", "[\n", "\n]\n", "{\"id\": \"r%d\", \"conversations\": [{\"from\": \"human\", \"value\": \"%d " + pad + "\"}]}", ",\n", "sharegpt"},
+	} {
+		t.Run(tt.name, func(t *testing.T) {
+			path := filepath.Join(t.TempDir(), tt.name)
+			f, err := os.Create(path)
+			if err != nil {
+				t.Fatal(err)
+			}
+			w := bufio.NewWriter(f)
+			w.WriteString(tt.head)
+			n := 0
+			for size := 0; size < 25<<20; n++ {
+				if n > 0 {
+					w.WriteString(tt.sep)
+				}
+				k, _ := fmt.Fprintf(w, tt.entry, n, n)
+				size += k + len(tt.sep)
+			}
+			// A malformed last entry: its line must be counted right
+			// after 25 MB of streaming.
+			w.WriteString(tt.sep + "{\"id\": 5}")
+			w.WriteString(tt.tail)
+			if err := w.Flush(); err != nil {
+				t.Fatal(err)
+			}
+			f.Close()
+			lines := n + 1
+			if tt.head != "" {
+				lines++
+			}
+			read := func() (*dataset.Set, error) {
+				f, err := os.Open(path)
+				if err != nil {
+					t.Fatal(err)
+				}
+				defer f.Close()
+				return dataset.Read(f, tt.name, dataset.Options{Sample: 100, Seed: 3})
+			}
+			_, err = read()
+			if want := fmt.Sprintf("%s:%d:", tt.name, lines); err == nil || !strings.Contains(err.Error(), want) {
+				t.Fatalf("error %v, want it to name %s", err, want)
+			}
+			// Without the malformed entry: a sample of 100 of n.
+			if err := os.Truncate(path, 0); err != nil {
+				t.Fatal(err)
+			}
+			f, _ = os.OpenFile(path, os.O_WRONLY, 0)
+			w = bufio.NewWriter(f)
+			w.WriteString(tt.head)
+			for i := range n {
+				if i > 0 {
+					w.WriteString(tt.sep)
+				}
+				fmt.Fprintf(w, tt.entry, i, i)
+			}
+			w.WriteString(tt.tail)
+			w.Flush()
+			f.Close()
+			s, err := read()
+			if err != nil {
+				t.Fatal(err)
+			}
+			if len(s.Entries) != 100 || s.Eligible != int64(n) || s.Format != tt.format {
+				t.Fatalf("%s: kept %d of %d, want 100 of %d", s.Format, len(s.Entries), s.Eligible, n)
+			}
+		})
 	}
 }
