@@ -309,8 +309,8 @@ func (p *Profile) Validate() error {
 	if p.Turns != "" && p.Trace != "" {
 		bad("turns", "sessions and trace replay do not mix; drop one")
 	}
-	if p.ThinkTime != "" && p.Turns == "" && p.Concurrency == 0 && !closedStages(p.Stages) {
-		bad("think-time", "applies to sessions (--turns) and closed-loop users (--concurrency)")
+	if p.ThinkTime != "" && p.Turns == "" && p.Dataset == "" && p.Concurrency == 0 && !closedStages(p.Stages) {
+		bad("think-time", "applies to sessions (--turns, a ShareGPT --dataset) and closed-loop users (--concurrency)")
 	}
 	if p.TraceWindow != "" && p.Trace == "" {
 		bad("trace-window", "%q applies to --trace only", p.TraceWindow)
