@@ -137,7 +137,10 @@ func Read(r io.Reader, name string, o Options) (*Set, error) {
 	if (o.MinInput > 0 || o.MaxInput > 0) && o.Counter == nil {
 		return nil, fmt.Errorf("dataset %s: length filters need a tokenizer", name)
 	}
-	lr := newLineReader(r)
+	lr, err := openReader(r)
+	if err != nil {
+		return nil, fmt.Errorf("dataset %s: %w", name, err)
+	}
 	format := o.Format
 	if format == "" || format == FormatAuto {
 		first, err := lr.firstByte()
@@ -145,7 +148,7 @@ func Read(r io.Reader, name string, o Options) (*Set, error) {
 			return nil, fmt.Errorf("dataset %s: %w", name, err)
 		}
 		switch {
-		case strings.EqualFold(filepath.Ext(name), ".txt"):
+		case strings.EqualFold(filepath.Ext(strings.TrimSuffix(name, ".gz")), ".txt"):
 			format = FormatText
 		case first == '[':
 			format = FormatShareGPT
@@ -156,7 +159,6 @@ func Read(r io.Reader, name string, o Options) (*Set, error) {
 		}
 	}
 	s := &sampler{o: o, set: &Set{Format: format}, rng: rand.New(rand.NewPCG(o.Seed, sampleStream)), name: name}
-	var err error
 	switch format {
 	case FormatJSONL:
 		err = readJSONL(lr, s)

@@ -2,6 +2,8 @@ package dataset_test
 
 import (
 	"bufio"
+	"bytes"
+	"compress/gzip"
 	"fmt"
 	"os"
 	"path/filepath"
@@ -106,6 +108,8 @@ func TestReadErrors(t *testing.T) {
 		{"empty.txt", "", "", []string{"dataset empty.txt: the file is empty"}},
 		{"blank.txt", "\n \n", "", []string{"dataset blank.txt: the file holds only white space"}},
 		{"x.txt", "a", "csv", []string{`format "csv": want one of auto, jsonl, sharegpt, text`}},
+		{"pretty.jsonl", "{\n  \"prompt\": \"a\"\n}\n", "", []string{"pretty.jsonl:1: not valid JSON: the object does not end on this line", "pretty.jsonl:2:", "pretty.jsonl:3:"}},
+		{"utf16.txt", "\xff\xfeh\x00i\x00", "", []string{"dataset utf16.txt: the file is UTF-16 text; save it as UTF-8"}},
 		{"long.txt", "short\n" + strings.Repeat("x", dataset.MaxLine+10) + "\nshort\n", "", []string{"dataset long.txt:2: line is over 16 MiB"}},
 	}
 	for _, tt := range tests {
@@ -122,6 +126,36 @@ func TestReadErrors(t *testing.T) {
 				if !strings.Contains(lines[i], w) {
 					t.Errorf("line %d = %q, want it to contain %q", i+1, lines[i], w)
 				}
+			}
+		})
+	}
+}
+
+// Other shapes users have: a gzip file, a byte-order mark before a
+// ShareGPT array, a JSON array of JSONL-style objects.
+func TestReadShapes(t *testing.T) {
+	var gz bytes.Buffer
+	zw := gzip.NewWriter(&gz)
+	zw.Write([]byte("{\"prompt\": \"zipped\"}\n"))
+	zw.Close()
+	tests := []struct {
+		name, data string
+		want       map[string]dataset.Entry
+	}{
+		{"p.jsonl.gz", gz.String(), map[string]dataset.Entry{"line 1": {ID: "line 1", Turns: []dataset.Turn{{User: "zipped"}}}}},
+		{"bom.json", "\xef\xbb\xbf[{\"conversations\": [{\"from\": \"human\", \"value\": \"hi\"}]}]",
+			map[string]dataset.Entry{"entry 1": {ID: "entry 1", Turns: []dataset.Turn{{User: "hi"}}}}},
+		{"array.json", "[\n {\"id\": \"x\", \"prompt\": \"one\"},\n {\"messages\": [{\"role\": \"user\", \"content\": \"two\"}]}\n]",
+			map[string]dataset.Entry{"x": {ID: "x", Turns: []dataset.Turn{{User: "one"}}}, "entry 2": {ID: "entry 2", History: []dataset.Message{}, Turns: []dataset.Turn{{User: "two"}}}}},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			s, err := dataset.Read(strings.NewReader(tt.data), tt.name, dataset.Options{})
+			if err != nil {
+				t.Fatal(err)
+			}
+			if got := byID(s); !reflect.DeepEqual(got, tt.want) {
+				t.Errorf("entries:\n got %#v\nwant %#v", got, tt.want)
 			}
 		})
 	}

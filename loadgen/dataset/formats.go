@@ -3,6 +3,7 @@ package dataset
 import (
 	"bufio"
 	"bytes"
+	"compress/gzip"
 	"encoding/json"
 	"errors"
 	"fmt"
@@ -20,6 +21,24 @@ type lineReader struct {
 
 func newLineReader(r io.Reader) *lineReader {
 	return &lineReader{br: bufio.NewReaderSize(r, 64<<10)}
+}
+
+// openReader reads r, decompressing it on the fly when it is gzip, and
+// refuses UTF-16 text (a habit of some Windows editors) with the fix.
+func openReader(r io.Reader) (*lineReader, error) {
+	lr := newLineReader(r)
+	head, _ := lr.br.Peek(2)
+	switch {
+	case bytes.Equal(head, []byte{0x1f, 0x8b}):
+		zr, err := gzip.NewReader(lr.br)
+		if err != nil {
+			return nil, fmt.Errorf("gzip: %w", err)
+		}
+		return newLineReader(zr), nil
+	case bytes.Equal(head, []byte{0xff, 0xfe}), bytes.Equal(head, []byte{0xfe, 0xff}):
+		return nil, errors.New("the file is UTF-16 text; save it as UTF-8")
+	}
+	return lr, nil
 }
 
 // firstByte returns the first byte that is not white space or a UTF-8
@@ -151,6 +170,9 @@ func parseJSONL(line []byte) (Entry, string) {
 		var ute *json.UnmarshalTypeError
 		if errors.As(err, &ute) {
 			return Entry{}, `not a JSON object; want {"prompt": "..."} or {"messages": [...]} on each line`
+		}
+		if strings.Contains(err.Error(), "unexpected end of JSON input") {
+			return Entry{}, "not valid JSON: the object does not end on this line (JSON lines want one whole object per line; a file starting with [ is read as a JSON array)"
 		}
 		return Entry{}, "not valid JSON: " + jsonProblem(err)
 	}
@@ -362,6 +384,9 @@ type shareGPTEntry struct {
 }
 
 func readShareGPT(lr *lineReader, s *sampler) error {
+	if head, _ := lr.br.Peek(3); bytes.Equal(head, []byte("\xef\xbb\xbf")) {
+		lr.br.Discard(3)
+	}
 	lc := &lineCounter{r: lr.br, line: 1}
 	dec := json.NewDecoder(lc)
 	tok, err := dec.Token()
@@ -420,7 +445,12 @@ func parseShareGPT(raw json.RawMessage) (Entry, string) {
 		Value *string `json:"value"`
 	}
 	if !present(j.Conversations) {
-		return Entry{}, `has no "conversations"`
+		// A JSON array of JSONL-style objects: {"prompt"} or {"messages"}.
+		var alt jsonlEntry
+		if json.Unmarshal(raw, &alt) == nil && (present(alt.Prompt) || present(alt.Messages)) {
+			return parseJSONL(raw)
+		}
+		return Entry{}, `has no "conversations" (nor "prompt" or "messages")`
 	}
 	if json.Unmarshal(j.Conversations, &conv) != nil {
 		return Entry{}, `"conversations" is not a list of {from, value}`
