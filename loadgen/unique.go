@@ -9,14 +9,15 @@ import (
 
 // Marker is the unique marker --unique-prompts puts at the very start of
 // request (or session) i's prompt: 16 hex digits in brackets and a line
-// break, "[7f3a9c01d2e4b5a6]\n". The digits are a bijective mix of nonce+i,
-// so within a run no two markers are equal and they differ from their
-// first digit on (a prefix cache cannot share even a block of them); a
-// different nonce per run (the harness draws one from the clock) keeps a
-// warm server from matching a previous run's prompts. The line break ends
+// break, "[7f3a9c01d2e4b5a6]\n". The digits are a bijective mix of i and
+// the mixed nonce, so within a run no two markers are equal and they differ
+// from their first digit on (a prefix cache cannot share even a block of
+// them); a different nonce per run (the harness draws one from the clock)
+// keeps a warm server from matching a previous run's prompts, and two
+// nonces give equal markers only for requests about 2^63 apart. The line break ends
 // the marker's last pre-token, so the marker's tokens add to the prompt's.
 func Marker(nonce, i uint64) string {
-	return fmt.Sprintf("[%016x]\n", mix64(nonce+i))
+	return fmt.Sprintf("[%016x]\n", mix64(mix64(nonce)^i))
 }
 
 // mix64 is splitmix64's finaliser: a bijection on 64-bit values.
