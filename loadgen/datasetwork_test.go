@@ -62,9 +62,17 @@ func TestUniquePrompts(t *testing.T) {
 	if err != nil || !strings.HasPrefix(req.Prompt, loadgen.Marker(7, 5)) || tok.Count(req.Prompt) != 30 {
 		t.Fatalf("session turn 1: %v %q (%d tokens)", err, req.Prompt, tok.Count(req.Prompt))
 	}
-	// Markers differ between runs (nonces).
-	if loadgen.Marker(1, 0) == loadgen.Marker(2, 0) {
-		t.Error("two nonces gave the same marker")
+	// Markers differ between runs whose nonces (start times in ns) are
+	// close, whatever the request numbers.
+	markers := map[string]bool{}
+	for _, nonce := range []uint64{1_000_000, 1_000_500} {
+		for i := range uint64(2000) {
+			m := loadgen.Marker(nonce, i)
+			if markers[m] {
+				t.Fatalf("nonce %d request %d repeats a marker", nonce, i)
+			}
+			markers[m] = true
+		}
 	}
 }
 
