@@ -145,6 +145,9 @@ type Summary struct {
 	// saturated; the merged lag can look fine when one worker of many fell
 	// behind, so the warning names them.
 	SaturatedShards []SaturatedShard `json:"saturated_shards,omitempty"`
+	// Prompts says how many measured requests repeated an earlier prompt
+	// (nil for records without prompt hashes).
+	Prompts *PromptStats `json:"prompts,omitempty"`
 }
 
 // SaturatedShard is one shard of a merged run whose generator fell behind.
@@ -199,6 +202,7 @@ type Accumulator struct {
 	mismatched   int64
 	// fromScheduled adds each request's lag to its send-based latencies.
 	fromScheduled bool
+	prompts       promptTally
 }
 
 // AccumulatorOption configures an Accumulator.
@@ -237,6 +241,7 @@ func (a *Accumulator) Append(r *results.Record) error {
 		return nil
 	}
 	a.measured++
+	a.prompts.add(r.PromptHash)
 	if r.Turn <= 1 {
 		// Arrivals are session starts: later turns follow their own
 		// session, not the schedule.
@@ -331,6 +336,7 @@ func (a *Accumulator) Summary(meta RunMeta) (*Summary, error) {
 		Pass:        true,
 		Clamped:     a.hs.ClampedTotal(),
 		LatencyFrom: "send",
+		Prompts:     a.prompts.stats(),
 	}
 	if a.fromScheduled {
 		s.LatencyFrom = "scheduled"

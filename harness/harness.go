@@ -432,8 +432,14 @@ func syntheticWorkload(p *profiles.Profile, builder *prompt.Builder) (loadgen.So
 		return nil, nil, fmt.Errorf("output-tokens: %w", err)
 	}
 	wl := &loadgen.Workload{Model: p.Model, Input: in, Output: out, Prompts: builder, IgnoreEOS: p.IgnoreEOS, Seed: p.Seed,
-		Prefix: loadgen.Prefixes{Groups: p.PrefixGroups, Tokens: p.PrefixTokens, Share: p.PrefixShare, System: p.PrefixSystem}}
+		Prefix: loadgen.Prefixes{Groups: p.PrefixGroups, Tokens: p.PrefixTokens, Share: p.PrefixShare, System: p.PrefixSystem},
+		Unique: p.UniquePrompts, Nonce: runNonce()}
 	var src loadgen.Source = wl
+	if p.Dataset != "" {
+		if src, err = datasetSource(p, builder, out, wl.Unique, wl.Nonce); err != nil {
+			return nil, nil, err
+		}
+	}
 	if p.Turns != "" {
 		if wl.Turns, err = p.ParseDist(p.Turns); err != nil {
 			return nil, nil, fmt.Errorf("turns: %w", err)

@@ -434,6 +434,7 @@ func summarise(p profiles.Profile, acc *analysis.Accumulator, wl work, j judging
 	for _, w := range warnings(sum, out.stats) {
 		logf("warning: %s", w)
 	}
+	warnRepeatedPrompts(p, sum, logf)
 	return res, nil
 }
 

@@ -1,6 +1,7 @@
 package loadgen
 
 import (
+	"fmt"
 	"time"
 
 	"github.com/streamgauge/streamgauge/results"
@@ -63,6 +64,7 @@ func NewRecord(id string, start time.Time, scheduled time.Duration, req *targets
 		ConnectMS:   ms(resp.Connect),
 		E2EMS:       ms(resp.Done),
 		InputTokens: req.InputTokens,
+		DatasetID:   req.DatasetID,
 		HTTPStatus:  resp.Status,
 		Error:       resp.Err,
 		ICLMS:       []float64{},
@@ -132,6 +134,9 @@ func NewRecord(id string, start time.Time, scheduled time.Duration, req *targets
 	}
 	if r.TTFTMS != nil && r.OutputTokens >= 2 && r.Error == nil {
 		r.TPOTMS = results.Ms((r.E2EMS - *r.TTFTMS) / float64(r.OutputTokens-1))
+	}
+	if h := PromptHash(req); h != 0 {
+		r.PromptHash = fmt.Sprintf("%016x", h)
 	}
 	r.SLOOK = r.Error == nil
 	return r

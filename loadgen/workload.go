@@ -64,6 +64,12 @@ type Workload struct {
 	Turns dist.Dist
 	// Think is the pause between a turn's end and the next turn, in ms.
 	Think dist.Dist
+	// Unique puts Marker(Nonce, i) at the very start of request i's (or
+	// session i's) prompt, so no request can reuse another's prefix cache;
+	// the prompt is built that many tokens shorter, so the total stays the
+	// drawn input length.
+	Unique bool
+	Nonce  uint64
 
 	once     sync.Once
 	prefixes []string
@@ -115,13 +121,39 @@ func (w *Workload) Request(i uint64) (*targets.Request, error) {
 	rng := rand.New(rand.NewPCG(w.Seed, requestStream^i))
 	in := w.Input.Sample(rng)
 	out := w.Output.Sample(rng)
-	system, user, tokens := w.userTurn(rng, in, true)
+	marker, mt, rest := w.marker(i, in)
+	system, user, tokens := w.userTurn(rng, rest, true)
+	system, user, tokens = addMarker(marker, mt, system, user, tokens)
 	req := &targets.Request{Model: w.Model, Prompt: user, InputTokens: tokens, MaxTokens: out, IgnoreEOS: w.IgnoreEOS}
 	if system != "" {
 		req.Messages = []targets.Message{{Role: "system", Content: system}, {Role: "user", Content: user}}
 		req.Prompt = system + "\n" + user
 	}
 	return req, nil
+}
+
+// marker returns request i's unique marker and its tokens (none without
+// Unique), and the tokens left of the input length in for the rest of the
+// prompt: at least one.
+func (w *Workload) marker(i uint64, in int) (string, int, int) {
+	if !w.Unique {
+		return "", 0, in
+	}
+	m := Marker(w.Nonce, i)
+	mt := w.Prompts.Tokenizer().Count(m)
+	return m, mt, max(in-mt, 1)
+}
+
+// addMarker puts a marker at the very start of a turn's first message.
+func addMarker(marker string, mt int, system, user string, tokens int) (string, string, int) {
+	switch {
+	case marker == "":
+	case system != "":
+		system = marker + system
+	default:
+		user = marker + user
+	}
+	return system, user, tokens + mt
 }
 
 // Sessions is a Workload run as multi-turn sessions.
@@ -134,13 +166,14 @@ func (s Sessions) Session(i uint64) Conversation {
 	if s.Turns != nil {
 		turns = s.Turns.Sample(rng)
 	}
-	return &conversation{w: s.Workload, rng: rng, turns: turns}
+	return &conversation{w: s.Workload, rng: rng, turns: turns, idx: i}
 }
 
 // conversation is one session's state: the messages so far.
 type conversation struct {
 	w        *Workload
 	rng      *rand.Rand
+	idx      uint64 // the session's number
 	turns    int
 	turn     int
 	messages []targets.Message
@@ -174,7 +207,12 @@ func (c *conversation) Next(prev *targets.Response) (*targets.Request, time.Dura
 	}
 	in := c.w.Input.Sample(c.rng)
 	out := c.w.Output.Sample(c.rng)
-	system, user, tokens := c.w.userTurn(c.rng, in, c.turn == 1)
+	marker, mt, rest := "", 0, in
+	if c.turn == 1 {
+		marker, mt, rest = c.w.marker(c.idx, in)
+	}
+	system, user, tokens := c.w.userTurn(c.rng, rest, c.turn == 1)
+	system, user, tokens = addMarker(marker, mt, system, user, tokens)
 	if system != "" {
 		c.messages = append(c.messages, targets.Message{Role: "system", Content: system})
 	}

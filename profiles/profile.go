@@ -19,6 +19,7 @@ import (
 	"github.com/streamgauge/streamgauge/analysis"
 	"github.com/streamgauge/streamgauge/internal/secret"
 	"github.com/streamgauge/streamgauge/loadgen"
+	"github.com/streamgauge/streamgauge/loadgen/dataset"
 	"github.com/streamgauge/streamgauge/loadgen/dist"
 	"github.com/streamgauge/streamgauge/targets/apis"
 	"github.com/streamgauge/streamgauge/targets/generic"
@@ -99,6 +100,18 @@ type Profile struct {
 	TraceFormat string  `mapstructure:"trace-format" json:"trace-format,omitempty"`
 	TraceSpeed  float64 `mapstructure:"trace-speed" json:"trace-speed,omitempty"`
 	TraceWindow string  `mapstructure:"trace-window" json:"trace-window,omitempty"`
+	// The user's own prompts: a JSONL, ShareGPT or text file, of which
+	// dataset-sample entries (default: requests, else 10,000) are sampled
+	// with the seed, optionally only those whose input length (tokens) is
+	// within dataset-min-input..dataset-max-input.
+	Dataset         string `mapstructure:"dataset" json:"dataset,omitempty"`
+	DatasetFormat   string `mapstructure:"dataset-format" json:"dataset-format,omitempty"`
+	DatasetSample   int    `mapstructure:"dataset-sample" json:"dataset-sample,omitempty"`
+	DatasetMinInput int    `mapstructure:"dataset-min-input" json:"dataset-min-input,omitempty"`
+	DatasetMaxInput int    `mapstructure:"dataset-max-input" json:"dataset-max-input,omitempty"`
+	// UniquePrompts starts every prompt with a unique marker, so no request
+	// reuses another's prefix cache.
+	UniquePrompts bool `mapstructure:"unique-prompts" json:"unique-prompts,omitempty"`
 
 	// Judging: run SLOs evaluated at the end (and every few seconds over a
 	// sliding window with abort-on-fail), and per-request goodput SLOs.
@@ -171,6 +184,7 @@ func Default() Profile {
 		PrefixShare:    1,
 		TraceFormat:    loadgen.TraceAuto,
 		TraceSpeed:     1,
+		DatasetFormat:  dataset.FormatAuto,
 		Seed:           1,
 	}
 }
@@ -295,8 +309,8 @@ func (p *Profile) Validate() error {
 	if p.Turns != "" && p.Trace != "" {
 		bad("turns", "sessions and trace replay do not mix; drop one")
 	}
-	if p.ThinkTime != "" && p.Turns == "" && p.Concurrency == 0 && !closedStages(p.Stages) {
-		bad("think-time", "applies to sessions (--turns) and closed-loop users (--concurrency)")
+	if p.ThinkTime != "" && p.Turns == "" && p.Dataset == "" && p.Concurrency == 0 && !closedStages(p.Stages) {
+		bad("think-time", "applies to sessions (--turns, a ShareGPT --dataset) and closed-loop users (--concurrency)")
 	}
 	if p.TraceWindow != "" && p.Trace == "" {
 		bad("trace-window", "%q applies to --trace only", p.TraceWindow)
@@ -312,6 +326,7 @@ func (p *Profile) Validate() error {
 			bad("trace-format", "%q: want auto, azure, mooncake, burstgpt or csv", p.TraceFormat)
 		}
 	}
+	errs = append(errs, p.datasetProblems()...)
 	if _, err := analysis.ParseSLOs(p.SLO); err != nil {
 		for _, e := range flatten(err) {
 			errs = append(errs, fmt.Errorf("slo: %w", e))

@@ -65,6 +65,14 @@ type Record struct {
 	// (gap/k, k times) can be rebuilt from the record.
 	FrameTokens []int `json:"frame_tokens,omitempty"`
 
+	// DatasetID names the --dataset entry the prompt came from: its "id",
+	// else "line N" or "entry N".
+	DatasetID string `json:"dataset_id,omitempty"`
+	// PromptHash is a hash of the whole prompt sent (16 hex digits of
+	// FNV-1a 64 over each message's role and content): equal hashes mean a
+	// repeated prompt, which a prefix cache answers faster.
+	PromptHash string `json:"prompt_hash,omitempty"`
+
 	InputTokens        int    `json:"input_tokens"`
 	OutputTokens       int    `json:"output_tokens"`
 	OutputTokensSource string `json:"output_tokens_source"`

@@ -30,6 +30,9 @@ type Request struct {
 	// Session marks a turn of a multi-turn session (records then carry the
 	// session and turn numbers).
 	Session bool
+	// DatasetID names the dataset entry the prompt came from (--dataset);
+	// records carry it. It is not sent.
+	DatasetID string
 }
 
 // ChatMessages returns r.Messages, or a single user message with r.Prompt.
