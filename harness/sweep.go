@@ -93,27 +93,21 @@ func Sweep(ctx context.Context, p profiles.Profile, so SweepOptions, opts ...Opt
 	if so.Auto {
 		sw.Precision = plan.search.Precision()
 	}
+	if plan.shards > 1 {
+		sw.Notes = append(sw.Notes, fmt.Sprintf("shard %d/%d of a sharded sweep: each stage sent this worker's share of its level, from %s on; merge every worker's sweep directory (streamgauge merge SWEEP_DIR... -o OUT) for the curve and the capacity",
+			plan.shard, plan.shards, plan.startAt.UTC().Format(time.RFC3339Nano)))
+	}
 	if len(p.SLO) == 0 {
 		sw.Notes = append(sw.Notes, "no --slo given: a stage passes when it does not saturate and its "+defaultSweepSLO)
 	}
-	save := func() error {
-		sw.Capacity = analysis.FindCapacity(sw.Stages)
-		if err := results.WriteJSON(dir, analysis.SweepFile, sw); err != nil {
-			return err
-		}
-		var b bytes.Buffer
-		if err := analysis.WriteSweepTable(&b, sw); err != nil {
-			return err
-		}
-		return os.WriteFile(filepath.Join(dir, analysis.SweepTableFile), b.Bytes(), 0o644)
-	}
+	save := func() error { return saveSweep(dir, sw) }
 	o.logf("sweep %s: %s, %s stages, writing %s", p.Name, plan.describe(so), plan.stage, dir)
 	for i := 1; ; i++ {
 		level, ok := plan.next(i)
 		if !ok {
 			break
 		}
-		if i > 1 && so.Cooldown > 0 {
+		if i > 1 && so.Cooldown > 0 && plan.shards == 1 {
 			t := time.NewTimer(so.Cooldown)
 			select {
 			case <-ctx.Done():
@@ -126,7 +120,11 @@ func Sweep(ctx context.Context, p profiles.Profile, so SweepOptions, opts ...Opt
 			break
 		}
 		name := fmt.Sprintf("stage-%03d-%s-%s", i, sw.Mode, analysis.FormatLevel(level))
-		sp := plan.profile(level, filepath.Join(dir, name))
+		sp := plan.profile(i, level, filepath.Join(dir, name))
+		if at, _ := sp.StartTime(); !at.IsZero() && time.Now().After(at) {
+			o.logf("warning: sweep stage %d was to start at %s on every worker; this worker is %s late and sends behind schedule (its lag shows it): give a later --start-at or a longer --cooldown",
+				i, sp.StartAt, time.Since(at).Round(time.Millisecond))
+		}
 		o.logf("sweep stage %d: %s %s", i, analysis.FormatLevel(level), sw.Unit())
 		res, runErr := Run(ctx, sp, opts...)
 		var ce *ConfigError
@@ -177,15 +175,8 @@ func Sweep(ctx context.Context, p profiles.Profile, so SweepOptions, opts ...Opt
 	default:
 		sw.Outcome = "ran every level given"
 	}
-	var behind []string
-	for _, st := range sw.Stages {
-		if st.GeneratorSaturated {
-			behind = append(behind, fmt.Sprintf("%d (lag p99 %.1f ms)", st.Index, st.Metrics["lag"].P99))
-		}
-	}
-	if len(behind) > 0 {
-		sw.Notes = append(sw.Notes, fmt.Sprintf("the generator fell behind in stages %s: their latencies may be understated; a stage that sent well under its rate counts as saturated, so at high rates split the load into shards",
-			strings.Join(behind, ", ")))
+	if note := generatorNote(sw.Stages); note != "" {
+		sw.Notes = append(sw.Notes, note)
 	}
 	if err := save(); err != nil {
 		return sw, err
@@ -194,6 +185,43 @@ func Sweep(ctx context.Context, p profiles.Profile, so SweepOptions, opts ...Opt
 		return sw, fmt.Errorf("sweep interrupted after %s; they are in %s", plural.Count(len(sw.Stages), "stage"), dir)
 	}
 	return sw, nil
+}
+
+// saveSweep computes the capacity from the stages and writes sweep.json and
+// sweep.txt into dir.
+func saveSweep(dir string, sw *analysis.Sweep) error {
+	sw.Capacity = analysis.FindCapacity(sw.Stages)
+	if err := results.WriteJSON(dir, analysis.SweepFile, sw); err != nil {
+		return err
+	}
+	var b bytes.Buffer
+	if err := analysis.WriteSweepTable(&b, sw); err != nil {
+		return err
+	}
+	return os.WriteFile(filepath.Join(dir, analysis.SweepTableFile), b.Bytes(), 0o644)
+}
+
+// generatorNote says which stages' generator fell behind ("" when none).
+func generatorNote(stages []analysis.SweepStage) string {
+	var behind []string
+	for _, st := range stages {
+		if st.GeneratorSaturated {
+			behind = append(behind, fmt.Sprintf("%d (lag p99 %.1f ms)", st.Index, st.Metrics["lag"].P99))
+		}
+	}
+	if len(behind) == 0 {
+		return ""
+	}
+	return fmt.Sprintf("the generator fell behind in stages %s: their latencies may be understated; a stage that sent well under its rate counts as saturated, so at high rates split the load into shards",
+		strings.Join(behind, ", "))
+}
+
+// StageStart is when stage i (from 1) of a sharded sweep starts: start
+// plus, for each earlier stage, its length and the cooldown. Every worker
+// computes it from its flags alone, so the levels line up without any
+// exchange.
+func StageStart(start time.Time, i int, stage, cooldown time.Duration) time.Time {
+	return start.Add(time.Duration(i-1) * (stage + cooldown))
 }
 
 // DefaultSweepDir is where a sweep of the named profile started at now
@@ -209,9 +237,14 @@ type sweepPlan struct {
 	levels   []float64
 	search   *analysis.Search
 	stage    time.Duration
-	slos     []analysis.SLO
-	sloExprs []string
-	goodput  *analysis.GoodputSLO
+	cooldown time.Duration
+	// shard and shards place this worker in a sharded sweep (0 and 1 when
+	// it runs alone); startAt is stage 1's start on every worker.
+	shard, shards int
+	startAt       time.Time
+	slos          []analysis.SLO
+	sloExprs      []string
+	goodput       *analysis.GoodputSLO
 }
 
 func newSweepPlan(p profiles.Profile, so SweepOptions) (*sweepPlan, error) {
@@ -224,8 +257,25 @@ func newSweepPlan(p profiles.Profile, so SweepOptions) (*sweepPlan, error) {
 	case !so.Users && (p.Arrival == "ramp" || p.Arrival == "sine"):
 		errs = append(errs, fmt.Errorf("arrival: %s changes the rate within a run; sweep with constant, poisson or gamma arrivals", p.Arrival))
 	}
-	if p.Shard != "" || p.Shards > 0 {
-		errs = append(errs, errors.New("shard: a sweep runs in one process; run a distributed stage with run --shard and merge"))
+	shard, shards, shardErr := p.ShardOf()
+	if shardErr != nil {
+		errs = append(errs, fmt.Errorf("shard: %w", shardErr))
+	}
+	startAt, startErr := p.StartTime()
+	if startErr != nil {
+		errs = append(errs, fmt.Errorf("start-at: %w", startErr))
+	}
+	switch {
+	case p.Shards > 0 && p.Shard == "":
+		errs = append(errs, fmt.Errorf("shards: --shards %d needs this worker's index (JOB_COMPLETION_INDEX in a Kubernetes Indexed Job) or --shard i/N", p.Shards))
+	case shards > 1 && so.Auto:
+		errs = append(errs, errors.New("shard: --auto picks each level from the stages before it, which the workers of a sharded sweep cannot share; give every worker the same levels with --rates or --concurrency-levels"))
+	case shards > 1 && startAt.IsZero() && startErr == nil:
+		errs = append(errs, errors.New("start-at: a sharded sweep needs --start-at T, the same on every worker, so that each level starts at the same time everywhere"))
+	case shards > 1 && so.Cooldown <= 0:
+		errs = append(errs, errors.New("cooldown: a sharded sweep needs a cooldown above 0: the stages of every worker start on a fixed clock, and requests still in flight at a stage's end get half the cooldown to finish"))
+	case shards > 1 && p.DrainTimeout > so.Cooldown/2:
+		errs = append(errs, fmt.Errorf("drain-timeout: %s does not fit a sharded sweep's clock: at most half the --cooldown (%s), so every stage ends before the next level starts", p.DrainTimeout, so.Cooldown/2))
 	}
 	if so.Auto == (len(so.Levels) > 0) {
 		errs = append(errs, errors.New("sweep: give a list of levels (--rates or --concurrency-levels) or --auto, one of them"))
@@ -242,7 +292,7 @@ func newSweepPlan(p profiles.Profile, so SweepOptions) (*sweepPlan, error) {
 	if so.StageDuration < 0 || so.Cooldown < 0 {
 		errs = append(errs, errors.New("stage-duration and cooldown must not be negative"))
 	}
-	plan := &sweepPlan{base: p, users: so.Users, levels: so.Levels, stage: so.StageDuration}
+	plan := &sweepPlan{base: p, users: so.Users, levels: so.Levels, stage: so.StageDuration, cooldown: so.Cooldown, shard: shard, shards: max(shards, 1), startAt: startAt}
 	if plan.stage == 0 {
 		plan.stage = p.Duration
 	}
@@ -287,7 +337,7 @@ func newSweepPlan(p profiles.Profile, so SweepOptions) (*sweepPlan, error) {
 	} else {
 		first = so.Levels[0]
 	}
-	probe := plan.profile(first, "")
+	probe := plan.profile(1, first, "")
 	if err := probe.Validate(); err != nil {
 		return nil, err
 	}
@@ -309,10 +359,18 @@ func (pl *sweepPlan) next(i int) (float64, bool) {
 	return pl.search.Next()
 }
 
-// profile is the base profile at one load level, timed, written to out.
-func (pl *sweepPlan) profile(level float64, out string) profiles.Profile {
+// profile is the base profile at one load level, stage i, timed, written
+// to out. In a sharded sweep stage i starts at StageStart(i): the same
+// instant on every worker.
+func (pl *sweepPlan) profile(i int, level float64, out string) profiles.Profile {
 	p := pl.base
 	p.Out = out
+	if pl.shards > 1 {
+		p.StartAt = StageStart(pl.startAt, i, pl.stage, pl.cooldown).Format(time.RFC3339Nano)
+		if p.DrainTimeout == 0 {
+			p.DrainTimeout = pl.cooldown / 2
+		}
+	}
 	p.Duration, p.Requests = pl.stage, 0
 	if pl.users {
 		p.Rate, p.Concurrency = 0, int(level)
@@ -339,7 +397,8 @@ func (pl *sweepPlan) judge(i int, name string, level float64, res *Result, runEr
 		sum = s
 	}
 	analysis.ApplySLOs(sum, pl.slos)
-	offered, sent := level, sum.Generator.AchievedRate
+	// A worker of a sharded sweep offers its share of the level.
+	offered, sent := level/float64(pl.shards), sum.Generator.AchievedRate
 	if pl.users {
 		offered, sent = 0, 0
 	}

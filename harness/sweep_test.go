@@ -96,7 +96,18 @@ func TestSweepConfigErrors(t *testing.T) {
 		{"fractional users", func(p *profiles.Profile, o *harness.SweepOptions) { o.Users, o.Levels = true, []float64{1.5} }, "positive whole number"},
 		{"trace", func(p *profiles.Profile, o *harness.SweepOptions) { p.Trace = "t.csv" }, "a replayed trace sets its own arrivals"},
 		{"stages", func(p *profiles.Profile, o *harness.SweepOptions) { p.Stages = []string{"10s:rate=5"} }, "drop --stages"},
-		{"shard", func(p *profiles.Profile, o *harness.SweepOptions) { p.Shard = "0/2" }, "a sweep runs in one process"},
+		{"shard with auto", func(p *profiles.Profile, o *harness.SweepOptions) {
+			p.Shard, p.StartAt, o.Levels, o.Auto, o.Cooldown = "0/2", "2026-11-28T10:00:00Z", nil, true, time.Second
+		}, "--auto picks each level from the stages before it"},
+		{"shard without start-at", func(p *profiles.Profile, o *harness.SweepOptions) { p.Shard, o.Cooldown = "0/2", time.Second }, "needs --start-at"},
+		{"shard without cooldown", func(p *profiles.Profile, o *harness.SweepOptions) { p.Shard, p.StartAt = "1/2", "2026-11-28T10:00:00Z" }, "cooldown above 0"},
+		{"shard with a long drain", func(p *profiles.Profile, o *harness.SweepOptions) {
+			p.Shard, p.StartAt, o.Cooldown, p.DrainTimeout = "1/2", "2026-11-28T10:00:00Z", 4*time.Second, 3*time.Second
+		}, "drain-timeout: 3s does not fit"},
+		{"shards without an index", func(p *profiles.Profile, o *harness.SweepOptions) {
+			p.Shards, p.StartAt, o.Cooldown = 2, "2026-11-28T10:00:00Z", time.Second
+		}, "JOB_COMPLETION_INDEX"},
+		{"bad shard", func(p *profiles.Profile, o *harness.SweepOptions) { p.Shard = "2/2" }, "shard:"},
 		{"ramp", func(p *profiles.Profile, o *harness.SweepOptions) { p.Arrival = "ramp" }, "arrival: ramp"},
 		{"slo", func(p *profiles.Profile, o *harness.SweepOptions) { p.SLO = []string{"ttft.p99<fast"} }, "slo:"},
 		{"precision", func(p *profiles.Profile, o *harness.SweepOptions) { o.Levels, o.Auto, o.Precision = nil, true, 2 }, "precision 2"},
@@ -116,5 +127,26 @@ func TestSweepConfigErrors(t *testing.T) {
 				t.Error("a refused sweep made its directory")
 			}
 		})
+	}
+}
+
+// TestStageStart: stage i of a sharded sweep starts after the earlier
+// stages and their cooldowns, from the flags alone.
+func TestStageStart(t *testing.T) {
+	t0 := time.Date(2026, 11, 28, 10, 0, 0, 0, time.UTC)
+	tests := []struct {
+		i               int
+		stage, cooldown time.Duration
+		want            time.Time
+	}{
+		{1, 30 * time.Second, 5 * time.Second, t0},
+		{2, 30 * time.Second, 5 * time.Second, t0.Add(35 * time.Second)},
+		{4, 30 * time.Second, 5 * time.Second, t0.Add(105 * time.Second)},
+		{3, 1500 * time.Millisecond, 250 * time.Millisecond, t0.Add(3500 * time.Millisecond)},
+	}
+	for _, tc := range tests {
+		if got := harness.StageStart(t0, tc.i, tc.stage, tc.cooldown); !got.Equal(tc.want) {
+			t.Errorf("stage %d (%s + %s): %s, want %s", tc.i, tc.stage, tc.cooldown, got, tc.want)
+		}
 	}
 }

@@ -94,6 +94,14 @@ func runSweep(cmd *cobra.Command, e *env, args []string, f sweepFlags) error {
 	if err != nil {
 		return err
 	}
+	if p.Shards > 0 && p.Shard == "" {
+		// A Kubernetes Indexed Job gives each pod its index.
+		idx, ok := e.getenv("JOB_COMPLETION_INDEX")
+		if !ok {
+			return usagef("shards: --shards %d needs JOB_COMPLETION_INDEX (a Kubernetes Indexed Job) or --shard i/N", p.Shards)
+		}
+		p.Shard = idx + "/" + strconv.Itoa(p.Shards)
+	}
 	so := harness.SweepOptions{Auto: f.auto, StageDuration: f.stage, Cooldown: f.cooldown}
 	if f.rates != "" && f.users != "" {
 		return usagef("give --rates (open loop) or --concurrency-levels (closed loop), not both")
