@@ -19,8 +19,8 @@ import (
 func newMergeCmd(e *env) *cobra.Command {
 	var out string
 	cmd := &cobra.Command{
-		Use:   "merge SHARD_DIR... -o RUN_DIR",
-		Short: "Merge the shards of a distributed run into one run directory",
+		Use:   "merge SHARD_DIR...|SWEEP_DIR... -o OUT",
+		Short: "Merge the shards of a distributed run (or sharded sweep) into one",
 		Long: `merge combines the run directories of a distributed run's workers (each ran
 the same profile and --seed with --shard i/N, or --shards N in a Kubernetes
 Indexed Job, and one --start-at) into one run directory that report, check
@@ -35,6 +35,14 @@ and compare treat like any other:
                   the records
   run.json        the profile, shard "merged from N", and each shard's
                   directory, start and record count
+  server_metrics.jsonl
+                  every shard's scraped server samples on the merged time
+                  axis, each with its "shard" (a warning names the servers
+                  when the shards scraped different ones)
+
+Sweep directories (sweep --shard i/N --start-at T on each worker) are merged
+level by level: OUT/stage-.../ is each stage's merged run, and the curve and
+capacity are judged again on the whole levels (OUT/sweep.json, sweep.txt).
 
 Shards that are not one run (another seed or profile, a shard missing or
 given twice) are refused with every difference named (exit 2). A SHARD_DIR
@@ -44,6 +52,7 @@ Afterwards, look at each worker's lag: a shard whose generator fell behind
 (generator_saturated) understates latency; add workers.`,
 		Example: `  streamgauge merge results/run-1/shard-0 results/run-1/shard-1 results/run-1/shard-2 results/run-1/shard-3 -o results/run-1/merged
   streamgauge merge 'results/run-1/shard-*' -o results/run-1/merged
+  streamgauge merge 'results/sweep-1/worker-*' -o results/sweep-1/merged
   streamgauge report results/run-1/merged`,
 		Args: argsUsage(cobra.MinimumNArgs(1)),
 		RunE: func(cmd *cobra.Command, args []string) error {

@@ -58,12 +58,21 @@ stages' evidence.
 Every run flag applies to each stage (the target, workload, --slo, --goodput,
 --warmup, --seed); each stage runs for --stage-duration (default --duration,
 else 30s) and --requests does not apply. Exit 3 when SLOs were given and no
-stage met them. docs/sweeps.md explains the search and what to watch.`,
+stage met them. docs/sweeps.md explains the search and what to watch.
+
+A sweep too heavy for one machine is split over workers: each runs the same
+command with --shard i/N (or --shards N in a Kubernetes Indexed Job) and one
+--start-at T, and stage k starts at T + (k-1) x (stage-duration + cooldown)
+on every worker, so the levels line up; requests still in flight at a
+stage's end get half the cooldown. Then merge the workers' sweep
+directories: streamgauge merge SWEEP_DIR... -o OUT. --auto cannot be
+sharded (each level depends on the last stage's result); give --rates.`,
 		Example: `  streamgauge sweep chat --rates 1,2,4,8,16 --stage-duration 60s
   streamgauge sweep --target http://127.0.0.1:8000 --auto --slo 'ttft.p99<500ms' --slo 'error_rate<1%' --precision 5% --max-rate 200
   streamgauge sweep profile.yaml --concurrency-levels 1,2,4,8,16,32 --stage-duration 30s --cooldown 10s
   streamgauge sweep --auto --concurrency 1 --slo 'tpot.p99<50ms' --max-users 256
-  streamgauge sweep chat --auto --slo 'ttft.p99<500ms' -o capacity.html`,
+  streamgauge sweep chat --auto --slo 'ttft.p99<500ms' -o capacity.html
+  streamgauge sweep chat --rates 100,200,400 --shard 0/4 --start-at 2026-11-28T10:00:00Z --out results/sweep-1/worker-0`,
 		Args: argsUsage(cobra.MaximumNArgs(1)),
 		RunE: func(cmd *cobra.Command, args []string) error {
 			return runSweep(cmd, e, args, f)
