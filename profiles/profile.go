@@ -99,6 +99,11 @@ type Profile struct {
 	TraceFormat string  `mapstructure:"trace-format" json:"trace-format,omitempty"`
 	TraceSpeed  float64 `mapstructure:"trace-speed" json:"trace-speed,omitempty"`
 	TraceWindow string  `mapstructure:"trace-window" json:"trace-window,omitempty"`
+	// TraceSpread places arrivals that share one timestamp slot over it
+	// (none, uniform or poisson); TraceSlot is the slot's width (0: from
+	// the trace's timestamps, or Mooncake's 3 s).
+	TraceSpread string        `mapstructure:"trace-spread" json:"trace-spread,omitempty"`
+	TraceSlot   time.Duration `mapstructure:"trace-slot" json:"trace-slot,omitempty"`
 
 	// Judging: run SLOs evaluated at the end (and every few seconds over a
 	// sliding window with abort-on-fail), and per-request goodput SLOs.
@@ -171,6 +176,7 @@ func Default() Profile {
 		PrefixShare:    1,
 		TraceFormat:    loadgen.TraceAuto,
 		TraceSpeed:     1,
+		TraceSpread:    loadgen.SpreadNone,
 		Seed:           1,
 	}
 }
@@ -300,6 +306,15 @@ func (p *Profile) Validate() error {
 	}
 	if p.TraceWindow != "" && p.Trace == "" {
 		bad("trace-window", "%q applies to --trace only", p.TraceWindow)
+	}
+	if p.Trace == "" && (p.TraceSpread != "" && p.TraceSpread != loadgen.SpreadNone || p.TraceSlot != 0) {
+		bad("trace-spread", "applies to --trace only")
+	}
+	if !slices.Contains([]string{"", loadgen.SpreadNone, loadgen.SpreadUniform, loadgen.SpreadPoisson}, p.TraceSpread) {
+		bad("trace-spread", "%q: want none, uniform or poisson", p.TraceSpread)
+	}
+	if p.TraceSlot < 0 {
+		bad("trace-slot", "%s must not be negative", p.TraceSlot)
 	}
 	if p.Trace != "" {
 		if msg := windowProblem(p.TraceWindow); msg != "" {

@@ -63,6 +63,8 @@ var profileUsage = map[string]string{
 	"trace-format":        "trace format: auto|azure|mooncake|burstgpt|csv",
 	"trace-speed":         "replay speed factor (2 = twice as fast)",
 	"trace-window":        "replay only arrivals in FROM:TO of the trace, e.g. 600s:900s",
+	"trace-spread":        "place arrivals that share one timestamp slot over it: none|uniform|poisson (seeded by --seed)",
+	"trace-slot":          "the trace's timestamp slot width for --trace-spread (default: from the timestamps; Mooncake 3s)",
 	"slo":                 "SLO expression, e.g. 'ttft.p99<500ms' (repeatable)",
 	"abort-on-fail":       "check the SLOs every 5 s over the last 30 s and stop the run as soon as one is lost (exit 3)",
 	"goodput":             "per-request SLOs for goodput, e.g. 'ttft<=500ms,tpot<=50ms'",
