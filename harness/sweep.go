@@ -107,7 +107,7 @@ func Sweep(ctx context.Context, p profiles.Profile, so SweepOptions, opts ...Opt
 		if !ok {
 			break
 		}
-		if i > 1 && so.Cooldown > 0 && plan.shards == 1 {
+		if i > 1 && so.Cooldown > 0 && plan.startAt.IsZero() {
 			t := time.NewTimer(so.Cooldown)
 			select {
 			case <-ctx.Done():
@@ -272,10 +272,10 @@ func newSweepPlan(p profiles.Profile, so SweepOptions) (*sweepPlan, error) {
 		errs = append(errs, errors.New("shard: --auto picks each level from the stages before it, which the workers of a sharded sweep cannot share; give every worker the same levels with --rates or --concurrency-levels"))
 	case shards > 1 && startAt.IsZero() && startErr == nil:
 		errs = append(errs, errors.New("start-at: a sharded sweep needs --start-at T, the same on every worker, so that each level starts at the same time everywhere"))
-	case shards > 1 && so.Cooldown <= 0:
-		errs = append(errs, errors.New("cooldown: a sharded sweep needs a cooldown above 0: the stages of every worker start on a fixed clock, and requests still in flight at a stage's end get half the cooldown to finish"))
-	case shards > 1 && p.DrainTimeout > so.Cooldown/2:
-		errs = append(errs, fmt.Errorf("drain-timeout: %s does not fit a sharded sweep's clock: at most half the --cooldown (%s), so every stage ends before the next level starts", p.DrainTimeout, so.Cooldown/2))
+	case !startAt.IsZero() && so.Cooldown <= 0:
+		errs = append(errs, errors.New("cooldown: a sweep with --start-at needs a cooldown above 0: its stages start on a fixed clock, and requests still in flight at a stage's end get half the cooldown to finish"))
+	case !startAt.IsZero() && p.DrainTimeout > so.Cooldown/2:
+		errs = append(errs, fmt.Errorf("drain-timeout: %s does not fit the clock of a sweep with --start-at: at most half the --cooldown (%s), so every stage ends before the next level starts", p.DrainTimeout, so.Cooldown/2))
 	}
 	if so.Auto == (len(so.Levels) > 0) {
 		errs = append(errs, errors.New("sweep: give a list of levels (--rates or --concurrency-levels) or --auto, one of them"))
@@ -360,12 +360,12 @@ func (pl *sweepPlan) next(i int) (float64, bool) {
 }
 
 // profile is the base profile at one load level, stage i, timed, written
-// to out. In a sharded sweep stage i starts at StageStart(i): the same
-// instant on every worker.
+// to out. With a start time (every sharded sweep) stage i starts at
+// StageStart(i): the same instant on every worker.
 func (pl *sweepPlan) profile(i int, level float64, out string) profiles.Profile {
 	p := pl.base
 	p.Out = out
-	if pl.shards > 1 {
+	if !pl.startAt.IsZero() {
 		p.StartAt = StageStart(pl.startAt, i, pl.stage, pl.cooldown).Format(time.RFC3339Nano)
 		if p.DrainTimeout == 0 {
 			p.DrainTimeout = pl.cooldown / 2

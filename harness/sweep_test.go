@@ -12,6 +12,7 @@ import (
 	"github.com/streamgauge/streamgauge/analysis"
 	"github.com/streamgauge/streamgauge/harness"
 	"github.com/streamgauge/streamgauge/profiles"
+	"github.com/streamgauge/streamgauge/results"
 )
 
 // sweepProfile is a small workload on the fixed-latency simulator, which
@@ -107,6 +108,7 @@ func TestSweepConfigErrors(t *testing.T) {
 		{"shards without an index", func(p *profiles.Profile, o *harness.SweepOptions) {
 			p.Shards, p.StartAt, o.Cooldown = 2, "2026-11-28T10:00:00Z", time.Second
 		}, "JOB_COMPLETION_INDEX"},
+		{"start-at without cooldown", func(p *profiles.Profile, o *harness.SweepOptions) { p.StartAt = "2026-11-28T10:00:00Z" }, "a sweep with --start-at needs a cooldown above 0"},
 		{"bad shard", func(p *profiles.Profile, o *harness.SweepOptions) { p.Shard = "2/2" }, "shard:"},
 		{"ramp", func(p *profiles.Profile, o *harness.SweepOptions) { p.Arrival = "ramp" }, "arrival: ramp"},
 		{"slo", func(p *profiles.Profile, o *harness.SweepOptions) { p.SLO = []string{"ttft.p99<fast"} }, "slo:"},
@@ -147,6 +149,29 @@ func TestStageStart(t *testing.T) {
 	for _, tc := range tests {
 		if got := harness.StageStart(t0, tc.i, tc.stage, tc.cooldown); !got.Equal(tc.want) {
 			t.Errorf("stage %d (%s + %s): %s, want %s", tc.i, tc.stage, tc.cooldown, got, tc.want)
+		}
+	}
+}
+
+// TestSweepStartAt: with --start-at every stage starts at its fixed
+// instant (stage 2 used to get stage 1's start-at, already past, and ran
+// behind schedule from its first request).
+func TestSweepStartAt(t *testing.T) {
+	p := sweepProfile(t)
+	start := time.Now().Add(500 * time.Millisecond).UTC()
+	p.StartAt = start.Format(time.RFC3339Nano)
+	const stage, cooldown = 600 * time.Millisecond, 600 * time.Millisecond
+	sw, err := harness.Sweep(context.Background(), p, harness.SweepOptions{Levels: []float64{10, 20}, StageDuration: stage, Cooldown: cooldown})
+	if err != nil {
+		t.Fatal(err)
+	}
+	for i, st := range sw.Stages {
+		var info results.RunInfo
+		if err := results.ReadJSON(filepath.Join(p.Out, st.Dir), results.RunFile, &info); err != nil {
+			t.Fatal(err)
+		}
+		if want := harness.StageStart(start, i+1, stage, cooldown); !info.Start.Equal(want) {
+			t.Errorf("stage %d started at %s, want %s", i+1, info.Start, want)
 		}
 	}
 }
