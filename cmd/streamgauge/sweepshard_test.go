@@ -1,6 +1,7 @@
 package main
 
 import (
+	"encoding/json"
 	"fmt"
 	"os"
 	"path/filepath"
@@ -37,7 +38,7 @@ func TestShardedSweepMatchesOneProcess(t *testing.T) {
 	url, _ := startServe(t, "--scheduler", "fcfs", "--preset", "h100-llama8b")
 	common := []string{"--target", url, "--rates", strings.Join(rates, ","), "--arrival", "constant", "--seed", "5",
 		"--input-tokens", "16", "--output-tokens", "8", "--stage-duration", stage.String(), "--cooldown", cooldown.String(),
-		"--slo", "ttft.p99<1s", "--slo", "error_rate<1%"}
+		"--slo", "ttft.p99<1s", "--slo", "error_rate<1%", "--scrape-metrics", "sim"}
 	root := t.TempDir()
 	if d := os.Getenv("SWEEPSHARD_KEEP"); d != "" {
 		root = d
@@ -113,6 +114,31 @@ func TestShardedSweepMatchesOneProcess(t *testing.T) {
 					}
 				}
 			}
+			// Every worker scraped the one server: its samples are merged
+			// per stage, each with its shard, and no warning says otherwise.
+			if strings.Contains(r.stderr, "scraped different servers") {
+				t.Errorf("merge warned of different servers, but every worker scraped %s:\n%s", url, r.stderr)
+			}
+			scraped := map[string]bool{}
+			f, err := os.ReadFile(filepath.Join(merged, sw.Stages[0].Dir, results.ServerMetricsFile))
+			if err != nil {
+				t.Fatal(err)
+			}
+			last := int64(-1)
+			for line := range strings.Lines(string(f)) {
+				var s results.ServerSample
+				if err := json.Unmarshal([]byte(line), &s); err != nil {
+					t.Fatalf("merged server metrics line %q: %v", line, err)
+				}
+				if s.TNS < last {
+					t.Errorf("merged server metrics out of time order at %q", line)
+				}
+				last = s.TNS
+				scraped[s.Shard] = true
+			}
+			if len(scraped) != n {
+				t.Errorf("merged server metrics hold samples of shards %v, want all %d", scraped, n)
+			}
 			if !strings.Contains(r.stdout, "capacity: "+analysis.FormatLevel(one.Capacity.Level)+" req/s") {
 				t.Errorf("merge output lacks the capacity line:\n%s", r.stdout)
 			}
@@ -157,5 +183,19 @@ func TestMergeSweepRefusals(t *testing.T) {
 				t.Errorf("exit %d, want %d with %q:\n%s", r.code, exitUsage, tc.want, r.stderr)
 			}
 		})
+	}
+}
+
+// TestSweepShardsFromIndexedJob: --shards N takes the worker's index from
+// JOB_COMPLETION_INDEX, as run does (the sweep then goes on to check the
+// rest: here, the missing --start-at).
+func TestSweepShardsFromIndexedJob(t *testing.T) {
+	r := runCLI(t, map[string]string{"JOB_COMPLETION_INDEX": "1"}, "sweep", "--rates", "1", "--shards", "2")
+	if r.code != exitUsage || !strings.Contains(r.stderr, "a sharded sweep needs --start-at") {
+		t.Errorf("exit %d:\n%s", r.code, r.stderr)
+	}
+	r = runCLI(t, map[string]string{"JOB_COMPLETION_INDEX": "2"}, "sweep", "--rates", "1", "--shards", "2", "--start-at", "2026-11-28T10:00:00Z")
+	if r.code != exitUsage || !strings.Contains(r.stderr, `shard: "2/2"`) {
+		t.Errorf("index 2 of 2 shards: exit %d:\n%s", r.code, r.stderr)
 	}
 }
