@@ -58,7 +58,7 @@ stages' evidence.
 Every run flag applies to each stage (the target, workload, --slo, --goodput,
 --warmup, --seed); each stage runs for --stage-duration (default --duration,
 else 30s) and --requests does not apply. Exit 3 when SLOs were given and no
-stage met them. docs/sweeps.md explains the search and what to watch.
+stage met them (a worker of a sharded sweep exits 0: the merge judges). docs/sweeps.md explains the search and what to watch.
 
 A sweep too heavy for one machine is split over workers: each runs the same
 command with --shard i/N (or --shards N in a Kubernetes Indexed Job) and one
@@ -167,9 +167,15 @@ func runSweep(cmd *cobra.Command, e *env, args []string, f sweepFlags) error {
 			err = werr
 		}
 	}
+	_, shards, _ := p.ShardOf()
 	switch {
 	case err != nil:
 		return runError(err)
+	case shards > 1:
+		// A worker's stages hold its share of each level: the verdict is
+		// the merged sweep's, and a worker that exited 3 would fail its
+		// Indexed Job before the merge step.
+		fmt.Fprintf(e.stderr, "streamgauge: this worker ran shard %s of each level; merge every worker's sweep directory for the curve and the verdict\n", p.Shard)
 	case len(p.SLO) > 0 && !sw.Capacity.Found:
 		return &exitError{code: exitSLO, err: errors.New("no stage met the SLOs: " + sw.CapacityLine())}
 	}
