@@ -122,7 +122,7 @@ func Sweep(ctx context.Context, p profiles.Profile, so SweepOptions, opts ...Opt
 		name := fmt.Sprintf("stage-%03d-%s-%s", i, sw.Mode, analysis.FormatLevel(level))
 		sp := plan.profile(i, level, filepath.Join(dir, name))
 		if at, _ := sp.StartTime(); !at.IsZero() && time.Now().After(at) {
-			o.logf("warning: sweep stage %d was to start at %s on every worker; this worker is %s late and sends behind schedule (its lag shows it): give a later --start-at or a longer --cooldown",
+			o.logf("warning: sweep stage %d was to start at %s (--start-at); it starts %s late and sends behind schedule (its lag shows it): give a later --start-at or a longer --cooldown",
 				i, sp.StartAt, time.Since(at).Round(time.Millisecond))
 		}
 		o.logf("sweep stage %d: %s %s", i, analysis.FormatLevel(level), sw.Unit())
@@ -216,8 +216,9 @@ func generatorNote(stages []analysis.SweepStage) string {
 		strings.Join(behind, ", "))
 }
 
-// StageStart is when stage i (from 1) of a sharded sweep starts: start
-// plus, for each earlier stage, its length and the cooldown. Every worker
+// StageStart is when stage i (from 1) of a sweep with a start time (every
+// sharded sweep) starts: start plus, for each earlier stage, its length
+// and the cooldown. Every worker
 // computes it from its flags alone, so the levels line up without any
 // exchange.
 func StageStart(start time.Time, i int, stage, cooldown time.Duration) time.Time {
