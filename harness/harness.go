@@ -6,6 +6,7 @@
 package harness
 
 import (
+	"cmp"
 	"context"
 	"errors"
 	"fmt"
@@ -404,6 +405,9 @@ func traceWorkload(p *profiles.Profile, builder *prompt.Builder) (loadgen.Source
 	tr, err := loadgen.ReadTrace(f, p.Trace, p.TraceFormat)
 	if err != nil {
 		return nil, nil, err
+	}
+	if tr, err = tr.Spread(p.TraceSpread, cmp.Or(p.TraceSlot, tr.SlotWidth()), p.Seed); err != nil {
+		return nil, nil, fmt.Errorf("trace %s: %w", p.Trace, err)
 	}
 	from, to, err := loadgen.ParseWindow(p.TraceWindow)
 	if err != nil {

@@ -100,20 +100,14 @@ func Sweep(ctx context.Context, p profiles.Profile, so SweepOptions, opts ...Opt
 	if so.Auto {
 		sw.Precision = plan.search.Precision()
 	}
+	if plan.shards > 1 {
+		sw.Notes = append(sw.Notes, fmt.Sprintf("shard %d/%d of a sharded sweep: each stage sent this worker's share of its level, from %s on; merge every worker's sweep directory (streamgauge merge SWEEP_DIR... -o OUT) for the curve and the capacity",
+			plan.shard, plan.shards, plan.startAt.UTC().Format(time.RFC3339Nano)))
+	}
 	if len(p.SLO) == 0 {
 		sw.Notes = append(sw.Notes, "no --slo given: a stage passes when it does not saturate and its "+defaultSweepSLO)
 	}
-	save := func() error {
-		sw.Capacity = analysis.FindCapacity(sw.Stages)
-		if err := results.WriteJSON(dir, analysis.SweepFile, sw); err != nil {
-			return err
-		}
-		var b bytes.Buffer
-		if err := analysis.WriteSweepTable(&b, sw); err != nil {
-			return err
-		}
-		return os.WriteFile(filepath.Join(dir, analysis.SweepTableFile), b.Bytes(), 0o644)
-	}
+	save := func() error { return saveSweep(dir, sw) }
 	o.logf("sweep %s: %s, %s stages, writing %s", p.Name, plan.describe(so), plan.stage, dir)
 	// capped marks the stages whose lag came from waiting for a
 	// --max-concurrency slot, not from the generator.
@@ -123,7 +117,7 @@ func Sweep(ctx context.Context, p profiles.Profile, so SweepOptions, opts ...Opt
 		if !ok {
 			break
 		}
-		if i > 1 && so.Cooldown > 0 {
+		if i > 1 && so.Cooldown > 0 && plan.startAt.IsZero() {
 			t := time.NewTimer(so.Cooldown)
 			select {
 			case <-ctx.Done():
@@ -136,7 +130,11 @@ func Sweep(ctx context.Context, p profiles.Profile, so SweepOptions, opts ...Opt
 			break
 		}
 		name := fmt.Sprintf("stage-%03d-%s-%s", i, sw.Mode, analysis.FormatLevel(level))
-		sp := plan.profile(level, filepath.Join(dir, name))
+		sp := plan.profile(i, level, filepath.Join(dir, name))
+		if at, _ := sp.StartTime(); !at.IsZero() && time.Now().After(at) {
+			o.logf("warning: sweep stage %d was to start at %s (--start-at); it starts %s late and sends behind schedule (its lag shows it): give a later --start-at or a longer --cooldown",
+				i, sp.StartAt, time.Since(at).Round(time.Millisecond))
+		}
 		o.logf("sweep stage %d: %s %s", i, analysis.FormatLevel(level), sw.Unit())
 		res, runErr := Run(ctx, sp, opts...)
 		var ce *ConfigError
@@ -190,23 +188,7 @@ func Sweep(ctx context.Context, p profiles.Profile, so SweepOptions, opts ...Opt
 	default:
 		sw.Outcome = "ran every level given"
 	}
-	var behind, held []string
-	for _, st := range sw.Stages {
-		switch {
-		case capped[st.Index]:
-			held = append(held, fmt.Sprintf("%d (lag p99 %.1f ms)", st.Index, st.Metrics["lag"].P99))
-		case st.GeneratorSaturated:
-			behind = append(behind, fmt.Sprintf("%d (lag p99 %.1f ms)", st.Index, st.Metrics["lag"].P99))
-		}
-	}
-	if len(held) > 0 {
-		sw.Notes = append(sw.Notes, fmt.Sprintf("requests waited for one of the --max-concurrency %d slots in stages %s: the cap held them back, not the generator; raise --max-concurrency to offer those rates",
-			p.MaxConcurrency, strings.Join(held, ", ")))
-	}
-	if len(behind) > 0 {
-		sw.Notes = append(sw.Notes, fmt.Sprintf("the generator fell behind in stages %s: their latencies may be understated; a stage that sent well under its rate counts as saturated, so at high rates split the load into shards",
-			strings.Join(behind, ", ")))
-	}
+	sw.Notes = append(sw.Notes, generatorNotes(sw.Stages, capped, p.MaxConcurrency)...)
 	if err := save(); err != nil {
 		return sw, err
 	}
@@ -214,6 +196,54 @@ func Sweep(ctx context.Context, p profiles.Profile, so SweepOptions, opts ...Opt
 		return sw, fmt.Errorf("sweep interrupted after %s; they are in %s", plural.Count(len(sw.Stages), "stage"), dir)
 	}
 	return sw, nil
+}
+
+// saveSweep computes the capacity from the stages and writes sweep.json and
+// sweep.txt into dir.
+func saveSweep(dir string, sw *analysis.Sweep) error {
+	sw.Capacity = analysis.FindCapacity(sw.Stages)
+	if err := results.WriteJSON(dir, analysis.SweepFile, sw); err != nil {
+		return err
+	}
+	var b bytes.Buffer
+	if err := analysis.WriteSweepTable(&b, sw); err != nil {
+		return err
+	}
+	return os.WriteFile(filepath.Join(dir, analysis.SweepTableFile), b.Bytes(), 0o644)
+}
+
+// generatorNotes say which stages' sends went out late: held back by the
+// --max-concurrency cap (capped, with maxConc slots) or by a generator
+// that fell behind. None when every stage kept its schedule.
+func generatorNotes(stages []analysis.SweepStage, capped map[int]bool, maxConc int) []string {
+	var behind, held []string
+	for _, st := range stages {
+		switch {
+		case capped[st.Index]:
+			held = append(held, fmt.Sprintf("%d (lag p99 %.1f ms)", st.Index, st.Metrics["lag"].P99))
+		case st.GeneratorSaturated:
+			behind = append(behind, fmt.Sprintf("%d (lag p99 %.1f ms)", st.Index, st.Metrics["lag"].P99))
+		}
+	}
+	var notes []string
+	if len(held) > 0 {
+		notes = append(notes, fmt.Sprintf("requests waited for one of the --max-concurrency %d slots in stages %s: the cap held them back, not the generator; raise --max-concurrency to offer those rates",
+			maxConc, strings.Join(held, ", ")))
+	}
+	if len(behind) > 0 {
+		notes = append(notes, fmt.Sprintf("the generator fell behind in stages %s: their latencies may be understated; a stage that sent well under its rate counts as saturated, so at high rates split the load into shards",
+			strings.Join(behind, ", ")))
+	}
+	return notes
+}
+
+// StageStart is when stage i (from 1) of a sweep with a start time (every
+// sharded sweep) starts: start plus, for each earlier stage, its length
+// and the cooldown. Every worker
+// computes it from its flags alone, so the levels line up without any
+// exchange.
+func StageStart(start time.Time, i int, stage, cooldown time.Duration) time.Time {
+	return start.Add(time.Duration(i-1) * (stage + cooldown))
 }
 
 // DefaultSweepDir is where a sweep of the named profile started at now
@@ -229,9 +259,14 @@ type sweepPlan struct {
 	levels   []float64
 	search   *analysis.Search
 	stage    time.Duration
-	slos     []analysis.SLO
-	sloExprs []string
-	goodput  *analysis.GoodputSLO
+	cooldown time.Duration
+	// shard and shards place this worker in a sharded sweep (0 and 1 when
+	// it runs alone); startAt is stage 1's start on every worker.
+	shard, shards int
+	startAt       time.Time
+	slos          []analysis.SLO
+	sloExprs      []string
+	goodput       *analysis.GoodputSLO
 }
 
 func newSweepPlan(p profiles.Profile, so SweepOptions) (*sweepPlan, error) {
@@ -244,13 +279,30 @@ func newSweepPlan(p profiles.Profile, so SweepOptions) (*sweepPlan, error) {
 	case !so.Users && (p.Arrival == "ramp" || p.Arrival == "sine"):
 		errs = append(errs, fmt.Errorf("arrival: %s changes the rate within a run; sweep with constant, poisson or gamma arrivals", p.Arrival))
 	}
-	if p.Shard != "" || p.Shards > 0 {
-		errs = append(errs, errors.New("shard: a sweep runs in one process; run a distributed stage with run --shard and merge"))
+	shard, shards, shardErr := p.ShardOf()
+	if shardErr != nil {
+		errs = append(errs, fmt.Errorf("shard: %w", shardErr))
+	}
+	startAt, startErr := p.StartTime()
+	if startErr != nil {
+		errs = append(errs, fmt.Errorf("start-at: %w", startErr))
+	}
+	switch {
+	case p.Shards > 0 && p.Shard == "":
+		errs = append(errs, fmt.Errorf("shards: --shards %d needs this worker's index (JOB_COMPLETION_INDEX in a Kubernetes Indexed Job) or --shard i/N", p.Shards))
+	case shards > 1 && so.Auto:
+		errs = append(errs, errors.New("shard: --auto picks each level from the stages before it, which the workers of a sharded sweep cannot share; give every worker the same levels with --rates or --concurrency-levels"))
+	case shards > 1 && startAt.IsZero() && startErr == nil:
+		errs = append(errs, errors.New("start-at: a sharded sweep needs --start-at T, the same on every worker, so that each level starts at the same time everywhere"))
+	case !startAt.IsZero() && so.Cooldown <= 0:
+		errs = append(errs, errors.New("cooldown: a sweep with --start-at needs a cooldown above 0: its stages start on a fixed clock, and requests still in flight at a stage's end get half the cooldown to finish"))
+	case !startAt.IsZero() && p.DrainTimeout > so.Cooldown/2:
+		errs = append(errs, fmt.Errorf("drain-timeout: %s does not fit the clock of a sweep with --start-at: at most half the --cooldown (%s), so every stage ends before the next level starts", p.DrainTimeout, so.Cooldown/2))
 	}
 	if so.Auto == (len(so.Levels) > 0) {
 		errs = append(errs, errors.New("sweep: give a list of levels (--rates or --concurrency-levels) or --auto, one of them"))
 	}
-	plan := &sweepPlan{base: p, users: so.Users, levels: so.Levels, stage: so.StageDuration}
+	plan := &sweepPlan{base: p, users: so.Users, levels: so.Levels, stage: so.StageDuration, cooldown: so.Cooldown, shard: shard, shards: max(shards, 1), startAt: startAt}
 	if plan.stage == 0 {
 		plan.stage = p.Duration
 	}
@@ -317,7 +369,7 @@ func newSweepPlan(p profiles.Profile, so SweepOptions) (*sweepPlan, error) {
 	} else {
 		first = so.Levels[0]
 	}
-	probe := plan.profile(first, "")
+	probe := plan.profile(1, first, "")
 	if err := probe.Validate(); err != nil {
 		return nil, err
 	}
@@ -360,10 +412,18 @@ func (pl *sweepPlan) next(i int) (float64, bool) {
 	return pl.search.Next()
 }
 
-// profile is the base profile at one load level, timed, written to out.
-func (pl *sweepPlan) profile(level float64, out string) profiles.Profile {
+// profile is the base profile at one load level, stage i, timed, written
+// to out. With a start time (every sharded sweep) stage i starts at
+// StageStart(i): the same instant on every worker.
+func (pl *sweepPlan) profile(i int, level float64, out string) profiles.Profile {
 	p := pl.base
 	p.Out = out
+	if !pl.startAt.IsZero() {
+		p.StartAt = StageStart(pl.startAt, i, pl.stage, pl.cooldown).Format(time.RFC3339Nano)
+		if p.DrainTimeout == 0 {
+			p.DrainTimeout = pl.cooldown / 2
+		}
+	}
 	p.Duration, p.Requests = pl.stage, 0
 	if pl.users {
 		p.Rate, p.Concurrency = 0, int(level)
@@ -390,7 +450,8 @@ func (pl *sweepPlan) judge(i int, name string, level float64, res *Result, runEr
 		sum = s
 	}
 	analysis.ApplySLOs(sum, pl.slos)
-	offered, sent := level, sum.Generator.AchievedRate
+	// A worker of a sharded sweep offers its share of the level.
+	offered, sent := level/float64(pl.shards), sum.Generator.AchievedRate
 	if pl.users {
 		offered, sent = 0, 0
 	}

@@ -12,6 +12,7 @@ import (
 	"github.com/streamgauge/streamgauge/analysis"
 	"github.com/streamgauge/streamgauge/harness"
 	"github.com/streamgauge/streamgauge/profiles"
+	"github.com/streamgauge/streamgauge/results"
 )
 
 // sweepProfile is a small workload on the fixed-latency simulator, which
@@ -96,7 +97,19 @@ func TestSweepConfigErrors(t *testing.T) {
 		{"fractional users", func(p *profiles.Profile, o *harness.SweepOptions) { o.Users, o.Levels = true, []float64{1.5} }, "positive whole number"},
 		{"trace", func(p *profiles.Profile, o *harness.SweepOptions) { p.Trace = "t.csv" }, "a replayed trace sets its own arrivals"},
 		{"stages", func(p *profiles.Profile, o *harness.SweepOptions) { p.Stages = []string{"10s:rate=5"} }, "drop --stages"},
-		{"shard", func(p *profiles.Profile, o *harness.SweepOptions) { p.Shard = "0/2" }, "a sweep runs in one process"},
+		{"shard with auto", func(p *profiles.Profile, o *harness.SweepOptions) {
+			p.Shard, p.StartAt, o.Levels, o.Auto, o.Cooldown = "0/2", "2026-11-28T10:00:00Z", nil, true, time.Second
+		}, "--auto picks each level from the stages before it"},
+		{"shard without start-at", func(p *profiles.Profile, o *harness.SweepOptions) { p.Shard, o.Cooldown = "0/2", time.Second }, "needs --start-at"},
+		{"shard without cooldown", func(p *profiles.Profile, o *harness.SweepOptions) { p.Shard, p.StartAt = "1/2", "2026-11-28T10:00:00Z" }, "cooldown above 0"},
+		{"shard with a long drain", func(p *profiles.Profile, o *harness.SweepOptions) {
+			p.Shard, p.StartAt, o.Cooldown, p.DrainTimeout = "1/2", "2026-11-28T10:00:00Z", 4*time.Second, 3*time.Second
+		}, "drain-timeout: 3s does not fit"},
+		{"shards without an index", func(p *profiles.Profile, o *harness.SweepOptions) {
+			p.Shards, p.StartAt, o.Cooldown = 2, "2026-11-28T10:00:00Z", time.Second
+		}, "JOB_COMPLETION_INDEX"},
+		{"start-at without cooldown", func(p *profiles.Profile, o *harness.SweepOptions) { p.StartAt = "2026-11-28T10:00:00Z" }, "a sweep with --start-at needs a cooldown above 0"},
+		{"bad shard", func(p *profiles.Profile, o *harness.SweepOptions) { p.Shard = "2/2" }, "shard:"},
 		{"ramp", func(p *profiles.Profile, o *harness.SweepOptions) { p.Arrival = "ramp" }, "arrival: ramp"},
 		{"slo", func(p *profiles.Profile, o *harness.SweepOptions) { p.SLO = []string{"ttft.p99<fast"} }, "slo:"},
 		{"precision", func(p *profiles.Profile, o *harness.SweepOptions) { o.Levels, o.Auto, o.Precision = nil, true, 2 }, "precision 2"},
@@ -137,5 +150,49 @@ func TestSweepCapNote(t *testing.T) {
 	notes := strings.Join(sw.Notes, "\n")
 	if !strings.Contains(notes, "waited for one of the --max-concurrency 1 slots in stages 1") || strings.Contains(notes, "the generator fell behind") {
 		t.Errorf("notes:\n%s\nwant the cap named, not the generator", notes)
+	}
+}
+
+// TestStageStart: stage i of a sharded sweep starts after the earlier
+// stages and their cooldowns, from the flags alone.
+func TestStageStart(t *testing.T) {
+	t0 := time.Date(2026, 11, 28, 10, 0, 0, 0, time.UTC)
+	tests := []struct {
+		i               int
+		stage, cooldown time.Duration
+		want            time.Time
+	}{
+		{1, 30 * time.Second, 5 * time.Second, t0},
+		{2, 30 * time.Second, 5 * time.Second, t0.Add(35 * time.Second)},
+		{4, 30 * time.Second, 5 * time.Second, t0.Add(105 * time.Second)},
+		{3, 1500 * time.Millisecond, 250 * time.Millisecond, t0.Add(3500 * time.Millisecond)},
+	}
+	for _, tc := range tests {
+		if got := harness.StageStart(t0, tc.i, tc.stage, tc.cooldown); !got.Equal(tc.want) {
+			t.Errorf("stage %d (%s + %s): %s, want %s", tc.i, tc.stage, tc.cooldown, got, tc.want)
+		}
+	}
+}
+
+// TestSweepStartAt: with --start-at every stage starts at its fixed
+// instant (stage 2 used to get stage 1's start-at, already past, and ran
+// behind schedule from its first request).
+func TestSweepStartAt(t *testing.T) {
+	p := sweepProfile(t)
+	start := time.Now().Add(500 * time.Millisecond).UTC()
+	p.StartAt = start.Format(time.RFC3339Nano)
+	const stage, cooldown = 600 * time.Millisecond, 600 * time.Millisecond
+	sw, err := harness.Sweep(context.Background(), p, harness.SweepOptions{Levels: []float64{10, 20}, StageDuration: stage, Cooldown: cooldown})
+	if err != nil {
+		t.Fatal(err)
+	}
+	for i, st := range sw.Stages {
+		var info results.RunInfo
+		if err := results.ReadJSON(filepath.Join(p.Out, st.Dir), results.RunFile, &info); err != nil {
+			t.Fatal(err)
+		}
+		if want := harness.StageStart(start, i+1, stage, cooldown); !info.Start.Equal(want) {
+			t.Errorf("stage %d started at %s, want %s", i+1, info.Start, want)
+		}
 	}
 }

@@ -9,6 +9,7 @@ import (
 	"fmt"
 	"io"
 	"math"
+	"math/rand/v2"
 	"sort"
 	"strconv"
 	"strings"
@@ -40,6 +41,9 @@ type Trace struct {
 	Entries []TraceEntry
 	// BlockTokens is the size of one prefix block (512 for Mooncake).
 	BlockTokens int
+	// Format is the format the trace was read in (one of the Trace*
+	// constants; "" for a trace built in code).
+	Format string
 }
 
 // maxTraceSeconds bounds trace offsets: a year, far beyond any replay.
@@ -75,6 +79,7 @@ func ReadTrace(r io.Reader, name, format string) (*Trace, error) {
 	if len(t.Entries) == 0 {
 		return nil, fmt.Errorf("trace %s: no requests", name)
 	}
+	t.Format = format
 	sort.SliceStable(t.Entries, func(i, j int) bool { return t.Entries[i].At < t.Entries[j].At })
 	first := t.Entries[0].At
 	for i := range t.Entries {
@@ -257,7 +262,7 @@ func (t *Trace) Slice(from, to time.Duration, speed float64) (*Trace, error) {
 	if !(speed > 0) || math.IsInf(speed, 0) {
 		return nil, fmt.Errorf("trace-speed %v: must be a positive factor (2 = twice as fast)", speed)
 	}
-	out := &Trace{BlockTokens: t.BlockTokens}
+	out := &Trace{BlockTokens: t.BlockTokens, Format: t.Format}
 	for _, e := range t.Entries {
 		if e.At < from || (to > 0 && e.At >= to) {
 			continue
@@ -293,4 +298,116 @@ func (p *TracePacer) Rate(time.Duration) float64 {
 		return 0
 	}
 	return float64(n-1) / p.t.Entries[n-1].At.Seconds()
+}
+
+// Trace spreads: how arrivals that share one timestamp slot are placed in
+// it (see Trace.Spread).
+const (
+	SpreadNone    = "none"    // as recorded: every arrival of a slot at its start
+	SpreadUniform = "uniform" // evenly over the slot, from a seeded random phase
+	SpreadPoisson = "poisson" // as a Poisson process would place that many in the slot
+)
+
+// MooncakeSlot is the width of the Mooncake trace's timestamp slots: its
+// arrivals are recorded to the 3 s slot they fell in.
+const MooncakeSlot = 3 * time.Second
+
+// minSpreadSlot is the narrowest slot worth spreading over; a trace whose
+// timestamps share no coarser unit is recorded finely enough as it is.
+const minSpreadSlot = time.Millisecond
+
+// spreadStream seeds the random placement of each slot's arrivals.
+const spreadStream = 0x7c3a9e12b4f05d61
+
+// SlotWidth returns the width of the trace's timestamp slots: the largest
+// unit every arrival offset is a multiple of (BurstGPT's 1 s, say), found
+// from the offsets; for a Mooncake trace, its 3 s slots unless the offsets
+// say otherwise. 0 when the offsets share no unit of at least a
+// millisecond (recorded finely: nothing to spread) or every arrival has
+// one timestamp in a format that does not say its slot.
+func (t *Trace) SlotWidth() time.Duration {
+	var g time.Duration
+	for _, e := range t.Entries {
+		if e.At > 0 {
+			g = gcd(g, e.At)
+		}
+	}
+	if t.Format == TraceMooncake && g%MooncakeSlot == 0 {
+		// Every offset is a multiple of 3 s (or all are 0): a few slots of
+		// the trace may all be multiples of 6 s, but the slot is 3 s.
+		return MooncakeSlot
+	}
+	if g < minSpreadSlot {
+		return 0
+	}
+	return g
+}
+
+func gcd(a, b time.Duration) time.Duration {
+	for b != 0 {
+		a, b = b, a%b
+	}
+	return a
+}
+
+// Spread returns a copy of the trace whose arrivals in each slot of width
+// slot (those with offsets in [k·slot, (k+1)·slot)) are spread over that
+// slot, in their recorded order: how is SpreadNone (unchanged),
+// SpreadUniform (n arrivals at (j + φ)/n of the slot, j = 0..n-1, with one
+// random phase φ per slot) or SpreadPoisson (the first n of n+1
+// exponential gaps, scaled so the n+1 fill the slot: the places n arrivals
+// of a Poisson process that fell in the slot take). Placement is a pure
+// function of seed, the slot's index and its arrival count, so every worker
+// of a sharded run computes the same schedule. Spreading a slot replays the
+// rate the trace recorded for it, without the burst at its start.
+func (t *Trace) Spread(how string, slot time.Duration, seed uint64) (*Trace, error) {
+	switch how {
+	case "", SpreadNone:
+		return t, nil
+	case SpreadUniform, SpreadPoisson:
+	default:
+		return nil, fmt.Errorf("trace-spread %q: want none, uniform or poisson", how)
+	}
+	if slot <= 0 {
+		return nil, fmt.Errorf("trace-spread %s: the trace's slot width cannot be told from its timestamps (every arrival shares one, or they share no unit of 1 ms or more); give it with --trace-slot, e.g. 3s", how)
+	}
+	out := &Trace{BlockTokens: t.BlockTokens, Format: t.Format, Entries: make([]TraceEntry, len(t.Entries))}
+	copy(out.Entries, t.Entries)
+	es := out.Entries
+	for i := 0; i < len(es); {
+		k := es[i].At / slot
+		j := i
+		for j < len(es) && es[j].At/slot == k {
+			j++
+		}
+		placeSlot(es[i:j], k*slot, slot, how, rand.New(rand.NewPCG(seed, spreadStream^uint64(k))))
+		i = j
+	}
+	sort.SliceStable(es, func(a, b int) bool { return es[a].At < es[b].At })
+	return out, nil
+}
+
+// placeSlot places the n arrivals of one slot starting at start.
+func placeSlot(es []TraceEntry, start, slot time.Duration, how string, rng *rand.Rand) {
+	n := len(es)
+	w := float64(slot)
+	switch how {
+	case SpreadUniform:
+		phase := rng.Float64()
+		for j := range es {
+			es[j].At = start + time.Duration((float64(j)+phase)/float64(n)*w)
+		}
+	case SpreadPoisson:
+		gaps := make([]float64, n+1)
+		var total float64
+		for j := range gaps {
+			gaps[j] = rng.ExpFloat64()
+			total += gaps[j]
+		}
+		var at float64
+		for j := range es {
+			at += gaps[j]
+			es[j].At = start + time.Duration(at/total*w)
+		}
+	}
 }

@@ -112,6 +112,11 @@ type Profile struct {
 	// UniquePrompts starts every prompt with a unique marker, so no request
 	// reuses another's prefix cache.
 	UniquePrompts bool `mapstructure:"unique-prompts" json:"unique-prompts,omitempty"`
+	// TraceSpread places arrivals that share one timestamp slot over it
+	// (none, uniform or poisson); TraceSlot is the slot's width (0: from
+	// the trace's timestamps, or Mooncake's 3 s).
+	TraceSpread string        `mapstructure:"trace-spread" json:"trace-spread,omitempty"`
+	TraceSlot   time.Duration `mapstructure:"trace-slot" json:"trace-slot,omitempty"`
 
 	// Judging: run SLOs evaluated at the end (and every few seconds over a
 	// sliding window with abort-on-fail), and per-request goodput SLOs.
@@ -185,6 +190,7 @@ func Default() Profile {
 		TraceFormat:    loadgen.TraceAuto,
 		TraceSpeed:     1,
 		DatasetFormat:  dataset.FormatAuto,
+		TraceSpread:    loadgen.SpreadNone,
 		Seed:           1,
 	}
 }
@@ -314,6 +320,15 @@ func (p *Profile) Validate() error {
 	}
 	if p.TraceWindow != "" && p.Trace == "" {
 		bad("trace-window", "%q applies to --trace only", p.TraceWindow)
+	}
+	if p.Trace == "" && (p.TraceSpread != "" && p.TraceSpread != loadgen.SpreadNone || p.TraceSlot != 0) {
+		bad("trace-spread", "applies to --trace only")
+	}
+	if !slices.Contains([]string{"", loadgen.SpreadNone, loadgen.SpreadUniform, loadgen.SpreadPoisson}, p.TraceSpread) {
+		bad("trace-spread", "%q: want none, uniform or poisson", p.TraceSpread)
+	}
+	if p.TraceSlot < 0 {
+		bad("trace-slot", "%s must not be negative", p.TraceSlot)
 	}
 	if p.Trace != "" {
 		if msg := windowProblem(p.TraceWindow); msg != "" {

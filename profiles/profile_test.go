@@ -1,6 +1,8 @@
 package profiles_test
 
 import (
+	"time"
+
 	"bytes"
 	"encoding/json"
 	"os"
@@ -35,6 +37,9 @@ func TestValidate(t *testing.T) {
 		{"bad api", ok(func(p *profiles.Profile) { p.API = "soap" }), []string{"api: \"soap\" is not supported"}},
 		{"bad header", ok(func(p *profiles.Profile) { p.Headers = []string{"NoColon"} }), []string{"header: \"NoColon\""}},
 		{"bad arrival", ok(func(p *profiles.Profile) { p.Arrival = "chaotic" }), []string{"arrival:"}},
+		{"trace spread without a trace", ok(func(p *profiles.Profile) { p.TraceSpread = "uniform" }), []string{"trace-spread: applies to --trace only"}},
+		{"bad trace spread", ok(func(p *profiles.Profile) { p.TraceSpread = "even" }), []string{`trace-spread: "even": want none, uniform or poisson`}},
+		{"negative trace slot", ok(func(p *profiles.Profile) { p.TraceSlot = -time.Second }), []string{"trace-slot: -1s must not be negative"}},
 		{"gamma without cv", ok(func(p *profiles.Profile) { p.Arrival, p.Burstiness = "gamma", 0 }), []string{"burstiness"}},
 		{"ramp without length", ok(func(p *profiles.Profile) { p.Arrival, p.RampTo = "ramp", 10 }), []string{"ramp-over"}},
 		{"sine amplitude too big", ok(func(p *profiles.Profile) { p.Arrival, p.SineAmplitude, p.SinePeriod = "sine", 9, 0 }), []string{"sine-amplitude"}},

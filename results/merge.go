@@ -80,9 +80,11 @@ type shardRun struct {
 // same profile and seed, shards i/N for every i) into the run directory
 // dst: requests.jsonl holds every shard's records ordered by scheduled
 // time, with their *_ns offsets re-based on the earliest shard start (shards
-// that share --start-at have one start, and nothing moves), and run.json
-// says "merged from N". summary.json is left to the caller (analysis owns
-// it). Shards that do not belong together are an error naming each
+// that share --start-at have one start, and nothing moves), run.json
+// says "merged from N", and server_metrics.jsonl (when the shards scraped
+// the server) holds every shard's samples on that one time axis, each
+// labelled with its shard. summary.json is left to the caller (analysis
+// owns it). Shards that do not belong together are an error naming each
 // difference.
 //
 // Records are not held in memory: Merge indexes each line's scheduled time
@@ -135,6 +137,10 @@ func Merge(dst string, srcs []string) (*MergeResult, error) {
 	if err := writeMerged(dst, runs, refs); err != nil {
 		return nil, err
 	}
+	if err := mergeServerMetrics(dst, runs, res); err != nil {
+		os.Remove(filepath.Join(dst, RequestsFile))
+		return nil, err
+	}
 
 	first := runs[0]
 	profile := make(map[string]any, len(first.profile))
@@ -168,6 +174,7 @@ func Merge(dst string, srcs []string) (*MergeResult, error) {
 	}
 	if err := WriteJSON(dst, RunFile, info); err != nil {
 		os.Remove(filepath.Join(dst, RequestsFile))
+		os.Remove(filepath.Join(dst, ServerMetricsFile))
 		return nil, err
 	}
 	res.Info, res.Records = info, len(refs)

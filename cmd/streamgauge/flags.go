@@ -69,6 +69,8 @@ var profileUsage = map[string]string{
 	"dataset-min-input":   "keep only dataset prompts of at least this many tokens (measured with --tokenizer)",
 	"dataset-max-input":   "keep only dataset prompts of at most this many tokens (measured with --tokenizer)",
 	"unique-prompts":      "start every prompt with a unique marker so no request reuses another's prefix cache",
+	"trace-spread":        "place arrivals that share one timestamp slot over it: none|uniform|poisson (seeded by --seed)",
+	"trace-slot":          "the trace's timestamp slot width for --trace-spread (default: from the timestamps; Mooncake 3s)",
 	"slo":                 "SLO expression, e.g. 'ttft.p99<500ms' (repeatable)",
 	"abort-on-fail":       "check the SLOs every 5 s over the last 30 s and stop the run as soon as one is lost (exit 3)",
 	"goodput":             "per-request SLOs for goodput, e.g. 'ttft<=500ms,tpot<=50ms'",

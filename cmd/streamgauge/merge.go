@@ -11,6 +11,7 @@ import (
 	"github.com/spf13/cobra"
 
 	"github.com/streamgauge/streamgauge/analysis"
+	"github.com/streamgauge/streamgauge/harness"
 	"github.com/streamgauge/streamgauge/internal/plural"
 	"github.com/streamgauge/streamgauge/results"
 )
@@ -18,8 +19,8 @@ import (
 func newMergeCmd(e *env) *cobra.Command {
 	var out string
 	cmd := &cobra.Command{
-		Use:   "merge SHARD_DIR... -o RUN_DIR",
-		Short: "Merge the shards of a distributed run into one run directory",
+		Use:   "merge SHARD_DIR...|SWEEP_DIR... -o OUT",
+		Short: "Merge the shards of a distributed run (or sharded sweep) into one",
 		Long: `merge combines the run directories of a distributed run's workers (each ran
 the same profile and --seed with --shard i/N, or --shards N in a Kubernetes
 Indexed Job, and one --start-at) into one run directory that report, check
@@ -34,6 +35,14 @@ and compare treat like any other:
                   the records
   run.json        the profile, shard "merged from N", and each shard's
                   directory, start and record count
+  server_metrics.jsonl
+                  every shard's scraped server samples on the merged time
+                  axis, each with its "shard" (a warning names the servers
+                  when the shards scraped different ones)
+
+Sweep directories (sweep --shard i/N --start-at T on each worker) are merged
+level by level: OUT/stage-.../ is each stage's merged run, and the curve and
+capacity are judged again on the whole levels (OUT/sweep.json, sweep.txt).
 
 Shards that are not one run (another seed or profile, a shard missing or
 given twice) are refused with every difference named (exit 2). A SHARD_DIR
@@ -43,6 +52,7 @@ Afterwards, look at each worker's lag: a shard whose generator fell behind
 (generator_saturated) understates latency; add workers.`,
 		Example: `  streamgauge merge results/run-1/shard-0 results/run-1/shard-1 results/run-1/shard-2 results/run-1/shard-3 -o results/run-1/merged
   streamgauge merge 'results/run-1/shard-*' -o results/run-1/merged
+  streamgauge merge 'results/sweep-1/worker-*' -o results/sweep-1/merged
   streamgauge report results/run-1/merged`,
 		Args: argsUsage(cobra.MinimumNArgs(1)),
 		RunE: func(cmd *cobra.Command, args []string) error {
@@ -64,25 +74,24 @@ func runMerge(e *env, args []string, out string) error {
 	if err != nil {
 		return usageError(err)
 	}
-	res, err := results.Merge(out, dirs)
+	sweeps := 0
+	for _, d := range dirs {
+		if analysis.IsSweepDir(d) {
+			sweeps++
+		}
+	}
+	switch {
+	case sweeps == len(dirs):
+		return runMergeSweeps(e, dirs, out)
+	case sweeps > 0:
+		return usagef("merge: give the workers' run directories or their sweep directories (with sweep.json), not a mix of both")
+	}
+	res, sum, shards, err := mergeRun(out, dirs, func(w string) { fmt.Fprintf(e.stderr, "streamgauge: warning: %s\n", w) })
 	var mm *results.ShardMismatchError
 	switch {
 	case errors.As(err, &mm):
 		return usageError(err)
 	case err != nil:
-		return runError(err)
-	}
-	for _, w := range res.Warnings {
-		fmt.Fprintf(e.stderr, "streamgauge: warning: %s\n", w)
-	}
-	sum, shards, warnings, err := mergeSummary(out, res)
-	if err != nil {
-		return runError(err)
-	}
-	for _, w := range warnings {
-		fmt.Fprintf(e.stderr, "streamgauge: warning: %s\n", w)
-	}
-	if err := results.WriteJSON(out, results.SummaryFile, sum); err != nil {
 		return runError(err)
 	}
 	fmt.Fprintf(e.stdout, "merged %s, %s\n", plural.Count(len(res.Info.MergedFrom), "shard"), plural.Count(res.Records, "record"))
@@ -98,6 +107,57 @@ func runMerge(e *env, args []string, out string) error {
 		}
 	}
 	fmt.Fprintf(e.stdout, "run directory    %s\n", out)
+	return nil
+}
+
+// mergeRun merges the shard run directories dirs into out (requests,
+// server metrics, run.json and summary.json), passing each warning to warn
+// as it comes.
+func mergeRun(out string, dirs []string, warn func(string)) (*results.MergeResult, *analysis.Summary, []string, error) {
+	res, err := results.Merge(out, dirs)
+	if err != nil {
+		return nil, nil, nil, err
+	}
+	for _, w := range res.Warnings {
+		warn(w)
+	}
+	sum, shards, warnings, err := mergeSummary(out, res)
+	if err != nil {
+		return nil, nil, nil, err
+	}
+	for _, w := range warnings {
+		warn(w)
+	}
+	if err := results.WriteJSON(out, results.SummaryFile, sum); err != nil {
+		return nil, nil, nil, err
+	}
+	return res, sum, shards, nil
+}
+
+// runMergeSweeps merges the workers' sweep directories of a sharded sweep
+// level by level and prints the merged curve.
+func runMergeSweeps(e *env, dirs []string, out string) error {
+	stage := func(dst string, srcs []string) ([]string, error) {
+		var ws []string
+		_, _, _, err := mergeRun(dst, srcs, func(w string) { ws = append(ws, w) })
+		return ws, err
+	}
+	sw, warnings, err := harness.MergeSweeps(out, dirs, stage, version)
+	for _, w := range warnings {
+		fmt.Fprintf(e.stderr, "streamgauge: warning: %s\n", w)
+	}
+	var mm *results.ShardMismatchError
+	switch {
+	case errors.As(err, &mm):
+		return usageError(err)
+	case err != nil:
+		return runError(err)
+	}
+	fmt.Fprintf(e.stdout, "merged %s level by level, %s\n", plural.Count(len(dirs), "worker sweep"), plural.Count(len(sw.Stages), "stage"))
+	if err := analysis.WriteSweepTable(e.stdout, sw); err != nil {
+		return runError(err)
+	}
+	fmt.Fprintf(e.stdout, "sweep directory  %s\n", out)
 	return nil
 }
 

@@ -59,13 +59,23 @@ Every run flag applies to each stage (the target, workload, --slo, --goodput,
 --warmup, --seed); each stage runs for --stage-duration (default --duration,
 else 30s), so every level is measured over the same window: --requests is
 refused. --auto halves the rate no lower than a stage holding 10 requests.
-Exit 3 when SLOs were given and no stage met them. docs/sweeps.md explains
-the search and what to watch.`,
+Exit 3 when SLOs were given and no stage met them (a worker of a sharded
+sweep exits 0: the merge judges). docs/sweeps.md explains the search and
+what to watch.
+
+A sweep too heavy for one machine is split over workers: each runs the same
+command with --shard i/N (or --shards N in a Kubernetes Indexed Job) and one
+--start-at T, and stage k starts at T + (k-1) x (stage-duration + cooldown)
+on every worker, so the levels line up; requests still in flight at a
+stage's end get half the cooldown. Then merge the workers' sweep
+directories: streamgauge merge SWEEP_DIR... -o OUT. --auto cannot be
+sharded (each level depends on the last stage's result); give --rates.`,
 		Example: `  streamgauge sweep chat --rates 1,2,4,8,16 --stage-duration 60s
   streamgauge sweep --target http://127.0.0.1:8000 --auto --slo 'ttft.p99<500ms' --slo 'error_rate<1%' --precision 5% --max-rate 200
   streamgauge sweep profile.yaml --concurrency-levels 1,2,4,8,16,32 --stage-duration 30s --cooldown 10s
   streamgauge sweep --auto --concurrency 1 --slo 'tpot.p99<50ms' --max-users 256
-  streamgauge sweep chat --auto --slo 'ttft.p99<500ms' -o capacity.html`,
+  streamgauge sweep chat --auto --slo 'ttft.p99<500ms' -o capacity.html
+  streamgauge sweep chat --rates 100,200,400 --shard 0/4 --start-at 2026-11-28T10:00:00Z --out results/sweep-1/worker-0`,
 		Args: argsUsage(cobra.MaximumNArgs(1)),
 		RunE: func(cmd *cobra.Command, args []string) error {
 			return runSweep(cmd, e, args, f)
@@ -101,6 +111,14 @@ func runSweep(cmd *cobra.Command, e *env, args []string, f sweepFlags) error {
 	}
 	if v, ok := e.getenv("STREAMGAUGE_REQUESTS"); cmd.Flags().Changed("requests") || (ok && v != "") {
 		return usagef("--requests: sweep stages are timed, so every level is measured over the same window; set their length with --stage-duration (or --duration)")
+	}
+	if p.Shards > 0 && p.Shard == "" {
+		// A Kubernetes Indexed Job gives each pod its index.
+		idx, ok := e.getenv("JOB_COMPLETION_INDEX")
+		if !ok {
+			return usagef("shards: --shards %d needs JOB_COMPLETION_INDEX (a Kubernetes Indexed Job) or --shard i/N", p.Shards)
+		}
+		p.Shard = idx + "/" + strconv.Itoa(p.Shards)
 	}
 	so := harness.SweepOptions{Auto: f.auto, StageDuration: f.stage, Cooldown: f.cooldown}
 	if f.rates != "" && f.users != "" {
@@ -158,9 +176,15 @@ func runSweep(cmd *cobra.Command, e *env, args []string, f sweepFlags) error {
 			err = werr
 		}
 	}
+	_, shards, _ := p.ShardOf()
 	switch {
 	case err != nil:
 		return runError(err)
+	case shards > 1:
+		// A worker's stages hold its share of each level: the verdict is
+		// the merged sweep's, and a worker that exited 3 would fail its
+		// Indexed Job before the merge step.
+		fmt.Fprintf(e.stderr, "streamgauge: this worker ran shard %s of each level; merge every worker's sweep directory for the curve and the verdict\n", p.Shard)
 	case len(p.SLO) > 0 && !sw.Capacity.Found:
 		return &exitError{code: exitSLO, err: errors.New("no stage met the SLOs: " + sw.CapacityLine())}
 	}

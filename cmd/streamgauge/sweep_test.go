@@ -137,7 +137,9 @@ func TestSweepUsageErrors(t *testing.T) {
 		{"bad precision", []string{"sweep", "--auto", "--precision", "150%"}, "--precision"},
 		{"bad format", []string{"sweep", "--rates", "1", "--format", "pdf"}, `--format "pdf"`},
 		{"bad slo", []string{"sweep", "--rates", "1", "--slo", "ttft.p99<soon"}, "slo"},
-		{"sharded", []string{"sweep", "--rates", "1", "--shard", "0/2"}, "a sweep runs in one process"},
+		{"sharded without start-at", []string{"sweep", "--rates", "1", "--shard", "0/2"}, "a sharded sweep needs --start-at T"},
+		{"sharded auto", []string{"sweep", "--auto", "--shard", "0/2", "--start-at", "2026-11-28T10:00:00Z"}, "--auto picks each level"},
+		{"shards outside an indexed job", []string{"sweep", "--rates", "1", "--shards", "2", "--start-at", "2026-11-28T10:00:00Z"}, "needs JOB_COMPLETION_INDEX"},
 	}
 	for _, tc := range tests {
 		t.Run(tc.name, func(t *testing.T) {
