@@ -12,6 +12,7 @@ import (
 
 	"github.com/streamgauge/streamgauge/analysis"
 	"github.com/streamgauge/streamgauge/internal/plural"
+	"github.com/streamgauge/streamgauge/report"
 	"github.com/streamgauge/streamgauge/results"
 )
 
@@ -89,11 +90,11 @@ func runMerge(e *env, args []string, out string) error {
 	for _, s := range shards {
 		fmt.Fprintln(e.stdout, "  "+s)
 	}
-	if err := analysis.WriteTable(e.stdout, sum); err != nil {
+	if err := report.WriteTable(e.stdout, sum); err != nil {
 		return runError(err)
 	}
 	if len(sum.SLO) > 0 {
-		if err := analysis.WriteSLOTable(e.stdout, sum.SLO); err != nil {
+		if err := report.WriteSLOTable(e.stdout, sum.SLO); err != nil {
 			return runError(err)
 		}
 	}
