@@ -1,5 +1,13 @@
-// Package analysis turns records into judgements: HDR histograms per metric,
-// the run summary, and (in later files) SLO expressions, comparisons and
-// report renderers. It reads records through the results package and does no
-// network I/O, so every run can be re-analysed offline.
+// Package analysis computes the numbers of a run and judges them: HDR
+// histograms per metric and the accumulator that fills them, the run
+// summary (rebuilt from requests.jsonl when summary.json is missing), SLO
+// expressions and goodput, failure grouping, run comparison with bootstrap
+// statistics, sweep curves and capacity, and the messages that explain a
+// verdict (SLO notes, saturation warnings), with the number formatting
+// they share with every output.
+//
+// It reads records through the results package, does no network I/O, and
+// renders nothing: tables, markdown, JUnit, CSV, HTML pages, plots and
+// HdrHistogram logs are the report package's, which takes the values made
+// here. analysis imports no renderer.
 package analysis

@@ -85,16 +85,3 @@ func TestRunDirMetaShard(t *testing.T) {
 		})
 	}
 }
-
-// TestMarkdownNamesTheCap: a CI page blames the cap as the terminal does.
-func TestMarkdownNamesTheCap(t *testing.T) {
-	s := &analysis.Summary{GeneratorSaturated: true, Requests: analysis.Counts{Sent: 10},
-		Generator: analysis.Generator{OpenLoop: true, MaxConcurrency: 8, CapWaits: 4}, Metrics: map[string]analysis.Stats{"lag": {Count: 100, P99: 42}}}
-	var b strings.Builder
-	if err := analysis.WriteMarkdown(&b, s, nil); err != nil {
-		t.Fatal(err)
-	}
-	if !strings.Contains(b.String(), "4 of 10 sends waited for one of the --max-concurrency 8 slots") || strings.Contains(b.String(), "The load generator was saturated") {
-		t.Errorf("markdown:\n%s\nwant the cap named", b.String())
-	}
-}

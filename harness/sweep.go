@@ -14,6 +14,7 @@ import (
 	"github.com/streamgauge/streamgauge/analysis"
 	"github.com/streamgauge/streamgauge/internal/plural"
 	"github.com/streamgauge/streamgauge/profiles"
+	"github.com/streamgauge/streamgauge/report"
 	"github.com/streamgauge/streamgauge/results"
 )
 
@@ -206,7 +207,7 @@ func saveSweep(dir string, sw *analysis.Sweep) error {
 		return err
 	}
 	var b bytes.Buffer
-	if err := analysis.WriteSweepTable(&b, sw); err != nil {
+	if err := report.WriteSweepTable(&b, sw); err != nil {
 		return err
 	}
 	return os.WriteFile(filepath.Join(dir, analysis.SweepTableFile), b.Bytes(), 0o644)

@@ -12,6 +12,7 @@ import (
 	"github.com/spf13/cobra"
 
 	"github.com/streamgauge/streamgauge/analysis"
+	"github.com/streamgauge/streamgauge/report"
 	"github.com/streamgauge/streamgauge/results"
 )
 
@@ -136,22 +137,22 @@ without it, the run's own goodput conditions (run.json) are used.`,
 			res := analysis.EvaluateSLOs(sum, parsed)
 			switch out.format {
 			case "markdown":
-				err = analysis.WriteMarkdown(e.stdout, sum, res)
+				err = report.WriteMarkdown(e.stdout, sum, res)
 			case "json":
-				err = analysis.WriteSLOJSON(e.stdout, res)
+				err = report.WriteSLOJSON(e.stdout, res)
 			default:
-				err = analysis.WriteSLOTable(e.stdout, res)
+				err = report.WriteSLOTable(e.stdout, res)
 			}
 			if err != nil {
 				return runError(err)
 			}
 			if out.markdown != "" {
-				if err := appendTo(out.markdown, func(w io.Writer) error { return analysis.WriteMarkdown(w, sum, res) }); err != nil {
+				if err := appendTo(out.markdown, func(w io.Writer) error { return report.WriteMarkdown(w, sum, res) }); err != nil {
 					return runError(fmt.Errorf("--markdown: %w", err))
 				}
 			}
 			if junit != "" {
-				if err := writeFileAtomic(junit, func(w io.Writer) error { return analysis.WriteJUnit(w, suite, res) }); err != nil {
+				if err := writeFileAtomic(junit, func(w io.Writer) error { return report.WriteJUnit(w, suite, res) }); err != nil {
 					return runError(fmt.Errorf("--junit: %w", err))
 				}
 			}

@@ -13,6 +13,7 @@ import (
 	"time"
 
 	"github.com/streamgauge/streamgauge/analysis"
+	"github.com/streamgauge/streamgauge/report"
 	"github.com/streamgauge/streamgauge/results"
 )
 
@@ -214,7 +215,7 @@ func TestCheckOutputs(t *testing.T) {
 	if r.code != exitSLO {
 		t.Fatalf("exit %d\n%s", r.code, r.stderr)
 	}
-	var rep analysis.SLOReport
+	var rep report.SLOReport
 	if err := json.Unmarshal([]byte(r.stdout), &rep); err != nil {
 		t.Fatalf("--format json: %v\n%s", err, r.stdout)
 	}

@@ -11,6 +11,7 @@ import (
 	"github.com/spf13/cobra"
 
 	"github.com/streamgauge/streamgauge/analysis"
+	"github.com/streamgauge/streamgauge/report"
 )
 
 func newCompareCmd(e *env) *cobra.Command {
@@ -115,17 +116,17 @@ differences may come from what was sent rather than from the server.`,
 			}
 			switch out.format {
 			case "markdown":
-				err = analysis.WriteCompareMarkdown(e.stdout, c)
+				err = report.WriteCompareMarkdown(e.stdout, c)
 			case "json":
-				err = analysis.WriteCompareJSON(e.stdout, c)
+				err = report.WriteCompareJSON(e.stdout, c)
 			default:
-				err = analysis.WriteCompareTable(e.stdout, c)
+				err = report.WriteCompareTable(e.stdout, c)
 			}
 			if err != nil {
 				return runError(err)
 			}
 			if out.markdown != "" {
-				if err := appendTo(out.markdown, func(w io.Writer) error { return analysis.WriteCompareMarkdown(w, c) }); err != nil {
+				if err := appendTo(out.markdown, func(w io.Writer) error { return report.WriteCompareMarkdown(w, c) }); err != nil {
 					return runError(fmt.Errorf("--markdown: %w", err))
 				}
 			}
@@ -221,24 +222,24 @@ func compareSweeps(e *env, dirs []string, format string) error {
 		return runError(err)
 	}
 	if format == "json" {
-		return analysis.WriteSweepComparisonJSON(e.stdout, c)
+		return report.WriteSweepComparisonJSON(e.stdout, c)
 	}
-	return analysis.WriteSweepComparisonTable(e.stdout, c)
+	return report.WriteSweepComparisonTable(e.stdout, c)
 }
 
 // writeCompareHTML renders the comparison and the runs' overlaid CDFs.
 func writeCompareHTML(path string, dirs, names []string, c *analysis.Comparison) error {
-	runs := make([]analysis.PlotRun, len(dirs))
+	runs := make([]report.PlotRun, len(dirs))
 	for i, d := range dirs {
 		sum, _, err := analysis.LoadSummary(d, nil)
 		if err != nil {
 			return err
 		}
-		if runs[i], err = analysis.PlotRunFromSummary(names[i], sum); err != nil {
+		if runs[i], err = report.PlotRunFromSummary(names[i], sum); err != nil {
 			return err
 		}
 	}
 	return writeFileAtomic(path, func(w io.Writer) error {
-		return analysis.WriteCompareHTML(w, analysis.CompareHTML{Runs: runs, Comparison: c, Notes: c.Warnings})
+		return report.WriteCompareHTML(w, report.CompareHTML{Runs: runs, Comparison: c, Notes: c.Warnings})
 	})
 }

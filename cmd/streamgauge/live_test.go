@@ -23,6 +23,7 @@ import (
 	"github.com/prometheus/common/model"
 
 	"github.com/streamgauge/streamgauge/analysis"
+	"github.com/streamgauge/streamgauge/report"
 	"github.com/streamgauge/streamgauge/results"
 )
 
@@ -137,7 +138,7 @@ func TestLiveViewOnTerminal(t *testing.T) {
 		t.Fatal(err)
 	}
 	var table bytes.Buffer
-	if err := analysis.WriteTable(&table, &sum); err != nil {
+	if err := report.WriteTable(&table, &sum); err != nil {
 		t.Fatal(err)
 	}
 	want := strings.Split(strings.TrimSuffix(table.String(), "\n"), "\n")

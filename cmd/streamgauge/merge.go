@@ -13,6 +13,7 @@ import (
 	"github.com/streamgauge/streamgauge/analysis"
 	"github.com/streamgauge/streamgauge/harness"
 	"github.com/streamgauge/streamgauge/internal/plural"
+	"github.com/streamgauge/streamgauge/report"
 	"github.com/streamgauge/streamgauge/results"
 )
 
@@ -98,11 +99,11 @@ func runMerge(e *env, args []string, out string) error {
 	for _, s := range shards {
 		fmt.Fprintln(e.stdout, "  "+s)
 	}
-	if err := analysis.WriteTable(e.stdout, sum); err != nil {
+	if err := report.WriteTable(e.stdout, sum); err != nil {
 		return runError(err)
 	}
 	if len(sum.SLO) > 0 {
-		if err := analysis.WriteSLOTable(e.stdout, sum.SLO); err != nil {
+		if err := report.WriteSLOTable(e.stdout, sum.SLO); err != nil {
 			return runError(err)
 		}
 	}
@@ -154,7 +155,7 @@ func runMergeSweeps(e *env, dirs []string, out string) error {
 		return runError(err)
 	}
 	fmt.Fprintf(e.stdout, "merged %s level by level, %s\n", plural.Count(len(dirs), "worker sweep"), plural.Count(len(sw.Stages), "stage"))
-	if err := analysis.WriteSweepTable(e.stdout, sw); err != nil {
+	if err := report.WriteSweepTable(e.stdout, sw); err != nil {
 		return runError(err)
 	}
 	fmt.Fprintf(e.stdout, "sweep directory  %s\n", out)

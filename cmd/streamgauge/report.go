@@ -16,6 +16,7 @@ import (
 
 	"github.com/streamgauge/streamgauge/analysis"
 	"github.com/streamgauge/streamgauge/internal/plural"
+	"github.com/streamgauge/streamgauge/report"
 	"github.com/streamgauge/streamgauge/results"
 )
 
@@ -76,9 +77,9 @@ docs/reports.md explains every plot.`,
 	fs.StringVar(&f.format, "format", "table", "output format: "+strings.Join(reportFormats, "|"))
 	fs.StringVarP(&f.out, "output", "o", "", "write to this file instead of stdout; its extension names the format (hdrlog: a directory gets one file per metric)")
 	fs.StringVar(&f.metric, "metric", "", "png: the metric of --plot cdf (default ttft, itl, tpot, e2e together) or percentiles (ttft|itl); hdrlog: log only this metric")
-	fs.StringVar(&f.plot, "plot", "cdf", "png: which plot: "+strings.Join(analysis.PlotKinds, "|"))
+	fs.StringVar(&f.plot, "plot", "cdf", "png: which plot: "+strings.Join(report.PlotKinds, "|"))
 	fs.DurationVar(&f.interval, "interval", 0, "hdrlog: interval length (default 1s); html and png: time bucket width (default about 1/60 of the run)")
-	fs.StringVar(&f.unit, "hdrlog-unit", string(analysis.HdrLogNanoseconds), "hdrlog: unit of the logged values, ns (what HDR tools assume) or us (the summary's own histograms)")
+	fs.StringVar(&f.unit, "hdrlog-unit", string(report.HdrLogNanoseconds), "hdrlog: unit of the logged values, ns (what HDR tools assume) or us (the summary's own histograms)")
 	return cmd
 }
 
@@ -142,11 +143,11 @@ func runReport(e *env, dir string, f reportFlags) error {
 	case "table", "markdown", "json":
 		return reportSummary(e, dir, f)
 	case "csv":
-		return writeOutput(e, f.out, func(w io.Writer) error { return analysis.WriteCSV(w, dir) })
+		return writeOutput(e, f.out, func(w io.Writer) error { return report.WriteCSV(w, dir) })
 	case "hdrlog":
 		return reportHdrLog(e, dir, f)
 	}
-	rep, err := analysis.LoadReport(dir, analysis.ReportOptions{Interval: f.interval})
+	rep, err := report.LoadReport(dir, report.ReportOptions{Interval: f.interval})
 	if err != nil {
 		return runError(err)
 	}
@@ -161,7 +162,7 @@ func runReport(e *env, dir string, f reportFlags) error {
 	if f.plot != "cdf" && f.plot != "lengths" {
 		w, h = 10*vg.Inch, 3.6*vg.Inch
 	}
-	return writeOutput(e, f.out, func(out io.Writer) error { return analysis.RenderPNG(out, p, w, h) })
+	return writeOutput(e, f.out, func(out io.Writer) error { return report.RenderPNG(out, p, w, h) })
 }
 
 // checkRunDir makes a wrong RUN_DIR a usage error that says what is wrong.
@@ -189,7 +190,7 @@ func reportSummary(e *env, dir string, f reportFlags) error {
 	return writeOutput(e, f.out, func(w io.Writer) error {
 		switch f.format {
 		case "markdown":
-			return analysis.WriteMarkdown(w, s, s.SLO)
+			return report.WriteMarkdown(w, s, s.SLO)
 		case "json":
 			if !rebuilt { // summary.json as it is, byte for byte
 				b, err := os.ReadFile(filepath.Join(dir, results.SummaryFile))
@@ -203,11 +204,11 @@ func reportSummary(e *env, dir string, f reportFlags) error {
 			enc.SetIndent("", "  ")
 			return enc.Encode(s)
 		}
-		if err := analysis.WriteTable(w, s); err != nil {
+		if err := report.WriteTable(w, s); err != nil {
 			return err
 		}
 		if len(s.SLO) > 0 {
-			return analysis.WriteSLOTable(w, s.SLO)
+			return report.WriteSLOTable(w, s.SLO)
 		}
 		return nil
 	})
@@ -218,7 +219,7 @@ func reportHdrLog(e *env, dir string, f reportFlags) error {
 	if err != nil {
 		return runError(err)
 	}
-	opt := analysis.HdrLogOptions{Interval: f.interval, Unit: analysis.HdrLogUnit(f.unit),
+	opt := report.HdrLogOptions{Interval: f.interval, Unit: report.HdrLogUnit(f.unit),
 		Start: rd.Info.Start, LatencyFromScheduled: rd.LatencyFromScheduled()}
 	if f.metric != "" {
 		opt.Metrics = []string{f.metric}
@@ -237,11 +238,11 @@ func reportHdrLog(e *env, dir string, f reportFlags) error {
 	if !perMetric {
 		// Validate the options before creating the output file.
 		var probe bytes.Buffer
-		if _, err := analysis.NewHdrLog(&probe, opt); err != nil {
+		if _, err := report.NewHdrLog(&probe, opt); err != nil {
 			return usageError(err)
 		}
 		return writeOutput(e, f.out, func(w io.Writer) error {
-			l, err := analysis.NewHdrLog(w, opt)
+			l, err := report.NewHdrLog(w, opt)
 			if err != nil {
 				return err
 			}
@@ -270,7 +271,7 @@ func reportHdrLog(e *env, dir string, f reportFlags) error {
 		tmps[m] = t
 		ws[m] = t
 	}
-	l, err := analysis.NewHdrLogPerMetric(ws, opt)
+	l, err := report.NewHdrLogPerMetric(ws, opt)
 	if err != nil {
 		return usageError(err)
 	}
@@ -292,7 +293,7 @@ func reportHdrLog(e *env, dir string, f reportFlags) error {
 	return nil
 }
 
-func feedHdrLog(e *env, dir string, l *analysis.HdrLog) error {
+func feedHdrLog(e *env, dir string, l *report.HdrLog) error {
 	if err := results.ReadRecords(dir, l.Append); err != nil {
 		return err
 	}

@@ -19,6 +19,7 @@ import (
 	"github.com/HdrHistogram/hdrhistogram-go"
 
 	"github.com/streamgauge/streamgauge/analysis"
+	"github.com/streamgauge/streamgauge/report"
 	"github.com/streamgauge/streamgauge/results"
 )
 
@@ -183,7 +184,7 @@ func TestReportHTMLInChromium(t *testing.T) {
 			t.Errorf("chromium reported a page error: %s", line)
 		}
 	}
-	want := append(append([]string{}, analysis.ReportPlotIDs...), analysis.ServerPlotIDs...)
+	want := append(append([]string{}, report.ReportPlotIDs...), report.ServerPlotIDs...)
 	for _, id := range want {
 		if !strings.Contains(dom, `<svg id="`+id+`"`) {
 			t.Errorf("rendered page has no plot %s", id)
@@ -227,10 +228,10 @@ func TestReportHdrLogMatchesSummaryJSON(t *testing.T) {
 	}
 	type logSet struct {
 		name  string
-		unit  analysis.HdrLogUnit
+		unit  report.HdrLogUnit
 		files map[string]string // metric → file ("" metric: tagged)
 	}
-	sets := []logSet{{"tagged ns", analysis.HdrLogNanoseconds, map[string]string{"": tagged}}, {"per metric us", analysis.HdrLogMicroseconds, map[string]string{}}, {"per metric ns 250ms", analysis.HdrLogNanoseconds, map[string]string{}}}
+	sets := []logSet{{"tagged ns", report.HdrLogNanoseconds, map[string]string{"": tagged}}, {"per metric us", report.HdrLogMicroseconds, map[string]string{}}, {"per metric ns 250ms", report.HdrLogNanoseconds, map[string]string{}}}
 	for _, m := range analysis.Metrics {
 		sets[1].files[m] = filepath.Join(out, "us", m+".hlog")
 		sets[2].files[m] = filepath.Join(out, "ns250", m+".hlog")
@@ -263,7 +264,7 @@ func TestReportHdrLogMatchesSummaryJSON(t *testing.T) {
 				}
 				f.Close()
 			}
-			scale := map[analysis.HdrLogUnit]float64{analysis.HdrLogMicroseconds: 1e3, analysis.HdrLogNanoseconds: 1e6}[set.unit]
+			scale := map[report.HdrLogUnit]float64{report.HdrLogMicroseconds: 1e3, report.HdrLogNanoseconds: 1e6}[set.unit]
 			for _, m := range analysis.Metrics {
 				st, h := sum.Metrics[m], got[m]
 				if h == nil || h.TotalCount() != st.Count {
@@ -280,7 +281,7 @@ func TestReportHdrLogMatchesSummaryJSON(t *testing.T) {
 				}{{"p50", 50, st.P50}, {"p90", 90, st.P90}, {"p95", 95, st.P95}, {"p99", 99, st.P99}, {"p99.9", 99.9, st.P999}, {"max", 100, st.Max}} {
 					v := float64(h.ValueAtQuantile(c.q)) / scale
 					tol := 0.0 // µs: the summary's own histograms, exactly
-					if set.unit == analysis.HdrLogNanoseconds {
+					if set.unit == report.HdrLogNanoseconds {
 						tol = 2*c.want/1024 + 0.001 // within 3 significant digits
 					}
 					if math.Abs(v-c.want) > tol {
@@ -346,7 +347,7 @@ func TestReportFormats(t *testing.T) {
 			if err != nil {
 				t.Fatal(err)
 			}
-			if len(rows) != 61 || strings.Join(rows[0], ",") != strings.Join(analysis.CSVColumns, ",") {
+			if len(rows) != 61 || strings.Join(rows[0], ",") != strings.Join(report.CSVColumns, ",") {
 				t.Errorf("%d rows, header %v", len(rows), rows[0])
 			}
 		}, ""},

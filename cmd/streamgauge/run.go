@@ -17,6 +17,7 @@ import (
 	"github.com/streamgauge/streamgauge/harness"
 	"github.com/streamgauge/streamgauge/loadgen"
 	"github.com/streamgauge/streamgauge/profiles"
+	"github.com/streamgauge/streamgauge/report"
 )
 
 func newRunCmd(e *env) *cobra.Command {
@@ -80,15 +81,15 @@ func runProfile(ctx context.Context, e *env, p profiles.Profile, ls liveSettings
 		harness.WithGetenv(e.getenv), harness.WithVersion(version), harness.WithStopNow(e.stopNow))...)
 	lv.stop()
 	if res != nil {
-		if werr := analysis.WriteTable(e.stdout, res.Summary); werr != nil && err == nil {
+		if werr := report.WriteTable(e.stdout, res.Summary); werr != nil && err == nil {
 			err = werr
 		}
 		if len(res.Lost) > 0 {
 			fmt.Fprintln(e.stdout, "lost during the run (last 30 s):")
-			analysis.WriteSLOTable(e.stdout, res.Lost)
+			report.WriteSLOTable(e.stdout, res.Lost)
 		}
 		if len(res.Summary.SLO) > 0 {
-			analysis.WriteSLOTable(e.stdout, res.Summary.SLO)
+			report.WriteSLOTable(e.stdout, res.Summary.SLO)
 		}
 		if werr := writeGateFiles(res, ls); werr != nil && err == nil {
 			err = werr
@@ -141,12 +142,12 @@ func errorRateWarning(s *analysis.Summary) string {
 // $GITHUB_STEP_SUMMARY.
 func writeGateFiles(res *harness.Result, ls liveSettings) error {
 	if ls.junit != "" {
-		if err := writeFileAtomic(ls.junit, func(w io.Writer) error { return analysis.WriteJUnit(w, "streamgauge", res.Summary.SLO) }); err != nil {
+		if err := writeFileAtomic(ls.junit, func(w io.Writer) error { return report.WriteJUnit(w, "streamgauge", res.Summary.SLO) }); err != nil {
 			return fmt.Errorf("--junit: %w", err)
 		}
 	}
 	if ls.markdown != "" {
-		if err := appendTo(ls.markdown, func(w io.Writer) error { return analysis.WriteMarkdown(w, res.Summary, res.Summary.SLO) }); err != nil {
+		if err := appendTo(ls.markdown, func(w io.Writer) error { return report.WriteMarkdown(w, res.Summary, res.Summary.SLO) }); err != nil {
 			return fmt.Errorf("--markdown: %w", err)
 		}
 	}

@@ -14,6 +14,7 @@ import (
 	"github.com/streamgauge/streamgauge/analysis"
 	"github.com/streamgauge/streamgauge/harness"
 	"github.com/streamgauge/streamgauge/profiles"
+	"github.com/streamgauge/streamgauge/report"
 )
 
 // sweepFormats are the --format values of sweep.
@@ -200,13 +201,13 @@ func writeSweep(e *env, sw *analysis.Sweep, dir string, f sweepFlags) error {
 	err := writeOutput(e, out, func(w io.Writer) error {
 		switch f.format {
 		case "markdown":
-			return analysis.WriteSweepMarkdown(w, sw)
+			return report.WriteSweepMarkdown(w, sw)
 		case "json":
-			return analysis.WriteSweepJSON(w, sw)
+			return report.WriteSweepJSON(w, sw)
 		case "html":
-			return analysis.WriteSweepHTML(w, analysis.SweepPage(sw))
+			return report.WriteSweepHTML(w, report.SweepPage(sw))
 		}
-		return analysis.WriteSweepTable(w, sw)
+		return report.WriteSweepTable(w, sw)
 	})
 	if err != nil {
 		return err

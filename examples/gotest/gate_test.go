@@ -17,6 +17,7 @@ import (
 	"github.com/streamgauge/streamgauge/analysis"
 	"github.com/streamgauge/streamgauge/harness"
 	"github.com/streamgauge/streamgauge/profiles"
+	"github.com/streamgauge/streamgauge/report"
 )
 
 // loadProfile reads a profile file (or a built-in profile's name) over the
@@ -82,7 +83,7 @@ func TestServingMeetsSLOs(t *testing.T) {
 	}
 	v := runAndJudge(ctx, t, p)
 	var table bytes.Buffer
-	analysis.WriteSLOTable(&table, v.SLO)
+	report.WriteSLOTable(&table, v.SLO)
 	t.Logf("run %s:\n%s", v.Dir, table.String())
 	if !v.Pass() {
 		t.Errorf("SLOs failed: %d ok, %d failed requests", v.Summary.Requests.OK, v.Summary.Requests.Failed)

@@ -1,4 +1,4 @@
-package analysis
+package report
 
 import (
 	"encoding/json"
@@ -15,6 +15,8 @@ import (
 	"gonum.org/v1/plot/vg"
 
 	"github.com/streamgauge/streamgauge/internal/plural"
+
+	"github.com/streamgauge/streamgauge/analysis"
 )
 
 // The HTML pages are one self-contained file each: inline CSS, inline SVG
@@ -191,7 +193,7 @@ func (r *Report) WriteHTML(w io.Writer) error {
 	switch {
 	case len(s.SLO) == 0:
 		pg.Verdict, pg.VerdictText = "none", "no SLOs"
-	case AllPass(s.SLO):
+	case analysis.AllPass(s.SLO):
 		pg.Verdict, pg.VerdictText = "pass", "✓ "+sloVerdict(len(s.SLO), 0)
 	default:
 		failed := 0
@@ -230,10 +232,10 @@ func (r *Report) WriteHTML(w io.Writer) error {
 	var server []figSpec
 	if r.server != nil {
 		for i, c := range serverCategories {
-			server = append(server, figSpec{ServerPlotIDs[i], "from " + ServerMetricsFile + ": " + strings.Join(c.names, ", ") + " (mean per bucket)", r.serverPlot(c)})
+			server = append(server, figSpec{ServerPlotIDs[i], "from " + analysis.ServerMetricsFile + ": " + strings.Join(c.names, ", ") + " (mean per bucket)", r.serverPlot(c)})
 		}
 		if r.server.bad > 0 {
-			pg.ServerNote = fmt.Sprintf("%s of %s %s skipped. ", plural.Count(r.server.bad, "malformed line"), ServerMetricsFile, plural.Noun(r.server.bad, "was", "were"))
+			pg.ServerNote = fmt.Sprintf("%s of %s %s skipped. ", plural.Count(r.server.bad, "malformed line"), analysis.ServerMetricsFile, plural.Noun(r.server.bad, "was", "were"))
 		}
 		if other := r.server.unplotted(); len(other) > 0 {
 			pg.ServerNote += "Also scraped, not plotted: " + strings.Join(other, ", ") + "."
@@ -354,7 +356,7 @@ func (r *Report) warnings() []string {
 	return out
 }
 
-func summaryCards(s *Summary) []card {
+func summaryCards(s *analysis.Summary) []card {
 	r := s.Requests
 	measured := r.OK + r.Failed
 	cards := []card{
@@ -365,7 +367,7 @@ func summaryCards(s *Summary) []card {
 	}
 	for _, m := range []string{"ttft", "itl", "e2e"} {
 		st := s.Metrics[m]
-		v := NoValue
+		v := analysis.NoValue
 		if st.Count > 0 {
 			v = fmt.Sprintf("%s / %s ms", fms(st.P50), fms(st.P99))
 		}
@@ -381,11 +383,11 @@ func summaryCards(s *Summary) []card {
 	return cards
 }
 
-func sloRows(results []SLOResult) []sloRow {
+func sloRows(results []analysis.SLOResult) []sloRow {
 	rows := make([]sloRow, 0, len(results))
 	for _, r := range results {
-		row := sloRow{Pass: r.Pass, Expr: r.Expr, Mk: MarkPass, Observed: FormatSLOValue(r, r.Value),
-			Threshold: FormatSLOThreshold(r), Margin: FormatSLOValue(r, r.Margin)}
+		row := sloRow{Pass: r.Pass, Expr: r.Expr, Mk: MarkPass, Observed: analysis.FormatSLOValue(r, r.Value),
+			Threshold: analysis.FormatSLOThreshold(r), Margin: analysis.FormatSLOValue(r, r.Margin)}
 		if r.Op != "" {
 			row.Threshold = r.Op + " " + row.Threshold
 		}
@@ -400,9 +402,9 @@ func sloRows(results []SLOResult) []sloRow {
 	return rows
 }
 
-func statRows(s *Summary) []statRow {
+func statRows(s *analysis.Summary) []statRow {
 	var rows []statRow
-	for _, m := range Metrics {
+	for _, m := range analysis.Metrics {
 		st := s.Metrics[m]
 		rows = append(rows, statRow{Metric: m, Count: st.Count, Min: statMS(st, st.Min), Mean: statMS(st, st.Mean), P50: statMS(st, st.P50),
 			P90: statMS(st, st.P90), P95: statMS(st, st.P95), P99: statMS(st, st.P99), P999: statMS(st, st.P999), Max: statMS(st, st.Max)})

@@ -1,4 +1,4 @@
-package analysis
+package report
 
 import (
 	"errors"
@@ -11,6 +11,8 @@ import (
 	"github.com/HdrHistogram/hdrhistogram-go"
 
 	"github.com/streamgauge/streamgauge/results"
+
+	"github.com/streamgauge/streamgauge/analysis"
 )
 
 // HdrLogUnit is the unit of the values in an HdrHistogram interval log.
@@ -64,7 +66,7 @@ type HdrLog struct {
 	opt     HdrLogOptions
 	tagged  bool
 	writers map[string]*hdrhistogram.HistogramLogWriter
-	open    map[int64]*Accumulator
+	open    map[int64]*analysis.Accumulator
 	written int64 // intervals before this index are written
 	maxIdx  int64
 	late    int64
@@ -123,11 +125,11 @@ func newHdrLog(opt HdrLogOptions, tagged bool) (*HdrLog, error) {
 		opt.Lateness = 10 * time.Second
 	}
 	if len(opt.Metrics) == 0 {
-		opt.Metrics = Metrics
+		opt.Metrics = analysis.Metrics
 	}
 	for _, m := range opt.Metrics {
-		if !slices.Contains(Metrics, m) {
-			return nil, fmt.Errorf("hdrlog: unknown metric %q (one of %v)", m, Metrics)
+		if !slices.Contains(analysis.Metrics, m) {
+			return nil, fmt.Errorf("hdrlog: unknown metric %q (one of %v)", m, analysis.Metrics)
 		}
 	}
 	switch opt.Unit {
@@ -140,7 +142,7 @@ func newHdrLog(opt HdrLogOptions, tagged bool) (*HdrLog, error) {
 	return &HdrLog{
 		opt: opt, tagged: tagged,
 		writers: map[string]*hdrhistogram.HistogramLogWriter{},
-		open:    map[int64]*Accumulator{},
+		open:    map[int64]*analysis.Accumulator{},
 		maxIdx:  -1,
 		lateWin: int64(math.Ceil(float64(opt.Lateness) / float64(opt.Interval))),
 	}, nil
@@ -183,7 +185,7 @@ func (l *HdrLog) Append(r *results.Record) error {
 	}
 	a := l.open[idx]
 	if a == nil {
-		a = NewAccumulator(WithLatencyFromScheduled(l.opt.LatencyFromScheduled))
+		a = analysis.NewAccumulator(analysis.WithLatencyFromScheduled(l.opt.LatencyFromScheduled))
 		l.open[idx] = a
 	}
 	_ = a.Append(r) // never fails
@@ -225,7 +227,7 @@ func (l *HdrLog) Close() error {
 // too, so the timeline has no holes.
 func (l *HdrLog) flushThrough(idx int64) error {
 	for ; l.written <= idx; l.written++ {
-		var hs *Histograms
+		var hs *analysis.Histograms
 		if a := l.open[l.written]; a != nil {
 			hs = a.Histograms()
 			delete(l.open, l.written)
@@ -238,7 +240,7 @@ func (l *HdrLog) flushThrough(idx int64) error {
 	return nil
 }
 
-func (l *HdrLog) writeInterval(idx int64, hs *Histograms) error {
+func (l *HdrLog) writeInterval(idx int64, hs *analysis.Histograms) error {
 	iv := l.opt.Interval.Milliseconds()
 	startMS, endMS := idx*iv, (idx+1)*iv
 	for _, m := range l.opt.Metrics {
@@ -265,7 +267,7 @@ func (l *HdrLog) writeInterval(idx int64, hs *Histograms) error {
 func (l *HdrLog) convert(h *hdrhistogram.Histogram) *hdrhistogram.Histogram {
 	if h == nil || h.TotalCount() == 0 {
 		if l.empty == nil {
-			l.empty = NewHistogram()
+			l.empty = analysis.NewHistogram()
 			if l.opt.Unit == HdrLogNanoseconds {
 				l.empty = histogramToNS(nil)
 			}
@@ -285,7 +287,7 @@ func (l *HdrLog) convert(h *hdrhistogram.Histogram) *hdrhistogram.Histogram {
 // histogram's upper bound.
 func histogramToNS(h *hdrhistogram.Histogram) *hdrhistogram.Histogram {
 	if h == nil || h.TotalCount() == 0 {
-		return hdrhistogram.New(1, HistMaxUS*1000, HistDigits)
+		return hdrhistogram.New(1, analysis.HistMaxUS*1000, analysis.HistDigits)
 	}
 	bars := h.Distribution()
 	var top int64
@@ -294,7 +296,7 @@ func histogramToNS(h *hdrhistogram.Histogram) *hdrhistogram.Histogram {
 			top = b.To
 		}
 	}
-	ns := hdrhistogram.New(1, max(2*top*1000, 2), HistDigits)
+	ns := hdrhistogram.New(1, max(2*top*1000, 2), analysis.HistDigits)
 	for _, b := range bars {
 		if b.Count > 0 {
 			_ = ns.RecordValues(b.To*1000, b.Count) // in range by construction

@@ -1,4 +1,4 @@
-package analysis
+package report
 
 import (
 	"fmt"
@@ -6,13 +6,15 @@ import (
 	"strings"
 
 	"github.com/streamgauge/streamgauge/internal/plural"
+
+	"github.com/streamgauge/streamgauge/analysis"
 )
 
 // WriteMarkdown renders a run for a CI page (GitHub's $GITHUB_STEP_SUMMARY,
 // a merge-request comment): a heading with the verdict, the SLO table when
 // there are results, the latency table and the run's totals. It is
 // GitHub-flavoured markdown with no HTML.
-func WriteMarkdown(w io.Writer, s *Summary, results []SLOResult) error {
+func WriteMarkdown(w io.Writer, s *analysis.Summary, results []analysis.SLOResult) error {
 	var b strings.Builder
 	failed := 0
 	for _, r := range results {
@@ -33,7 +35,7 @@ func WriteMarkdown(w io.Writer, s *Summary, results []SLOResult) error {
 		b.WriteString("\n")
 	}
 	if s != nil {
-		if w := SaturationWarning(s); w != "" {
+		if w := analysis.SaturationWarning(s); w != "" {
 			fmt.Fprintf(&b, "> ⚠️ %s.\n\n", mdEscape(capitalize(w)))
 		}
 		writeMarkdownSummary(&b, s)
@@ -42,17 +44,17 @@ func WriteMarkdown(w io.Writer, s *Summary, results []SLOResult) error {
 	return err
 }
 
-func writeMarkdownSLOs(b *strings.Builder, results []SLOResult) {
+func writeMarkdownSLOs(b *strings.Builder, results []analysis.SLOResult) {
 	b.WriteString("| | SLO | observed | threshold | margin |\n| :---: | --- | ---: | ---: | ---: |\n")
 	for _, r := range results {
-		mark, observed, margin := "✅", FormatSLOValue(r, r.Value), FormatSLOValue(r, r.Margin)
+		mark, observed, margin := "✅", analysis.FormatSLOValue(r, r.Value), analysis.FormatSLOValue(r, r.Margin)
 		if !r.Pass {
 			mark = "❌"
 		}
 		if r.Note != "" {
 			observed, margin = mdEscape(r.Note), "–"
 		}
-		threshold := FormatSLOThreshold(r)
+		threshold := analysis.FormatSLOThreshold(r)
 		if r.Op != "" {
 			threshold = mdEscape(r.Op) + " " + threshold
 		}
@@ -60,9 +62,9 @@ func writeMarkdownSLOs(b *strings.Builder, results []SLOResult) {
 	}
 }
 
-func writeMarkdownSummary(b *strings.Builder, s *Summary) {
+func writeMarkdownSummary(b *strings.Builder, s *analysis.Summary) {
 	b.WriteString("| metric (ms) | count | mean | p50 | p90 | p95 | p99 | max |\n| --- | ---: | ---: | ---: | ---: | ---: | ---: | ---: |\n")
-	for _, m := range Metrics {
+	for _, m := range analysis.Metrics {
 		st := s.Metrics[m]
 		fmt.Fprintf(b, "| %s | %d | %s | %s | %s | %s | %s | %s |\n", m, st.Count, statMS(st, st.Mean), statMS(st, st.P50), statMS(st, st.P90), statMS(st, st.P95), statMS(st, st.P99), statMS(st, st.Max))
 	}

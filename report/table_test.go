@@ -1,4 +1,4 @@
-package analysis_test
+package report_test
 
 import (
 	"bytes"
@@ -6,6 +6,7 @@ import (
 	"testing"
 
 	"github.com/streamgauge/streamgauge/analysis"
+	"github.com/streamgauge/streamgauge/report"
 )
 
 func TestWriteTable(t *testing.T) {
@@ -30,7 +31,7 @@ func TestWriteTable(t *testing.T) {
 				t.Fatal(err)
 			}
 			var buf bytes.Buffer
-			if err := analysis.WriteTable(&buf, s); err != nil {
+			if err := report.WriteTable(&buf, s); err != nil {
 				t.Fatal(err)
 			}
 			golden(t, tc.golden, buf.Bytes())
@@ -47,7 +48,7 @@ func TestWriteTableError(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if err := analysis.WriteTable(failWriter{}, s); err == nil {
+	if err := report.WriteTable(failWriter{}, s); err == nil {
 		t.Error("WriteTable to a failing writer: no error")
 	}
 }

@@ -1,4 +1,4 @@
-package analysis
+package report
 
 import (
 	"fmt"
@@ -8,15 +8,17 @@ import (
 
 	"github.com/olekukonko/tablewriter"
 	"github.com/olekukonko/tablewriter/tw"
+
+	"github.com/streamgauge/streamgauge/analysis"
 )
 
 // WriteTable renders a summary for a terminal: every metric's percentiles,
 // then throughput, errors and the generator's own health.
-func WriteTable(w io.Writer, s *Summary) error {
+func WriteTable(w io.Writer, s *analysis.Summary) error {
 	t := tablewriter.NewTable(w, tablewriter.WithHeaderAutoWrap(tw.WrapNone), tablewriter.WithHeaderAutoFormat(tw.Off),
 		tablewriter.WithRowAlignment(tw.AlignRight))
 	t.Header("metric (ms)", "count", "mean", "p50", "p90", "p99", "max")
-	for _, m := range Metrics {
+	for _, m := range analysis.Metrics {
 		st := s.Metrics[m]
 		if err := t.Append(m, strconv.FormatInt(st.Count, 10), statMS(st, st.Mean), statMS(st, st.P50), statMS(st, st.P90), statMS(st, st.P99), statMS(st, st.Max)); err != nil {
 			return err
@@ -37,7 +39,7 @@ func WriteTable(w io.Writer, s *Summary) error {
 // terminal and markdown: requests, window, throughput, goodput, errors,
 // rate, the generator's health; cpuDetail adds the CPU per token and the
 // token count check.
-func summaryRows(s *Summary, cpuDetail bool) [][2]string {
+func summaryRows(s *analysis.Summary, cpuDetail bool) [][2]string {
 	r := s.Requests
 	rows := [][2]string{
 		{"requests", fmt.Sprintf("%d ok, %d failed, %d canceled, %d warm-up (total %d)", r.OK, r.Failed, r.Canceled, r.Warmup, r.Total)},
@@ -81,7 +83,7 @@ func summaryRows(s *Summary, cpuDetail bool) [][2]string {
 // failureRows say why requests failed: the most common messages with their
 // counts, a hint for the first where one helps, and where the requests
 // went.
-func failureRows(f *Failures) [][2]string {
+func failureRows(f *analysis.Failures) [][2]string {
 	if f == nil || len(f.Top) == 0 {
 		return nil
 	}
@@ -91,7 +93,7 @@ func failureRows(f *Failures) [][2]string {
 		rows = append(rows, [2]string{label, g.Line()})
 		label = ""
 		// The most common failure gets a hint; the rest would crowd it.
-		if h := FailureHint(g, f.URL); h != "" && i == 0 {
+		if h := analysis.FailureHint(g, f.URL); h != "" && i == 0 {
 			rows = append(rows, [2]string{"", "  hint: " + h})
 		}
 	}

@@ -1,4 +1,4 @@
-package analysis
+package report
 
 import (
 	"encoding/json"
@@ -10,27 +10,29 @@ import (
 	"unicode/utf8"
 
 	"github.com/streamgauge/streamgauge/internal/plural"
+
+	"github.com/streamgauge/streamgauge/analysis"
 )
 
 // verdictText is how a terminal shows a verdict.
-func verdictText(v Verdict, tol float64) string {
+func verdictText(v analysis.Verdict, tol float64) string {
 	switch v {
-	case VerdictRegression:
+	case analysis.VerdictRegression:
 		return MarkFail + " regression"
-	case VerdictImprovement:
+	case analysis.VerdictImprovement:
 		return MarkPass + " improvement"
-	case VerdictWorse:
+	case analysis.VerdictWorse:
 		return fmt.Sprintf("worse (within %s)", fnum(tol*100)+"%")
-	case VerdictBetter:
+	case analysis.VerdictBetter:
 		return fmt.Sprintf("better (within %s)", fnum(tol*100)+"%")
-	case VerdictSame:
+	case analysis.VerdictSame:
 		return "no significant change"
 	}
 	return "n/a (too few samples)"
 }
 
 // rowLabel is a metric with its unit.
-func rowLabel(r CompareRow) string {
+func rowLabel(r analysis.CompareRow) string {
 	switch r.Unit {
 	case "ratio":
 		return r.Metric + " (%)"
@@ -41,7 +43,7 @@ func rowLabel(r CompareRow) string {
 }
 
 // cmpValue formats a value of a row; shares are shown in percent.
-func cmpValue(r CompareRow, v Number) string {
+func cmpValue(r analysis.CompareRow, v analysis.Number) string {
 	f := float64(v)
 	if math.IsNaN(f) || math.IsInf(f, 0) {
 		return "–"
@@ -51,7 +53,7 @@ func cmpValue(r CompareRow, v Number) string {
 
 // cmpDelta formats a signed change; a share's change is in percentage
 // points.
-func cmpDelta(r CompareRow, v Number) string {
+func cmpDelta(r analysis.CompareRow, v analysis.Number) string {
 	f := float64(v)
 	if math.IsNaN(f) || math.IsInf(f, 0) {
 		return "–"
@@ -78,7 +80,7 @@ func sig3(v float64) string {
 	return strconv.FormatFloat(math.Round(v*scale)/scale, 'f', -1, 64)
 }
 
-func cmpRel(v Number) string {
+func cmpRel(v analysis.Number) string {
 	f := float64(v)
 	if math.IsNaN(f) || math.IsInf(f, 0) {
 		return "–"
@@ -90,14 +92,14 @@ func cmpRel(v Number) string {
 	return s
 }
 
-func cmpCI(r CompareRow, c CompareCell) string {
+func cmpCI(r analysis.CompareRow, c analysis.CompareCell) string {
 	if math.IsNaN(float64(c.CILow)) {
 		return "–"
 	}
 	return "[" + cmpDelta(r, c.CILow) + ", " + cmpDelta(r, c.CIHigh) + "]"
 }
 
-func cmpP(v Number) string {
+func cmpP(v analysis.Number) string {
 	f := float64(v)
 	switch {
 	case math.IsNaN(f):
@@ -109,8 +111,8 @@ func cmpP(v Number) string {
 }
 
 // compareNotes are the lines above a comparison table.
-func compareNotes(c *Comparison) []string {
-	runs := func(r RunRef) string {
+func compareNotes(c *analysis.Comparison) []string {
+	runs := func(r analysis.RunRef) string {
 		s := fmt.Sprintf("%s (%s, %d ok", r.Name, plural.Count(r.Requests, "request"), r.OK)
 		if r.Dir != "" && r.Dir != r.Name {
 			s += ", " + r.Dir
@@ -122,9 +124,9 @@ func compareNotes(c *Comparison) []string {
 		lines = append(lines, "candidate:  "+runs(r))
 	}
 	adj := map[string]string{
-		AdjustFDR:  fmt.Sprintf("significance adjusted for %s (false discovery rate %s)", plural.Count(len(c.Rows), "metric"), fnum((1-c.Confidence)*100)+"%"),
-		AdjustHolm: fmt.Sprintf("significance adjusted for %s (Holm, family-wise error %s)", plural.Count(len(c.Rows), "metric"), fnum((1-c.Confidence)*100)+"%"),
-		AdjustNone: "significance per metric, not adjusted for comparing several",
+		analysis.AdjustFDR:  fmt.Sprintf("significance adjusted for %s (false discovery rate %s)", plural.Count(len(c.Rows), "metric"), fnum((1-c.Confidence)*100)+"%"),
+		analysis.AdjustHolm: fmt.Sprintf("significance adjusted for %s (Holm, family-wise error %s)", plural.Count(len(c.Rows), "metric"), fnum((1-c.Confidence)*100)+"%"),
+		analysis.AdjustNone: "significance per metric, not adjusted for comparing several",
 	}[c.Adjust]
 	lines = append(lines,
 		fmt.Sprintf("change = candidate - baseline, with its %s bootstrap interval over requests (%d resamples, seed %d); %s",
@@ -135,13 +137,13 @@ func compareNotes(c *Comparison) []string {
 }
 
 // compareOutcome is the closing line of a comparison.
-func compareOutcome(c *Comparison) []string {
+func compareOutcome(c *analysis.Comparison) []string {
 	var out []string
 	for _, cand := range c.Candidates {
 		var worst []string
 		for _, r := range c.Rows {
 			for _, cell := range r.Candidates {
-				if cell.Run == cand.Name && cell.Verdict == VerdictRegression {
+				if cell.Run == cand.Name && cell.Verdict == analysis.VerdictRegression {
 					worst = append(worst, r.Metric+" "+cmpRel(cell.Rel))
 				}
 			}
@@ -149,7 +151,7 @@ func compareOutcome(c *Comparison) []string {
 		var unjudged []string
 		for _, r := range c.Rows {
 			for _, cell := range r.Candidates {
-				if cell.Run == cand.Name && cell.Verdict == VerdictUnknown {
+				if cell.Run == cand.Name && cell.Verdict == analysis.VerdictUnknown {
 					unjudged = append(unjudged, r.Metric)
 				}
 			}
@@ -168,7 +170,7 @@ func compareOutcome(c *Comparison) []string {
 
 // WriteCompareTable renders a comparison for a terminal: one block of rows
 // per metric, the baseline first and then each candidate with its change.
-func WriteCompareTable(w io.Writer, c *Comparison) error {
+func WriteCompareTable(w io.Writer, c *analysis.Comparison) error {
 	var b strings.Builder
 	for _, l := range compareNotes(c) {
 		b.WriteString(l + "\n")
@@ -218,7 +220,7 @@ func WriteCompareTable(w io.Writer, c *Comparison) error {
 
 // WriteCompareMarkdown renders a comparison for a CI page or a
 // merge-request comment.
-func WriteCompareMarkdown(w io.Writer, c *Comparison) error {
+func WriteCompareMarkdown(w io.Writer, c *analysis.Comparison) error {
 	var b strings.Builder
 	if c.Regression() {
 		fmt.Fprintf(&b, "### streamgauge compare: ❌ %s regressed\n\n", strings.Join(c.Regressed, ", "))
@@ -241,9 +243,9 @@ func WriteCompareMarkdown(w io.Writer, c *Comparison) error {
 		for _, cell := range r.Candidates {
 			v := verdictText(cell.Verdict, c.Tolerance)
 			switch cell.Verdict {
-			case VerdictRegression:
+			case analysis.VerdictRegression:
 				v = "❌ **regression**"
-			case VerdictImprovement:
+			case analysis.VerdictImprovement:
 				v = "✅ improvement"
 			}
 			fmt.Fprintf(&b, "| | %s | %s | %s | %s | %s | %s | %s |\n", mdEscape(cell.Run), cmpValue(r, cell.Value), cmpDelta(r, cell.Diff),
@@ -259,7 +261,7 @@ func WriteCompareMarkdown(w io.Writer, c *Comparison) error {
 }
 
 // WriteCompareJSON writes the comparison as indented JSON.
-func WriteCompareJSON(w io.Writer, c *Comparison) error {
+func WriteCompareJSON(w io.Writer, c *analysis.Comparison) error {
 	enc := json.NewEncoder(w)
 	enc.SetIndent("", "  ")
 	enc.SetEscapeHTML(false)

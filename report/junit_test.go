@@ -1,4 +1,4 @@
-package analysis_test
+package report_test
 
 import (
 	"bytes"
@@ -11,6 +11,7 @@ import (
 	"testing"
 
 	"github.com/streamgauge/streamgauge/analysis"
+	"github.com/streamgauge/streamgauge/report"
 )
 
 // junitSchema is the common JUnit XML schema CI systems read (Jenkins'
@@ -164,7 +165,7 @@ func TestWriteJUnit(t *testing.T) {
 	_, res := fixtureResults(t)
 	res = append(res, analysis.SLOResult{Expr: "ttft.p50<1ms", Unit: "ms", Op: "<", Threshold: 1, Note: "no ttft samples (no request succeeded)"})
 	var buf bytes.Buffer
-	if err := analysis.WriteJUnit(&buf, "streamgauge", res); err != nil {
+	if err := report.WriteJUnit(&buf, "streamgauge", res); err != nil {
 		t.Fatal(err)
 	}
 	golden(t, "junit.golden.xml", buf.Bytes())
@@ -212,12 +213,12 @@ func TestWriteJUnit(t *testing.T) {
 			t.Errorf("case %s failed but has no failure", r.Expr)
 		case !r.Pass && r.Note == "":
 			want := fmt.Sprintf("observed %s, threshold %s %s", analysis.FormatSLOValue(r, r.Value), r.Op, analysis.FormatSLOThreshold(r))
-			if failure.attrs["message"] != want || failure.attrs["type"] != analysis.JUnitViolation {
-				t.Errorf("case %s: failure message %q type %q, want %q, %s", r.Expr, failure.attrs["message"], failure.attrs["type"], want, analysis.JUnitViolation)
+			if failure.attrs["message"] != want || failure.attrs["type"] != report.JUnitViolation {
+				t.Errorf("case %s: failure message %q type %q, want %q, %s", r.Expr, failure.attrs["message"], failure.attrs["type"], want, report.JUnitViolation)
 			}
 		case !r.Pass:
-			if !strings.HasPrefix(failure.attrs["message"], r.Note) || failure.attrs["type"] != analysis.JUnitNoData {
-				t.Errorf("case %s: failure %v, want the note and type %s", r.Expr, failure.attrs, analysis.JUnitNoData)
+			if !strings.HasPrefix(failure.attrs["message"], r.Note) || failure.attrs["type"] != report.JUnitNoData {
+				t.Errorf("case %s: failure %v, want the note and type %s", r.Expr, failure.attrs, report.JUnitNoData)
 			}
 		}
 	}
@@ -229,7 +230,7 @@ func TestWriteJUnit(t *testing.T) {
 
 func TestWriteJUnitEmpty(t *testing.T) {
 	var buf bytes.Buffer
-	if err := analysis.WriteJUnit(&buf, `a "quoted" <suite>`, nil); err != nil {
+	if err := report.WriteJUnit(&buf, `a "quoted" <suite>`, nil); err != nil {
 		t.Fatal(err)
 	}
 	root := parseXML(t, buf.Bytes())
@@ -237,7 +238,7 @@ func TestWriteJUnitEmpty(t *testing.T) {
 	if s := root.children[0]; s.attrs["name"] != `a "quoted" <suite>` || s.attrs["tests"] != "0" {
 		t.Errorf("suite %v", s.attrs)
 	}
-	if err := analysis.WriteJUnit(failWriter{}, "s", nil); err == nil {
+	if err := report.WriteJUnit(failWriter{}, "s", nil); err == nil {
 		t.Error("WriteJUnit to a failing writer: no error")
 	}
 }

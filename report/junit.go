@@ -1,9 +1,11 @@
-package analysis
+package report
 
 import (
 	"encoding/xml"
 	"fmt"
 	"io"
+
+	"github.com/streamgauge/streamgauge/analysis"
 )
 
 // JUnit XML, in the common shape CI systems read (Jenkins, GitLab, GitHub
@@ -52,11 +54,11 @@ const (
 // a CI system lists every SLO as a test: a failed SLO's failure message is
 // "observed X, threshold Y"; a held SLO's observed value and margin are in
 // its system-out.
-func WriteJUnit(w io.Writer, suite string, results []SLOResult) error {
+func WriteJUnit(w io.Writer, suite string, results []analysis.SLOResult) error {
 	s := junitSuite{Name: suite, Tests: len(results), Time: "0.000"}
 	for _, r := range results {
 		c := junitCase{Name: r.Expr, Classname: suite, Time: "0.000"}
-		threshold := FormatSLOThreshold(r)
+		threshold := analysis.FormatSLOThreshold(r)
 		if r.Op != "" {
 			threshold = r.Op + " " + threshold
 		}
@@ -73,9 +75,9 @@ func WriteJUnit(w io.Writer, suite string, results []SLOResult) error {
 		default:
 			s.Failures++
 			c.Failure = &junitFailure{
-				Message: fmt.Sprintf("observed %s, threshold %s", FormatSLOValue(r, r.Value), threshold),
+				Message: fmt.Sprintf("observed %s, threshold %s", analysis.FormatSLOValue(r, r.Value), threshold),
 				Type:    JUnitViolation,
-				Text:    fmt.Sprintf("%s: observed %s, threshold %s, margin %s", r.Expr, FormatSLOValue(r, r.Value), threshold, FormatSLOValue(r, r.Margin)),
+				Text:    fmt.Sprintf("%s: observed %s, threshold %s, margin %s", r.Expr, analysis.FormatSLOValue(r, r.Value), threshold, analysis.FormatSLOValue(r, r.Margin)),
 			}
 		}
 		s.Cases = append(s.Cases, c)

@@ -1,4 +1,4 @@
-package analysis
+package report
 
 import (
 	"fmt"
@@ -13,6 +13,8 @@ import (
 	"gonum.org/v1/plot/plotter"
 	"gonum.org/v1/plot/vg"
 	"gonum.org/v1/plot/vg/draw"
+
+	"github.com/streamgauge/streamgauge/analysis"
 )
 
 // PlotKinds are the single plots a report can draw (streamgauge report
@@ -36,8 +38,8 @@ func (r *Report) Plot(kind, metric string) (*plot.Plot, error) {
 		if metric == "" {
 			return r.cdfAll(), nil
 		}
-		if !slices.Contains(Metrics, metric) {
-			return nil, fmt.Errorf("unknown metric %q (one of %s)", metric, strings.Join(Metrics, ", "))
+		if !slices.Contains(analysis.Metrics, metric) {
+			return nil, fmt.Errorf("unknown metric %q (one of %s)", metric, strings.Join(analysis.Metrics, ", "))
 		}
 		return r.cdf(metric), nil
 	case "percentiles":
@@ -67,7 +69,7 @@ func (r *Report) Plot(kind, metric string) (*plot.Plot, error) {
 		return nil, fmt.Errorf("lengths: %q: want input or output", metric)
 	case "server":
 		if r.server == nil {
-			return nil, fmt.Errorf("run %s has no %s (run with --scrape-metrics)", r.Run.Dir, ServerMetricsFile)
+			return nil, fmt.Errorf("run %s has no %s (run with --scrape-metrics)", r.Run.Dir, analysis.ServerMetricsFile)
 		}
 		if metric == "" {
 			metric = "queue"
@@ -97,8 +99,8 @@ func (r *Report) histograms() PlotRun {
 func (r *Report) sloThresholds(metric string) []Threshold {
 	var out []Threshold
 	for _, res := range r.Summary.SLO {
-		s, err := ParseSLO(res.Expr)
-		if err != nil || s.Kind != KindLatency || s.Metric != metric {
+		s, err := analysis.ParseSLO(res.Expr)
+		if err != nil || s.Kind != analysis.KindLatency || s.Metric != metric {
 			continue
 		}
 		out = append(out, Threshold{Label: "SLO " + res.Expr, Value: s.Threshold})
@@ -186,7 +188,7 @@ func (r *Report) percentiles(metric string) *plot.Plot {
 		}
 		start, length := r.tl.spanS(i)
 		x := start + length/2
-		v50, v99 := Quantile(h, 0.5), Quantile(h, 0.99)
+		v50, v99 := analysis.Quantile(h, 0.5), analysis.Quantile(h, 0.99)
 		p50 = append(p50, plotter.XY{X: x, Y: v50})
 		p99 = append(p99, plotter.XY{X: x, Y: v99})
 		ymax = max(ymax, v99)
@@ -462,7 +464,7 @@ func (r *Report) serverPlot(c serverCategory) *plot.Plot {
 	}
 	if len(names) == 0 {
 		fitY(p, 0, 0)
-		noData(p, "no "+strings.Join(c.names, " / ")+" in "+ServerMetricsFile)
+		noData(p, "no "+strings.Join(c.names, " / ")+" in "+analysis.ServerMetricsFile)
 		return p
 	}
 	fitY(p, ymax, len(names))

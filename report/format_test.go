@@ -1,4 +1,4 @@
-package analysis_test
+package report_test
 
 import (
 	"bytes"
@@ -9,6 +9,7 @@ import (
 
 	"github.com/streamgauge/streamgauge/analysis"
 	"github.com/streamgauge/streamgauge/profiles"
+	"github.com/streamgauge/streamgauge/report"
 )
 
 // oneValueSummary has a ttft p99 of 39.455 ms (as summary.json writes it),
@@ -35,10 +36,10 @@ func TestOneValuePrintsTheSameEverywhere(t *testing.T) {
 	}
 	res := analysis.EvaluateSLOs(s, slos)
 	render := map[string]func(*bytes.Buffer) error{
-		"table":    func(b *bytes.Buffer) error { return analysis.WriteTable(b, s) },
-		"slo":      func(b *bytes.Buffer) error { return analysis.WriteSLOTable(b, res) },
-		"markdown": func(b *bytes.Buffer) error { return analysis.WriteMarkdown(b, s, res) },
-		"junit":    func(b *bytes.Buffer) error { return analysis.WriteJUnit(b, "s", res) },
+		"table":    func(b *bytes.Buffer) error { return report.WriteTable(b, s) },
+		"slo":      func(b *bytes.Buffer) error { return report.WriteSLOTable(b, res) },
+		"markdown": func(b *bytes.Buffer) error { return report.WriteMarkdown(b, s, res) },
+		"junit":    func(b *bytes.Buffer) error { return report.WriteJUnit(b, "s", res) },
 	}
 	for name, f := range render {
 		var b bytes.Buffer
@@ -51,14 +52,14 @@ func TestOneValuePrintsTheSameEverywhere(t *testing.T) {
 		}
 	}
 	var b bytes.Buffer
-	analysis.WriteTable(&b, s)
+	report.WriteTable(&b, s)
 	for _, l := range strings.Split(b.String(), "\n") {
 		if strings.Contains(l, " itl ") && (strings.Contains(l, "0.00") || strings.Count(l, analysis.NoValue) != 5) {
 			t.Errorf("table row of a metric with no samples: %q", l)
 		}
 	}
 	b.Reset()
-	analysis.WriteMarkdown(&b, s, nil)
+	report.WriteMarkdown(&b, s, nil)
 	if !strings.Contains(b.String(), "| itl | 0 | – | – | – | – | – | – |") {
 		t.Errorf("markdown row of a metric with no samples:\n%s", b.String())
 	}
@@ -82,7 +83,7 @@ func TestSLOVerdictGrammar(t *testing.T) {
 			t.Fatal(err)
 		}
 		var b bytes.Buffer
-		analysis.WriteMarkdown(&b, s, analysis.EvaluateSLOs(s, slos))
+		report.WriteMarkdown(&b, s, analysis.EvaluateSLOs(s, slos))
 		if first := strings.SplitN(b.String(), "\n", 2)[0]; first != "### streamgauge: "+tc.want {
 			t.Errorf("%v: heading %q, want %q", tc.exprs, first, "### streamgauge: "+tc.want)
 		}
@@ -100,11 +101,11 @@ func TestDurationSettingsCoverTheProfile(t *testing.T) {
 			continue
 		}
 		key, _, _ := strings.Cut(f.Tag.Get("json"), ",")
-		if !analysis.DurationSetting(key) {
+		if !report.DurationSetting(key) {
 			t.Errorf("profile key %s (%s) is a duration, but DurationSetting(%q) is false", key, f.Name, key)
 		}
 	}
-	if analysis.DurationSetting("rate") {
+	if report.DurationSetting("rate") {
 		t.Error("DurationSetting(rate) is true")
 	}
 }

@@ -1,11 +1,14 @@
-package analysis
+package report
 
 import (
 	"fmt"
 	"html/template"
 	"io"
 	"math"
+	"slices"
 	"strconv"
+
+	"github.com/streamgauge/streamgauge/analysis"
 )
 
 // CompareHTML is the content of a comparison page.
@@ -17,7 +20,7 @@ type CompareHTML struct {
 	// Metrics to plot, default CDFMetrics (ttft, itl, tpot, e2e).
 	Metrics []string
 	// Comparison, when set, is shown as a table above the plots.
-	Comparison *Comparison
+	Comparison *analysis.Comparison
 	// Notes are lines shown under the title (warnings, settings).
 	Notes []string
 }
@@ -66,7 +69,7 @@ func WriteCompareHTML(w io.Writer, c CompareHTML) error {
 		warnings = c.Comparison.Warnings
 	}
 	for _, n := range c.Notes {
-		if !contains(warnings, n) { // a warning is shown once, as a warning
+		if !slices.Contains(warnings, n) { // a warning is shown once, as a warning
 			pg.Notes = append(pg.Notes, n)
 		}
 	}
@@ -115,11 +118,11 @@ func isNaNOrInf(v float64) bool { return math.IsNaN(v) || math.IsInf(v, 0) }
 
 // verdictClass colours a comparison cell: regressions red, improvements
 // green.
-func verdictClass(v Verdict) string {
+func verdictClass(v analysis.Verdict) string {
 	switch v {
-	case VerdictRegression:
+	case analysis.VerdictRegression:
 		return "fail"
-	case VerdictImprovement:
+	case analysis.VerdictImprovement:
 		return "pass"
 	}
 	return ""

@@ -1,4 +1,4 @@
-package analysis
+package report
 
 import (
 	"bytes"
@@ -20,6 +20,8 @@ import (
 	"gonum.org/v1/plot/vg/draw"
 	"gonum.org/v1/plot/vg/vgimg"
 	"gonum.org/v1/plot/vg/vgsvg"
+
+	"github.com/streamgauge/streamgauge/analysis"
 )
 
 // Plots are drawn in Go with gonum/plot, to SVG for HTML reports (inline, so
@@ -322,10 +324,10 @@ type PlotRun struct {
 }
 
 // PlotRunFromSummary decodes a summary's histograms.
-func PlotRunFromSummary(name string, s *Summary) (PlotRun, error) {
+func PlotRunFromSummary(name string, s *analysis.Summary) (PlotRun, error) {
 	pr := PlotRun{Name: name, Histograms: map[string]*hdrhistogram.Histogram{}}
 	for m, enc := range s.Histograms {
-		h, err := DecodeHistogram(enc)
+		h, err := analysis.DecodeHistogram(enc)
 		if err != nil {
 			return PlotRun{}, fmt.Errorf("%s: %s histogram: %w", name, m, err)
 		}
@@ -408,7 +410,7 @@ func CDFPlot(metric string, runs []PlotRun, thresholds ...Threshold) *plot.Plot 
 			// samples (frames read together) would otherwise squeeze the
 			// distribution into the right edge. The curve then enters at
 			// about 1%, which shows the cut.
-			lo = min(lo, math.Max(Quantile(h, 0.01), 0.001))
+			lo = min(lo, math.Max(analysis.Quantile(h, 0.01), 0.001))
 			hi = max(hi, math.Max(float64(h.Max())/1000, 0.001))
 		}
 	}

@@ -1,27 +1,30 @@
-package analysis
+package report
 
 import (
 	"encoding/json"
 	"fmt"
 	"io"
+	"slices"
 	"strconv"
 	"strings"
 	"unicode/utf8"
+
+	"github.com/streamgauge/streamgauge/analysis"
 )
 
 // sweepRows is the curve as text: a header whose cells name their unit
 // in parentheses, then one row per stage in level order. Latencies are
 // p50/p99 in ms.
-func sweepRows(s *Sweep) [][]string {
+func sweepRows(s *analysis.Sweep) [][]string {
 	level := "rate (req/s)"
-	if s.Mode == SweepUsers {
+	if s.Mode == analysis.SweepUsers {
 		level = "users"
 	}
 	rows := [][]string{{"stage", level, "sent (req/s)", "ttft p50/p99 (ms)", "itl p50/p99 (ms)", "tpot p50/p99 (ms)", "e2e p50/p99 (ms)",
 		"done (req/s)", "out (tok/s)", "goodput (req/s)", "errors", "verdict"}}
-	for _, st := range sortedStages(s.Stages) {
+	for _, st := range analysis.SortedStages(s.Stages) {
 		rows = append(rows, []string{
-			strconv.Itoa(st.Index), FormatLevel(st.Level), reqRate(st.AchievedRate),
+			strconv.Itoa(st.Index), analysis.FormatLevel(st.Level), reqRate(st.AchievedRate),
 			p50p99(st.Metrics["ttft"]), p50p99(st.Metrics["itl"]), p50p99(st.Metrics["tpot"]), p50p99(st.Metrics["e2e"]),
 			reqRate(st.Throughput.RequestsPerS), fixed(st.Throughput.OutputTokensPerS, 0),
 			reqRate(st.Goodput.RequestsPerS), percent(st.ErrorRate), stageVerdict(&st),
@@ -30,15 +33,15 @@ func sweepRows(s *Sweep) [][]string {
 	return rows
 }
 
-func p50p99(st Stats) string {
+func p50p99(st analysis.Stats) string {
 	if st.Count == 0 {
-		return NoValue
+		return analysis.NoValue
 	}
 	return fms(st.P50) + "/" + fms(st.P99)
 }
 
 // stageVerdict is a stage's verdict in a few words: pass, or what failed.
-func stageVerdict(st *SweepStage) string {
+func stageVerdict(st *analysis.SweepStage) string {
 	v := "pass"
 	if why := stageFailures(st); len(why) > 0 {
 		v = "FAIL " + strings.Join(why, ", ")
@@ -50,7 +53,7 @@ func stageVerdict(st *SweepStage) string {
 }
 
 // stageFailures are what failed a stage: an error, SLOs, saturation.
-func stageFailures(st *SweepStage) []string {
+func stageFailures(st *analysis.SweepStage) []string {
 	if st.Pass {
 		return nil
 	}
@@ -76,9 +79,9 @@ func stageFailures(st *SweepStage) []string {
 // the curve in level order with each column's unit under its name, the
 // verdict as pass or FAIL, then what failed each stage, the capacity with
 // its evidence and the notes.
-func WriteSweepTable(w io.Writer, s *Sweep) error {
+func WriteSweepTable(w io.Writer, s *analysis.Sweep) error {
 	rows := sweepRows(s)
-	stages := sortedStages(s.Stages)
+	stages := analysis.SortedStages(s.Stages)
 	last := len(rows[0]) - 1
 	var failed []string
 	for i := range stages {
@@ -86,7 +89,7 @@ func WriteSweepTable(w io.Writer, s *Sweep) error {
 		v := "pass"
 		if why := stageFailures(st); len(why) > 0 {
 			v = "FAIL"
-			failed = append(failed, fmt.Sprintf("stage %d (%s %s) failed: %s", st.Index, FormatLevel(st.Level), s.Unit(), strings.Join(why, ", ")))
+			failed = append(failed, fmt.Sprintf("stage %d (%s %s) failed: %s", st.Index, analysis.FormatLevel(st.Level), s.Unit(), strings.Join(why, ", ")))
 		}
 		if st.GeneratorSaturated {
 			v += "*"
@@ -140,14 +143,14 @@ func WriteSweepTable(w io.Writer, s *Sweep) error {
 	return writeSweepFooter(w, s, "")
 }
 
-func writeSweepFooter(w io.Writer, s *Sweep, bullet string) error {
+func writeSweepFooter(w io.Writer, s *analysis.Sweep, bullet string) error {
 	lines := []string{s.CapacityLine()}
 	if s.Outcome != "" {
 		lines = append(lines, "search: "+s.Outcome)
 	}
-	for _, st := range sortedStages(s.Stages) {
+	for _, st := range analysis.SortedStages(s.Stages) {
 		if st.Saturation.Saturated {
-			lines = append(lines, fmt.Sprintf("stage %d (%s %s) saturated: %s", st.Index, FormatLevel(st.Level), s.Unit(), st.Saturation.Reason))
+			lines = append(lines, fmt.Sprintf("stage %d (%s %s) saturated: %s", st.Index, analysis.FormatLevel(st.Level), s.Unit(), st.Saturation.Reason))
 		}
 	}
 	lines = append(lines, s.Notes...)
@@ -161,7 +164,7 @@ func writeSweepFooter(w io.Writer, s *Sweep, bullet string) error {
 
 // WriteSweepMarkdown renders a sweep for a CI page: the capacity as the
 // heading's verdict, the curve as a table, then the evidence.
-func WriteSweepMarkdown(w io.Writer, s *Sweep) error {
+func WriteSweepMarkdown(w io.Writer, s *analysis.Sweep) error {
 	var b strings.Builder
 	fmt.Fprintf(&b, "### streamgauge sweep: %s\n\n", mdEscape(s.Name))
 	rows := sweepRows(s)
@@ -184,7 +187,7 @@ func WriteSweepMarkdown(w io.Writer, s *Sweep) error {
 }
 
 // WriteSweepJSON writes sweep.json's content.
-func WriteSweepJSON(w io.Writer, s *Sweep) error {
+func WriteSweepJSON(w io.Writer, s *analysis.Sweep) error {
 	enc := json.NewEncoder(w)
 	enc.SetIndent("", "  ")
 	return enc.Encode(s)
@@ -192,7 +195,7 @@ func WriteSweepJSON(w io.Writer, s *Sweep) error {
 
 // sweepCharts are the latency-throughput plots of a sweep: ttft, itl and
 // tpot, e2e; p50 and p99 of each, with the capacity and a matching SLO.
-func sweepCharts(s *Sweep) []SweepChart {
+func sweepCharts(s *analysis.Sweep) []SweepChart {
 	groups := []struct {
 		title   string
 		metrics []string
@@ -203,13 +206,13 @@ func sweepCharts(s *Sweep) []SweepChart {
 		for _, m := range g.metrics {
 			for _, q := range []string{"p50", "p99"} {
 				ser := SweepSeries{Name: m + " " + q}
-				for _, st := range sortedStages(s.Stages) {
+				for _, st := range analysis.SortedStages(s.Stages) {
 					ms := st.Metrics[m]
 					if ms.Count == 0 {
 						continue
 					}
-					ser.Points = append(ser.Points, SweepPoint{Throughput: st.Throughput.RequestsPerS, Latency: statValue(ms, q),
-						Label: FormatLevel(st.Level) + " " + s.Unit(), Pass: st.Pass})
+					ser.Points = append(ser.Points, SweepPoint{Throughput: st.Throughput.RequestsPerS, Latency: ms.Stat(q),
+						Label: analysis.FormatLevel(st.Level) + " " + s.Unit(), Pass: st.Pass})
 				}
 				series = append(series, ser)
 			}
@@ -217,10 +220,10 @@ func sweepCharts(s *Sweep) []SweepChart {
 		opt := SweepPlotOptions{Title: g.title, LogY: true}
 		if s.Capacity.Found {
 			opt.Capacity = s.Capacity.Throughput
-			opt.CapacityLabel = fmt.Sprintf("capacity %s %s", FormatLevel(s.Capacity.Level), s.Unit())
+			opt.CapacityLabel = fmt.Sprintf("capacity %s %s", analysis.FormatLevel(s.Capacity.Level), s.Unit())
 		}
 		for _, e := range s.SLO {
-			if slo, err := ParseSLO(e); err == nil && slo.Kind == KindLatency && contains(g.metrics, slo.Metric) {
+			if slo, err := analysis.ParseSLO(e); err == nil && slo.Kind == analysis.KindLatency && slices.Contains(g.metrics, slo.Metric) {
 				opt.SLO, opt.SLOLabel = slo.Threshold, "SLO "+slo.Expr
 				break
 			}
@@ -232,7 +235,7 @@ func sweepCharts(s *Sweep) []SweepChart {
 }
 
 // SweepPage is the HTML page of one sweep (write it with WriteSweepHTML).
-func SweepPage(s *Sweep) SweepHTML {
+func SweepPage(s *analysis.Sweep) SweepHTML {
 	notes := []string{s.CapacityLine()}
 	if s.Outcome != "" {
 		notes = append(notes, "search: "+s.Outcome)

@@ -1,4 +1,4 @@
-package analysis
+package report
 
 import (
 	"math"
@@ -10,6 +10,8 @@ import (
 	"gonum.org/v1/plot"
 
 	"github.com/streamgauge/streamgauge/results"
+
+	"github.com/streamgauge/streamgauge/analysis"
 )
 
 // TestTimelineConservesTotals checks that however the records are bucketed
@@ -26,7 +28,7 @@ func TestTimelineConservesTotals(t *testing.T) {
 	if err := results.DecodeRecords(f, "records.jsonl", func(r *results.Record) error { recs = append(recs, r); return nil }); err != nil {
 		t.Fatal(err)
 	}
-	acc := NewAccumulator()
+	acc := analysis.NewAccumulator()
 	var life, outTok float64
 	for _, r := range recs {
 		_ = acc.Append(r)
@@ -35,7 +37,7 @@ func TestTimelineConservesTotals(t *testing.T) {
 			outTok += float64(r.OutputTokens)
 		}
 	}
-	sum, err := acc.Summary(RunMeta{})
+	sum, err := acc.Summary(analysis.RunMeta{})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -84,7 +86,7 @@ func TestTimelineLatencyFromScheduled(t *testing.T) {
 	}{{false, 100}, {true, 140}} {
 		tl := newTimeline(int64(time.Second), tc.scheduled)
 		tl.add(r)
-		if got := Quantile(tl.buckets[1].ttft, 0.5); math.Abs(got-tc.want) > 1 {
+		if got := analysis.Quantile(tl.buckets[1].ttft, 0.5); math.Abs(got-tc.want) > 1 {
 			t.Errorf("scheduled=%v: ttft %v, want %v", tc.scheduled, got, tc.want)
 		}
 	}
@@ -159,7 +161,7 @@ func TestTailScale(t *testing.T) {
 }
 
 func TestCDFPoints(t *testing.T) {
-	h := NewHistogram()
+	h := analysis.NewHistogram()
 	for _, us := range []int64{1000, 1000, 2000, 5000} {
 		_ = h.RecordValue(us)
 	}
@@ -175,7 +177,7 @@ func TestCDFPoints(t *testing.T) {
 	}
 	// Thousands of distinct values thin to what a plot can show, keeping
 	// the ends.
-	big := NewHistogram()
+	big := analysis.NewHistogram()
 	for i := range int64(200000) {
 		_ = big.RecordValue(1000 + i)
 	}
@@ -186,7 +188,7 @@ func TestCDFPoints(t *testing.T) {
 	if last := pts[len(pts)-1]; math.Abs(last.X-float64(big.Max())/1000) > 0.001 {
 		t.Errorf("last point %v, want the max %v", last, float64(big.Max())/1000)
 	}
-	if cdfPoints(NewHistogram(), 99) != nil {
+	if cdfPoints(analysis.NewHistogram(), 99) != nil {
 		t.Error("points for an empty histogram")
 	}
 }

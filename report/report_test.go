@@ -1,4 +1,4 @@
-package analysis_test
+package report_test
 
 import (
 	"bytes"
@@ -18,6 +18,7 @@ import (
 	"gonum.org/v1/plot/vg"
 
 	"github.com/streamgauge/streamgauge/analysis"
+	"github.com/streamgauge/streamgauge/report"
 	"github.com/streamgauge/streamgauge/results"
 )
 
@@ -30,7 +31,7 @@ const reportRun = "testdata/report_run"
 
 func TestWriteCSVGolden(t *testing.T) {
 	var buf bytes.Buffer
-	if err := analysis.WriteCSV(&buf, reportRun); err != nil {
+	if err := report.WriteCSV(&buf, reportRun); err != nil {
 		t.Fatal(err)
 	}
 	golden(t, "report_csv.golden.csv", buf.Bytes())
@@ -38,15 +39,15 @@ func TestWriteCSVGolden(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if !slices.Equal(rows[0], analysis.CSVColumns) {
-		t.Errorf("header = %v, want %v", rows[0], analysis.CSVColumns)
+	if !slices.Equal(rows[0], report.CSVColumns) {
+		t.Errorf("header = %v, want %v", rows[0], report.CSVColumns)
 	}
 	if len(rows) != 31 {
 		t.Errorf("%d rows, want a header and 30 records", len(rows))
 	}
 	for i, row := range rows {
-		if len(row) != len(analysis.CSVColumns) {
-			t.Errorf("row %d has %d fields, want %d", i, len(row), len(analysis.CSVColumns))
+		if len(row) != len(report.CSVColumns) {
+			t.Errorf("row %d has %d fields, want %d", i, len(row), len(report.CSVColumns))
 		}
 	}
 }
@@ -74,7 +75,7 @@ func TestCSVWriter(t *testing.T) {
 	for _, tc := range tests {
 		t.Run(tc.name, func(t *testing.T) {
 			var buf bytes.Buffer
-			c := analysis.NewCSVWriter(&buf)
+			c := report.NewCSVWriter(&buf)
 			for _, r := range tc.recs {
 				if err := c.Append(r); err != nil {
 					t.Fatal(err)
@@ -83,7 +84,7 @@ func TestCSVWriter(t *testing.T) {
 			if err := c.Flush(); err != nil {
 				t.Fatal(err)
 			}
-			want := strings.Join(analysis.CSVColumns, ",") + "\n"
+			want := strings.Join(report.CSVColumns, ",") + "\n"
 			for _, r := range tc.want {
 				want += r + "\n"
 			}
@@ -95,7 +96,7 @@ func TestCSVWriter(t *testing.T) {
 }
 
 func TestCSVWriterError(t *testing.T) {
-	c := analysis.NewCSVWriter(failWriter{})
+	c := report.NewCSVWriter(failWriter{})
 	if err := c.Flush(); err == nil {
 		t.Error("Flush to a failing writer: no error")
 	}
@@ -112,58 +113,10 @@ func TestMarkdownGolden(t *testing.T) {
 		t.Error("LoadSummary of a run without summary.json: rebuilt = false")
 	}
 	var buf bytes.Buffer
-	if err := analysis.WriteMarkdown(&buf, s, s.SLO); err != nil {
+	if err := report.WriteMarkdown(&buf, s, s.SLO); err != nil {
 		t.Fatal(err)
 	}
 	golden(t, "report_markdown.golden.md", buf.Bytes())
-}
-
-func TestLoadSummary(t *testing.T) {
-	s, _, err := analysis.LoadJudgedSummary(reportRun)
-	if err != nil {
-		t.Fatal(err)
-	}
-	want := summarize(t, loadRecords(t), analysis.RunMeta{RequestedRate: 10, OpenLoop: true, CPUIncludesServer: true})
-	if s.Requests != want.Requests || s.Metrics["ttft"] != want.Metrics["ttft"] || s.Generator.RequestedRate != 10 || !s.Generator.OpenLoop {
-		t.Errorf("rebuilt summary differs from Summarize:\n got %+v\nwant %+v", s, want)
-	}
-	var exprs []string
-	for _, r := range s.SLO {
-		exprs = append(exprs, r.Expr)
-	}
-	if !slices.Equal(exprs, []string{"ttft.p99<300ms", "error_rate<1%"}) || s.Pass {
-		t.Errorf("SLOs %v pass=%v, want run.json's two, failed (the fixture's error rate is high)", exprs, s.Pass)
-	}
-
-	t.Run("summary.json as written", func(t *testing.T) {
-		dir := copyRun(t)
-		want.SLO = []analysis.SLOResult{{Expr: "e2e.max<1s", Value: 1400, Pass: false}}
-		want.Pass = false
-		if err := results.WriteJSON(dir, results.SummaryFile, want); err != nil {
-			t.Fatal(err)
-		}
-		got, rebuilt, err := analysis.LoadJudgedSummary(dir)
-		if err != nil || rebuilt {
-			t.Fatalf("LoadSummary = rebuilt %v, %v", rebuilt, err)
-		}
-		if len(got.SLO) != 1 || got.SLO[0].Expr != "e2e.max<1s" {
-			t.Errorf("SLOs %+v: the summary's own verdict must be kept", got.SLO)
-		}
-	})
-	t.Run("malformed summary.json", func(t *testing.T) {
-		dir := copyRun(t)
-		if err := os.WriteFile(filepath.Join(dir, results.SummaryFile), []byte("{"), 0o644); err != nil {
-			t.Fatal(err)
-		}
-		got, rebuilt, err := analysis.LoadJudgedSummary(dir)
-		if err != nil || !rebuilt || got.Requests != want.Requests {
-			t.Errorf("LoadSummary = rebuilt %v, %v: want the summary rebuilt from the records", rebuilt, err)
-		}
-		os.Remove(filepath.Join(dir, results.RequestsFile))
-		if _, _, err := analysis.LoadJudgedSummary(dir); err == nil || !strings.Contains(err.Error(), results.SummaryFile) {
-			t.Errorf("LoadSummary without records = %v, want an error naming summary.json", err)
-		}
-	})
 }
 
 // copyRun copies the hand-made run into a temporary directory.
@@ -213,7 +166,7 @@ func readHdrLog(t *testing.T, r io.Reader) (map[string]*hdrhistogram.Histogram, 
 // summary's stats of the metric: counts equal; percentiles equal for µs
 // logs, within the histograms' precision (3 significant digits: one bucket
 // is at most 1/1024 of the value) for ns logs.
-func checkAgainstSummary(t *testing.T, metric string, h *hdrhistogram.Histogram, st analysis.Stats, unit analysis.HdrLogUnit) {
+func checkAgainstSummary(t *testing.T, metric string, h *hdrhistogram.Histogram, st analysis.Stats, unit report.HdrLogUnit) {
 	t.Helper()
 	if h == nil {
 		if st.Count != 0 {
@@ -228,7 +181,7 @@ func checkAgainstSummary(t *testing.T, metric string, h *hdrhistogram.Histogram,
 		return
 	}
 	scale := 1e3
-	if unit == analysis.HdrLogNanoseconds {
+	if unit == report.HdrLogNanoseconds {
 		scale = 1e6
 	}
 	for _, c := range []struct {
@@ -241,7 +194,7 @@ func checkAgainstSummary(t *testing.T, metric string, h *hdrhistogram.Histogram,
 			got = float64(h.Max()) / scale
 		}
 		tol := 0.0
-		if unit == analysis.HdrLogNanoseconds {
+		if unit == report.HdrLogNanoseconds {
 			tol = 2*c.want/1024 + 0.001
 		}
 		if math.Abs(got-c.want) > tol {
@@ -305,16 +258,16 @@ func TestHdrLogMatchesSummary(t *testing.T) {
 		if err != nil {
 			t.Fatal(err)
 		}
-		for _, unit := range []analysis.HdrLogUnit{analysis.HdrLogMicroseconds, analysis.HdrLogNanoseconds} {
+		for _, unit := range []report.HdrLogUnit{report.HdrLogMicroseconds, report.HdrLogNanoseconds} {
 			for _, perMetric := range []bool{false, true} {
 				name := runName + "/" + string(unit)
 				if perMetric {
 					name += "/one file per metric"
 				}
 				t.Run(name, func(t *testing.T) {
-					opt := analysis.HdrLogOptions{Unit: unit, Start: start, Lateness: 2 * time.Second}
+					opt := report.HdrLogOptions{Unit: unit, Start: start, Lateness: 2 * time.Second}
 					bufs := map[string]*bytes.Buffer{}
-					var l *analysis.HdrLog
+					var l *report.HdrLog
 					var err error
 					if perMetric {
 						ws := map[string]io.Writer{}
@@ -322,10 +275,10 @@ func TestHdrLogMatchesSummary(t *testing.T) {
 							bufs[m] = &bytes.Buffer{}
 							ws[m] = bufs[m]
 						}
-						l, err = analysis.NewHdrLogPerMetric(ws, opt)
+						l, err = report.NewHdrLogPerMetric(ws, opt)
 					} else {
 						bufs[""] = &bytes.Buffer{}
-						l, err = analysis.NewHdrLog(bufs[""], opt)
+						l, err = report.NewHdrLog(bufs[""], opt)
 					}
 					if err != nil {
 						t.Fatal(err)
@@ -382,19 +335,19 @@ func keys[V any](m map[string]V) []string {
 func TestHdrLogOptions(t *testing.T) {
 	tests := []struct {
 		name    string
-		opt     analysis.HdrLogOptions
+		opt     report.HdrLogOptions
 		wantErr string
 	}{
-		{"defaults", analysis.HdrLogOptions{}, ""},
-		{"one metric", analysis.HdrLogOptions{Metrics: []string{"ttft"}, Interval: 250 * time.Millisecond}, ""},
-		{"unknown metric", analysis.HdrLogOptions{Metrics: []string{"ttfx"}}, `unknown metric "ttfx"`},
-		{"bad unit", analysis.HdrLogOptions{Unit: "ms"}, `unit "ms"`},
-		{"interval too short", analysis.HdrLogOptions{Interval: time.Microsecond}, "shorter than 1ms"},
+		{"defaults", report.HdrLogOptions{}, ""},
+		{"one metric", report.HdrLogOptions{Metrics: []string{"ttft"}, Interval: 250 * time.Millisecond}, ""},
+		{"unknown metric", report.HdrLogOptions{Metrics: []string{"ttfx"}}, `unknown metric "ttfx"`},
+		{"bad unit", report.HdrLogOptions{Unit: "ms"}, `unit "ms"`},
+		{"interval too short", report.HdrLogOptions{Interval: time.Microsecond}, "shorter than 1ms"},
 	}
 	for _, tc := range tests {
 		t.Run(tc.name, func(t *testing.T) {
 			var buf bytes.Buffer
-			_, err := analysis.NewHdrLog(&buf, tc.opt)
+			_, err := report.NewHdrLog(&buf, tc.opt)
 			if tc.wantErr == "" {
 				if err != nil {
 					t.Fatal(err)
@@ -409,14 +362,14 @@ func TestHdrLogOptions(t *testing.T) {
 			}
 		})
 	}
-	if _, err := analysis.NewHdrLogPerMetric(map[string]io.Writer{"ttft": io.Discard}, analysis.HdrLogOptions{}); err == nil {
+	if _, err := report.NewHdrLogPerMetric(map[string]io.Writer{"ttft": io.Discard}, report.HdrLogOptions{}); err == nil {
 		t.Error("NewHdrLogPerMetric without a writer for every metric: no error")
 	}
 }
 
 func TestHdrLogLate(t *testing.T) {
 	var buf bytes.Buffer
-	l, err := analysis.NewHdrLog(&buf, analysis.HdrLogOptions{Metrics: []string{"e2e"}, Lateness: 2 * time.Second})
+	l, err := report.NewHdrLog(&buf, report.HdrLogOptions{Metrics: []string{"e2e"}, Lateness: 2 * time.Second})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -447,7 +400,7 @@ func TestHdrLogLate(t *testing.T) {
 var svgID = regexp.MustCompile(`<svg id="([^"]+)"`)
 
 func TestReportHTML(t *testing.T) {
-	rep, err := analysis.LoadReport(reportRun, analysis.ReportOptions{})
+	rep, err := report.LoadReport(reportRun, report.ReportOptions{})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -463,7 +416,7 @@ func TestReportHTML(t *testing.T) {
 	for _, m := range svgID.FindAllStringSubmatch(page, -1) {
 		ids = append(ids, m[1])
 	}
-	want := append(slices.Clone(analysis.ReportPlotIDs), analysis.ServerPlotIDs...)
+	want := append(slices.Clone(report.ReportPlotIDs), report.ServerPlotIDs...)
 	for _, id := range want {
 		if !slices.Contains(ids, id) {
 			t.Errorf("no <svg id=%q> (have %v)", id, ids)
@@ -507,7 +460,7 @@ func TestReportHTMLWithoutServerMetrics(t *testing.T) {
 	if err := os.Remove(filepath.Join(dir, analysis.ServerMetricsFile)); err != nil {
 		t.Fatal(err)
 	}
-	rep, err := analysis.LoadReport(dir, analysis.ReportOptions{Interval: 250 * time.Millisecond})
+	rep, err := report.LoadReport(dir, report.ReportOptions{Interval: 250 * time.Millisecond})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -519,7 +472,7 @@ func TestReportHTMLWithoutServerMetrics(t *testing.T) {
 		t.Fatal(err)
 	}
 	page := buf.String()
-	for _, id := range analysis.ServerPlotIDs {
+	for _, id := range report.ServerPlotIDs {
 		if strings.Contains(page, `id="`+id+`"`) {
 			t.Errorf("server plot %s without server metrics", id)
 		}
@@ -541,7 +494,7 @@ func TestReportWithoutRecords(t *testing.T) {
 	if err := os.Remove(filepath.Join(dir, results.RequestsFile)); err != nil {
 		t.Fatal(err)
 	}
-	rep, err := analysis.LoadReport(dir, analysis.ReportOptions{})
+	rep, err := report.LoadReport(dir, report.ReportOptions{})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -555,21 +508,21 @@ func TestReportWithoutRecords(t *testing.T) {
 }
 
 func TestLoadReportErrors(t *testing.T) {
-	if _, err := analysis.LoadReport(filepath.Join(t.TempDir(), "nope"), analysis.ReportOptions{}); err == nil {
+	if _, err := report.LoadReport(filepath.Join(t.TempDir(), "nope"), report.ReportOptions{}); err == nil {
 		t.Error("LoadReport of a missing directory: no error")
 	}
 	dir := t.TempDir()
 	if err := os.WriteFile(filepath.Join(dir, results.RunFile), []byte("{"), 0o644); err != nil {
 		t.Fatal(err)
 	}
-	if _, err := analysis.LoadReport(dir, analysis.ReportOptions{}); err == nil || !strings.Contains(err.Error(), results.RunFile) {
+	if _, err := report.LoadReport(dir, report.ReportOptions{}); err == nil || !strings.Contains(err.Error(), results.RunFile) {
 		t.Errorf("LoadReport with a malformed run.json = %v, want an error naming it", err)
 	}
 }
 
 // TestReportPlots renders every single plot as a PNG.
 func TestReportPlots(t *testing.T) {
-	rep, err := analysis.LoadReport(reportRun, analysis.ReportOptions{})
+	rep, err := report.LoadReport(reportRun, report.ReportOptions{})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -597,7 +550,7 @@ func TestReportPlots(t *testing.T) {
 				t.Fatal(err)
 			}
 			var buf bytes.Buffer
-			if err := analysis.RenderPNG(&buf, p, 3*vg.Inch, 2*vg.Inch); err != nil { // small: fast under -race
+			if err := report.RenderPNG(&buf, p, 3*vg.Inch, 2*vg.Inch); err != nil { // small: fast under -race
 				t.Fatal(err)
 			}
 			if !bytes.HasPrefix(buf.Bytes(), []byte("\x89PNG\r\n\x1a\n")) {
@@ -609,9 +562,9 @@ func TestReportPlots(t *testing.T) {
 
 // syntheticRun is a run whose histograms hold n log-normal-ish samples
 // around median ms, for the compare and sweep pages.
-func syntheticRun(name string, median float64, n int) analysis.PlotRun {
-	pr := analysis.PlotRun{Name: name, Histograms: map[string]*hdrhistogram.Histogram{}}
-	for _, m := range analysis.CDFMetrics {
+func syntheticRun(name string, median float64, n int) report.PlotRun {
+	pr := report.PlotRun{Name: name, Histograms: map[string]*hdrhistogram.Histogram{}}
+	for _, m := range report.CDFMetrics {
 		h := analysis.NewHistogram()
 		scale := map[string]float64{"ttft": 1, "itl": 0.1, "tpot": 0.11, "e2e": 8}[m]
 		for i := range n {
@@ -624,7 +577,7 @@ func syntheticRun(name string, median float64, n int) analysis.PlotRun {
 }
 
 func TestWriteCompareHTML(t *testing.T) {
-	runs := []analysis.PlotRun{syntheticRun("fcfs", 200, 2000), syntheticRun("continuous", 120, 2000), {Name: "empty"}}
+	runs := []report.PlotRun{syntheticRun("fcfs", 200, 2000), syntheticRun("continuous", 120, 2000), {Name: "empty"}}
 	cmp := &analysis.Comparison{
 		Baseline:   analysis.RunRef{Name: "fcfs"},
 		Candidates: []analysis.RunRef{{Name: "continuous"}},
@@ -636,11 +589,11 @@ func TestWriteCompareHTML(t *testing.T) {
 	}
 	var buf bytes.Buffer
 	// The command passes the warnings as notes too: each shows once.
-	if err := analysis.WriteCompareHTML(&buf, analysis.CompareHTML{Title: "fcfs vs continuous", Runs: runs, Comparison: cmp, Notes: cmp.Warnings}); err != nil {
+	if err := report.WriteCompareHTML(&buf, report.CompareHTML{Title: "fcfs vs continuous", Runs: runs, Comparison: cmp, Notes: cmp.Warnings}); err != nil {
 		t.Fatal(err)
 	}
 	page := buf.String()
-	for _, m := range analysis.CDFMetrics {
+	for _, m := range report.CDFMetrics {
 		svg := svgByID(t, page, "plot-compare-"+m)
 		for _, name := range []string{"fcfs", "continuous"} {
 			if !strings.Contains(svg, ">"+name+"<") {
@@ -659,35 +612,35 @@ func TestWriteCompareHTML(t *testing.T) {
 	if n := strings.Count(page, "load generator was saturated"); n != 1 {
 		t.Errorf("the saturation warning shows %d times, want once", n)
 	}
-	if err := analysis.WriteCompareHTML(io.Discard, analysis.CompareHTML{}); err == nil {
+	if err := report.WriteCompareHTML(io.Discard, report.CompareHTML{}); err == nil {
 		t.Error("WriteCompareHTML with no run: no error")
 	}
 }
 
 func TestWriteSweepHTML(t *testing.T) {
-	pts := func(scale float64) []analysis.SweepPoint {
-		var out []analysis.SweepPoint
+	pts := func(scale float64) []report.SweepPoint {
+		var out []report.SweepPoint
 		for i, rate := range []float64{2, 4, 8, 12, 16, 20} {
 			lat := scale * (100 + 40*math.Pow(rate/10, 4))
-			out = append(out, analysis.SweepPoint{Throughput: math.Min(rate, 14), Latency: lat, Label: "rate " + string(rune('0'+i)), Pass: lat < 500})
+			out = append(out, report.SweepPoint{Throughput: math.Min(rate, 14), Latency: lat, Label: "rate " + string(rune('0'+i)), Pass: lat < 500})
 		}
 		return out
 	}
 	tests := []struct {
 		name string
-		opt  analysis.SweepPlotOptions
+		opt  report.SweepPlotOptions
 		want []string
 	}{
-		{"capacity and slo", analysis.SweepPlotOptions{Title: "ttft p99 vs throughput", Capacity: 12.4, SLO: 500, SLOLabel: "ttft.p99<500ms"}, []string{"capacity 12.4", "ttft.p99&lt;500ms", "continuous", "fcfs"}},
-		{"log y, custom labels", analysis.SweepPlotOptions{LogY: true, XLabel: "output tok/s", YLabel: "itl p99 (ms)", Capacity: 10, CapacityLabel: "max 10 req/s"}, []string{"output tok/s", "itl p99 (ms)", "max 10 req/s"}},
-		{"defaults", analysis.SweepPlotOptions{}, []string{"latency vs throughput", "throughput (req/s)"}},
+		{"capacity and slo", report.SweepPlotOptions{Title: "ttft p99 vs throughput", Capacity: 12.4, SLO: 500, SLOLabel: "ttft.p99<500ms"}, []string{"capacity 12.4", "ttft.p99&lt;500ms", "continuous", "fcfs"}},
+		{"log y, custom labels", report.SweepPlotOptions{LogY: true, XLabel: "output tok/s", YLabel: "itl p99 (ms)", Capacity: 10, CapacityLabel: "max 10 req/s"}, []string{"output tok/s", "itl p99 (ms)", "max 10 req/s"}},
+		{"defaults", report.SweepPlotOptions{}, []string{"latency vs throughput", "throughput (req/s)"}},
 	}
 	for _, tc := range tests {
 		t.Run(tc.name, func(t *testing.T) {
 			var buf bytes.Buffer
-			err := analysis.WriteSweepHTML(&buf, analysis.SweepHTML{
+			err := report.WriteSweepHTML(&buf, report.SweepHTML{
 				Title:  "sweep",
-				Charts: []analysis.SweepChart{{Series: []analysis.SweepSeries{{Name: "fcfs", Points: pts(1.5)}, {Name: "continuous", Points: pts(1)}}, Options: tc.opt, Caption: "one curve per scheduler"}},
+				Charts: []report.SweepChart{{Series: []report.SweepSeries{{Name: "fcfs", Points: pts(1.5)}, {Name: "continuous", Points: pts(1)}}, Options: tc.opt, Caption: "one curve per scheduler"}},
 				Table:  [][]string{{"rate", "ttft p99"}, {"2", "101"}},
 			})
 			if err != nil {
@@ -707,7 +660,7 @@ func TestWriteSweepHTML(t *testing.T) {
 	}
 	t.Run("no points", func(t *testing.T) {
 		var buf bytes.Buffer
-		if err := analysis.WriteSweepHTML(&buf, analysis.SweepHTML{Charts: []analysis.SweepChart{{}}}); err != nil {
+		if err := report.WriteSweepHTML(&buf, report.SweepHTML{Charts: []report.SweepChart{{}}}); err != nil {
 			t.Fatal(err)
 		}
 		if !strings.Contains(buf.String(), "no sweep points") {
@@ -718,7 +671,7 @@ func TestWriteSweepHTML(t *testing.T) {
 
 func TestCDFPlotEmpty(t *testing.T) {
 	var buf bytes.Buffer
-	if err := analysis.RenderSVG(&buf, analysis.CDFPlot("ttft", nil), analysis.PlotHalfWidth, analysis.PlotHalfHeight); err != nil {
+	if err := report.RenderSVG(&buf, report.CDFPlot("ttft", nil), report.PlotHalfWidth, report.PlotHalfHeight); err != nil {
 		t.Fatal(err)
 	}
 	if !strings.Contains(buf.String(), "no ttft samples") {
@@ -726,19 +679,34 @@ func TestCDFPlotEmpty(t *testing.T) {
 	}
 }
 
-func TestReadRunDir(t *testing.T) {
-	rd, err := analysis.ReadRunDir(reportRun)
-	if err != nil {
-		t.Fatal(err)
-	}
-	if rd.Name() != "fixture" || !rd.HasInfo || rd.LatencyFromScheduled() || rd.Info.Seed != 7 {
-		t.Errorf("ReadRunDir = %+v", rd)
-	}
-	if m := rd.Meta(); m.RequestedRate != 10 || !m.OpenLoop || m.CPUSeconds != 0 || !m.CPUIncludesServer {
-		t.Errorf("Meta() = %+v, want requested 10 req/s, open loop, CPU unknown, simulator in process", m)
-	}
-	empty, err := analysis.ReadRunDir(t.TempDir())
-	if err != nil || empty.HasInfo || empty.Name() == "" {
-		t.Errorf("ReadRunDir of a directory without run.json = %+v, %v", empty, err)
+// TestLoadReportRebuildsDamagedSummary: a summary.json cut short, empty or
+// of the wrong shape is rebuilt from the records, as LoadJudgedSummary
+// does, and every record is counted.
+func TestLoadReportRebuildsDamagedSummary(t *testing.T) {
+	for _, tc := range []struct {
+		name    string
+		summary []byte
+	}{
+		{"cut short", []byte(`{"requests": {"total": 3`)},
+		{"empty", nil},
+		{"not an object", []byte("[1, 2]\n")},
+		{"missing", []byte("-")},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			dir := copyRun(t)
+			if string(tc.summary) != "-" {
+				if err := os.WriteFile(filepath.Join(dir, results.SummaryFile), tc.summary, 0o644); err != nil {
+					t.Fatal(err)
+				}
+			}
+			want, rebuilt, err := analysis.LoadJudgedSummary(dir)
+			if err != nil || !rebuilt {
+				t.Fatalf("LoadJudgedSummary = rebuilt %v, %v", rebuilt, err)
+			}
+			rep, err := report.LoadReport(dir, report.ReportOptions{})
+			if err != nil || !rep.SummaryRebuilt || rep.Summary.Requests != want.Requests || rep.Records != want.Requests.Total {
+				t.Errorf("LoadReport = %v: rebuilt %v", err, rep != nil && rep.SummaryRebuilt)
+			}
+		})
 	}
 }

@@ -1,4 +1,4 @@
-package analysis_test
+package report_test
 
 import (
 	"bytes"
@@ -7,6 +7,7 @@ import (
 	"testing"
 
 	"github.com/streamgauge/streamgauge/analysis"
+	"github.com/streamgauge/streamgauge/report"
 )
 
 func TestWriteMarkdown(t *testing.T) {
@@ -23,7 +24,7 @@ func TestWriteMarkdown(t *testing.T) {
 	for _, tc := range tests {
 		t.Run(tc.name, func(t *testing.T) {
 			var buf bytes.Buffer
-			if err := analysis.WriteMarkdown(&buf, s, tc.res); err != nil {
+			if err := report.WriteMarkdown(&buf, s, tc.res); err != nil {
 				t.Fatal(err)
 			}
 			golden(t, tc.golden, buf.Bytes())
@@ -52,13 +53,26 @@ func TestWriteMarkdown(t *testing.T) {
 		})
 	}
 	var buf bytes.Buffer
-	analysis.WriteMarkdown(&buf, s, res)
+	report.WriteMarkdown(&buf, s, res)
 	for _, want := range []string{"| ❌ | `error_rate<1%` | 20.00% | &lt; 1% | -19.00% |", "| ✅ | `ttft.p99<500ms` | 270.08 ms | &lt; 500 ms | 229.92 ms |", "| ttft | 20 |", "generator was saturated"} {
 		if !strings.Contains(buf.String(), want) {
 			t.Errorf("markdown lacks %q", want)
 		}
 	}
-	if err := analysis.WriteMarkdown(failWriter{}, s, res); err == nil {
+	if err := report.WriteMarkdown(failWriter{}, s, res); err == nil {
 		t.Error("WriteMarkdown to a failing writer: no error")
+	}
+}
+
+// TestMarkdownNamesTheCap: a CI page blames the cap as the terminal does.
+func TestMarkdownNamesTheCap(t *testing.T) {
+	s := &analysis.Summary{GeneratorSaturated: true, Requests: analysis.Counts{Sent: 10},
+		Generator: analysis.Generator{OpenLoop: true, MaxConcurrency: 8, CapWaits: 4}, Metrics: map[string]analysis.Stats{"lag": {Count: 100, P99: 42}}}
+	var b strings.Builder
+	if err := report.WriteMarkdown(&b, s, nil); err != nil {
+		t.Fatal(err)
+	}
+	if !strings.Contains(b.String(), "4 of 10 sends waited for one of the --max-concurrency 8 slots") || strings.Contains(b.String(), "The load generator was saturated") {
+		t.Errorf("markdown:\n%s\nwant the cap named", b.String())
 	}
 }

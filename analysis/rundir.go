@@ -1,0 +1,172 @@
+package analysis
+
+import (
+	"errors"
+	"io/fs"
+	"path/filepath"
+	"strconv"
+	"strings"
+
+	"github.com/streamgauge/streamgauge/internal/secret"
+	"github.com/streamgauge/streamgauge/results"
+)
+
+// ServerMetricsFile holds the server's own metrics scraped during a run
+// (--scrape-metrics), one JSON object a line: {"t_ns": offset from the run's
+// start, "name": "vllm:num_requests_running", "value": 3}.
+const ServerMetricsFile = "server_metrics.jsonl"
+
+// RunDir is a run directory's run.json, read loosely: the profile as a map
+// (keys as in a profile file), so any run, old or new, can be reported.
+type RunDir struct {
+	Dir  string
+	Info results.RunInfo
+	// Profile is run.json's profile; nil when run.json is missing.
+	Profile map[string]any
+	// HasInfo is false when run.json is missing or unreadable.
+	HasInfo bool
+}
+
+// ReadRunDir reads dir's run.json. A missing run.json is not an error (a
+// directory of records from elsewhere); a malformed one is.
+func ReadRunDir(dir string) (*RunDir, error) {
+	rd := &RunDir{Dir: dir}
+	var raw struct {
+		results.RunInfo
+		Profile map[string]any `json:"profile"`
+	}
+	err := results.ReadJSON(dir, results.RunFile, &raw)
+	switch {
+	case errors.Is(err, fs.ErrNotExist):
+		return rd, nil
+	case err != nil:
+		return nil, err
+	}
+	redactProfile(raw.Profile)
+	rd.Info = raw.RunInfo
+	rd.Info.Target = secret.URL(raw.Target)
+	rd.Info.Profile = raw.Profile
+	rd.Profile = raw.Profile
+	rd.HasInfo = true
+	return rd, nil
+}
+
+// Name is the run's profile name, else the directory's base name.
+func (rd *RunDir) Name() string {
+	if n, ok := rd.Profile["name"].(string); ok && n != "" {
+		return n
+	}
+	return filepath.Base(filepath.Clean(rd.Dir))
+}
+
+// LatencyFromScheduled reports whether the run measured latency from the
+// scheduled send time (--latency-from scheduled).
+func (rd *RunDir) LatencyFromScheduled() bool { return rd.Profile["latency-from"] == "scheduled" }
+
+// Meta is what a rebuilt summary needs from run.json. The CPU time of a run
+// cut short is unknown (0).
+func (rd *RunDir) Meta() RunMeta {
+	rate, shards := profileRate(rd.Profile)
+	trace, _ := rd.Profile["trace"].(string)
+	return RunMeta{RequestedRate: rate, OpenLoop: rate > 0 || trace != "", CPUIncludesServer: rd.Info.Simulated, Shards: shards}
+}
+
+// profileRate is a run.json profile's rate as a rebuilt summary requests
+// it: a shard's share of --rate (a shard "i/N" sends 1 in N arrivals), and
+// the shard count.
+func profileRate(profile map[string]any) (float64, int) {
+	rate, _ := profile["rate"].(float64)
+	shard, _ := profile["shard"].(string)
+	_, n, ok := strings.Cut(shard, "/")
+	shards, err := strconv.Atoi(n)
+	if !ok || err != nil || shards < 1 {
+		return rate, 0
+	}
+	return rate / float64(shards), shards
+}
+
+// SLOs parses the profile's SLO expressions; ones that do not parse (a run
+// from another version) are skipped and returned as errors.
+func (rd *RunDir) SLOs() ([]SLO, error) {
+	list, _ := rd.Profile["slo"].([]any)
+	var slos []SLO
+	var errs []error
+	for _, v := range list {
+		expr, _ := v.(string)
+		s, err := ParseSLO(expr)
+		if err != nil {
+			errs = append(errs, err)
+			continue
+		}
+		slos = append(slos, s)
+	}
+	return slos, errors.Join(errs...)
+}
+
+// LoadJudgedSummary returns dir's summary.json, or, when it is missing (a
+// run cut short) or damaged, a summary rebuilt from requests.jsonl (with the run's
+// latency origin and requested rate from run.json); rebuilt says which.
+// The run's SLOs (run.json's profile) are judged when the summary carries
+// no verdict of its own.
+func LoadJudgedSummary(dir string) (s *Summary, rebuilt bool, err error) {
+	rd, err := ReadRunDir(dir)
+	if err != nil {
+		return nil, false, err
+	}
+	if s, err = readStoredSummary(dir); err != nil {
+		return nil, false, err
+	}
+	if s != nil {
+		rd.judge(s)
+		return s, false, nil
+	}
+	acc := rd.newAccumulator()
+	if err := results.ReadRecords(dir, acc.Append); err != nil {
+		return nil, false, err
+	}
+	s, err = rd.summaryOf(acc)
+	return s, true, err
+}
+
+// newAccumulator is Summarize's accumulator, with the run's latency origin.
+func (rd *RunDir) newAccumulator() *Accumulator {
+	return NewAccumulator(WithLatencyFromScheduled(rd.LatencyFromScheduled()))
+}
+
+func (rd *RunDir) summaryOf(acc *Accumulator) (*Summary, error) {
+	s, err := acc.Summary(rd.Meta())
+	if err != nil {
+		return nil, err
+	}
+	rd.judge(s)
+	return s, nil
+}
+
+// judge evaluates the run's SLOs (run.json's profile) against s when s
+// carries no verdict of its own: a rebuilt summary, or one written by a
+// run that did not judge it.
+func (rd *RunDir) judge(s *Summary) {
+	if len(s.SLO) > 0 {
+		return
+	}
+	if slos, _ := rd.SLOs(); len(slos) > 0 { // validated when the run started
+		ApplySLOs(s, slos)
+	}
+}
+
+// StoredSummary is the run's summary.json, or nil (and no error) when it is
+// missing or damaged and the summary must be rebuilt from the records.
+func (rd *RunDir) StoredSummary() (*Summary, error) { return readStoredSummary(rd.Dir) }
+
+// NewAccumulator is Summarize's accumulator with the run's latency origin,
+// for a caller that rebuilds the summary while reading the records for
+// something else.
+func (rd *RunDir) NewAccumulator() *Accumulator { return rd.newAccumulator() }
+
+// Summarize is acc's summary with the run's meta (requested rate, shards),
+// its SLOs judged as Judge does.
+func (rd *RunDir) Summarize(acc *Accumulator) (*Summary, error) { return rd.summaryOf(acc) }
+
+// Judge evaluates the run's SLOs (run.json's profile) against s when s
+// carries no verdict of its own.
+func (rd *RunDir) Judge(s *Summary) { rd.judge(s) }
