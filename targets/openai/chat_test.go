@@ -137,7 +137,7 @@ func TestChatRoundTrip(t *testing.T) {
 				if err := sw.Finish(usage); err != nil {
 					t.Fatal(err)
 				}
-				tr := chatDecodeStream(t, p, bytes.NewReader(buf.Bytes()))
+				tr := targetstest.DecodeStream(t, p, bytes.NewReader(buf.Bytes()))
 				if tr.DecodeError != "" || tr.End != "eof" || !tr.Done || tr.Err != "" {
 					t.Fatalf("stream did not decode cleanly: %+v\n%s", tr, buf.String())
 				}
@@ -154,9 +154,9 @@ func TestChatRoundTrip(t *testing.T) {
 				if tr.Frames != len(want) {
 					t.Errorf("token frames = %d, want %d (role and finish frames are not tokens)", tr.Frames, len(want))
 				}
-				var wantUsage *chatUsage
+				var wantUsage *targetstest.StreamUsage
 				if includeUsage {
-					wantUsage = &chatUsage{PromptTokens: 7, CompletionTokens: len(tokens)}
+					wantUsage = &targetstest.StreamUsage{PromptTokens: 7, CompletionTokens: len(tokens)}
 				}
 				if !reflect.DeepEqual(tr.Usage, wantUsage) {
 					t.Errorf("usage = %+v, want %+v", tr.Usage, wantUsage)
@@ -194,7 +194,7 @@ func TestChatFailRoundTrip(t *testing.T) {
 		if err := sw.Fail("engine \"died\"\n"); err != nil {
 			t.Fatal(err)
 		}
-		tr := chatDecodeStream(t, p, &buf)
+		tr := targetstest.DecodeStream(t, p, &buf)
 		if tr.Err != "InternalServerError: engine \"died\"\n" || tr.Content != "a" || tr.Done {
 			t.Errorf("%s: transcript %+v", p.(targets.Protocol).Name(), tr)
 		}

@@ -42,11 +42,11 @@ var responsesPattern = filepath.Join("testdata", "responses_*.sse")
 
 // TestResponsesGolden decodes every testdata/responses_NAME.sse and compares
 // the transcript with responses_NAME.golden.json (-update rewrites them).
-// Each stream is also read one byte at a time, which must not change what it
-// means.
+// Each stream is also read one byte at a time and in halves, which must not
+// change what it means.
 func TestResponsesGolden(t *testing.T) {
 	targetstest.StreamGolden(t, openai.Responses{}, targetstest.StreamGoldenOptions{
-		Pattern: responsesPattern, TrimPrefix: "responses_", Update: responsesUpdating()})
+		Patterns: []string{responsesPattern}, TrimPrefix: "responses_", Update: responsesUpdating()})
 }
 
 // TestResponsesDecodeFrames covers single frames whose meaning the golden
