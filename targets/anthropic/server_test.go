@@ -26,33 +26,8 @@ func TestRoundTrip(t *testing.T) {
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
-			var buf bytes.Buffer
 			req := &targets.ServerRequest{Model: "claude-\"sim\"", Prompt: "one two", MaxTokens: tt.max, Stream: true}
-			sw := anthropic.Messages{}.NewStreamWriter(&buf, req, "msg_\"1\"")
-			if err := sw.Start(); err != nil {
-				t.Fatal(err)
-			}
-			for _, tok := range tt.tokens {
-				if err := sw.Token(tok); err != nil {
-					t.Fatal(err)
-				}
-			}
-			if err := sw.Finish(tt.usage); err != nil {
-				t.Fatal(err)
-			}
-			tr := decodeStream(t, bytes.NewReader(buf.Bytes()))
-			if tr.DecodeError != "" || tr.End != "eof" || !tr.Done || tr.Err != "" {
-				t.Fatalf("stream did not decode cleanly: %+v\n%s", tr, buf.String())
-			}
-			var got []string
-			for _, ev := range tr.Events {
-				if ev.Content != "" {
-					got = append(got, ev.Content)
-				}
-			}
-			if !reflect.DeepEqual(got, tt.tokens) {
-				t.Errorf("tokens = %q, want %q", got, tt.tokens)
-			}
+			stream, tr := targetstest.RoundTrip(t, anthropic.Messages{}, req, "msg_\"1\"", tt.tokens, tt.usage)
 			wantU := &targetstest.StreamUsage{PromptTokens: tt.usage.PromptTokens, CompletionTokens: tt.usage.CompletionTokens}
 			if !reflect.DeepEqual(tr.Usage, wantU) {
 				t.Errorf("usage = %+v, want %+v", tr.Usage, wantU)
@@ -61,8 +36,8 @@ func TestRoundTrip(t *testing.T) {
 			if tt.max > 0 && tt.usage.CompletionTokens >= tt.max {
 				stop = `"stop_reason":"max_tokens"`
 			}
-			if !strings.Contains(buf.String(), stop) {
-				t.Errorf("stream lacks %s:\n%s", stop, buf.String())
+			if !strings.Contains(string(stream), stop) {
+				t.Errorf("stream lacks %s:\n%s", stop, stream)
 			}
 		})
 	}

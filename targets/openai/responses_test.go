@@ -195,40 +195,15 @@ func TestResponsesRoundTrip(t *testing.T) {
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
-			var buf bytes.Buffer
 			req := &targets.ServerRequest{Model: "gpt-\"sim\"", Prompt: "one two", MaxTokens: 16, Stream: true}
-			sw := openai.Responses{}.NewStreamWriter(&buf, req, "req-\"1\"")
-			if err := sw.Start(); err != nil {
-				t.Fatal(err)
-			}
-			for _, tok := range tt.tokens {
-				if err := sw.Token(tok); err != nil {
-					t.Fatal(err)
-				}
-			}
-			if err := sw.Finish(tt.usage); err != nil {
-				t.Fatal(err)
-			}
-			tr := responsesDecodeStream(t, bytes.NewReader(buf.Bytes()))
-			if tr.DecodeError != "" || tr.End != "eof" || !tr.Done || tr.Err != "" {
-				t.Fatalf("stream did not decode cleanly: %+v\n%s", tr, buf.String())
-			}
-			var got []string
-			for _, ev := range tr.Events {
-				if ev.Content != "" {
-					got = append(got, ev.Content)
-				}
-			}
-			if !reflect.DeepEqual(got, tt.tokens) {
-				t.Errorf("tokens = %q, want %q", got, tt.tokens)
-			}
+			stream, tr := targetstest.RoundTrip(t, openai.Responses{}, req, "req-\"1\"", tt.tokens, tt.usage)
 			want := &targetstest.StreamUsage{PromptTokens: tt.usage.PromptTokens, CompletionTokens: tt.usage.CompletionTokens, ReasoningTokens: tt.usage.ReasoningTokens}
 			if !reflect.DeepEqual(tr.Usage, want) {
 				t.Errorf("usage = %+v, want %+v", tr.Usage, want)
 			}
 			// Every event is valid JSON with its type and a rising sequence
 			// number, as the API sends them.
-			fr := targets.NewSSEReader(bytes.NewReader(buf.Bytes()), 0)
+			fr := targets.NewSSEReader(bytes.NewReader(stream), 0)
 			var f targets.Frame
 			for seq := 0; fr.Next(&f) == nil; seq++ {
 				var e struct {

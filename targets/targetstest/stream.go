@@ -205,3 +205,47 @@ func marshal(t *testing.T, v any) []byte {
 	}
 	return js.Bytes()
 }
+
+// RoundTrip writes a stream with p's stream writer for req and id (Start,
+// each of tokens, Finish with usage) and reads it back with DecodeStream:
+// the stream must end cleanly, done, with every non-empty token as the
+// content of a frame of its own, in order. It returns the stream and what
+// it decoded to, for the protocol's own checks.
+func RoundTrip(t *testing.T, p Protocol, req *targets.ServerRequest, id string, tokens []string, usage targets.Usage) ([]byte, Stream) {
+	t.Helper()
+	var buf bytes.Buffer
+	sw := p.NewStreamWriter(&buf, req, id)
+	if err := sw.Start(); err != nil {
+		t.Fatal(err)
+	}
+	for _, tok := range tokens {
+		if err := sw.Token(tok); err != nil {
+			t.Fatal(err)
+		}
+	}
+	if err := sw.Finish(usage); err != nil {
+		t.Fatal(err)
+	}
+	tr := DecodeStream(t, p, bytes.NewReader(buf.Bytes()))
+	if tr.DecodeError != "" || tr.End != "eof" || !tr.Done || tr.Err != "" {
+		t.Fatalf("stream did not decode cleanly: %+v\n%s", tr, buf.String())
+	}
+	var got, want []string
+	for _, ev := range tr.Events {
+		if ev.Content != "" {
+			got = append(got, ev.Content)
+		}
+	}
+	for _, tok := range tokens {
+		if tok != "" {
+			want = append(want, tok) // an empty token carries no text
+		}
+	}
+	if !reflect.DeepEqual(got, want) {
+		t.Errorf("tokens = %q, want %q", got, want)
+	}
+	if tr.Frames != len(want) {
+		t.Errorf("token frames = %d, want %d (role and finish frames are not tokens)", tr.Frames, len(want))
+	}
+	return buf.Bytes(), tr
+}
