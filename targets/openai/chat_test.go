@@ -59,24 +59,11 @@ func TestChatDecodeFrames(t *testing.T) {
 		{"wrong type", `{"choices":[{"delta":{"content":5}}]}`, targets.Event{}, "delta.content: want a string"},
 		{"done with space is not done", `[DONE] `, targets.Event{}, "invalid JSON"},
 	}
-	for _, tt := range tests {
-		t.Run(tt.name, func(t *testing.T) {
-			var ev targets.Event
-			err := openai.Chat{}.NewDecoder().Decode(&targets.Frame{Data: []byte(tt.data)}, &ev)
-			if tt.wantErr != "" {
-				if err == nil || !strings.Contains(err.Error(), tt.wantErr) {
-					t.Fatalf("err = %v, want one containing %q", err, tt.wantErr)
-				}
-				return
-			}
-			if err != nil {
-				t.Fatal(err)
-			}
-			if !reflect.DeepEqual(ev, tt.want) {
-				t.Errorf("event = %+v (usage %+v), want %+v (usage %+v)", ev, ev.Usage, tt.want, tt.want.Usage)
-			}
-		})
+	cases := make([]targetstest.FrameCase, len(tests))
+	for i, tt := range tests {
+		cases[i] = targetstest.FrameCase{Name: tt.name, Data: tt.data, Want: tt.want, WantErr: tt.wantErr}
 	}
+	targetstest.CheckFrames(t, openai.Chat{}, cases)
 }
 
 // TestChatDecodePerChunkUsage: with vLLM's continuous_usage_stats every
