@@ -7,7 +7,6 @@ import (
 	"io"
 	"path/filepath"
 	"reflect"
-	"strings"
 	"testing"
 
 	"github.com/streamgauge/streamgauge/targets"
@@ -141,43 +140,21 @@ func TestResponsesParseBody(t *testing.T) {
 }
 
 func TestResponsesParseRequest(t *testing.T) {
-	tests := []struct {
-		name    string
-		body    string
-		want    targets.ServerRequest
-		wantErr string
-	}{
-		{name: "items and parts", body: `{"model":"m","stream":true,"max_output_tokens":5,"instructions":"Be terse.",
+	targetstest.CheckParseCases(t, openai.Responses{}, []targetstest.ParseCase{
+		{Name: "items and parts", Body: `{"model":"m","stream":true,"max_output_tokens":5,"instructions":"Be terse.",
 			"input":[{"type":"message","role":"user","content":[{"type":"input_text","text":"Look: "},{"type":"input_image","image_url":"x"},{"type":"input_text","text":"a cat"}]},
 			{"type":"function_call_output","call_id":"c","output":"42"},
 			{"role":"assistant","content":[{"type":"output_text","text":"ok"}]}]}`,
-			want: targets.ServerRequest{Model: "m", Prompt: "Be terse.\nLook: a cat\nok", MaxTokens: 5, Stream: true}},
-		{name: "string input with instructions", body: `{"model":"m","input":"q","instructions":"sys"}`,
-			want: targets.ServerRequest{Model: "m", Prompt: "sys\nq"}},
-		{name: "no input", body: `{"model":"m"}`, wantErr: "input: request has no prompt"},
-		{name: "null input", body: `{"model":"m","input":null}`, wantErr: "input: request has no prompt"},
-		{name: "bad input", body: `{"model":"m","input":5}`, wantErr: "input: want a string"},
-		{name: "bad content", body: `{"model":"m","input":[{"role":"user","content":5}]}`, wantErr: "input[0].content"},
-		{name: "negative cap", body: `{"model":"m","input":"x","max_output_tokens":-1}`, wantErr: "max_output_tokens -1"},
-		{name: "not JSON", body: `[`, wantErr: "invalid JSON body"},
-	}
-	for _, tt := range tests {
-		t.Run(tt.name, func(t *testing.T) {
-			got, err := openai.Responses{}.ParseRequest([]byte(tt.body))
-			if tt.wantErr != "" {
-				if err == nil || !strings.Contains(err.Error(), tt.wantErr) {
-					t.Fatalf("error = %v, want one containing %q", err, tt.wantErr)
-				}
-				return
-			}
-			if err != nil {
-				t.Fatal(err)
-			}
-			if *got != tt.want {
-				t.Errorf("got %+v, want %+v", *got, tt.want)
-			}
-		})
-	}
+			Want: targets.ServerRequest{Model: "m", Prompt: "Be terse.\nLook: a cat\nok", MaxTokens: 5, Stream: true}},
+		{Name: "string input with instructions", Body: `{"model":"m","input":"q","instructions":"sys"}`,
+			Want: targets.ServerRequest{Model: "m", Prompt: "sys\nq"}},
+		{Name: "no input", Body: `{"model":"m"}`, WantErr: "input: request has no prompt"},
+		{Name: "null input", Body: `{"model":"m","input":null}`, WantErr: "input: request has no prompt"},
+		{Name: "bad input", Body: `{"model":"m","input":5}`, WantErr: "input: want a string"},
+		{Name: "bad content", Body: `{"model":"m","input":[{"role":"user","content":5}]}`, WantErr: "input[0].content"},
+		{Name: "negative cap", Body: `{"model":"m","input":"x","max_output_tokens":-1}`, WantErr: "max_output_tokens -1"},
+		{Name: "not JSON", Body: `[`, WantErr: "invalid JSON body"},
+	})
 }
 
 // TestResponsesRoundTrip writes streams with the server side and reads them
