@@ -29,8 +29,8 @@ build:
 ## statistical and timing-truth runs, the soak, the Dockerfile build, MiB
 ## inputs; `make check` runs them.
 test:
-	$(GO) test -short -race -count=1 -timeout 5m $(RACE_PKGS)
-	$(GO) test -short -count=1 -timeout 5m $$($(GO) list $(PKGS) | grep -vxF "$$($(GO) list $(RACE_PKGS))")
+	$(GO) test -short -race -count=1 -timeout 10m $(RACE_PKGS)
+	$(GO) test -short -count=1 -timeout 10m $$($(GO) list $(PKGS) | grep -vxF "$$($(GO) list $(RACE_PKGS))")
 
 ## check: everything, as CI runs it (.ci/run): lint, the full suite, every
 ## fuzz target for 5 s, a 60 s soak and the demo.
@@ -44,7 +44,7 @@ check: lint test-full
 ## would steal the CPU whose absence they measure) and the statistical
 ## compare test without the race detector (it would take minutes under it).
 test-full:
-	$(GO) test -race -count=1 -timeout 12m $(PKGS)
+	$(GO) test -race -count=1 -timeout 15m $(PKGS)
 	STREAMGAUGE_TIMING=1 $(GO) test -count=1 -timeout 3m -run 'TestTimingTruth|TestTraceReplayGaps' -v ./cmd/streamgauge
 	$(GO) test -count=1 -timeout 5m -run 'TestCompareHonesty' -v ./analysis
 
