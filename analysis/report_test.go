@@ -563,6 +563,9 @@ func TestLoadReportErrors(t *testing.T) {
 
 // TestReportPlots renders every single plot as a PNG.
 func TestReportPlots(t *testing.T) {
+	if testing.Short() && raceDetector {
+		t.Skip("sequential rendering, about 30 times slower under the race detector: make check runs it")
+	}
 	rep, err := analysis.LoadReport(reportRun, analysis.ReportOptions{})
 	if err != nil {
 		t.Fatal(err)
