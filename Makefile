@@ -1,6 +1,7 @@
 # streamgauge: load-test streaming LLM inference endpoints.
 # `make demo` runs a real load test against the built-in simulator;
-# `make test` runs every test with the race detector.
+# `make test` runs the quick tier of the tests (about 2 minutes);
+# `make check` runs everything, and is what CI (.ci/run) runs.
 
 GO       ?= go
 BIN      := bin/streamgauge
@@ -8,8 +9,13 @@ VERSION  ?= $(shell git describe --tags --always --dirty 2>/dev/null || echo dev
 LDFLAGS  := -s -w -X main.version=$(VERSION)
 FUZZTIME ?= 10s
 PKGS     := ./...
+# RACE_PKGS are the packages whose code runs goroutines or guards shared
+# state (a new package with concurrency belongs here); `make test` runs the
+# others without the race detector, which only costs them time.
+RACE_PKGS := ./analysis ./bench/loadbench ./cmd/streamgauge ./harness ./loadgen \
+	./loadgen/prompt ./loadgen/tokenizer ./monitor ./results ./targets ./targets/sim
 
-.PHONY: all build test demo bench lint fuzz soak clean
+.PHONY: all build test check test-full demo bench lint fuzz soak clean
 
 all: lint build test
 
@@ -17,11 +23,28 @@ all: lint build test
 build:
 	CGO_ENABLED=0 $(GO) build -ldflags '$(LDFLAGS)' -o $(BIN) ./cmd/streamgauge
 
-## test: unit, golden and end-to-end tests with the race detector, then the
-## timing-truth end-to-end test on its own (other test binaries running in
-## parallel would steal the CPU whose absence it measures)
+## test: the quick tier, for every change (about 2 minutes on 2 cores):
+## every test in -short mode, the packages with concurrency under the race
+## detector. -short skips the long ones: end-to-end load runs of seconds,
+## statistical and timing-truth runs, the soak, the Dockerfile build, MiB
+## inputs; `make check` runs them.
 test:
-	$(GO) test -race -count=1 -timeout 9m $(PKGS)
+	$(GO) test -short -race -count=1 -timeout 10m $(RACE_PKGS)
+	$(GO) test -short -count=1 -timeout 10m $$($(GO) list $(PKGS) | grep -vxF "$$($(GO) list $(RACE_PKGS))")
+
+## check: everything, as CI runs it (.ci/run): lint, the full suite, every
+## fuzz target for 5 s, a 60 s soak and the demo.
+check: lint test-full
+	$(MAKE) fuzz FUZZTIME=5s
+	$(MAKE) soak SOAK=60s
+	$(MAKE) demo
+
+## test-full: every test, with the race detector, then the timing-truth
+## end-to-end tests on their own (other test binaries running in parallel
+## would steal the CPU whose absence they measure) and the statistical
+## compare test without the race detector (it would take minutes under it).
+test-full:
+	$(GO) test -race -count=1 -timeout 15m $(PKGS)
 	STREAMGAUGE_TIMING=1 $(GO) test -count=1 -timeout 3m -run 'TestTimingTruth|TestTraceReplayGaps' -v ./cmd/streamgauge
 	$(GO) test -count=1 -timeout 5m -run 'TestCompareHonesty' -v ./analysis
 

@@ -251,6 +251,9 @@ func writeOutOfOrderRun(t *testing.T, n int, secs float64) string {
 // back by hdrhistogram-go's reader, has the summary's counts and
 // percentiles, whatever the unit and layout.
 func TestHdrLogMatchesSummary(t *testing.T) {
+	if testing.Short() && raceDetector {
+		t.Skip("sequential, and about 30 times slower under the race detector: make check runs it")
+	}
 	start := time.Date(2026, 1, 2, 3, 4, 5, 500_000_000, time.UTC)
 	runs := map[string]string{"hand-made run": reportRun, "out-of-order run": writeOutOfOrderRun(t, 150, 6)}
 	for runName, dir := range runs {
@@ -522,6 +525,9 @@ func TestLoadReportErrors(t *testing.T) {
 
 // TestReportPlots renders every single plot as a PNG.
 func TestReportPlots(t *testing.T) {
+	if testing.Short() && raceDetector {
+		t.Skip("sequential rendering, about 30 times slower under the race detector: make check runs it")
+	}
 	rep, err := report.LoadReport(reportRun, report.ReportOptions{})
 	if err != nil {
 		t.Fatal(err)

@@ -14,9 +14,12 @@ import (
 	"github.com/streamgauge/streamgauge/targets/openai"
 )
 
-// rawServer accepts connections on 127.0.0.1, writes reply to each and
-// closes it: a server that speaks something other than what the client
-// expects.
+// rawServer accepts connections on 127.0.0.1, reads what the client sends
+// first, writes reply and closes the connection: a server that speaks
+// something other than what the client expects. It answers, as a TLS
+// server does, after the client's first bytes: a reply written before the
+// request reaches net/http as an unsolicited response on an idle
+// connection, which fails differently (and did, in about one run in three).
 func rawServer(t *testing.T, reply string) string {
 	t.Helper()
 	ln, err := net.Listen("tcp", "127.0.0.1:0")
@@ -30,6 +33,7 @@ func rawServer(t *testing.T, reply string) string {
 			if err != nil {
 				return
 			}
+			_, _ = conn.Read(make([]byte, 4096))
 			_, _ = conn.Write([]byte(reply))
 			_ = conn.Close()
 		}

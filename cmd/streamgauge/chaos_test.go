@@ -14,6 +14,9 @@ import (
 // every sent request is accounted for, and that each failure is counted
 // under the right kind.
 func TestChaosAccounting(t *testing.T) {
+	if testing.Short() {
+		t.Skip("a 400-request chaos run: make check runs it")
+	}
 	out := filepath.Join(t.TempDir(), "run")
 	r := runBinary(t, nil, "run", "--rate", "100", "--requests", "400", "--output-tokens", "24",
 		"--sim-scheduler", "fixed", "--sim-ttft", "5ms", "--sim-itl", "1ms",

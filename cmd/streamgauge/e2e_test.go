@@ -219,7 +219,7 @@ func median(v []float64) float64 {
 // record are within 1 ms of the server's own send times.
 func TestTimingTruth(t *testing.T) {
 	if os.Getenv("STREAMGAUGE_TIMING") == "" {
-		t.Skip("timing-truth run: make test runs it alone with STREAMGAUGE_TIMING=1")
+		t.Skip("timing-truth run: make check runs it alone with STREAMGAUGE_TIMING=1")
 	}
 	srv := &truthServer{ttft: 200 * time.Millisecond, itl: 20 * time.Millisecond, log: map[string][]time.Duration{}}
 	ln, err := net.Listen("tcp", "127.0.0.1:0")

@@ -106,6 +106,9 @@ func vtScreen(t *testing.T, raw string) []string {
 // the screen holds the notices and the results table intact, with no
 // status left and nothing interleaved.
 func TestLiveViewOnTerminal(t *testing.T) {
+	if testing.Short() {
+		t.Skip("a load run of seconds: make check runs it")
+	}
 	out := filepath.Join(t.TempDir(), "run")
 	cmd := exec.Command(binPath, liveRunArgs(out, "--status-interval", "50ms")...)
 	cmd.Env = append(withoutEnv(os.Environ(), "STREAMGAUGE_QUIET"), "TERM=xterm")
@@ -194,6 +197,9 @@ var statusLine = regexp.MustCompile(`(?m)^streamgauge: elapsed \d+s/2s( \(\w+ \w
 // lines (every 10 s; here shortened), no escapes, nothing on stdout but the
 // results, and none of it with --quiet.
 func TestLiveStatusLinesWhenPiped(t *testing.T) {
+	if testing.Short() {
+		t.Skip("load runs of seconds: make check runs it")
+	}
 	env := []string{"STREAMGAUGE_QUIET=false"} // whatever the environment says
 	r := runBinary(t, env, liveRunArgs(filepath.Join(t.TempDir(), "run"), "--status-interval", "100ms")...)
 	if r.code != 0 {
@@ -237,6 +243,9 @@ func TestLiveStatusLinesWhenPiped(t *testing.T) {
 // TestLiveMetricsAddr scrapes --metrics-addr while a run lasts and parses
 // the Prometheus text format.
 func TestLiveMetricsAddr(t *testing.T) {
+	if testing.Short() {
+		t.Skip("a load run of seconds: make check runs it")
+	}
 	out := filepath.Join(t.TempDir(), "run")
 	cmd := exec.Command(binPath, "run", "--rate", "20", "--duration", "3s", "--output-tokens", "16",
 		"--sim-ttft", "20ms", "--sim-itl", "5ms", "--metrics-addr", "127.0.0.1:0", "--quiet", "--out", out)
@@ -317,6 +326,9 @@ func TestLiveMetricsAddr(t *testing.T) {
 // stores the simulator's queue, running and KV-cache series in
 // server_metrics.jsonl, timed within the run.
 func TestLiveScrapeSimulatorMetrics(t *testing.T) {
+	if testing.Short() {
+		t.Skip("a load run of seconds: make check runs it")
+	}
 	out := filepath.Join(t.TempDir(), "run")
 	r := runBinary(t, nil, "run", "--rate", "20", "--duration", "2s", "--output-tokens", "32", "--scrape-metrics", "sim", "--quiet", "--out", out)
 	if r.code != 0 {

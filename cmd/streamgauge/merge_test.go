@@ -97,6 +97,9 @@ func writeSynthShard(t *testing.T, dir string, recs []*results.Record, i, n int,
 // histograms, merged from the shards' summaries, equal the histograms
 // built from all the shards' records, metric by metric, bucket by bucket.
 func TestMergeHistogramsExact(t *testing.T) {
+	if testing.Short() {
+		t.Skip("merges of many shards' runs: make check runs it")
+	}
 	start := time.Date(2026, 11, 28, 10, 0, 0, 0, time.UTC)
 	for _, shards := range []int{2, 4, 7} {
 		t.Run(strconv.Itoa(shards)+" shards", func(t *testing.T) {
@@ -233,6 +236,9 @@ func summaryOf(t *testing.T, dir string) analysis.Summary {
 // merged, send the same requests on the same schedule as one process with
 // the same seed, and measure the same latencies within noise.
 func TestDistributedRunMatchesOneProcess(t *testing.T) {
+	if testing.Short() {
+		t.Skip("five load runs of seconds each: make check runs it")
+	}
 	url, _ := startServe(t, "--scheduler", "fixed", "--ttft", "20ms", "--itl", "5ms")
 	root := t.TempDir()
 	common := []string{"--target", url, "--rate", "80", "--arrival", "poisson", "--requests", "320", "--seed", "11",

@@ -13,6 +13,9 @@ import (
 // send (--latency-from scheduled), it shows the queueing; and the generator
 // reports itself saturated, since requests left late.
 func TestLatencyFromScheduledExposesQueueing(t *testing.T) {
+	if testing.Short() {
+		t.Skip("two load runs of seconds against a slow server: make check runs it")
+	}
 	summary := func(from string) (ttftP50 float64, lagP99 float64, saturated bool, latencyFrom string) {
 		out := filepath.Join(t.TempDir(), from)
 		r := runBinary(t, nil, "run", "--rate", "20", "--requests", "30", "--max-concurrency", "2",

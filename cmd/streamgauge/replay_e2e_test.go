@@ -17,7 +17,7 @@ import (
 // trace's inter-arrival gaps: median absolute error under 1 ms.
 func TestTraceReplayGaps(t *testing.T) {
 	if os.Getenv("STREAMGAUGE_TIMING") == "" {
-		t.Skip("timing run: make test runs it alone with STREAMGAUGE_TIMING=1")
+		t.Skip("timing run: make check runs it alone with STREAMGAUGE_TIMING=1")
 	}
 	const trace = "../../profiles/data/azure_llm_2023_conv.csv"
 	out := filepath.Join(t.TempDir(), "run")

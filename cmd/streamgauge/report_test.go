@@ -210,6 +210,9 @@ func TestReportHTMLInChromium(t *testing.T) {
 // hdrlog output of a real run, read back by hdrhistogram-go's log reader,
 // has summary.json's counts and percentiles.
 func TestReportHdrLogMatchesSummaryJSON(t *testing.T) {
+	if testing.Short() {
+		t.Skip("a load run of seconds: make check runs it")
+	}
 	run := realRun(t)
 	var sum analysis.Summary
 	if err := results.ReadJSON(run, results.SummaryFile, &sum); err != nil {

@@ -74,6 +74,9 @@ func (b *lockedBuffer) String() string {
 // the run directory is readable, holds every finished request, and has a
 // summary whose counts add up.
 func TestInterrupt(t *testing.T) {
+	if testing.Short() {
+		t.Skip("load runs interrupted at several moments: make check runs it")
+	}
 	for _, tc := range []struct {
 		name       string
 		after      time.Duration
@@ -139,6 +142,9 @@ func TestInterrupt(t *testing.T) {
 // once: every finished request is on disk, the requests in flight are
 // recorded as canceled, and the summary is written.
 func TestSecondInterruptStopsNow(t *testing.T) {
+	if testing.Short() {
+		t.Skip("a load run of seconds: make check runs it")
+	}
 	cmd, out, stderr := startRun(t, "--drain-timeout", "30s")
 	waitFor(t, stderr, "writing "+out)
 	time.Sleep(1500 * time.Millisecond)

@@ -52,6 +52,9 @@ func TestRunSLOGate(t *testing.T) {
 // TestAbortOnFail stops a run whose error-rate SLO is lost long before its
 // duration ends, keeping every finished record.
 func TestAbortOnFail(t *testing.T) {
+	if testing.Short() {
+		t.Skip("a load run of seconds: make check runs it")
+	}
 	out := filepath.Join(t.TempDir(), "run")
 	r := runBinary(t, nil, "run", "--rate", "30", "--duration", "60s", "--output-tokens", "4",
 		"--sim-scheduler", "fixed", "--sim-ttft", "5ms", "--sim-itl", "1ms", "--sim-fail-rate", "0.5", "--sim-fail-kinds", "500",

@@ -38,6 +38,9 @@ func fcfsCapacity(t *testing.T, preset string, prompt, out int) float64 {
 // busy test machine sits below the limit (a server at 96% load drains the
 // queue a scheduling stall leaves only slowly).
 func TestSweepFindsSimulatorCapacity(t *testing.T) {
+	if testing.Short() {
+		t.Skip("a sweep of load runs to saturation: make check runs it")
+	}
 	const precision = 0.05
 	known := fcfsCapacity(t, "h100-llama8b", 16, 8)
 	out := filepath.Join(t.TempDir(), "sweep")
@@ -79,6 +82,9 @@ func TestSweepFindsSimulatorCapacity(t *testing.T) {
 // TestSweepOutputs runs short sweeps against the fixed-latency simulator
 // (lists of rates and of users) and checks what they write and exit with.
 func TestSweepOutputs(t *testing.T) {
+	if testing.Short() {
+		t.Skip("sweeps of several stages: make check runs it")
+	}
 	base := []string{"sweep", "--sim-ttft", "5ms", "--sim-itl", "1ms", "--input-tokens", "16", "--output-tokens", "4",
 		"--stage-duration", "700ms", "--cooldown", "0"}
 	tests := []struct {

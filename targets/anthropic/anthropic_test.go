@@ -22,12 +22,12 @@ func decodeStream(t testing.TB, r io.Reader) targetstest.Stream {
 }
 
 // TestGolden decodes every testdata/NAME.sse and compares the transcript with
-// NAME.golden.json. Each stream is also read one byte at a time, which must
-// not change what it means. With -update it rewrites the golden files and
+// NAME.golden.json. Each stream is also read one byte at a time and in
+// halves, which must not change what it means. With -update it rewrites the golden files and
 // the fuzz seed corpus (testdata/fuzz/FuzzDecode/NAME) from the streams.
 func TestGolden(t *testing.T) {
 	targetstest.StreamGolden(t, anthropic.Messages{}, targetstest.StreamGoldenOptions{
-		Pattern: filepath.Join("testdata", "*.sse"), Seeds: true, Update: *update})
+		Patterns: []string{filepath.Join("testdata", "*.sse")}, Seeds: true, Update: *update})
 }
 
 // TestDecodeFrames covers single frames whose meaning the golden streams do

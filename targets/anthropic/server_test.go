@@ -26,33 +26,8 @@ func TestRoundTrip(t *testing.T) {
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
-			var buf bytes.Buffer
 			req := &targets.ServerRequest{Model: "claude-\"sim\"", Prompt: "one two", MaxTokens: tt.max, Stream: true}
-			sw := anthropic.Messages{}.NewStreamWriter(&buf, req, "msg_\"1\"")
-			if err := sw.Start(); err != nil {
-				t.Fatal(err)
-			}
-			for _, tok := range tt.tokens {
-				if err := sw.Token(tok); err != nil {
-					t.Fatal(err)
-				}
-			}
-			if err := sw.Finish(tt.usage); err != nil {
-				t.Fatal(err)
-			}
-			tr := decodeStream(t, bytes.NewReader(buf.Bytes()))
-			if tr.DecodeError != "" || tr.End != "eof" || !tr.Done || tr.Err != "" {
-				t.Fatalf("stream did not decode cleanly: %+v\n%s", tr, buf.String())
-			}
-			var got []string
-			for _, ev := range tr.Events {
-				if ev.Content != "" {
-					got = append(got, ev.Content)
-				}
-			}
-			if !reflect.DeepEqual(got, tt.tokens) {
-				t.Errorf("tokens = %q, want %q", got, tt.tokens)
-			}
+			stream, tr := targetstest.RoundTrip(t, anthropic.Messages{}, req, "msg_\"1\"", tt.tokens, tt.usage)
 			wantU := &targetstest.StreamUsage{PromptTokens: tt.usage.PromptTokens, CompletionTokens: tt.usage.CompletionTokens}
 			if !reflect.DeepEqual(tr.Usage, wantU) {
 				t.Errorf("usage = %+v, want %+v", tr.Usage, wantU)
@@ -61,8 +36,8 @@ func TestRoundTrip(t *testing.T) {
 			if tt.max > 0 && tt.usage.CompletionTokens >= tt.max {
 				stop = `"stop_reason":"max_tokens"`
 			}
-			if !strings.Contains(buf.String(), stop) {
-				t.Errorf("stream lacks %s:\n%s", stop, buf.String())
+			if !strings.Contains(string(stream), stop) {
+				t.Errorf("stream lacks %s:\n%s", stop, stream)
 			}
 		})
 	}
@@ -123,42 +98,20 @@ func TestParseBody(t *testing.T) {
 }
 
 func TestParseRequest(t *testing.T) {
-	tests := []struct {
-		name    string
-		body    string
-		want    targets.ServerRequest
-		wantErr string
-	}{
-		{name: "content blocks", body: `{"model":"m","max_tokens":3,"stream":true,
+	targetstest.CheckParseCases(t, anthropic.Messages{}, []targetstest.ParseCase{
+		{Name: "content blocks", Body: `{"model":"m","max_tokens":3,"stream":true,
 			"system":[{"type":"text","text":"Be terse."}],
 			"messages":[{"role":"user","content":[{"type":"text","text":"Look: "},{"type":"image","source":{}},{"type":"text","text":"a cat"}]}]}`,
-			want: targets.ServerRequest{Model: "m", Prompt: "Be terse.\nLook: a cat", MaxTokens: 3, Stream: true}},
-		{name: "zero max_tokens", body: `{"model":"m","max_tokens":0,"messages":[{"role":"user","content":"x"}]}`,
-			want: targets.ServerRequest{Model: "m", Prompt: "x"}},
-		{name: "null system", body: `{"model":"m","max_tokens":1,"system":null,"messages":[{"role":"user","content":"x"}]}`,
-			want: targets.ServerRequest{Model: "m", Prompt: "x", MaxTokens: 1}},
-		{name: "no max_tokens", body: `{"model":"m","messages":[{"role":"user","content":"x"}]}`, wantErr: "max_tokens: field required"},
-		{name: "negative max_tokens", body: `{"model":"m","max_tokens":-1,"messages":[{"role":"user","content":"x"}]}`, wantErr: "max_tokens -1"},
-		{name: "no messages", body: `{"model":"m","max_tokens":1,"messages":[]}`, wantErr: "messages: at least one"},
-		{name: "bad content", body: `{"model":"m","max_tokens":1,"messages":[{"role":"user","content":7}]}`, wantErr: "messages[0].content"},
-		{name: "bad system", body: `{"model":"m","max_tokens":1,"system":{},"messages":[{"role":"user","content":"x"}]}`, wantErr: "system:"},
-		{name: "not JSON", body: `{`, wantErr: "invalid JSON body"},
-	}
-	for _, tt := range tests {
-		t.Run(tt.name, func(t *testing.T) {
-			got, err := anthropic.Messages{}.ParseRequest([]byte(tt.body))
-			if tt.wantErr != "" {
-				if err == nil || !strings.Contains(err.Error(), tt.wantErr) {
-					t.Fatalf("error = %v, want one containing %q", err, tt.wantErr)
-				}
-				return
-			}
-			if err != nil {
-				t.Fatal(err)
-			}
-			if *got != tt.want {
-				t.Errorf("got %+v, want %+v", *got, tt.want)
-			}
-		})
-	}
+			Want: targets.ServerRequest{Model: "m", Prompt: "Be terse.\nLook: a cat", MaxTokens: 3, Stream: true}},
+		{Name: "zero max_tokens", Body: `{"model":"m","max_tokens":0,"messages":[{"role":"user","content":"x"}]}`,
+			Want: targets.ServerRequest{Model: "m", Prompt: "x"}},
+		{Name: "null system", Body: `{"model":"m","max_tokens":1,"system":null,"messages":[{"role":"user","content":"x"}]}`,
+			Want: targets.ServerRequest{Model: "m", Prompt: "x", MaxTokens: 1}},
+		{Name: "no max_tokens", Body: `{"model":"m","messages":[{"role":"user","content":"x"}]}`, WantErr: "max_tokens: field required"},
+		{Name: "negative max_tokens", Body: `{"model":"m","max_tokens":-1,"messages":[{"role":"user","content":"x"}]}`, WantErr: "max_tokens -1"},
+		{Name: "no messages", Body: `{"model":"m","max_tokens":1,"messages":[]}`, WantErr: "messages: at least one"},
+		{Name: "bad content", Body: `{"model":"m","max_tokens":1,"messages":[{"role":"user","content":7}]}`, WantErr: "messages[0].content"},
+		{Name: "bad system", Body: `{"model":"m","max_tokens":1,"system":{},"messages":[{"role":"user","content":"x"}]}`, WantErr: "system:"},
+		{Name: "not JSON", Body: `{`, WantErr: "invalid JSON body"},
+	})
 }

@@ -12,12 +12,11 @@ import (
 	"reflect"
 	"strings"
 	"testing"
-	"time"
 
 	"github.com/streamgauge/streamgauge/targets"
 	"github.com/streamgauge/streamgauge/targets/generic"
 	"github.com/streamgauge/streamgauge/targets/openai"
-	"github.com/streamgauge/streamgauge/targets/sim"
+	"github.com/streamgauge/streamgauge/targets/targetstest"
 )
 
 // chatRequest is a chat request with everything the vLLM spec sends.
@@ -207,33 +206,11 @@ func TestSimulator(t *testing.T) {
 			if err != nil {
 				t.Fatal(err)
 			}
-			s, err := sim.New(sim.WithProtocols(gs), sim.WithEngine(sim.Fixed{TTFT: time.Millisecond, ITL: 100 * time.Microsecond}))
-			if err != nil {
-				t.Fatal(err)
-			}
-			srv := httptest.NewServer(s)
-			defer srv.Close()
-			c, err := targets.NewClient(srv.URL, mustNew(t, file), targets.WithAPIKey("k"))
-			if err != nil {
-				t.Fatal(err)
-			}
-			defer c.CloseIdle()
-			resp := c.Do(context.Background(), &targets.Request{Model: "sim", Messages: []targets.Message{
-				{Role: "system", Content: "be brief"}, {Role: "user", Content: "one two three"}}, MaxTokens: 16})
-			if resp.Err != nil {
-				t.Fatalf("Do: %+v", resp.Err)
-			}
-			if len(resp.Frames) != 16 {
-				t.Errorf("%d token frames, want 16", len(resp.Frames))
-			}
-			// The simulator counts one prompt token per word.
 			want := targets.Usage{CompletionTokens: 16}
 			if spec.Usage.Prompt != "" {
 				want.PromptTokens = 5
 			}
-			if resp.Usage == nil || *resp.Usage != want {
-				t.Errorf("usage %+v, want %+v", resp.Usage, want)
-			}
+			targetstest.CheckSimulatorServing(t, mustNew(t, file), gs, want, targets.WithAPIKey("k"))
 		})
 	}
 }

@@ -1,143 +1,35 @@
 package openai_test
 
 import (
-	"bytes"
-	"encoding/json"
-	"errors"
 	"flag"
-	"io"
-	"os"
 	"path/filepath"
-	"reflect"
 	"strings"
 	"testing"
-	"testing/iotest"
 
 	"github.com/streamgauge/streamgauge/targets"
 	"github.com/streamgauge/streamgauge/targets/openai"
+	"github.com/streamgauge/streamgauge/targets/targetstest"
 )
 
 // update rewrites the golden files (responses_test.go reads the same flag).
 var update = flag.Bool("update", false, "rewrite the golden files in testdata")
 
-// chatEvent is one decoded frame as the golden files show it (the same shape
-// as the Responses API goldens).
-type chatEvent struct {
-	Event     string     `json:"event,omitempty"`
-	Content   string     `json:"content,omitempty"`
-	Reasoning string     `json:"reasoning,omitempty"`
-	ToolArgs  string     `json:"tool_args,omitempty"`
-	Tokens    int        `json:"tokens,omitempty"`
-	Usage     *chatUsage `json:"usage,omitempty"`
-	Done      bool       `json:"done,omitempty"`
-	Err       string     `json:"err,omitempty"`
-}
-
-type chatUsage struct {
-	PromptTokens     int `json:"prompt_tokens"`
-	CompletionTokens int `json:"completion_tokens"`
-	ReasoningTokens  int `json:"reasoning_tokens"`
-}
-
-// chatTranscript is a whole decoded stream: every frame's event, how the
-// stream ended, and what the client keeps from it (it stops at the first
-// in-stream error, as the client does).
-type chatTranscript struct {
-	Events []chatEvent `json:"events"`
-	// DecodeError is the protocol error that stopped decoding.
-	DecodeError string `json:"decode_error,omitempty"`
-	// End is "eof" for a clean end of the body, "in-stream error" when the
-	// stream carried one, else the reader's error.
-	End       string     `json:"end"`
-	Done      bool       `json:"done"`
-	Err       string     `json:"err,omitempty"`
-	Content   string     `json:"content,omitempty"`
-	Reasoning string     `json:"reasoning,omitempty"`
-	ToolArgs  string     `json:"tool_args,omitempty"`
-	Frames    int        `json:"token_frames"`
-	Tokens    int        `json:"tokens,omitempty"` // the sum of per-frame counts
-	Usage     *chatUsage `json:"usage,omitempty"`
-}
-
-// chatProtocol picks the decoder for a transcript by its name.
-func chatProtocol(name string) targets.Protocol {
-	if strings.Contains(name, "completions") {
+// chatProtocol picks the decoder for a transcript by its name, and none for
+// the Responses API's (responses_test.go reads those).
+func chatProtocol(_ testing.TB, path string) targets.Protocol {
+	name := filepath.Base(path)
+	switch {
+	case strings.HasPrefix(name, "responses_"):
+		return nil
+	case strings.Contains(name, "completions"):
 		return openai.Completions{}
 	}
 	return openai.Chat{}
 }
 
-func chatDecodeStream(t testing.TB, p targets.Protocol, r io.Reader) chatTranscript {
-	t.Helper()
-	fr := targets.NewSSEReader(r, 0)
-	dec := p.NewDecoder()
-	tr := chatTranscript{Events: []chatEvent{}}
-	var f targets.Frame
-	for i := 0; ; i++ {
-		if i > 100000 {
-			t.Fatal("Next never stopped")
-		}
-		if err := fr.Next(&f); err != nil {
-			tr.End = "eof"
-			if !errors.Is(err, io.EOF) {
-				tr.End = err.Error()
-			}
-			return tr
-		}
-		var ev targets.Event
-		if err := targets.DecodeFrame(dec, &f, &ev); err != nil {
-			tr.DecodeError = err.Error()
-			tr.End = "decode error"
-			return tr
-		}
-		if f.Bare && ev.Err == "" {
-			continue // a bare line that is not an error: the client skips it
-		}
-		ce := chatEvent{Event: string(f.Event), Content: ev.Content, Reasoning: ev.Reasoning,
-			ToolArgs: ev.ToolArgs, Tokens: ev.Tokens, Done: ev.Done, Err: ev.Err}
-		if ev.Usage != nil {
-			ce.Usage = &chatUsage{ev.Usage.PromptTokens, ev.Usage.CompletionTokens, ev.Usage.ReasoningTokens}
-			tr.Usage = ce.Usage
-		}
-		tr.Events = append(tr.Events, ce)
-		tr.Content += ev.Content
-		tr.Reasoning += ev.Reasoning
-		tr.ToolArgs += ev.ToolArgs
-		tr.Tokens += ev.Tokens
-		if ev.TokenBearing() {
-			tr.Frames++
-		}
-		tr.Done = tr.Done || ev.Done
-		if ev.Err != "" {
-			tr.Err = ev.Err
-			tr.End = "in-stream error"
-			return tr
-		}
-	}
-}
-
-// chatGoldenStreams lists the chat and completions transcripts in testdata
-// (responses_*.sse belong to the Responses API tests).
-func chatGoldenStreams(t testing.TB) []string {
-	all, err := filepath.Glob(filepath.Join("testdata", "*.sse"))
-	if err != nil {
-		t.Fatal(err)
-	}
-	var paths []string
-	for _, p := range all {
-		if !strings.HasPrefix(filepath.Base(p), "responses_") {
-			paths = append(paths, p)
-		}
-	}
-	if len(paths) == 0 {
-		t.Fatal("no chat transcripts in testdata")
-	}
-	return paths
-}
-
 // TestChatGolden decodes every testdata/NAME.sse and compares the transcript
-// with NAME.golden.json; -update rewrites the goldens. Each stream is also
-// read one byte at a time and in halves, which must not change what it means.
+// with NAME.golden.json (responses_*.sse aside); -update rewrites the
+// goldens. Each stream is also read one byte at a time and in halves, which must not change what it means.
 //
 // The transcripts are written from the OpenAI API reference and from the
 // chunks the servers' code builds:
@@ -174,41 +66,6 @@ func chatGoldenStreams(t testing.TB) []string {
 //     gateway_chat_event_error_object ("event: error" with a body that is not
 //     an OpenAI error), ollama_chat_bare_error (a bare JSON error line).
 func TestChatGolden(t *testing.T) {
-	for _, path := range chatGoldenStreams(t) {
-		name := strings.TrimSuffix(filepath.Base(path), ".sse")
-		t.Run(name, func(t *testing.T) {
-			stream, err := os.ReadFile(path)
-			if err != nil {
-				t.Fatal(err)
-			}
-			p := chatProtocol(name)
-			got := chatDecodeStream(t, p, bytes.NewReader(stream))
-			for _, wrap := range []func(io.Reader) io.Reader{iotest.OneByteReader, iotest.HalfReader} {
-				if slow := chatDecodeStream(t, p, wrap(bytes.NewReader(stream))); !reflect.DeepEqual(slow, got) {
-					t.Errorf("split reads decode differently:\n%+v\nwhole:\n%+v", slow, got)
-				}
-			}
-			var js bytes.Buffer
-			enc := json.NewEncoder(&js)
-			enc.SetEscapeHTML(false)
-			enc.SetIndent("", "  ")
-			if err := enc.Encode(got); err != nil {
-				t.Fatal(err)
-			}
-			goldenPath := filepath.Join("testdata", name+".golden.json")
-			if *update {
-				if err := os.WriteFile(goldenPath, js.Bytes(), 0o644); err != nil {
-					t.Fatal(err)
-				}
-				return
-			}
-			want, err := os.ReadFile(goldenPath)
-			if err != nil {
-				t.Fatalf("%v (run go test -update to create it)", err)
-			}
-			if !bytes.Equal(js.Bytes(), want) {
-				t.Errorf("%s differs (go test -update rewrites it); got:\n%s", goldenPath, js.Bytes())
-			}
-		})
-	}
+	targetstest.StreamGolden(t, nil, targetstest.StreamGoldenOptions{
+		Patterns: []string{filepath.Join("testdata", "*.sse")}, ProtocolFor: chatProtocol, Update: *update})
 }

@@ -59,24 +59,11 @@ func TestChatDecodeFrames(t *testing.T) {
 		{"wrong type", `{"choices":[{"delta":{"content":5}}]}`, targets.Event{}, "delta.content: want a string"},
 		{"done with space is not done", `[DONE] `, targets.Event{}, "invalid JSON"},
 	}
-	for _, tt := range tests {
-		t.Run(tt.name, func(t *testing.T) {
-			var ev targets.Event
-			err := openai.Chat{}.NewDecoder().Decode(&targets.Frame{Data: []byte(tt.data)}, &ev)
-			if tt.wantErr != "" {
-				if err == nil || !strings.Contains(err.Error(), tt.wantErr) {
-					t.Fatalf("err = %v, want one containing %q", err, tt.wantErr)
-				}
-				return
-			}
-			if err != nil {
-				t.Fatal(err)
-			}
-			if !reflect.DeepEqual(ev, tt.want) {
-				t.Errorf("event = %+v (usage %+v), want %+v (usage %+v)", ev, ev.Usage, tt.want, tt.want.Usage)
-			}
-		})
+	cases := make([]targetstest.FrameCase, len(tests))
+	for i, tt := range tests {
+		cases[i] = targetstest.FrameCase{Name: tt.name, Data: tt.data, Want: tt.want, WantErr: tt.wantErr}
 	}
+	targetstest.CheckFrames(t, openai.Chat{}, cases)
 }
 
 // TestChatDecodePerChunkUsage: with vLLM's continuous_usage_stats every
@@ -120,49 +107,19 @@ func TestChatRoundTrip(t *testing.T) {
 				name += "/no usage"
 			}
 			t.Run(name, func(t *testing.T) {
-				var buf bytes.Buffer
 				// Names with characters a Go-quoted string would write in a
 				// way JSON does not read (\x01, \a, \x7f, invalid UTF-8).
 				req := &targets.ServerRequest{Model: "m\x01\a\x7f\"x\"\xff", Prompt: "p", MaxTokens: 16, Stream: true, IncludeUsage: includeUsage}
-				sw := p.NewStreamWriter(&buf, req, "id\x01\v")
-				if err := sw.Start(); err != nil {
-					t.Fatal(err)
-				}
-				for _, tok := range tokens {
-					if err := sw.Token(tok); err != nil {
-						t.Fatal(err)
-					}
-				}
-				usage := targets.Usage{PromptTokens: 7, CompletionTokens: len(tokens)}
-				if err := sw.Finish(usage); err != nil {
-					t.Fatal(err)
-				}
-				tr := chatDecodeStream(t, p, bytes.NewReader(buf.Bytes()))
-				if tr.DecodeError != "" || tr.End != "eof" || !tr.Done || tr.Err != "" {
-					t.Fatalf("stream did not decode cleanly: %+v\n%s", tr, buf.String())
-				}
-				var got []string
-				for _, ev := range tr.Events {
-					if ev.Content != "" {
-						got = append(got, ev.Content)
-					}
-				}
-				want := tokens[:len(tokens)-1] // an empty token carries no text
-				if !reflect.DeepEqual(got, want) {
-					t.Errorf("tokens = %q, want %q", got, want)
-				}
-				if tr.Frames != len(want) {
-					t.Errorf("token frames = %d, want %d (role and finish frames are not tokens)", tr.Frames, len(want))
-				}
-				var wantUsage *chatUsage
+				stream, tr := targetstest.RoundTrip(t, p, req, "id\x01\v", tokens, targets.Usage{PromptTokens: 7, CompletionTokens: len(tokens)})
+				var wantUsage *targetstest.StreamUsage
 				if includeUsage {
-					wantUsage = &chatUsage{PromptTokens: 7, CompletionTokens: len(tokens)}
+					wantUsage = &targetstest.StreamUsage{PromptTokens: 7, CompletionTokens: len(tokens)}
 				}
 				if !reflect.DeepEqual(tr.Usage, wantUsage) {
 					t.Errorf("usage = %+v, want %+v", tr.Usage, wantUsage)
 				}
 				// Every chunk is one JSON object with the chunk's object type.
-				fr := targets.NewSSEReader(bytes.NewReader(buf.Bytes()), 0)
+				fr := targets.NewSSEReader(bytes.NewReader(stream), 0)
 				var f targets.Frame
 				wantObj := map[string]string{"openai-chat": "chat.completion.chunk", "openai-completions": "text_completion"}[p.(targets.Protocol).Name()]
 				for fr.Next(&f) == nil {
@@ -194,7 +151,7 @@ func TestChatFailRoundTrip(t *testing.T) {
 		if err := sw.Fail("engine \"died\"\n"); err != nil {
 			t.Fatal(err)
 		}
-		tr := chatDecodeStream(t, p, &buf)
+		tr := targetstest.DecodeStream(t, p, &buf)
 		if tr.Err != "InternalServerError: engine \"died\"\n" || tr.Content != "a" || tr.Done {
 			t.Errorf("%s: transcript %+v", p.(targets.Protocol).Name(), tr)
 		}

@@ -7,7 +7,6 @@ import (
 	"io"
 	"path/filepath"
 	"reflect"
-	"strings"
 	"testing"
 
 	"github.com/streamgauge/streamgauge/targets"
@@ -42,11 +41,11 @@ var responsesPattern = filepath.Join("testdata", "responses_*.sse")
 
 // TestResponsesGolden decodes every testdata/responses_NAME.sse and compares
 // the transcript with responses_NAME.golden.json (-update rewrites them).
-// Each stream is also read one byte at a time, which must not change what it
-// means.
+// Each stream is also read one byte at a time and in halves, which must not
+// change what it means.
 func TestResponsesGolden(t *testing.T) {
 	targetstest.StreamGolden(t, openai.Responses{}, targetstest.StreamGoldenOptions{
-		Pattern: responsesPattern, TrimPrefix: "responses_", Update: responsesUpdating()})
+		Patterns: []string{responsesPattern}, TrimPrefix: "responses_", Update: responsesUpdating()})
 }
 
 // TestResponsesDecodeFrames covers single frames whose meaning the golden
@@ -141,43 +140,21 @@ func TestResponsesParseBody(t *testing.T) {
 }
 
 func TestResponsesParseRequest(t *testing.T) {
-	tests := []struct {
-		name    string
-		body    string
-		want    targets.ServerRequest
-		wantErr string
-	}{
-		{name: "items and parts", body: `{"model":"m","stream":true,"max_output_tokens":5,"instructions":"Be terse.",
+	targetstest.CheckParseCases(t, openai.Responses{}, []targetstest.ParseCase{
+		{Name: "items and parts", Body: `{"model":"m","stream":true,"max_output_tokens":5,"instructions":"Be terse.",
 			"input":[{"type":"message","role":"user","content":[{"type":"input_text","text":"Look: "},{"type":"input_image","image_url":"x"},{"type":"input_text","text":"a cat"}]},
 			{"type":"function_call_output","call_id":"c","output":"42"},
 			{"role":"assistant","content":[{"type":"output_text","text":"ok"}]}]}`,
-			want: targets.ServerRequest{Model: "m", Prompt: "Be terse.\nLook: a cat\nok", MaxTokens: 5, Stream: true}},
-		{name: "string input with instructions", body: `{"model":"m","input":"q","instructions":"sys"}`,
-			want: targets.ServerRequest{Model: "m", Prompt: "sys\nq"}},
-		{name: "no input", body: `{"model":"m"}`, wantErr: "input: request has no prompt"},
-		{name: "null input", body: `{"model":"m","input":null}`, wantErr: "input: request has no prompt"},
-		{name: "bad input", body: `{"model":"m","input":5}`, wantErr: "input: want a string"},
-		{name: "bad content", body: `{"model":"m","input":[{"role":"user","content":5}]}`, wantErr: "input[0].content"},
-		{name: "negative cap", body: `{"model":"m","input":"x","max_output_tokens":-1}`, wantErr: "max_output_tokens -1"},
-		{name: "not JSON", body: `[`, wantErr: "invalid JSON body"},
-	}
-	for _, tt := range tests {
-		t.Run(tt.name, func(t *testing.T) {
-			got, err := openai.Responses{}.ParseRequest([]byte(tt.body))
-			if tt.wantErr != "" {
-				if err == nil || !strings.Contains(err.Error(), tt.wantErr) {
-					t.Fatalf("error = %v, want one containing %q", err, tt.wantErr)
-				}
-				return
-			}
-			if err != nil {
-				t.Fatal(err)
-			}
-			if *got != tt.want {
-				t.Errorf("got %+v, want %+v", *got, tt.want)
-			}
-		})
-	}
+			Want: targets.ServerRequest{Model: "m", Prompt: "Be terse.\nLook: a cat\nok", MaxTokens: 5, Stream: true}},
+		{Name: "string input with instructions", Body: `{"model":"m","input":"q","instructions":"sys"}`,
+			Want: targets.ServerRequest{Model: "m", Prompt: "sys\nq"}},
+		{Name: "no input", Body: `{"model":"m"}`, WantErr: "input: request has no prompt"},
+		{Name: "null input", Body: `{"model":"m","input":null}`, WantErr: "input: request has no prompt"},
+		{Name: "bad input", Body: `{"model":"m","input":5}`, WantErr: "input: want a string"},
+		{Name: "bad content", Body: `{"model":"m","input":[{"role":"user","content":5}]}`, WantErr: "input[0].content"},
+		{Name: "negative cap", Body: `{"model":"m","input":"x","max_output_tokens":-1}`, WantErr: "max_output_tokens -1"},
+		{Name: "not JSON", Body: `[`, WantErr: "invalid JSON body"},
+	})
 }
 
 // TestResponsesRoundTrip writes streams with the server side and reads them
@@ -195,40 +172,15 @@ func TestResponsesRoundTrip(t *testing.T) {
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
-			var buf bytes.Buffer
 			req := &targets.ServerRequest{Model: "gpt-\"sim\"", Prompt: "one two", MaxTokens: 16, Stream: true}
-			sw := openai.Responses{}.NewStreamWriter(&buf, req, "req-\"1\"")
-			if err := sw.Start(); err != nil {
-				t.Fatal(err)
-			}
-			for _, tok := range tt.tokens {
-				if err := sw.Token(tok); err != nil {
-					t.Fatal(err)
-				}
-			}
-			if err := sw.Finish(tt.usage); err != nil {
-				t.Fatal(err)
-			}
-			tr := responsesDecodeStream(t, bytes.NewReader(buf.Bytes()))
-			if tr.DecodeError != "" || tr.End != "eof" || !tr.Done || tr.Err != "" {
-				t.Fatalf("stream did not decode cleanly: %+v\n%s", tr, buf.String())
-			}
-			var got []string
-			for _, ev := range tr.Events {
-				if ev.Content != "" {
-					got = append(got, ev.Content)
-				}
-			}
-			if !reflect.DeepEqual(got, tt.tokens) {
-				t.Errorf("tokens = %q, want %q", got, tt.tokens)
-			}
+			stream, tr := targetstest.RoundTrip(t, openai.Responses{}, req, "req-\"1\"", tt.tokens, tt.usage)
 			want := &targetstest.StreamUsage{PromptTokens: tt.usage.PromptTokens, CompletionTokens: tt.usage.CompletionTokens, ReasoningTokens: tt.usage.ReasoningTokens}
 			if !reflect.DeepEqual(tr.Usage, want) {
 				t.Errorf("usage = %+v, want %+v", tr.Usage, want)
 			}
 			// Every event is valid JSON with its type and a rising sequence
 			// number, as the API sends them.
-			fr := targets.NewSSEReader(bytes.NewReader(buf.Bytes()), 0)
+			fr := targets.NewSSEReader(bytes.NewReader(stream), 0)
 			var f targets.Frame
 			for seq := 0; fr.Next(&f) == nil; seq++ {
 				var e struct {

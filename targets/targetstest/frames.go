@@ -66,13 +66,20 @@ func Decode(p targets.Protocol, body []byte) Transcript {
 	}
 }
 
-// GoldenFiles returns the files pattern matches, failing t when there are
-// none.
-func GoldenFiles(t testing.TB, pattern string) []string {
+// GoldenFiles returns the files the patterns match, in order, failing t
+// when there are none.
+func GoldenFiles(t testing.TB, patterns ...string) []string {
 	t.Helper()
-	files, err := filepath.Glob(pattern)
-	if err != nil || len(files) == 0 {
-		t.Fatalf("no golden streams for %s: %v", pattern, err)
+	var files []string
+	for _, pattern := range patterns {
+		m, err := filepath.Glob(pattern)
+		if err != nil {
+			t.Fatalf("golden streams %s: %v", pattern, err)
+		}
+		files = append(files, m...)
+	}
+	if len(files) == 0 {
+		t.Fatalf("no golden streams for %s", strings.Join(patterns, ", "))
 	}
 	return files
 }

@@ -1,6 +1,7 @@
 package targetstest
 
 import (
+	"strings"
 	"testing"
 
 	"github.com/streamgauge/streamgauge/targets"
@@ -54,5 +55,36 @@ func CheckRejects(t *testing.T, p targets.ServerProtocol, bodies ...string) {
 		if _, err := p.ParseRequest([]byte(body)); err == nil {
 			t.Errorf("ParseRequest(%s) accepted", body)
 		}
+	}
+}
+
+// ParseCase is one request body for CheckParseCases: the request it maps
+// to, or else a substring of the error that refuses it.
+type ParseCase struct {
+	Name, Body string
+	Want       targets.ServerRequest
+	WantErr    string
+}
+
+// CheckParseCases parses each case's body with p, in a subtest named after
+// the case.
+func CheckParseCases(t *testing.T, p targets.ServerProtocol, cases []ParseCase) {
+	t.Helper()
+	for _, tt := range cases {
+		t.Run(tt.Name, func(t *testing.T) {
+			got, err := p.ParseRequest([]byte(tt.Body))
+			if tt.WantErr != "" {
+				if err == nil || !strings.Contains(err.Error(), tt.WantErr) {
+					t.Fatalf("error = %v, want one containing %q", err, tt.WantErr)
+				}
+				return
+			}
+			if err != nil {
+				t.Fatal(err)
+			}
+			if *got != tt.Want {
+				t.Errorf("got %+v, want %+v", *got, tt.Want)
+			}
+		})
 	}
 }

@@ -64,7 +64,17 @@ func CheckEngineFailure(t *testing.T, p Protocol, req *targets.Request) {
 // stream from it end to end through a client made with opts.
 func CheckSimulator(t *testing.T, p Protocol, opts ...targets.Option) {
 	t.Helper()
-	ts := NewServer(t, p, sim.Fixed{TTFT: time.Millisecond, ITL: 100 * time.Microsecond})
+	// The simulator counts one prompt token per word.
+	CheckSimulatorServing(t, p, p, targets.Usage{PromptTokens: 5, CompletionTokens: 16}, opts...)
+}
+
+// CheckSimulatorServing runs the built-in simulator serving server and reads
+// a 16-token stream from it end to end through a client of p made with
+// opts; the stream must report usage want (the simulator counts one prompt
+// token per word of the request's five).
+func CheckSimulatorServing(t *testing.T, p targets.Protocol, server targets.ServerProtocol, want targets.Usage, opts ...targets.Option) {
+	t.Helper()
+	ts := NewServer(t, server, sim.Fixed{TTFT: time.Millisecond, ITL: 100 * time.Microsecond})
 	c, err := targets.NewClient(ts.URL, p, opts...)
 	if err != nil {
 		t.Fatal(err)
@@ -78,8 +88,7 @@ func CheckSimulator(t *testing.T, p Protocol, opts ...targets.Option) {
 	if len(resp.Frames) != 16 {
 		t.Errorf("%d token frames, want 16", len(resp.Frames))
 	}
-	// The simulator counts one prompt token per word.
-	if want := (targets.Usage{PromptTokens: 5, CompletionTokens: 16}); resp.Usage == nil || *resp.Usage != want {
+	if resp.Usage == nil || *resp.Usage != want {
 		t.Errorf("usage %+v, want %+v", resp.Usage, want)
 	}
 }

@@ -34,31 +34,43 @@ type StreamUsage struct {
 	ReasoningTokens  int `json:"reasoning_tokens"`
 }
 
-// Stream is a whole decoded stream: every frame's event, how the stream
-// ended, and what a client would keep from it.
+// Stream is a whole decoded stream, read as the client reads it: every
+// frame's event, how the stream ended, and what a client keeps from it.
 type Stream struct {
 	Events []StreamEvent `json:"events"`
 	// DecodeError is the protocol error that stopped decoding, as the
 	// client stops.
 	DecodeError string `json:"decode_error,omitempty"`
-	// End is "eof" for a clean end of the body, else the reader's error.
-	End       string       `json:"end"`
-	Done      bool         `json:"done"`
-	Err       string       `json:"err,omitempty"`
-	Content   string       `json:"content,omitempty"`
-	Reasoning string       `json:"reasoning,omitempty"`
-	ToolArgs  string       `json:"tool_args,omitempty"`
-	Frames    int          `json:"token_frames"`
-	Usage     *StreamUsage `json:"usage,omitempty"`
+	// End is "eof" for a clean end of the body, "decode error", "in-stream
+	// error" (the client stops at the first), "done" (an NDJSON stream
+	// ends at its done frame), else the reader's error.
+	End string `json:"end"`
+	// Done is whether a frame said the response was done.
+	Done bool `json:"done"`
+	// Complete is what the client concludes: the stream ended as the
+	// protocol says a whole stream ends (its done frame, or the end of the
+	// body for a protocol that ends there).
+	Complete  bool   `json:"complete"`
+	Err       string `json:"err,omitempty"`
+	Content   string `json:"content,omitempty"`
+	Reasoning string `json:"reasoning,omitempty"`
+	ToolArgs  string `json:"tool_args,omitempty"`
+	Frames    int    `json:"token_frames"`
+	// Tokens is the sum of the frames' own token counts.
+	Tokens int          `json:"tokens,omitempty"`
+	Usage  *StreamUsage `json:"usage,omitempty"`
 }
 
 // DecodeStream reads r with p's frame reader and decoder (with
-// targets.DecodeFrame) until the body ends or a frame fails to decode, as
-// the client does.
+// targets.DecodeFrame) as the client does: it skips bare lines that are not
+// errors and stops at the end of the body, at a frame that fails to decode,
+// at the first in-stream error, and (NDJSON) at the done frame.
 func DecodeStream(t testing.TB, p targets.Protocol, r io.Reader) Stream {
 	t.Helper()
 	fr := targets.NewFrameReader(p.Framing(), r, 0)
 	dec := p.NewDecoder()
+	et, ok := p.(targets.EOFTerminated)
+	endsAtEOF := ok && et.EndsAtEOF()
 	tr := Stream{Events: []StreamEvent{}}
 	var f targets.Frame
 	for i := 0; ; i++ {
@@ -70,6 +82,7 @@ func DecodeStream(t testing.TB, p targets.Protocol, r io.Reader) Stream {
 			if !errors.Is(err, io.EOF) {
 				tr.End = err.Error()
 			}
+			tr.Complete = tr.Done || (endsAtEOF && errors.Is(err, io.EOF))
 			return tr
 		}
 		var ev targets.Event
@@ -91,21 +104,32 @@ func DecodeStream(t testing.TB, p targets.Protocol, r io.Reader) Stream {
 		tr.Content += ev.Content
 		tr.Reasoning += ev.Reasoning
 		tr.ToolArgs += ev.ToolArgs
+		tr.Tokens += ev.Tokens
 		if ev.TokenBearing() {
 			tr.Frames++
 		}
-		tr.Done = tr.Done || ev.Done
-		if tr.Err == "" {
+		if ev.Err != "" {
 			tr.Err = ev.Err
+			tr.End = "in-stream error"
+			return tr
+		}
+		tr.Done = tr.Done || ev.Done
+		if ev.Done && p.Framing() == targets.NDJSON {
+			tr.End, tr.Complete = "done", true
+			return tr
 		}
 	}
 }
 
-// StreamGoldenOptions says which golden streams StreamGolden reads and what
-// it writes.
+// StreamGoldenOptions says which golden streams StreamGolden reads, with
+// which protocol, and what it writes.
 type StreamGoldenOptions struct {
-	// Pattern globs the recorded streams: testdata/*.sse, say.
-	Pattern string
+	// Patterns glob the recorded streams: testdata/*.sse, say.
+	Patterns []string
+	// ProtocolFor, when set, picks the protocol that decodes the stream at
+	// path in place of StreamGolden's p; nil leaves the stream out (another
+	// test reads it).
+	ProtocolFor func(t testing.TB, path string) targets.Protocol
 	// TrimPrefix is cut from a stream's name to name its subtest.
 	TrimPrefix string
 	// Seeds keeps the fuzz seed corpus testdata/fuzz/FuzzDecode/NAME in step
@@ -115,21 +139,30 @@ type StreamGoldenOptions struct {
 	Update bool
 }
 
-// StreamGolden decodes every stream o.Pattern matches with DecodeStream and
+// StreamGolden decodes every stream o.Patterns match with DecodeStream and
 // compares the indented JSON with NAME.golden.json beside it. Each stream is
-// also read one byte at a time, which must not change what it means.
+// also read one byte at a time and in halves, which must not change what it
+// means.
 func StreamGolden(t *testing.T, p targets.Protocol, o StreamGoldenOptions) {
 	t.Helper()
-	for _, path := range GoldenFiles(t, o.Pattern) {
+	for _, path := range GoldenFiles(t, o.Patterns...) {
 		name := strings.TrimSuffix(filepath.Base(path), filepath.Ext(path))
+		proto := p
+		if o.ProtocolFor != nil {
+			if proto = o.ProtocolFor(t, path); proto == nil {
+				continue
+			}
+		}
 		t.Run(strings.TrimPrefix(name, o.TrimPrefix), func(t *testing.T) {
 			stream, err := os.ReadFile(path)
 			if err != nil {
 				t.Fatal(err)
 			}
-			got := DecodeStream(t, p, bytes.NewReader(stream))
-			if slow := DecodeStream(t, p, iotest.OneByteReader(bytes.NewReader(stream))); !reflect.DeepEqual(slow, got) {
-				t.Errorf("one byte at a time decodes differently:\n%+v\nwhole:\n%+v", slow, got)
+			got := DecodeStream(t, proto, bytes.NewReader(stream))
+			for _, split := range []func(io.Reader) io.Reader{iotest.OneByteReader, iotest.HalfReader} {
+				if slow := DecodeStream(t, proto, split(bytes.NewReader(stream))); !reflect.DeepEqual(slow, got) {
+					t.Errorf("split reads decode differently:\n%+v\nwhole:\n%+v", slow, got)
+				}
 			}
 			js := marshal(t, got)
 			dir := filepath.Dir(path)
@@ -159,12 +192,60 @@ func StreamGolden(t *testing.T, p targets.Protocol, o StreamGoldenOptions) {
 	}
 }
 
-// marshal is v as the golden files hold it: indented JSON and a newline.
+// marshal is v as the golden files hold it: indented JSON, <, > and &
+// as themselves, and a newline.
 func marshal(t *testing.T, v any) []byte {
 	t.Helper()
-	js, err := json.MarshalIndent(v, "", "  ")
-	if err != nil {
+	var js bytes.Buffer
+	enc := json.NewEncoder(&js)
+	enc.SetEscapeHTML(false)
+	enc.SetIndent("", "  ")
+	if err := enc.Encode(v); err != nil {
 		t.Fatal(err)
 	}
-	return append(js, '\n')
+	return js.Bytes()
+}
+
+// RoundTrip writes a stream with p's stream writer for req and id (Start,
+// each of tokens, Finish with usage) and reads it back with DecodeStream:
+// the stream must end cleanly, done, with every non-empty token as the
+// content of a frame of its own, in order. It returns the stream and what
+// it decoded to, for the protocol's own checks.
+func RoundTrip(t *testing.T, p Protocol, req *targets.ServerRequest, id string, tokens []string, usage targets.Usage) ([]byte, Stream) {
+	t.Helper()
+	var buf bytes.Buffer
+	sw := p.NewStreamWriter(&buf, req, id)
+	if err := sw.Start(); err != nil {
+		t.Fatal(err)
+	}
+	for _, tok := range tokens {
+		if err := sw.Token(tok); err != nil {
+			t.Fatal(err)
+		}
+	}
+	if err := sw.Finish(usage); err != nil {
+		t.Fatal(err)
+	}
+	tr := DecodeStream(t, p, bytes.NewReader(buf.Bytes()))
+	if tr.DecodeError != "" || tr.End != "eof" || !tr.Done || tr.Err != "" {
+		t.Fatalf("stream did not decode cleanly: %+v\n%s", tr, buf.String())
+	}
+	var got, want []string
+	for _, ev := range tr.Events {
+		if ev.Content != "" {
+			got = append(got, ev.Content)
+		}
+	}
+	for _, tok := range tokens {
+		if tok != "" {
+			want = append(want, tok) // an empty token carries no text
+		}
+	}
+	if !reflect.DeepEqual(got, want) {
+		t.Errorf("tokens = %q, want %q", got, want)
+	}
+	if tr.Frames != len(want) {
+		t.Errorf("token frames = %d, want %d (role and finish frames are not tokens)", tr.Frames, len(want))
+	}
+	return buf.Bytes(), tr
 }
