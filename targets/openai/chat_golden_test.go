@@ -15,6 +15,7 @@ import (
 
 	"github.com/streamgauge/streamgauge/targets"
 	"github.com/streamgauge/streamgauge/targets/openai"
+	"github.com/streamgauge/streamgauge/targets/targetstest"
 )
 
 // update rewrites the golden files (responses_test.go reads the same flag).
@@ -23,20 +24,23 @@ var update = flag.Bool("update", false, "rewrite the golden files in testdata")
 // chatEvent is one decoded frame as the golden files show it (the same shape
 // as the Responses API goldens).
 type chatEvent struct {
-	Event     string     `json:"event,omitempty"`
-	Content   string     `json:"content,omitempty"`
-	Reasoning string     `json:"reasoning,omitempty"`
-	ToolArgs  string     `json:"tool_args,omitempty"`
-	Tokens    int        `json:"tokens,omitempty"`
-	Usage     *chatUsage `json:"usage,omitempty"`
-	Done      bool       `json:"done,omitempty"`
-	Err       string     `json:"err,omitempty"`
+	Event     string             `json:"event,omitempty"`
+	Content   string             `json:"content,omitempty"`
+	Reasoning string             `json:"reasoning,omitempty"`
+	ToolArgs  string             `json:"tool_args,omitempty"`
+	Tokens    int                `json:"tokens,omitempty"`
+	Usage     *chatUsage         `json:"usage,omitempty"`
+	Timing    map[string]float64 `json:"timing,omitempty"`
+	ID        string             `json:"id,omitempty"`
+	Done      bool               `json:"done,omitempty"`
+	Err       string             `json:"err,omitempty"`
 }
 
 type chatUsage struct {
-	PromptTokens     int `json:"prompt_tokens"`
-	CompletionTokens int `json:"completion_tokens"`
-	ReasoningTokens  int `json:"reasoning_tokens"`
+	PromptTokens     int  `json:"prompt_tokens"`
+	CompletionTokens int  `json:"completion_tokens"`
+	ReasoningTokens  int  `json:"reasoning_tokens"`
+	CachedTokens     *int `json:"cached_tokens,omitempty"`
 }
 
 // chatTranscript is a whole decoded stream: every frame's event, how the
@@ -48,15 +52,17 @@ type chatTranscript struct {
 	DecodeError string `json:"decode_error,omitempty"`
 	// End is "eof" for a clean end of the body, "in-stream error" when the
 	// stream carried one, else the reader's error.
-	End       string     `json:"end"`
-	Done      bool       `json:"done"`
-	Err       string     `json:"err,omitempty"`
-	Content   string     `json:"content,omitempty"`
-	Reasoning string     `json:"reasoning,omitempty"`
-	ToolArgs  string     `json:"tool_args,omitempty"`
-	Frames    int        `json:"token_frames"`
-	Tokens    int        `json:"tokens,omitempty"` // the sum of per-frame counts
-	Usage     *chatUsage `json:"usage,omitempty"`
+	End       string             `json:"end"`
+	Done      bool               `json:"done"`
+	Err       string             `json:"err,omitempty"`
+	Content   string             `json:"content,omitempty"`
+	Reasoning string             `json:"reasoning,omitempty"`
+	ToolArgs  string             `json:"tool_args,omitempty"`
+	Frames    int                `json:"token_frames"`
+	Tokens    int                `json:"tokens,omitempty"` // the sum of per-frame counts
+	Usage     *chatUsage         `json:"usage,omitempty"`
+	Timing    map[string]float64 `json:"timing,omitempty"`
+	ID        string             `json:"id,omitempty"` // the first event's id, as the client keeps it
 }
 
 // chatProtocol picks the decoder for a transcript by its name.
@@ -96,8 +102,20 @@ func chatDecodeStream(t testing.TB, p targets.Protocol, r io.Reader) chatTranscr
 		ce := chatEvent{Event: string(f.Event), Content: ev.Content, Reasoning: ev.Reasoning,
 			ToolArgs: ev.ToolArgs, Tokens: ev.Tokens, Done: ev.Done, Err: ev.Err}
 		if ev.Usage != nil {
-			ce.Usage = &chatUsage{ev.Usage.PromptTokens, ev.Usage.CompletionTokens, ev.Usage.ReasoningTokens}
+			ce.Usage = &chatUsage{PromptTokens: ev.Usage.PromptTokens, CompletionTokens: ev.Usage.CompletionTokens, ReasoningTokens: ev.Usage.ReasoningTokens}
+			if ev.Usage.Cached {
+				n := ev.Usage.CachedTokens
+				ce.Usage.CachedTokens = &n
+			}
 			tr.Usage = ce.Usage
+		}
+		if ev.Timing != nil {
+			ce.Timing = targetstest.TimingMap(ev.Timing)
+			tr.Timing = ce.Timing
+		}
+		ce.ID = ev.ID
+		if tr.ID == "" {
+			tr.ID = ev.ID
 		}
 		tr.Events = append(tr.Events, ce)
 		tr.Content += ev.Content
