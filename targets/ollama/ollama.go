@@ -90,17 +90,17 @@ type message struct {
 
 // chunk is the union of a generate and a chat stream line.
 type chunk struct {
-	Response        string          `json:"response"`
-	Thinking        string          `json:"thinking"`
-	Message         *message        `json:"message"`
-	Done            *bool           `json:"done"`
-	PromptEvalCount int             `json:"prompt_eval_count"`
-	EvalCount       *int            `json:"eval_count"`
+	Response        string   `json:"response"`
+	Thinking        string   `json:"thinking"`
+	Message         *message `json:"message"`
+	Done            *bool    `json:"done"`
+	PromptEvalCount int      `json:"prompt_eval_count"`
+	EvalCount       *int     `json:"eval_count"`
 	// The final line's timings, in nanoseconds.
 	LoadDuration       json.RawMessage `json:"load_duration"`
 	PromptEvalDuration json.RawMessage `json:"prompt_eval_duration"`
 	EvalDuration       json.RawMessage `json:"eval_duration"`
-	Error           json.RawMessage `json:"error"`
+	Error              json.RawMessage `json:"error"`
 }
 
 // decoder is stateless: every Ollama line stands on its own.
