@@ -103,6 +103,9 @@ type Summary struct {
 	// saturated; the merged lag can look fine when one worker of many fell
 	// behind, so the warning names them.
 	SaturatedShards []SaturatedShard `json:"saturated_shards,omitempty"`
+	// Server is what the server itself reported about the requests (input
+	// and cached tokens, its timings); absent when it reported nothing.
+	Server *ServerAccount `json:"server,omitempty"`
 }
 
 // SaturatedShard is one shard of a merged run whose generator fell behind.
@@ -154,6 +157,7 @@ type Accumulator struct {
 	measured     int64
 	bothCounts   int64
 	mismatched   int64
+	server       serverAcc
 	// fromScheduled adds each request's lag to its send-based latencies.
 	fromScheduled bool
 }
@@ -210,6 +214,7 @@ func (a *Accumulator) Append(r *results.Record) error {
 		return nil
 	}
 	a.c.OK++
+	a.server.add(r)
 	if r.SLOOK {
 		a.sloOK++
 	}
@@ -326,6 +331,7 @@ func (a *Accumulator) Summary(meta RunMeta) (*Summary, error) {
 		}
 		s.Histograms[m] = enc
 	}
+	s.Server = a.server.summary()
 	if meta.OpenLoop && s.Metrics["lag"].P99 > SaturationLagMS {
 		s.GeneratorSaturated = true
 	}
