@@ -48,6 +48,7 @@ const (
 	seenError
 	seenID
 	seenTimings
+	seenGroq
 )
 
 const (
@@ -55,13 +56,14 @@ const (
 	seenCompletion
 	seenDetails
 	seenPromptDetails
+	seenCacheHit
 )
 
 // fastUsage is a chunk's usage object.
 type fastUsage struct {
 	prompt, completion, reasoning int
-	cached                        int
-	present, hasCached            bool
+	cached, cacheHit              int
+	present, hasCached, hasHit    bool
 }
 
 // scanner walks one chunk. A failed step sets bad and every later step
@@ -93,8 +95,11 @@ func (d *decoder) fastDecode(data []byte, ev *targets.Event) bool {
 	if s.usage.present {
 		u := &s.usage
 		d.usage = targets.Usage{PromptTokens: u.prompt, CompletionTokens: u.completion, ReasoningTokens: u.reasoning}
-		if u.hasCached && u.cached >= 0 {
+		switch {
+		case u.hasCached && u.cached >= 0:
 			d.usage.CachedTokens, d.usage.Cached = u.cached, true
+		case u.hasHit && u.cacheHit >= 0:
+			d.usage.CachedTokens, d.usage.Cached = u.cacheHit, true
 		}
 		d.useUsage(ev)
 	}
@@ -440,10 +445,15 @@ func (s *scanner) top() bool {
 					s.bad = true
 				}
 			}
-		case "timings":
-			// llama-server's timings, once a stream, with fractions: the
-			// full decoder's.
-			if s.first(&seen, seenTimings) && !s.isNull() {
+		case "timings", "x_groq":
+			// llama-server's timings and Groq's x_groq (its id, its
+			// usage and timings), a frame or two a stream, with
+			// fractions: the full decoder's.
+			bit := uint8(seenTimings)
+			if string(key) == "x_groq" {
+				bit = seenGroq
+			}
+			if s.first(&seen, bit) && !s.isNull() {
 				s.bad = true
 			}
 		default:
@@ -563,6 +573,19 @@ func (s *scanner) usageObject() {
 					u.reasoning = s.integer()
 				}
 			})
+		case "prompt_cache_hit_tokens":
+			// DeepSeek's cached prompt tokens; null is no report (the
+			// full decoder's).
+			if s.first(&seen, seenCacheHit) {
+				if s.peek() == 'n' {
+					s.bad = true
+					return
+				}
+				u.cacheHit, u.hasHit = s.integer(), true
+			}
+		case "total_prompt_time_sec", "total_completion_time_sec":
+			// mistral.rs's timings, fractions: the full decoder's.
+			s.bad = true
 		case "prompt_tokens_details":
 			if !s.first(&seen, seenPromptDetails) || s.isNull() {
 				return

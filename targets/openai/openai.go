@@ -239,7 +239,7 @@ func (d *decoder) decodeFull(data []byte, ev *targets.Event) error {
 	if len(choices) > 0 || u != nil {
 		d.takeID(v.Get("id"), ev)
 	}
-	cacheN, hasCacheN := d.timings(v, ev)
+	cacheN, hasCacheN := d.timings(v, u, ev)
 	if u == nil {
 		return nil
 	}
@@ -258,6 +258,9 @@ func (d *decoder) decodeFull(data []byte, ev *targets.Event) error {
 		}
 	}
 	if n, ok := count(u.Get("prompt_tokens_details", "cached_tokens")); ok {
+		usage.CachedTokens, usage.Cached = n, true
+	} else if n, ok := count(u.Get("prompt_cache_hit_tokens")); ok {
+		// DeepSeek's name for the same count.
 		usage.CachedTokens, usage.Cached = n, true
 	} else if hasCacheN {
 		usage.CachedTokens, usage.Cached = cacheN, true
@@ -315,26 +318,44 @@ func millis(x *fastjson.Value) (float64, bool) {
 	return f, err == nil
 }
 
-// timings reads llama-server's "timings" object (on the last chunk of an
-// OpenAI-compatible stream) into ev.Timing: prompt_ms is the prefill,
-// predicted_ms the decode. It returns cache_n, the prompt tokens taken from
+// timings reads the server's own timings of the request into ev.Timing,
+// from whichever of these the chunk carries (each on a stream's last
+// chunks):
+//   - llama-server's "timings": prompt_ms is the prefill, predicted_ms the
+//     decode;
+//   - mistral.rs's usage: total_prompt_time_sec and
+//     total_completion_time_sec;
+//   - Groq's x_groq.usage: queue_time, prompt_time and completion_time, in
+//     seconds.
+//
+// It returns llama-server's timings.cache_n, the prompt tokens taken from
 // the cache, for a usage without prompt_tokens_details.
-func (d *decoder) timings(v *fastjson.Value, ev *targets.Event) (cacheN int, ok bool) {
-	t := v.Get("timings")
-	if t == nil || t.Type() != fastjson.TypeObject {
-		return 0, false
-	}
+func (d *decoder) timings(v, u *fastjson.Value, ev *targets.Event) (cacheN int, ok bool) {
 	d.timing = targets.Timing{}
-	if ms, ok := millis(t.Get("prompt_ms")); ok {
-		d.timing.Set(targets.TimePrefill, ms)
+	set := func(f targets.TimingField, x *fastjson.Value, scale float64) {
+		if ms, ok := millis(x); ok {
+			d.timing.Set(f, ms*scale)
+		}
 	}
-	if ms, ok := millis(t.Get("predicted_ms")); ok {
-		d.timing.Set(targets.TimeDecode, ms)
+	t := v.Get("timings")
+	if t != nil && t.Type() == fastjson.TypeObject {
+		set(targets.TimePrefill, t.Get("prompt_ms"), 1)
+		set(targets.TimeDecode, t.Get("predicted_ms"), 1)
+		cacheN, ok = count(t.Get("cache_n"))
+	}
+	if u != nil {
+		set(targets.TimePrefill, u.Get("total_prompt_time_sec"), 1000)
+		set(targets.TimeDecode, u.Get("total_completion_time_sec"), 1000)
+	}
+	if g := v.Get("x_groq", "usage"); g != nil && g.Type() == fastjson.TypeObject {
+		set(targets.TimeQueue, g.Get("queue_time"), 1000)
+		set(targets.TimePrefill, g.Get("prompt_time"), 1000)
+		set(targets.TimeDecode, g.Get("completion_time"), 1000)
 	}
 	if d.timing.Has != 0 {
 		ev.Timing = &d.timing
 	}
-	return count(t.Get("cache_n"))
+	return cacheN, ok
 }
 
 // useUsage gives ev the usage in d.usage. Servers with per-chunk usage
