@@ -20,6 +20,7 @@ import (
 //	latency    = "lag" | "ttfb" | "ttft" | "ttfo" | "icl" | "itl" | "tpot" | "e2e"
 //	stat       = "min" | "mean" | "p50" | "p90" | "p95" | "p99" | "p99.9" | "max"
 //	share      = "error_rate" | "goodput.ratio" | "token_count_mismatch_ratio"
+//	           | "server.input_mismatch_ratio" | "server.cache_hit_ratio"
 //	rate       = "throughput.requests_per_s" | "throughput.input_tokens_per_s"
 //	           | "throughput.output_tokens_per_s" | "goodput.requests_per_s"
 //	op         = "<" | "<=" | ">" | ">=" | "=="
@@ -35,7 +36,12 @@ import (
 // Rates are per second and take no unit.
 //
 // Examples: ttft.p99<500ms, itl.p95<=40ms, e2e.max<30s, error_rate<1%,
-// throughput.output_tokens_per_s>=2000, goodput.ratio>=0.95.
+// throughput.output_tokens_per_s>=2000, goodput.ratio>=0.95,
+// server.input_mismatch_ratio<5%, server.cache_hit_ratio>=50%.
+//
+// The server.* shares are judged on what the server reported (Summary.Server):
+// an SLO on one the server never reported fails with a note, as one on a
+// latency without samples does.
 type SLO struct {
 	// Expr is the expression as written, trimmed.
 	Expr string
@@ -112,12 +118,13 @@ var SLOStats = []string{"min", "mean", "p50", "p90", "p95", "p99", "p99.9", "max
 
 // shares and rates are the metrics that are not distributions.
 var (
-	shares = []string{"error_rate", "goodput.ratio", "token_count_mismatch_ratio"}
+	shares = []string{"error_rate", "goodput.ratio", "token_count_mismatch_ratio", "server.input_mismatch_ratio", "server.cache_hit_ratio"}
 	rates  = []string{"throughput.requests_per_s", "throughput.input_tokens_per_s", "throughput.output_tokens_per_s", "goodput.requests_per_s"}
 	// groups are the prefixes of dotted shares and rates.
 	groups = map[string][]string{
 		"throughput": {"requests_per_s", "input_tokens_per_s", "output_tokens_per_s"},
 		"goodput":    {"ratio", "requests_per_s"},
+		"server":     {"input_mismatch_ratio", "cache_hit_ratio"},
 	}
 )
 
@@ -339,7 +346,7 @@ func (s *scanner) parsePath(slo *SLO, from, to int, perRequest bool) error {
 	}
 	known := append(append(append([]string{}, Metrics...), shares...), rates...)
 	msg := fmt.Sprintf("unknown metric %s; want one of %s", name, strings.Join(known, ", "))
-	if g := suggest(strings.ToLower(name), append(append([]string{}, Metrics...), "error_rate", "throughput", "goodput", "token_count_mismatch_ratio")); g != "" {
+	if g := suggest(strings.ToLower(name), append(append([]string{}, Metrics...), "error_rate", "throughput", "goodput", "token_count_mismatch_ratio", "server")); g != "" {
 		msg = fmt.Sprintf("unknown metric %s (did you mean %s?)", name, g)
 	}
 	return s.errAt(from, from+len(name), "%s", msg)
@@ -574,6 +581,16 @@ func (s SLO) observe(sum *Summary) (float64, string) {
 		return sum.Goodput.Ratio, ""
 	case "token_count_mismatch_ratio":
 		return sum.TokenCountMismatchRatio, ""
+	case "server.input_mismatch_ratio":
+		if sum.Server == nil || sum.Server.InputTokensCompared == 0 {
+			return 0, "the server reported no input token counts to compare with ours (docs/metrics.md lists the servers that do)"
+		}
+		return sum.Server.InputMismatchRatio, ""
+	case "server.cache_hit_ratio":
+		if sum.Server == nil || sum.Server.CachedTokensReported == 0 {
+			return 0, "the server reported no cached-token counts (docs/metrics.md lists the servers that do)"
+		}
+		return sum.Server.CacheHitRatio, ""
 	}
 	if sum.DurationS <= 0 {
 		return 0, "no measured window to take a rate over"

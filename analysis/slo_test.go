@@ -38,6 +38,8 @@ func TestParseSLO(t *testing.T) {
 		{"goodput.ratio>=0.95", "goodput.ratio", "", analysis.OpGE, 0.95, analysis.KindShare, "goodput.ratio>=0.95"},
 		{"goodput.ratio>=95%", "goodput.ratio", "", analysis.OpGE, 0.95, analysis.KindShare, "goodput.ratio>=95%"},
 		{"token_count_mismatch_ratio<5%", "token_count_mismatch_ratio", "", analysis.OpLT, 0.05, analysis.KindShare, "token_count_mismatch_ratio<5%"},
+		{"server.input_mismatch_ratio<5%", "server.input_mismatch_ratio", "", analysis.OpLT, 0.05, analysis.KindShare, "server.input_mismatch_ratio<5%"},
+		{"server.cache_hit_ratio>=0.5", "server.cache_hit_ratio", "", analysis.OpGE, 0.5, analysis.KindShare, "server.cache_hit_ratio>=0.5"},
 		{"throughput.output_tokens_per_s>=2000", "throughput.output_tokens_per_s", "", analysis.OpGE, 2000, analysis.KindRate, "throughput.output_tokens_per_s>=2000"},
 		{"throughput.requests_per_s>5", "throughput.requests_per_s", "", analysis.OpGT, 5, analysis.KindRate, "throughput.requests_per_s>5"},
 		{"throughput.input_tokens_per_s>1e4", "throughput.input_tokens_per_s", "", analysis.OpGT, 10000, analysis.KindRate, "throughput.input_tokens_per_s>10000"},
@@ -231,6 +233,8 @@ func TestEvalSLONoData(t *testing.T) {
 		{"every request failed", onlyFailed, "ttft.p99<500ms", "no ttft samples (no request succeeded)"},
 		{"no tpot", onlyFailed, "tpot.p50<50ms", "at least 2 output tokens"},
 		{"metric missing from a hand-made summary", &analysis.Summary{Requests: analysis.Counts{OK: 1}}, "itl.p50<1ms", "no itl samples"},
+		{"server reported no input tokens", onlyFailed, "server.input_mismatch_ratio<5%", "the server reported no input token counts"},
+		{"server reported no cached tokens", &analysis.Summary{Requests: analysis.Counts{OK: 1}, Server: &analysis.ServerAccount{InputTokensReported: 1}}, "server.cache_hit_ratio>=10%", "the server reported no cached-token counts"},
 	}
 	for _, tc := range tests {
 		t.Run(tc.name, func(t *testing.T) {

@@ -148,6 +148,9 @@ type Summary struct {
 	// Prompts says how many measured requests repeated an earlier prompt
 	// (nil for records without prompt hashes).
 	Prompts *PromptStats `json:"prompts,omitempty"`
+	// Server is what the server itself reported about the requests (input
+	// and cached tokens, its timings); absent when it reported nothing.
+	Server *ServerAccount `json:"server,omitempty"`
 }
 
 // SaturatedShard is one shard of a merged run whose generator fell behind.
@@ -200,6 +203,7 @@ type Accumulator struct {
 	measured     int64
 	bothCounts   int64
 	mismatched   int64
+	server       serverAcc
 	// fromScheduled adds each request's lag to its send-based latencies.
 	fromScheduled bool
 	prompts       promptTally
@@ -259,6 +263,7 @@ func (a *Accumulator) Append(r *results.Record) error {
 		return nil
 	}
 	a.c.OK++
+	a.server.add(r)
 	if r.SLOOK {
 		a.sloOK++
 	}
@@ -390,6 +395,7 @@ func (a *Accumulator) Summary(meta RunMeta) (*Summary, error) {
 		}
 		s.Histograms[m] = enc
 	}
+	s.Server = a.server.summary()
 	if meta.OpenLoop && s.Metrics["lag"].P99 > SaturationLagMS {
 		s.GeneratorSaturated = true
 	}

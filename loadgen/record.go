@@ -129,9 +129,7 @@ func NewRecord(id string, start time.Time, scheduled time.Duration, req *targets
 		r.OutputTokens = len(frames)
 		r.OutputTokensSource = results.SourceFrames
 	}
-	if resp.Usage != nil && resp.Usage.PromptTokens > 0 && req.InputTokens == 0 {
-		r.InputTokens = resp.Usage.PromptTokens
-	}
+	serverAccount(r, req, resp)
 	if r.TTFTMS != nil && r.OutputTokens >= 2 && r.Error == nil {
 		r.TPOTMS = results.Ms((r.E2EMS - *r.TTFTMS) / float64(r.OutputTokens-1))
 	}
@@ -140,4 +138,39 @@ func NewRecord(id string, start time.Time, scheduled time.Duration, req *targets
 	}
 	r.SLOOK = r.Error == nil
 	return r
+}
+
+// serverAccount copies into r what the server reported about the request
+// beyond its output tokens: its input and cached token counts, its own
+// timings and its request id. The input count also stands in for ours when
+// the request had none.
+func serverAccount(r *results.Record, req *targets.Request, resp *targets.Response) {
+	r.ServerRequestID = resp.ServerID
+	if u := resp.Usage; u != nil {
+		if u.PromptTokens > 0 {
+			n := u.PromptTokens
+			r.ServerInputTokens = &n
+			if req.InputTokens == 0 {
+				r.InputTokens = n
+				r.InputTokensSource = results.InputFromServer
+			}
+		}
+		if u.Cached && u.CachedTokens >= 0 {
+			c := u.CachedTokens
+			r.ServerCachedTokens = &c
+		}
+	}
+	for _, f := range [...]struct {
+		field targets.TimingField
+		dst   **float64
+	}{
+		{targets.TimeQueue, &r.ServerQueueMS},
+		{targets.TimePrefill, &r.ServerPrefillMS},
+		{targets.TimeDecode, &r.ServerDecodeMS},
+		{targets.TimeLoad, &r.ServerLoadMS},
+	} {
+		if v, ok := resp.Timing.Get(f.field); ok {
+			*f.dst = results.Ms(v)
+		}
+	}
 }

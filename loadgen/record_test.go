@@ -112,6 +112,48 @@ func TestNewRecord(t *testing.T) {
 				InputTokens: 40, OutputTokens: 12, OutputTokensSource: results.SourceUsage,
 				UsageOutputTokens: intp(12), TokenizerOutputTokens: intp(3),
 				ReasoningTokens: 4, Frames: 3, HTTPStatus: 200, SLOOK: true,
+				ServerInputTokens: intp(41), // the server's count, beside ours
+			},
+		},
+		{
+			name: "the server's account: cached tokens, timings, request id",
+			req:  targets.Request{InputTokens: 2000},
+			resp: func() *targets.Response {
+				r := response(start, 0, 5*ms, 100*ms, content(40*ms, "a"), content(100*ms, "b"))
+				r.Usage = &targets.Usage{PromptTokens: 2048, CompletionTokens: 2, CachedTokens: 1536, Cached: true}
+				r.Timing = &targets.Timing{}
+				r.Timing.Set(targets.TimePrefill, 12.5)
+				r.Timing.Set(targets.TimeDecode, 55)
+				r.Timing.Set(targets.TimeLoad, 0) // reported as 0: kept
+				r.ServerID = "chatcmpl-r1"
+				return r
+			},
+			want: results.Record{
+				FirstTokenNS: int64(40 * ms), DoneNS: int64(100 * ms),
+				TTFBMS: results.Ms(5), TTFTMS: results.Ms(40), TTFOMS: results.Ms(40), E2EMS: 100,
+				TPOTMS: results.Ms(60),
+				ICLMS:  []float64{60}, FrameTokens: []int{1, 1},
+				InputTokens: 2000, OutputTokens: 2, OutputTokensSource: results.SourceUsage, UsageOutputTokens: intp(2),
+				Frames: 2, HTTPStatus: 200, SLOOK: true,
+				ServerInputTokens: intp(2048), ServerCachedTokens: intp(1536),
+				ServerPrefillMS: results.Ms(12.5), ServerDecodeMS: results.Ms(55), ServerLoadMS: results.Ms(0),
+				ServerRequestID: "chatcmpl-r1",
+			},
+		},
+		{
+			name: "cached tokens not reported are not zero",
+			req:  targets.Request{InputTokens: 10},
+			resp: func() *targets.Response {
+				r := response(start, 0, 5*ms, 20*ms, content(20*ms, "a"))
+				r.Usage = &targets.Usage{PromptTokens: 10, CompletionTokens: 1, CachedTokens: 3}
+				return r
+			},
+			want: results.Record{
+				FirstTokenNS: int64(20 * ms), DoneNS: int64(20 * ms),
+				TTFBMS: results.Ms(5), TTFTMS: results.Ms(20), TTFOMS: results.Ms(20), E2EMS: 20,
+				ICLMS: []float64{}, FrameTokens: []int{1},
+				InputTokens: 10, OutputTokens: 1, OutputTokensSource: results.SourceUsage, UsageOutputTokens: intp(1),
+				Frames: 1, HTTPStatus: 200, SLOOK: true, ServerInputTokens: intp(10),
 			},
 		},
 		{
@@ -129,6 +171,7 @@ func TestNewRecord(t *testing.T) {
 				InputTokens:  77, // from usage: the request did not know
 				OutputTokens: 5, OutputTokensSource: results.SourceUsage, UsageOutputTokens: intp(5),
 				Frames: 2, HTTPStatus: 200, SLOOK: true,
+				InputTokensSource: results.InputFromServer, ServerInputTokens: intp(77),
 			},
 		},
 		{

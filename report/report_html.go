@@ -17,6 +17,7 @@ import (
 	"github.com/streamgauge/streamgauge/internal/plural"
 
 	"github.com/streamgauge/streamgauge/analysis"
+	"github.com/streamgauge/streamgauge/profiles"
 )
 
 // The HTML pages are one self-contained file each: inline CSS, inline SVG
@@ -417,10 +418,10 @@ func statRows(s *analysis.Summary) []statRow {
 // "10s". (profiles imports analysis, so the list lives here; a test checks
 // it against every time.Duration field of profiles.Profile.)
 func DurationSetting(key string) bool {
-	switch key {
-	case "timeout", "connect-timeout", "ttfb-timeout", "ttft-timeout", "idle-timeout",
-		"duration", "warmup", "ramp-over", "sine-period", "drain-timeout", "sim-ttft", "sim-itl":
-		return true
+	for _, k := range profiles.KeyList() {
+		if k.Name == key {
+			return k.Kind == profiles.KindDuration
+		}
 	}
 	return false
 }

@@ -62,6 +62,7 @@ func summaryRows(s *analysis.Summary, cpuDetail bool) [][2]string {
 	} else {
 		rows = append(rows, [2]string{"rate", fmt.Sprintf("closed loop, achieved %s req/s", reqRate(g.AchievedRate))})
 	}
+	rows = append(rows, serverRows(s)...)
 	lag := s.Metrics["lag"]
 	if !cpuDetail {
 		rows = append(rows, [2]string{"generator", fmt.Sprintf("lag p99 %s, %s s CPU", withMS(lag, lag.P99), fixed(g.CPUSeconds, 2))})

@@ -27,6 +27,10 @@ type Error struct {
 // Error implements the error interface.
 func (e *Error) Error() string { return string(e.Kind) + ": " + e.Message }
 
+// InputFromServer is Record.InputTokensSource when the input count is the
+// server's.
+const InputFromServer = "server"
+
 // Token count sources for Record.OutputTokensSource.
 const (
 	SourceUsage     = "usage"     // the server's usage report
@@ -87,6 +91,35 @@ type Record struct {
 	OutputTokensBounded bool `json:"output_tokens_bounded,omitempty"`
 	ReasoningTokens     int  `json:"reasoning_tokens"`
 	Frames              int  `json:"frames"`
+
+	// The server's own account of the request, each set only when its API
+	// reported it (docs/metrics.md, "The server's account").
+	// InputTokensSource is "server" when InputTokens was taken from the
+	// server's count because the request had none of its own (a replayed
+	// prompt without a count); it is empty when InputTokens is what we
+	// intended to send.
+	InputTokensSource string `json:"input_tokens_source,omitempty"`
+	// ServerInputTokens is the prompt length as the server counted it
+	// (usage.prompt_tokens, Anthropic's input_tokens plus both cache
+	// counts, Ollama's prompt_eval_count, llama.cpp's tokens_evaluated,
+	// TGI's input_length).
+	ServerInputTokens *int `json:"server_input_tokens,omitempty"`
+	// ServerCachedTokens is how many of those the server took from its
+	// prefix cache (prompt_tokens_details.cached_tokens, Anthropic's
+	// cache_read_input_tokens, llama.cpp's cache_n).
+	ServerCachedTokens *int `json:"server_cached_tokens,omitempty"`
+	// ServerQueueMS, ServerPrefillMS, ServerDecodeMS and ServerLoadMS are
+	// the server's own timings of the request: waiting to start, the
+	// prompt, the output, loading the model (Ollama's *_duration,
+	// llama.cpp's timings).
+	ServerQueueMS   *float64 `json:"server_queue_ms,omitempty"`
+	ServerPrefillMS *float64 `json:"server_prefill_ms,omitempty"`
+	ServerDecodeMS  *float64 `json:"server_decode_ms,omitempty"`
+	ServerLoadMS    *float64 `json:"server_load_ms,omitempty"`
+	// ServerRequestID is the server's id for the request, to find it in
+	// the server's logs: a request-id response header that is not our own
+	// id echoed, else the stream's id (a chunk's "id", a message id).
+	ServerRequestID string `json:"server_request_id,omitempty"`
 
 	HTTPStatus int    `json:"http_status"`
 	Warmup     bool   `json:"warmup"`

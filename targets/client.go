@@ -62,6 +62,15 @@ type Response struct {
 	Content, Reasoning strings.Builder
 	// Usage is the server's final usage, nil if it sent none.
 	Usage *Usage
+	// Timing is the server's own timings of the request, nil if it sent
+	// none; fields sent in several frames are merged, the last one wins.
+	Timing *Timing
+	// ServerID is the server's id for the request, to find it in the
+	// server's logs: a request-id response header (x-request-id,
+	// request-id) unless it only echoes the id we sent, else the id the
+	// stream carries (a chunk's "id", an Anthropic message id). Empty when
+	// the server gives none.
+	ServerID string
 	// Err is nil for a complete stream.
 	Err *results.Error
 }
@@ -390,6 +399,7 @@ func (c *Client) Do(ctx context.Context, r *Request) *Response {
 	defer hr.Body.Close()
 	resp.Header = time.Since(resp.Sent)
 	resp.Status = hr.StatusCode
+	resp.ServerID = headerID(hr.Header, r.ID)
 	if hr.StatusCode/100 != 2 {
 		resp.Err = statusError(hr)
 		if hr.StatusCode == http.StatusBadRequest {
@@ -417,6 +427,38 @@ func (c *Client) Do(ctx context.Context, r *Request) *Response {
 	}
 	c.read(ctx, cancelCause, hr.Body, resp, wd, &started)
 	return resp
+}
+
+// requestIDHeaders are the response headers servers put their request id
+// in: OpenAI, vLLM (--enable-request-id-headers) and most gateways send
+// x-request-id, Anthropic request-id.
+var requestIDHeaders = [...]string{"X-Request-Id", "Request-Id"}
+
+// headerID returns the server's request id from its response headers, or ""
+// when there is none or it only echoes sent, the id we sent.
+func headerID(h http.Header, sent string) string {
+	for _, k := range requestIDHeaders {
+		if v := cleanID(h.Get(k)); v != "" && v != sent {
+			return v
+		}
+	}
+	return ""
+}
+
+// cleanID bounds an id to MaxServerID bytes of printable ASCII: an id is
+// for a log search, and anything else in it (control characters, a
+// megabyte of text from a broken server) is not.
+func cleanID(id string) string {
+	id = strings.TrimSpace(id)
+	for i := 0; i < len(id); i++ {
+		if c := id[i]; c < 0x21 || c > 0x7e {
+			return ""
+		}
+	}
+	if len(id) > MaxServerID {
+		return ""
+	}
+	return id
 }
 
 // afterDone bounds how long the client keeps reading a stream after its
@@ -546,6 +588,15 @@ func (c *Client) read(ctx context.Context, cancel context.CancelCauseFunc, body 
 		if ev.Usage != nil {
 			u := *ev.Usage
 			resp.Usage = &u
+		}
+		if ev.Timing != nil {
+			if resp.Timing == nil {
+				resp.Timing = &Timing{}
+			}
+			resp.Timing.Merge(ev.Timing)
+		}
+		if ev.ID != "" && resp.ServerID == "" {
+			resp.ServerID = cleanID(ev.ID)
 		}
 		if ev.Err != "" {
 			resp.Done = at

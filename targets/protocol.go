@@ -99,7 +99,97 @@ type Usage struct {
 	PromptTokens     int
 	CompletionTokens int
 	ReasoningTokens  int
+	// CachedTokens is how many of the prompt's tokens the server took from
+	// its prefix cache instead of computing them (OpenAI's and vLLM's
+	// prompt_tokens_details.cached_tokens, Anthropic's
+	// cache_read_input_tokens, llama.cpp's cache_n). It means something
+	// only when Cached is set: 0 cached tokens is a report too.
+	CachedTokens int  `json:",omitempty"`
+	Cached       bool `json:",omitempty"`
 }
+
+// TimingField names one field of a Timing.
+type TimingField uint8
+
+// The fields of a Timing, as bits of Timing.Has.
+const (
+	TimeQueue   TimingField = 1 << iota // QueueMS
+	TimePrefill                         // PrefillMS
+	TimeDecode                          // DecodeMS
+	TimeLoad                            // LoadMS
+)
+
+// Timing is the server's own account of where a request's time went, in
+// milliseconds, as its API reports it (Ollama's *_duration fields,
+// llama.cpp's timings). A field means something only when its bit is in
+// Has: a server that reports no queue time has not reported 0.
+type Timing struct {
+	// QueueMS is the time the request waited before the server started it.
+	QueueMS float64
+	// PrefillMS is the time the server spent on the prompt (prompt
+	// evaluation): Ollama's prompt_eval_duration, llama.cpp's prompt_ms.
+	PrefillMS float64
+	// DecodeMS is the time the server spent generating the output:
+	// Ollama's eval_duration, llama.cpp's predicted_ms.
+	DecodeMS float64
+	// LoadMS is the time the server spent loading the model for the
+	// request (Ollama's load_duration).
+	LoadMS float64
+	Has    TimingField
+}
+
+// Set sets field f to ms and marks it reported. A negative, infinite or NaN
+// value (a server's bug) is not a report and is ignored.
+func (t *Timing) Set(f TimingField, ms float64) {
+	if ms < 0 || ms != ms || ms > 1e12 {
+		return
+	}
+	switch f {
+	case TimeQueue:
+		t.QueueMS = ms
+	case TimePrefill:
+		t.PrefillMS = ms
+	case TimeDecode:
+		t.DecodeMS = ms
+	case TimeLoad:
+		t.LoadMS = ms
+	default:
+		return
+	}
+	t.Has |= f
+}
+
+// Get returns field f and whether the server reported it.
+func (t *Timing) Get(f TimingField) (float64, bool) {
+	if t == nil || t.Has&f == 0 {
+		return 0, false
+	}
+	switch f {
+	case TimeQueue:
+		return t.QueueMS, true
+	case TimePrefill:
+		return t.PrefillMS, true
+	case TimeDecode:
+		return t.DecodeMS, true
+	case TimeLoad:
+		return t.LoadMS, true
+	}
+	return 0, false
+}
+
+// Merge sets in t every field o reports.
+func (t *Timing) Merge(o *Timing) {
+	for _, f := range [...]TimingField{TimeQueue, TimePrefill, TimeDecode, TimeLoad} {
+		if v, ok := o.Get(f); ok {
+			t.Set(f, v)
+		}
+	}
+}
+
+// MaxServerID bounds the server's request id kept for a record: an id is
+// for finding a request in the server's logs, and a longer one is not an
+// id.
+const MaxServerID = 128
 
 // Event is what one frame means.
 type Event struct {
@@ -111,6 +201,12 @@ type Event struct {
 	Tokens int
 	// Usage is set when the frame carries the request's usage.
 	Usage *Usage
+	// Timing is set when the frame carries the server's timings.
+	Timing *Timing
+	// ID is the server's id for the response (a chunk's "id", an
+	// Anthropic message id), set on the first frame that carries one; the
+	// client keeps the first.
+	ID string
 	// Done is set by the protocol's terminator ([DONE], message_stop, ...).
 	Done bool
 	// Err is an error the server reported inside the stream.

@@ -135,6 +135,8 @@ type usage struct {
 // in two events.
 type decoder struct {
 	input, cacheWrite, cacheRead, output int
+	// cacheReported is set once a usage carried cache_read_input_tokens.
+	cacheReported bool
 }
 
 // Decode implements targets.Decoder. The event type is the SSE event field,
@@ -145,8 +147,12 @@ type decoder struct {
 // (Anthropic's input_tokens counts only the uncached part of the prompt; the
 // sum is the prompt the model read, comparable with OpenAI's prompt_tokens),
 // from message_start unless message_delta restates them; CompletionTokens is
-// the last cumulative output_tokens. The API does not report thinking tokens
-// on their own (they are inside output_tokens), so ReasoningTokens stays 0.
+// the last cumulative output_tokens; CachedTokens is cache_read_input_tokens
+// (the prompt read from the cache; cache_creation_input_tokens were
+// computed and written to it), Cached once the server sent that field. The
+// API does not report thinking tokens on their own (they are inside
+// output_tokens), so ReasoningTokens stays 0. message_start's message id is
+// the event's ID.
 func (d *decoder) Decode(f *targets.Frame, ev *targets.Event) error {
 	var fr frame
 	if err := json.Unmarshal(f.Data, &fr); err != nil {
@@ -183,7 +189,8 @@ func (d *decoder) Decode(f *targets.Frame, ev *targets.Event) error {
 		}
 	case "message_start":
 		var m struct {
-			Usage *usage `json:"usage"`
+			ID    json.RawMessage `json:"id"`
+			Usage *usage          `json:"usage"`
 		}
 		if err := field("message", fr.Message, &m); err != nil {
 			return err
@@ -192,6 +199,12 @@ func (d *decoder) Decode(f *targets.Frame, ev *targets.Event) error {
 			if err := d.update("message.usage", m.Usage); err != nil {
 				return err
 			}
+		}
+		// The message id (msg_...) names the response in Anthropic's
+		// console; an id that is not a string is ignored.
+		var id string
+		if json.Unmarshal(m.ID, &id) == nil {
+			ev.ID = id
 		}
 	case "message_delta":
 		if !targets.JSONPresent(fr.Usage) {
@@ -207,6 +220,8 @@ func (d *decoder) Decode(f *targets.Frame, ev *targets.Event) error {
 		ev.Usage = &targets.Usage{
 			PromptTokens:     d.input + d.cacheWrite + d.cacheRead,
 			CompletionTokens: d.output,
+			CachedTokens:     d.cacheRead,
+			Cached:           d.cacheReported,
 		}
 	case "message_stop":
 		ev.Done = true
@@ -246,6 +261,7 @@ func (d *decoder) update(name string, u *usage) error {
 			*c.dst = *c.v
 		}
 	}
+	d.cacheReported = d.cacheReported || u.CacheReadInputTokens != nil
 	return nil
 }
 

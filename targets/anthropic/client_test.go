@@ -70,7 +70,7 @@ func TestClient(t *testing.T) {
 					t.Errorf("frame %d stamped before frame %d", i, i-1)
 				}
 			}
-			if want := (targets.Usage{PromptTokens: 2, CompletionTokens: 3}); resp.Usage == nil || *resp.Usage != want {
+			if want := (targets.Usage{PromptTokens: 2, CompletionTokens: 3, Cached: true}); resp.Usage == nil || *resp.Usage != want {
 				t.Errorf("usage %+v, want %+v", resp.Usage, want)
 			}
 		})

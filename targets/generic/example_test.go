@@ -43,7 +43,7 @@ func Example() {
 	// POST /api/generate {"input": "Say \"hi\"", "max_len": 2, "stream": true}
 	// content="Hi" done=false usage=<nil>
 	// content="!" done=false usage=<nil>
-	// content="" done=true usage=&{3 2 0}
+	// content="" done=true usage=&{3 2 0 0 false}
 }
 
 // A spec with mistakes is refused with one line per field.

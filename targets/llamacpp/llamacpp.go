@@ -67,7 +67,18 @@ type event struct {
 	Stop            *bool           `json:"stop"`
 	TokensPredicted *int            `json:"tokens_predicted"`
 	TokensEvaluated int             `json:"tokens_evaluated"`
+	Timings         json.RawMessage `json:"timings"`
 	Error           json.RawMessage `json:"error"`
+}
+
+// reportedTimings is the final event's "timings" object. Its fields are read
+// leniently: one a server gets wrong is left out, it does not fail the
+// stream.
+type reportedTimings struct {
+	CacheN      *float64 `json:"cache_n"`
+	PromptN     *float64 `json:"prompt_n"`
+	PromptMS    *float64 `json:"prompt_ms"`
+	PredictedMS *float64 `json:"predicted_ms"`
 }
 
 // decoder keeps the last cumulative tokens_predicted.
@@ -108,11 +119,45 @@ func (d *decoder) Decode(f *targets.Frame, ev *targets.Event) error {
 	}
 	if e.Stop != nil && *e.Stop {
 		ev.Done = true
+		var tm reportedTimings
+		if targets.JSONPresent(e.Timings) && json.Unmarshal(e.Timings, &tm) != nil {
+			tm = reportedTimings{}
+		}
 		if e.TokensPredicted != nil {
-			ev.Usage = &targets.Usage{PromptTokens: e.TokensEvaluated, CompletionTokens: *e.TokensPredicted}
+			u := &targets.Usage{PromptTokens: e.TokensEvaluated, CompletionTokens: *e.TokensPredicted}
+			// cache_n counts the prompt tokens taken from the slot's
+			// cache, prompt_n those computed. tokens_cached (older
+			// servers, and beside timings in newer ones) counts the
+			// slot's whole cache after the request, output included, so
+			// it is not a cache hit and is not used.
+			if n, ok := whole(tm.CacheN); ok {
+				u.CachedTokens, u.Cached = n, true
+				if p, ok := whole(tm.PromptN); ok && u.PromptTokens == 0 {
+					u.PromptTokens = n + p
+				}
+			}
+			ev.Usage = u
+		}
+		var t targets.Timing
+		if tm.PromptMS != nil {
+			t.Set(targets.TimePrefill, *tm.PromptMS)
+		}
+		if tm.PredictedMS != nil {
+			t.Set(targets.TimeDecode, *tm.PredictedMS)
+		}
+		if t.Has != 0 {
+			ev.Timing = &t
 		}
 	}
 	return nil
+}
+
+// whole returns *v as a count when it is a whole number >= 0.
+func whole(v *float64) (int, bool) {
+	if v == nil || *v < 0 || *v != float64(int(*v)) || *v > 1<<40 {
+		return 0, false
+	}
+	return int(*v), true
 }
 
 // errorText renders llama-server's error object ({"code","message","type"})

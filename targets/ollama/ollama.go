@@ -90,13 +90,17 @@ type message struct {
 
 // chunk is the union of a generate and a chat stream line.
 type chunk struct {
-	Response        string          `json:"response"`
-	Thinking        string          `json:"thinking"`
-	Message         *message        `json:"message"`
-	Done            *bool           `json:"done"`
-	PromptEvalCount int             `json:"prompt_eval_count"`
-	EvalCount       *int            `json:"eval_count"`
-	Error           json.RawMessage `json:"error"`
+	Response        string   `json:"response"`
+	Thinking        string   `json:"thinking"`
+	Message         *message `json:"message"`
+	Done            *bool    `json:"done"`
+	PromptEvalCount int      `json:"prompt_eval_count"`
+	EvalCount       *int     `json:"eval_count"`
+	// The final line's timings, in nanoseconds.
+	LoadDuration       json.RawMessage `json:"load_duration"`
+	PromptEvalDuration json.RawMessage `json:"prompt_eval_duration"`
+	EvalDuration       json.RawMessage `json:"eval_duration"`
+	Error              json.RawMessage `json:"error"`
 }
 
 // decoder is stateless: every Ollama line stands on its own.
@@ -142,8 +146,31 @@ func (decoder) Decode(f *targets.Frame, ev *targets.Event) error {
 		if c.EvalCount != nil {
 			ev.Usage = &targets.Usage{PromptTokens: c.PromptEvalCount, CompletionTokens: *c.EvalCount}
 		}
+		ev.Timing = timing(&c)
 	}
 	return nil
+}
+
+// timing is the final line's durations (nanoseconds) as milliseconds:
+// prompt_eval_duration is the prefill, eval_duration the decode,
+// load_duration the model load. A duration that is not a number is left
+// out, not an error: it is the server's account, not the stream. nil when
+// there is none.
+func timing(c *chunk) *targets.Timing {
+	var t targets.Timing
+	for _, d := range [...]struct {
+		raw   json.RawMessage
+		field targets.TimingField
+	}{{c.PromptEvalDuration, targets.TimePrefill}, {c.EvalDuration, targets.TimeDecode}, {c.LoadDuration, targets.TimeLoad}} {
+		var ns float64
+		if targets.JSONPresent(d.raw) && json.Unmarshal(d.raw, &ns) == nil {
+			t.Set(d.field, ns/1e6)
+		}
+	}
+	if t.Has == 0 {
+		return nil
+	}
+	return &t
 }
 
 // arguments renders tool-call arguments: Ollama sends an object; a string

@@ -46,18 +46,24 @@ const (
 	seenUsage
 	seenObject
 	seenError
+	seenID
+	seenTimings
+	seenGroq
 )
 
 const (
 	seenPrompt = 1 << iota
 	seenCompletion
 	seenDetails
+	seenPromptDetails
+	seenCacheHit
 )
 
 // fastUsage is a chunk's usage object.
 type fastUsage struct {
 	prompt, completion, reasoning int
-	present                       bool
+	cached, cacheHit              int
+	present, hasCached, hasHit    bool
 }
 
 // scanner walks one chunk. A failed step sets bad and every later step
@@ -69,6 +75,7 @@ type scanner struct {
 	choices [maxFastChoices]fastChoice
 	n       int
 	usage   fastUsage
+	id      []byte // the chunk's "id" when it is a string
 }
 
 // fastDecode decodes data into ev and reports true, or reports false
@@ -81,8 +88,19 @@ func (d *decoder) fastDecode(data []byte, ev *targets.Event) bool {
 	for k := 0; k < s.n; k++ {
 		s.choices[k].addTo(ev)
 	}
+	if !d.haveID && len(s.id) > 0 && (s.n > 0 || s.usage.present) {
+		ev.ID = string(s.id)
+		d.haveID = true
+	}
 	if s.usage.present {
-		d.usage = targets.Usage{PromptTokens: s.usage.prompt, CompletionTokens: s.usage.completion, ReasoningTokens: s.usage.reasoning}
+		u := &s.usage
+		d.usage = targets.Usage{PromptTokens: u.prompt, CompletionTokens: u.completion, ReasoningTokens: u.reasoning}
+		switch {
+		case u.hasCached && u.cached >= 0:
+			d.usage.CachedTokens, d.usage.Cached = u.cached, true
+		case u.hasHit && u.cacheHit >= 0:
+			d.usage.CachedTokens, d.usage.Cached = u.cacheHit, true
+		}
 		d.useUsage(ev)
 	}
 	return true
@@ -417,6 +435,27 @@ func (s *scanner) top() bool {
 			if s.first(&seen, seenError) && !s.isNull() {
 				s.bad = true
 			}
+		case "id":
+			// The stream's id; one that is not a plain string (escapes,
+			// another type) is the full decoder's.
+			if s.first(&seen, seenID) {
+				if s.peek() == '"' {
+					s.id = s.str()
+				} else {
+					s.bad = true
+				}
+			}
+		case "timings", "x_groq":
+			// llama-server's timings and Groq's x_groq (its id, its
+			// usage and timings), a frame or two a stream, with
+			// fractions: the full decoder's.
+			bit := uint8(seenTimings)
+			if string(key) == "x_groq" {
+				bit = seenGroq
+			}
+			if s.first(&seen, bit) && !s.isNull() {
+				s.bad = true
+			}
 		default:
 			s.skip(1)
 		}
@@ -532,6 +571,36 @@ func (s *scanner) usageObject() {
 					s.skip(3)
 				} else if s.first(&seenR, 1) {
 					u.reasoning = s.integer()
+				}
+			})
+		case "prompt_cache_hit_tokens":
+			// DeepSeek's cached prompt tokens; null is no report (the
+			// full decoder's).
+			if s.first(&seen, seenCacheHit) {
+				if s.peek() == 'n' {
+					s.bad = true
+					return
+				}
+				u.cacheHit, u.hasHit = s.integer(), true
+			}
+		case "total_prompt_time_sec", "total_completion_time_sec":
+			// mistral.rs's timings, fractions: the full decoder's.
+			s.bad = true
+		case "prompt_tokens_details":
+			if !s.first(&seen, seenPromptDetails) || s.isNull() {
+				return
+			}
+			var seenC uint8
+			s.object(func(key []byte) {
+				if string(key) != "cached_tokens" {
+					s.skip(3)
+				} else if s.first(&seenC, 1) {
+					// A null count is no report: the full decoder's.
+					if s.peek() == 'n' {
+						s.bad = true
+						return
+					}
+					u.cached, u.hasCached = s.integer(), true
 				}
 			})
 		default:

@@ -32,6 +32,19 @@ func TestFastPath(t *testing.T) {
 		{"two choices", `{"choices":[{"index":0,"delta":{"content":"a"}},{"index":1,"delta":{"content":"b"}}]}`, true},
 		{"spaces", " { \"choices\" : [ { \"delta\" : { \"content\" : \"x\" } } ] , \"created\" : -1.5e+3 }\r\n", true},
 		{"nested unknown", `{"x":{"y":[1,2,{"z":"\u00e9\n"}],"t":true,"f":false},"choices":[{"delta":{"content":"x"},"logprobs":{"content":[{"token":"x","logprob":-0.1,"bytes":[120],"top_logprobs":[]}]}}]}`, true},
+		{"vllm cached usage", `{"id":"chatcmpl-7","object":"chat.completion.chunk","created":1,"model":"m","choices":[],"usage":{"prompt_tokens":512,"total_tokens":640,"completion_tokens":128,"prompt_tokens_details":{"cached_tokens":384}}}`, true},
+		{"sglang cached zero", `{"id":"x","choices":[],"usage":{"prompt_tokens":5,"completion_tokens":1,"prompt_tokens_details":{"cached_tokens":0}}}`, true},
+		{"details without cached", `{"choices":[],"usage":{"prompt_tokens":5,"completion_tokens":1,"prompt_tokens_details":{"audio_tokens":0}}}`, true},
+		{"negative cached", `{"choices":[],"usage":{"prompt_tokens":5,"completion_tokens":1,"prompt_tokens_details":{"cached_tokens":-1}}}`, true},
+		{"id only", `{"id":"chatcmpl-1"}`, true},
+		{"null cached", `{"choices":[],"usage":{"prompt_tokens":5,"prompt_tokens_details":{"cached_tokens":null}}}`, false},
+		{"numeric id", `{"id":7,"choices":[{"delta":{"content":"x"}}]}`, false},
+		{"escaped id", `{"id":"a\u0062","choices":[{"delta":{"content":"x"}}]}`, false},
+		{"llamacpp timings", `{"id":"chatcmpl-l","choices":[],"usage":{"prompt_tokens":9,"completion_tokens":3,"prompt_tokens_details":{"cached_tokens":4}},"timings":{"cache_n":4,"prompt_n":5,"prompt_ms":12.5,"predicted_n":3,"predicted_ms":30.25}}`, false},
+		{"deepseek cache hit", `{"id":"d1","choices":[],"usage":{"prompt_tokens":50,"completion_tokens":5,"total_tokens":55,"prompt_cache_hit_tokens":32,"prompt_cache_miss_tokens":18}}`, true},
+		{"details win over deepseek's name", `{"choices":[],"usage":{"prompt_tokens":50,"prompt_cache_hit_tokens":32,"prompt_tokens_details":{"cached_tokens":30}}}`, true},
+		{"mistralrs timings", `{"choices":[],"usage":{"prompt_tokens":5,"completion_tokens":2,"total_prompt_time_sec":0.012,"total_completion_time_sec":0.05}}`, false},
+		{"groq", `{"id":"chatcmpl-g","choices":[],"x_groq":{"id":"req_01","usage":{"queue_time":0.02,"prompt_time":0.004,"completion_time":0.1,"prompt_tokens":5,"completion_tokens":2}}}`, false},
 		{"null top", `null`, false},
 		{"escaped content", `{"choices":[{"delta":{"content":"line\nbreak \"q\""}}]}`, false},
 		{"escaped key", `{"choices":[{"delta":{"cont\u0065nt":"x"}}]}`, false},
@@ -71,7 +84,8 @@ func sameEvent(t *testing.T, fast, full targets.Event) {
 	t.Helper()
 	if fast.Content != full.Content || fast.Reasoning != full.Reasoning || fast.ToolArgs != full.ToolArgs ||
 		fast.Tokens != full.Tokens || fast.Done != full.Done || fast.Err != full.Err || (fast.Usage == nil) != (full.Usage == nil) ||
-		(fast.Usage != nil && *fast.Usage != *full.Usage) {
+		(fast.Usage != nil && *fast.Usage != *full.Usage) || fast.ID != full.ID ||
+		(fast.Timing == nil) != (full.Timing == nil) || (fast.Timing != nil && *fast.Timing != *full.Timing) {
 		t.Fatalf("fast path %+v (usage %+v), full decoder %+v (usage %+v)", fast, fast.Usage, full, full.Usage)
 	}
 }
@@ -85,6 +99,7 @@ func FuzzFastPath(f *testing.F) {
 		f.Add(d, d)
 	}
 	f.Add([]byte(`{"choices":[{"delta":{"content":"a"}}],"usage":{"completion_tokens":3}}`), []byte(`{"choices":[{"delta":{"content":"b"}}],"usage":{"completion_tokens":5,"completion_tokens_details":{"reasoning_tokens":1}}}`))
+	f.Add([]byte(`{"id":"c1","choices":[],"usage":{"prompt_tokens":9,"prompt_tokens_details":{"cached_tokens":4}}}`), []byte(`{"id":"c2","choices":[],"usage":{"prompt_tokens":9},"timings":{"prompt_ms":1.5,"cache_n":2}}`))
 	f.Add([]byte(`{"x":[1,-0.5e-3,true,false,null,"\u00e9"],"choices":[{"text":"t","delta":null}]}`), []byte(`{"choices":null,"error":null,"usage":null}`))
 	f.Fuzz(func(t *testing.T, a, b []byte) {
 		fd, dd := &decoder{}, &decoder{}

@@ -103,7 +103,9 @@ func (Completions) NewDecoder() targets.Decoder { return &decoder{} }
 type decoder struct {
 	p              fastjson.Parser
 	lastCompletion int
-	usage          targets.Usage // reused: the client copies what it keeps
+	usage          targets.Usage  // reused: the client copies what it keeps
+	timing         targets.Timing // reused, as usage
+	haveID         bool           // the stream's id was given to an event
 }
 
 var doneMarker = []byte("[DONE]")
@@ -231,26 +233,129 @@ func (d *decoder) decodeFull(data []byte, ev *targets.Event) error {
 		}
 	}
 	u, err := object(v, "usage")
-	if err != nil || u == nil {
+	if err != nil {
 		return err
 	}
-	usage := &d.usage
-	*usage = targets.Usage{}
+	if len(choices) > 0 || u != nil {
+		d.takeID(v.Get("id"), ev)
+	}
+	cacheN, hasCacheN := d.timings(v, u, ev)
+	if u == nil {
+		return nil
+	}
+	var usage targets.Usage
 	if usage.PromptTokens, err = integer(u, "prompt_tokens"); err != nil {
-		return fmt.Errorf("usage: %w", err)
+		return d.fail(ev, fmt.Errorf("usage: %w", err))
 	}
 	if usage.CompletionTokens, err = integer(u, "completion_tokens"); err != nil {
-		return fmt.Errorf("usage: %w", err)
+		return d.fail(ev, fmt.Errorf("usage: %w", err))
 	}
 	if det, err := object(u, "completion_tokens_details"); err != nil {
-		return fmt.Errorf("usage: %w", err)
+		return d.fail(ev, fmt.Errorf("usage: %w", err))
 	} else if det != nil {
 		if usage.ReasoningTokens, err = integer(det, "reasoning_tokens"); err != nil {
-			return fmt.Errorf("usage: %w", err)
+			return d.fail(ev, fmt.Errorf("usage: %w", err))
 		}
 	}
+	if n, ok := count(u.Get("prompt_tokens_details", "cached_tokens")); ok {
+		usage.CachedTokens, usage.Cached = n, true
+	} else if n, ok := count(u.Get("prompt_cache_hit_tokens")); ok {
+		// DeepSeek's name for the same count.
+		usage.CachedTokens, usage.Cached = n, true
+	} else if hasCacheN {
+		usage.CachedTokens, usage.Cached = cacheN, true
+	}
+	d.usage = usage
 	d.useUsage(ev)
 	return nil
+}
+
+// fail undoes what a frame that turned out invalid set in ev (the stream's
+// id, timings) and returns err: a frame that fails to decode leaves the
+// event empty.
+func (d *decoder) fail(ev *targets.Event, err error) error {
+	if ev.ID != "" {
+		d.haveID = false
+	}
+	*ev = targets.Event{}
+	return err
+}
+
+// takeID gives ev the stream's id (a chunk's "id": vLLM's and SGLang's
+// request id, OpenAI's completion id) the first time a chunk carries one.
+// An id that is not a string is ignored, not an error: it is a courtesy.
+func (d *decoder) takeID(x *fastjson.Value, ev *targets.Event) {
+	if d.haveID || x == nil || x.Type() != fastjson.TypeString {
+		return
+	}
+	if id := x.GetStringBytes(); len(id) > 0 {
+		ev.ID = string(id)
+		d.haveID = true
+	}
+}
+
+// count returns x as a token count when it is a whole number >= 0. The
+// server's account fields beyond the usage counts (cached tokens, timings)
+// are read leniently: one a server gets wrong is left out, it does not fail
+// the frame.
+func count(x *fastjson.Value) (int, bool) {
+	if x == nil || x.Type() != fastjson.TypeNumber {
+		return 0, false
+	}
+	n, err := x.Int()
+	if err != nil || n < 0 {
+		return 0, false
+	}
+	return n, true
+}
+
+// millis returns x as a duration in milliseconds when it is a number.
+func millis(x *fastjson.Value) (float64, bool) {
+	if x == nil || x.Type() != fastjson.TypeNumber {
+		return 0, false
+	}
+	f, err := x.Float64()
+	return f, err == nil
+}
+
+// timings reads the server's own timings of the request into ev.Timing,
+// from whichever of these the chunk carries (each on a stream's last
+// chunks):
+//   - llama-server's "timings": prompt_ms is the prefill, predicted_ms the
+//     decode;
+//   - mistral.rs's usage: total_prompt_time_sec and
+//     total_completion_time_sec;
+//   - Groq's x_groq.usage: queue_time, prompt_time and completion_time, in
+//     seconds.
+//
+// It returns llama-server's timings.cache_n, the prompt tokens taken from
+// the cache, for a usage without prompt_tokens_details.
+func (d *decoder) timings(v, u *fastjson.Value, ev *targets.Event) (cacheN int, ok bool) {
+	d.timing = targets.Timing{}
+	set := func(f targets.TimingField, x *fastjson.Value, scale float64) {
+		if ms, ok := millis(x); ok {
+			d.timing.Set(f, ms*scale)
+		}
+	}
+	t := v.Get("timings")
+	if t != nil && t.Type() == fastjson.TypeObject {
+		set(targets.TimePrefill, t.Get("prompt_ms"), 1)
+		set(targets.TimeDecode, t.Get("predicted_ms"), 1)
+		cacheN, ok = count(t.Get("cache_n"))
+	}
+	if u != nil {
+		set(targets.TimePrefill, u.Get("total_prompt_time_sec"), 1000)
+		set(targets.TimeDecode, u.Get("total_completion_time_sec"), 1000)
+	}
+	if g := v.Get("x_groq", "usage"); g != nil && g.Type() == fastjson.TypeObject {
+		set(targets.TimeQueue, g.Get("queue_time"), 1000)
+		set(targets.TimePrefill, g.Get("prompt_time"), 1000)
+		set(targets.TimeDecode, g.Get("completion_time"), 1000)
+	}
+	if d.timing.Has != 0 {
+		ev.Timing = &d.timing
+	}
+	return cacheN, ok
 }
 
 // useUsage gives ev the usage in d.usage. Servers with per-chunk usage

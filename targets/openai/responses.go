@@ -69,7 +69,8 @@ type responsesFrame struct {
 // responsesObject is the part of the response object that terminal events
 // carry and the decoder needs.
 type responsesObject struct {
-	Status string `json:"status"`
+	ID     json.RawMessage `json:"id"`
+	Status string          `json:"status"`
 	Error  *struct {
 		Code    string `json:"code"`
 		Message string `json:"message"`
@@ -83,6 +84,11 @@ type responsesObject struct {
 		OutputTokensDetails *struct {
 			ReasoningTokens int `json:"reasoning_tokens"`
 		} `json:"output_tokens_details"`
+		// Read leniently (raw): a count the server gets wrong is left
+		// out, it does not fail the stream.
+		InputTokensDetails *struct {
+			CachedTokens json.RawMessage `json:"cached_tokens"`
+		} `json:"input_tokens_details"`
 	} `json:"usage"`
 }
 
@@ -167,6 +173,12 @@ func responsesEnd(kind string, raw json.RawMessage, ev *targets.Event) error {
 			return fmt.Errorf("response.usage: negative token count (input %d, output %d, reasoning %d)",
 				u.PromptTokens, u.CompletionTokens, u.ReasoningTokens)
 		}
+		if d := r.Usage.InputTokensDetails; d != nil {
+			var n int
+			if json.Unmarshal(d.CachedTokens, &n) == nil && n >= 0 && targets.JSONPresent(d.CachedTokens) {
+				u.CachedTokens, u.Cached = n, true
+			}
+		}
 	}
 	ev.Usage = u
 	switch kind {
@@ -197,6 +209,11 @@ func responsesEnd(kind string, raw json.RawMessage, ev *targets.Event) error {
 				ev.Err = e.Code
 			}
 		}
+	}
+	// The response id (resp_...) names the response in the server's logs.
+	var id string
+	if ev.Err == "" && json.Unmarshal(r.ID, &id) == nil {
+		ev.ID = id
 	}
 	return nil
 }

@@ -48,7 +48,7 @@ func TestResponsesClient(t *testing.T) {
 			t.Errorf("frame %d = %+v", i, f)
 		}
 	}
-	if want := (targets.Usage{PromptTokens: 2, CompletionTokens: 3}); resp.Usage == nil || *resp.Usage != want {
+	if want := (targets.Usage{PromptTokens: 2, CompletionTokens: 3, Cached: true}); resp.Usage == nil || *resp.Usage != want {
 		t.Errorf("usage %+v, want %+v", resp.Usage, want)
 	}
 }

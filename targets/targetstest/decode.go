@@ -17,7 +17,10 @@ func EqualEvent(a, b targets.Event) bool {
 	if (a.Usage == nil) != (b.Usage == nil) || (a.Usage != nil && *a.Usage != *b.Usage) {
 		return false
 	}
-	a.Usage, b.Usage = nil, nil
+	if (a.Timing == nil) != (b.Timing == nil) || (a.Timing != nil && *a.Timing != *b.Timing) {
+		return false
+	}
+	a.Usage, b.Usage, a.Timing, b.Timing = nil, nil, nil, nil
 	return a == b
 }
 
@@ -55,7 +58,7 @@ func CheckEvent(t *testing.T, ev *targets.Event) {
 	if ev.Tokens < 0 || (ev.Tokens > 0 && !ev.TokenBearing()) {
 		t.Fatalf("tokens %d on %+v", ev.Tokens, ev)
 	}
-	if ev.Err != "" && (ev.TokenBearing() || ev.Done || ev.Usage != nil) {
+	if ev.Err != "" && (ev.TokenBearing() || ev.Done || ev.Usage != nil || ev.Timing != nil || ev.ID != "") {
 		t.Fatalf("error event carries more: %+v", ev)
 	}
 }
@@ -117,7 +120,7 @@ func DecodeAnyStream(t *testing.T, p targets.Protocol, stream []byte, check func
 				t.Fatalf("invalid UTF-8 %q from %q", s, fm.Data)
 			}
 		}
-		if u := ev.Usage; u != nil && (u.PromptTokens < 0 || u.CompletionTokens < 0 || u.ReasoningTokens < 0) {
+		if u := ev.Usage; u != nil && (u.PromptTokens < 0 || u.CompletionTokens < 0 || u.ReasoningTokens < 0 || u.CachedTokens < 0) {
 			t.Fatalf("negative usage %+v from %q", *u, fm.Data)
 		}
 		if string(fm.Event) == "error" && ev.Err == "" {
@@ -125,6 +128,9 @@ func DecodeAnyStream(t *testing.T, p targets.Protocol, stream []byte, check func
 		}
 		if fm.Bare && targets.IsErrorObject(fm.Data) && ev.Err == "" {
 			t.Fatalf("bare error object %q decoded without an error", fm.Data)
+		}
+		if tm := ev.Timing; tm != nil && (tm.QueueMS < 0 || tm.PrefillMS < 0 || tm.DecodeMS < 0 || tm.LoadMS < 0) {
+			t.Fatalf("negative timing %+v from %q", *tm, fm.Data)
 		}
 		if check != nil {
 			check(t, &fm, &ev)

@@ -15,14 +15,16 @@ import (
 
 // Event is a decoded frame as the frame-by-frame golden files record it.
 type Event struct {
-	Content     string         `json:"content,omitempty"`
-	Reasoning   string         `json:"reasoning,omitempty"`
-	ToolArgs    string         `json:"tool_args,omitempty"`
-	Tokens      int            `json:"tokens,omitempty"`
-	Usage       *targets.Usage `json:"usage,omitempty"`
-	Done        bool           `json:"done,omitempty"`
-	Err         string         `json:"err,omitempty"`
-	DecodeError string         `json:"decode_error,omitempty"`
+	Content     string             `json:"content,omitempty"`
+	Reasoning   string             `json:"reasoning,omitempty"`
+	ToolArgs    string             `json:"tool_args,omitempty"`
+	Tokens      int                `json:"tokens,omitempty"`
+	Usage       *targets.Usage     `json:"usage,omitempty"`
+	Timing      map[string]float64 `json:"timing,omitempty"`
+	ID          string             `json:"id,omitempty"`
+	Done        bool               `json:"done,omitempty"`
+	Err         string             `json:"err,omitempty"`
+	DecodeError string             `json:"decode_error,omitempty"`
 }
 
 // Transcript is what a whole recorded stream decodes to, frame by frame.
@@ -60,7 +62,10 @@ func Decode(p targets.Protocol, body []byte) Transcript {
 			g.DecodeError = err.Error()
 		} else {
 			g = Event{Content: ev.Content, Reasoning: ev.Reasoning, ToolArgs: ev.ToolArgs,
-				Tokens: ev.Tokens, Usage: ev.Usage, Done: ev.Done, Err: ev.Err}
+				Tokens: ev.Tokens, Usage: ev.Usage, ID: ev.ID, Done: ev.Done, Err: ev.Err}
+			if ev.Timing != nil {
+				g.Timing = TimingMap(ev.Timing)
+			}
 		}
 		tr.Events = append(tr.Events, g)
 	}

@@ -88,7 +88,8 @@ func CheckSimulatorServing(t *testing.T, p targets.Protocol, server targets.Serv
 	if len(resp.Frames) != 16 {
 		t.Errorf("%d token frames, want 16", len(resp.Frames))
 	}
-	if resp.Usage == nil || *resp.Usage != want {
+	// Cached tokens are the simulator's own tests' business.
+	if u := resp.Usage; u == nil || u.PromptTokens != want.PromptTokens || u.CompletionTokens != want.CompletionTokens || u.ReasoningTokens != want.ReasoningTokens {
 		t.Errorf("usage %+v, want %+v", resp.Usage, want)
 	}
 }

@@ -17,14 +17,16 @@ import (
 
 // StreamEvent is one decoded frame as the whole-stream golden files show it.
 type StreamEvent struct {
-	Event     string       `json:"event,omitempty"`
-	Content   string       `json:"content,omitempty"`
-	Reasoning string       `json:"reasoning,omitempty"`
-	ToolArgs  string       `json:"tool_args,omitempty"`
-	Tokens    int          `json:"tokens,omitempty"`
-	Usage     *StreamUsage `json:"usage,omitempty"`
-	Done      bool         `json:"done,omitempty"`
-	Err       string       `json:"err,omitempty"`
+	Event     string             `json:"event,omitempty"`
+	Content   string             `json:"content,omitempty"`
+	Reasoning string             `json:"reasoning,omitempty"`
+	ToolArgs  string             `json:"tool_args,omitempty"`
+	Tokens    int                `json:"tokens,omitempty"`
+	Usage     *StreamUsage       `json:"usage,omitempty"`
+	Timing    map[string]float64 `json:"timing,omitempty"`
+	ID        string             `json:"id,omitempty"`
+	Done      bool               `json:"done,omitempty"`
+	Err       string             `json:"err,omitempty"`
 }
 
 // StreamUsage is a usage report as the whole-stream golden files show it.
@@ -32,6 +34,34 @@ type StreamUsage struct {
 	PromptTokens     int `json:"prompt_tokens"`
 	CompletionTokens int `json:"completion_tokens"`
 	ReasoningTokens  int `json:"reasoning_tokens"`
+	// CachedTokens is set when the server reported its cached prompt
+	// tokens.
+	CachedTokens *int `json:"cached_tokens,omitempty"`
+}
+
+// TimingMap is a server's timings as golden files show them: the reported
+// fields only, by their record names.
+func TimingMap(t *targets.Timing) map[string]float64 {
+	m := map[string]float64{}
+	for _, f := range [...]struct {
+		name  string
+		field targets.TimingField
+	}{{"queue_ms", targets.TimeQueue}, {"prefill_ms", targets.TimePrefill}, {"decode_ms", targets.TimeDecode}, {"load_ms", targets.TimeLoad}} {
+		if v, ok := t.Get(f.field); ok {
+			m[f.name] = v
+		}
+	}
+	return m
+}
+
+// streamUsage is u as golden files show it.
+func streamUsage(u *targets.Usage) *StreamUsage {
+	su := &StreamUsage{PromptTokens: u.PromptTokens, CompletionTokens: u.CompletionTokens, ReasoningTokens: u.ReasoningTokens}
+	if u.Cached {
+		n := u.CachedTokens
+		su.CachedTokens = &n
+	}
+	return su
 }
 
 // Stream is a whole decoded stream, read as the client reads it: every
@@ -59,6 +89,9 @@ type Stream struct {
 	// Tokens is the sum of the frames' own token counts.
 	Tokens int          `json:"tokens,omitempty"`
 	Usage  *StreamUsage `json:"usage,omitempty"`
+	Timing map[string]float64 `json:"timing,omitempty"`
+	// ID is the first id the stream carried, as the client keeps it.
+	ID string `json:"id,omitempty"`
 }
 
 // DecodeStream reads r with p's frame reader and decoder (with
@@ -97,8 +130,16 @@ func DecodeStream(t testing.TB, p targets.Protocol, r io.Reader) Stream {
 		se := StreamEvent{Event: string(f.Event), Content: ev.Content, Reasoning: ev.Reasoning,
 			ToolArgs: ev.ToolArgs, Tokens: ev.Tokens, Done: ev.Done, Err: ev.Err}
 		if ev.Usage != nil {
-			se.Usage = &StreamUsage{ev.Usage.PromptTokens, ev.Usage.CompletionTokens, ev.Usage.ReasoningTokens}
+			se.Usage = streamUsage(ev.Usage)
 			tr.Usage = se.Usage
+		}
+		if ev.Timing != nil {
+			se.Timing = TimingMap(ev.Timing)
+			tr.Timing = se.Timing
+		}
+		se.ID = ev.ID
+		if tr.ID == "" {
+			tr.ID = ev.ID
 		}
 		tr.Events = append(tr.Events, se)
 		tr.Content += ev.Content
