@@ -229,7 +229,7 @@ func (s *Server) handle(p targets.ServerProtocol) http.HandlerFunc {
 			fail(http.StatusBadRequest, "invalid_request_error", fmt.Sprintf("min_tokens %d must not exceed max_tokens %d", req.MinTokens, out))
 			return
 		}
-		job := &Job{ID: id, PromptTokens: countWords(req.Prompt), OutputTokens: out, Prompt: req.Prompt}
+		job := &Job{ID: id, PromptTokens: CountTokens(req.Prompt), OutputTokens: out, Prompt: req.Prompt}
 		tr.PromptTokens = job.PromptTokens
 		if a, ok := s.engine.(Admitter); ok {
 			if err := a.Admit(job); err != nil {
