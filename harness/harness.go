@@ -194,7 +194,7 @@ func run(ctx context.Context, p profiles.Profile, o options, apiKey string, red 
 	} else if proto, err = apis.Client(p.API); err != nil {
 		return nil, configErr(err)
 	}
-	tok, err := tokenizer.Get(p.Tokenizer)
+	tok, err := tokenizer.Get(localTokenizer(p.Tokenizer))
 	if err != nil {
 		return nil, configErr(fmt.Errorf("tokenizer: %w", err))
 	}
@@ -254,6 +254,9 @@ func run(ctx context.Context, p profiles.Profile, o options, apiKey string, red 
 		return nil, errors.New("interrupted before the run started; nothing was sent")
 	}
 	if err := reachable(ctx, target); err != nil {
+		return nil, err
+	}
+	if src, err = fitToServer(ctx, p, client, builder, src, o.logf); err != nil {
 		return nil, err
 	}
 	scrapeURL, err := monitor.ScrapeURL(p.ScrapeMetrics, target)
