@@ -226,10 +226,11 @@ func TestSimulator(t *testing.T) {
 			if len(resp.Frames) != 16 {
 				t.Errorf("%d token frames, want 16", len(resp.Frames))
 			}
-			// The simulator counts one prompt token per word.
+			// The simulator's tokenizer: "be", " brief", "\n", "one", " two",
+			// " three".
 			want := targets.Usage{CompletionTokens: 16}
 			if spec.Usage.Prompt != "" {
-				want.PromptTokens = 5
+				want.PromptTokens = 6
 			}
 			if resp.Usage == nil || *resp.Usage != want {
 				t.Errorf("usage %+v, want %+v", resp.Usage, want)

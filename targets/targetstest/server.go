@@ -78,8 +78,9 @@ func CheckSimulator(t *testing.T, p Protocol, opts ...targets.Option) {
 	if len(resp.Frames) != 16 {
 		t.Errorf("%d token frames, want 16", len(resp.Frames))
 	}
-	// The simulator counts one prompt token per word.
-	if want := (targets.Usage{PromptTokens: 5, CompletionTokens: 16}); resp.Usage == nil || *resp.Usage != want {
+	// The simulator's tokenizer: "be", " brief", "\n", "one", " two",
+	// " three" (the contents joined by a newline).
+	if want := (targets.Usage{PromptTokens: 6, CompletionTokens: 16}); resp.Usage == nil || *resp.Usage != want {
 		t.Errorf("usage %+v, want %+v", resp.Usage, want)
 	}
 }
