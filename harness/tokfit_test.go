@@ -1,9 +1,12 @@
 package harness_test
 
 import (
+	"bytes"
 	"context"
+	"encoding/json"
 	"errors"
 	"fmt"
+	"io"
 	"net/http"
 	"net/http/httptest"
 	"path/filepath"
@@ -15,6 +18,7 @@ import (
 	"github.com/streamgauge/streamgauge/harness"
 	"github.com/streamgauge/streamgauge/profiles"
 	"github.com/streamgauge/streamgauge/results"
+	"github.com/streamgauge/streamgauge/targets"
 	"github.com/streamgauge/streamgauge/targets/apis"
 	"github.com/streamgauge/streamgauge/targets/sim"
 )
@@ -57,11 +61,40 @@ func TestTokenizerServer(t *testing.T) {
 			if err != nil {
 				t.Fatal(err)
 			}
-			l, err := srv.Listen("127.0.0.1:0")
-			if err != nil {
-				t.Fatal(err)
-			}
-			defer l.Close(context.Background())
+			// Every user message a later turn resends must be the text its
+			// own turn sent (fitted), or the server's prefix cache misses.
+			var mu sync.Mutex
+			sentLast := map[string]bool{}
+			var resent, stale int
+			ts := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+				if r.URL.Path == "/v1/chat/completions" {
+					body, _ := io.ReadAll(r.Body)
+					r.Body = io.NopCloser(bytes.NewReader(body))
+					var b struct{ Messages []targets.Message }
+					json.Unmarshal(body, &b)
+					mu.Lock()
+					for i, m := range b.Messages {
+						switch {
+						case m.Role != "user":
+						case i == len(b.Messages)-1:
+							sentLast[m.Content] = true
+						case sentLast[m.Content]:
+							resent++
+						default:
+							stale++
+						}
+					}
+					mu.Unlock()
+				}
+				srv.ServeHTTP(w, r)
+			}))
+			defer ts.Close()
+			defer func() {
+				if stale > 0 || (tt.turns != "" && resent == 0) {
+					t.Errorf("%d earlier user turns resent as sent, %d resent otherwise", resent, stale)
+				}
+			}()
+			l := struct{ URL string }{ts.URL}
 
 			p := profiles.Default()
 			p.Name = "tokfit"
