@@ -9,6 +9,8 @@ import (
 	"io"
 	"net/http"
 	"strings"
+
+	"github.com/streamgauge/streamgauge/internal/secret"
 )
 
 // TokenizePath is the path of the tokenize endpoint of vLLM, SGLang,
@@ -79,24 +81,25 @@ func (c *Client) Tokenize(ctx context.Context, shape string, in TokenizeInput) (
 	req.Header.Set("Content-Type", "application/json")
 	req.Header.Set("Accept", "application/json")
 	c.proto.Authorize(req.Header, c.apiKey)
+	at := secret.URL(c.TokenizeURL())
 	resp, err := c.hc.Do(req)
 	if err != nil {
-		return 0, fmt.Errorf("tokenize at %s%s: %w", c.where, TokenizePath, c.mask(err))
+		return 0, fmt.Errorf("tokenize at %s: %w", at, c.mask(err))
 	}
 	defer resp.Body.Close()
 	data, err := io.ReadAll(io.LimitReader(resp.Body, 64<<20))
 	if err != nil {
-		return 0, fmt.Errorf("tokenize at %s%s: read the answer: %w", c.where, TokenizePath, c.mask(err))
+		return 0, fmt.Errorf("tokenize at %s: read the answer: %w", at, c.mask(err))
 	}
 	switch {
 	case resp.StatusCode == http.StatusNotFound || resp.StatusCode == http.StatusMethodNotAllowed:
-		return 0, fmt.Errorf("%s%s answered %d; %w", c.where, TokenizePath, resp.StatusCode, ErrNoTokenize)
+		return 0, fmt.Errorf("%s answered %d; %w", at, resp.StatusCode, ErrNoTokenize)
 	case resp.StatusCode != http.StatusOK:
-		return 0, fmt.Errorf("tokenize at %s%s answered %d: %s", c.where, TokenizePath, resp.StatusCode, c.mask(errors.New(snippet(data))))
+		return 0, fmt.Errorf("tokenize at %s answered %d: %s", at, resp.StatusCode, c.mask(errors.New(snippet(data))))
 	}
 	n, err := ParseTokenizeResponse(shape, data)
 	if err != nil {
-		return 0, fmt.Errorf("tokenize at %s%s: %w", c.where, TokenizePath, err)
+		return 0, fmt.Errorf("tokenize at %s: %w", at, err)
 	}
 	return n, nil
 }
