@@ -256,7 +256,7 @@ func run(ctx context.Context, p profiles.Profile, o options, apiKey string, red 
 	if err := reachable(ctx, target); err != nil {
 		return nil, err
 	}
-	if src, err = fitToServer(ctx, p, client, builder, src, o.logf); err != nil {
+	if src, err = fitToServer(ctx, p, client, src, o.logf); err != nil {
 		return nil, err
 	}
 	scrapeURL, err := monitor.ScrapeURL(p.ScrapeMetrics, target)

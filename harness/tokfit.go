@@ -43,9 +43,20 @@ func localTokenizer(name string) string {
 // --tokenizer server. It checks the endpoint first (a missing one is a
 // configuration error naming the alternatives), then fits the requests it
 // can foresee, before the run and outside its timing, logging progress.
-func fitToServer(ctx context.Context, p profiles.Profile, c *targets.Client, b *prompt.Builder, src loadgen.Source, logf func(string, ...any)) (loadgen.Source, error) {
+// Call it once the target is known to be reachable, before the runner is
+// made; it changes nothing for any other --tokenizer.
+func fitToServer(ctx context.Context, p profiles.Profile, c *targets.Client, src loadgen.Source, logf func(string, ...any)) (loadgen.Source, error) {
 	if p.Tokenizer != TokenizerServer {
 		return src, nil
+	}
+	// Prompts are extended with words of the tokenizer that built them.
+	tok, err := tokenizer.Get(localTokenizer(p.Tokenizer))
+	if err != nil {
+		return nil, configErr(fmt.Errorf("tokenizer: %w", err))
+	}
+	b, err := prompt.New(tok)
+	if err != nil {
+		return nil, err
 	}
 	fitter, err := prompt.NewFitter(b)
 	if err != nil {
