@@ -44,8 +44,8 @@ func TokenizeShape(api string) string {
 	return TokenizeVLLM
 }
 
-// ErrNoTokenize is wrapped by Tokenize when the server answers 404 or 405:
-// it has no tokenize endpoint.
+// ErrNoTokenize is wrapped by Tokenize when the server answers 404, 405 or
+// 501: it has no tokenize endpoint.
 var ErrNoTokenize = errors.New("this server has no tokenize endpoint (vLLM, SGLang, llama.cpp and TGI have one)")
 
 // TokenizeInput is what to count: Messages (a chat, counted with the
@@ -92,7 +92,8 @@ func (c *Client) Tokenize(ctx context.Context, shape string, in TokenizeInput) (
 		return 0, fmt.Errorf("tokenize at %s: read the answer: %w", at, c.mask(err))
 	}
 	switch {
-	case resp.StatusCode == http.StatusNotFound || resp.StatusCode == http.StatusMethodNotAllowed:
+	case resp.StatusCode == http.StatusNotFound || resp.StatusCode == http.StatusMethodNotAllowed ||
+		resp.StatusCode == http.StatusNotImplemented:
 		return 0, fmt.Errorf("%s answered %d; %w", at, resp.StatusCode, ErrNoTokenize)
 	case resp.StatusCode != http.StatusOK:
 		return 0, fmt.Errorf("tokenize at %s answered %d: %s", at, resp.StatusCode, c.mask(errors.New(snippet(data))))

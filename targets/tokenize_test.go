@@ -42,6 +42,7 @@ func TestTokenize(t *testing.T) {
 			answer: `[{"id":1,"text":"hi","start":0,"stop":2},{"id":2,"text":" you","start":2,"stop":6}]`, wantBody: `{"inputs":"hi you"}`, want: 2},
 		{name: "404", shape: targets.TokenizeVLLM, status: 404, answer: `{"detail":"Not Found"}`, missing: true, wantErr: "/prefix/tokenize answered 404"},
 		{name: "405", shape: targets.TokenizeTGI, status: 405, missing: true, wantErr: "answered 405"},
+		{name: "501", shape: targets.TokenizeLlamaCpp, status: 501, missing: true, wantErr: "answered 501"},
 		{name: "500", shape: targets.TokenizeVLLM, status: 500, answer: `{"error":"boom"}`, wantErr: `answered 500: {"error":"boom"}`},
 		{name: "not json", shape: targets.TokenizeVLLM, answer: `<html>`, wantErr: "not a tokenize response"},
 		{name: "no count", shape: targets.TokenizeVLLM, answer: `{}`, wantErr: `neither "count" nor "tokens"`},
