@@ -5,6 +5,7 @@ import (
 	"errors"
 	"fmt"
 	"hash/fnv"
+	"hash/maphash"
 	"math/rand/v2"
 	"strings"
 	"sync"
@@ -24,25 +25,58 @@ var fillers = []string{" the", " of", " and", " to", " in", " is", " it", " on"}
 
 // Fitter adjusts prompts made by a Builder so that another tokenizer counts
 // exactly the intended number of tokens: it keeps the start of the text and
-// trims or extends its tail, word by word, searching on word boundaries with
-// the counts the CountFunc gives (a few calls per prompt). Results are
+// trims or extends its tail, word by word, searching on word boundaries
+// with the counts the CountFunc gives (a few calls per prompt). Results are
 // cached by context key, text and length, so a prompt sent many times is
-// fitted once. A Fitter is safe for concurrent use.
+// fitted once; the cache holds a hash of each and how its text was
+// changed (a cut and the words added), not the texts, so a workload of
+// 100,000 long prompts costs megabytes, not gigabytes. A Fitter is safe
+// for concurrent use.
 type Fitter struct {
-	b *Builder
+	b    *Builder
+	seed maphash.Seed
 
 	mu    sync.Mutex
 	cache map[fitKey]fitResult
 }
 
+// fitKey identifies a fit: a hash of its context key and text (with the
+// text's length against collisions) and the length wanted.
 type fitKey struct {
-	key, text string
-	n         int
+	hash    uint64
+	textLen int
+	n       int
 }
 
+// fitResult rebuilds a fitted text from the original: (text + ext)[:cut] +
+// tail.
 type fitResult struct {
-	text  string
-	count int
+	ext, tail string
+	cut       int
+	count     int
+}
+
+func (r fitResult) apply(text string) string {
+	base := text
+	if r.ext != "" {
+		base = text + r.ext
+	}
+	return base[:r.cut] + r.tail
+}
+
+// recipe is how out was made from text, given the working text full
+// (text and any words added): the longest common prefix of out and full,
+// the words added to text within it, and the rest of out.
+func recipe(text, full, out string, count int) fitResult {
+	cut := 0
+	for cut < len(out) && cut < len(full) && out[cut] == full[cut] {
+		cut++
+	}
+	r := fitResult{cut: cut, tail: strings.Clone(out[cut:]), count: count}
+	if cut > len(text) {
+		r.ext = strings.Clone(full[len(text):cut])
+	}
+	return r
 }
 
 // NewFitter returns a Fitter that extends prompts with b's words.
@@ -50,7 +84,16 @@ func NewFitter(b *Builder) (*Fitter, error) {
 	if b == nil {
 		return nil, errors.New("prompt: fitter needs a builder")
 	}
-	return &Fitter{b: b, cache: make(map[fitKey]fitResult)}, nil
+	return &Fitter{b: b, seed: maphash.MakeSeed(), cache: make(map[fitKey]fitResult)}, nil
+}
+
+func (f *Fitter) key(key, text string, n int) fitKey {
+	var h maphash.Hash
+	h.SetSeed(f.seed)
+	h.WriteString(key)
+	h.WriteByte(0)
+	h.WriteString(text)
+	return fitKey{hash: h.Sum64(), textLen: len(text), n: n}
 }
 
 // Cached returns how many distinct prompts have been fitted.
@@ -68,20 +111,25 @@ func (f *Fitter) Cached() int {
 // closest text it found with its count; the caller decides whether that is
 // good enough. Fit fails only when count fails.
 func (f *Fitter) Fit(ctx context.Context, key, text string, n int, count CountFunc) (string, int, error) {
-	k := fitKey{key, text, n}
+	k := f.key(key, text, n)
 	f.mu.Lock()
 	r, ok := f.cache[k]
 	f.mu.Unlock()
 	if ok {
-		return r.text, r.count, nil
+		return r.apply(text), r.count, nil
 	}
 	s := &fitState{ctx: ctx, count: count, memo: make(map[int]int), target: n}
 	out, c, err := f.fit(s, text, n)
 	if err != nil {
 		return "", 0, err
 	}
+	full := s.text
+	if full == "" {
+		full = text
+	}
+	r = recipe(text, full, out, c)
 	f.mu.Lock()
-	f.cache[k] = fitResult{out, c}
+	f.cache[k] = r
 	f.mu.Unlock()
 	return out, c, nil
 }
