@@ -212,6 +212,11 @@ func run(ctx context.Context, p profiles.Profile, o options, apiKey string, red 
 	if err := readyToSend(ctx, tgt.url); err != nil {
 		return nil, err
 	}
+	// --tokenizer server: fit the prompts on the target's tokenizer,
+	// before the run and outside its timing.
+	if wl.src, err = fitToServer(ctx, p, client, wl.src, o.logf); err != nil {
+		return nil, err
+	}
 	obs, err := startObservers(p, tgt.url, o)
 	if err != nil {
 		return nil, err

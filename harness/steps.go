@@ -87,7 +87,7 @@ func resolveProtocol(p profiles.Profile) (targets.Protocol, []targets.ServerProt
 // resolveTokenizer is the tokenizer that builds the prompts and counts the
 // tokens that come back.
 func resolveTokenizer(p profiles.Profile) (tokenizer.Tokenizer, error) {
-	tok, err := tokenizer.Get(p.Tokenizer)
+	tok, err := tokenizer.Get(localTokenizer(p.Tokenizer))
 	if err != nil {
 		return nil, configErr(fmt.Errorf("tokenizer: %w", err))
 	}

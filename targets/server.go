@@ -1,6 +1,9 @@
 package targets
 
-import "io"
+import (
+	"io"
+	"time"
+)
 
 // ServerRequest is what a simulated server needs from a client's request.
 type ServerRequest struct {
@@ -31,6 +34,27 @@ type StreamWriter interface {
 	Finish(u Usage) error
 	// Fail writes an in-stream error event.
 	Fail(message string) error
+}
+
+// PromptStats is what a server knows of a request's prompt once its first
+// token is out.
+type PromptStats struct {
+	// Tokens is the prompt's length on the server's tokenizer.
+	Tokens int
+	// Cached is how many of Tokens were found in the prefix cache (not
+	// computed again).
+	Cached int
+	// Prefill is the time the prompt's computation took: from the step that
+	// first scheduled the request to its first token (queueing excluded).
+	Prefill time.Duration
+}
+
+// PromptReporter is implemented by StreamWriters whose protocol reports the
+// prompt's usage in its own fields (cached tokens, prompt timings). The
+// simulator calls ReportPrompt before the first Token (or before Finish
+// when there is none).
+type PromptReporter interface {
+	ReportPrompt(PromptStats)
 }
 
 // ServerProtocol is the server side of a Protocol.

@@ -52,7 +52,7 @@ var profileUsage = map[string]string{
 	"drain-timeout":       "how long in-flight requests may finish after scheduling stops (0 = all, 10s after Ctrl-C)",
 	"input-tokens":        "input length DIST: 256, uniform:100,900, ...",
 	"output-tokens":       "output length DIST (sent as max_tokens)",
-	"tokenizer":           "tokenizer for prompts and token counts: cl100k_base|o200k_base",
+	"tokenizer":           "tokenizer for prompts and token counts: cl100k_base|o200k_base, or server (fit each prompt on the target's /tokenize endpoint)",
 	"prefix-groups":       "number of shared prompt prefixes (prefix caching)",
 	"prefix-tokens":       "tokens in each shared prefix",
 	"prefix-share":        "share of requests (0-1) that start with a shared prefix",

@@ -126,7 +126,7 @@ func TestServeEndToEnd(t *testing.T) {
 		t.Fatal(err)
 	}
 	defer c.CloseIdle()
-	resp := c.Do(context.Background(), &targets.Request{ID: "e2e-1", Model: "m", Prompt: strings.Repeat("word ", 100), MaxTokens: 6, IgnoreEOS: true})
+	resp := c.Do(context.Background(), &targets.Request{ID: "e2e-1", Model: "m", Prompt: strings.TrimSpace(strings.Repeat("word ", 100)), MaxTokens: 6, IgnoreEOS: true})
 	if resp.Err != nil || len(resp.Frames) != 6 {
 		t.Fatalf("%d frames, error %v", len(resp.Frames), resp.Err)
 	}

@@ -105,12 +105,20 @@ func (Messages) NewStreamWriter(w io.Writer, req *targets.ServerRequest, id stri
 	return &writer{w: w, id: qid, model: qmodel, maxTokens: req.MaxTokens, prompt: len(strings.Fields(req.Prompt))}
 }
 
+// ReportPrompt implements targets.PromptReporter: usage's input_tokens is
+// the prompt's uncached part and cache_read_input_tokens the part read from
+// the prefix cache, as the API reports them (their sum is the prompt).
+func (s *writer) ReportPrompt(p targets.PromptStats) {
+	s.prompt, s.cached = p.Tokens, p.Cached
+}
+
 // writer encodes one Messages stream with a single text content block.
 type writer struct {
 	w         io.Writer
 	id, model []byte // JSON strings
 	maxTokens int
-	prompt    int // message_start's input_tokens, one per word as the simulator counts
+	prompt    int // prompt tokens (a word count until ReportPrompt says)
+	cached    int // of prompt, read from the prefix cache
 	buf       []byte
 }
 
@@ -130,18 +138,23 @@ func (s *writer) flush() error {
 	return err
 }
 
-// usageJSON renders a usage object with the cache fields the API always sends.
-func usageJSON(in, out int) string {
-	return `{"input_tokens":` + strconv.Itoa(in) +
-		`,"cache_creation_input_tokens":0,"cache_read_input_tokens":0,"output_tokens":` + strconv.Itoa(out) + `}`
+// usageJSON renders a usage object with the cache fields the API always
+// sends: prompt is the whole prompt, of which cached tokens were read from
+// the cache (input_tokens is the rest).
+func usageJSON(prompt, cached, out int) string {
+	return `{"input_tokens":` + strconv.Itoa(prompt-cached) +
+		`,"cache_creation_input_tokens":0,"cache_read_input_tokens":` + strconv.Itoa(cached) +
+		`,"output_tokens":` + strconv.Itoa(out) + `}`
 }
 
 // Start writes message_start, the text block's content_block_start and a
-// ping, as the API does before the first token.
+// ping, as the API does before the first token. The simulator starts the
+// stream once the prompt is processed (ReportPrompt), so message_start
+// carries the prompt's usage as the API's does.
 func (s *writer) Start() error {
 	s.event("message_start", `{"type":"message_start","message":{"id":`, string(s.id),
 		`,"type":"message","role":"assistant","model":`, string(s.model),
-		`,"content":[],"stop_reason":null,"stop_sequence":null,"usage":`, usageJSON(s.prompt, 1), `}}`)
+		`,"content":[],"stop_reason":null,"stop_sequence":null,"usage":`, usageJSON(s.prompt, s.cached, 1), `}}`)
 	s.event("content_block_start", `{"type":"content_block_start","index":0,"content_block":{"type":"text","text":""}}`)
 	s.event("ping", `{"type": "ping"}`)
 	return s.flush()
@@ -163,7 +176,7 @@ func (s *writer) Finish(u targets.Usage) error {
 	}
 	s.event("content_block_stop", `{"type":"content_block_stop","index":0}`)
 	s.event("message_delta", `{"type":"message_delta","delta":{"stop_reason":"`, stop,
-		`","stop_sequence":null},"usage":`, usageJSON(u.PromptTokens, u.CompletionTokens), `}`)
+		`","stop_sequence":null},"usage":`, usageJSON(u.PromptTokens, min(s.cached, u.PromptTokens), u.CompletionTokens), `}`)
 	s.event("message_stop", `{"type":"message_stop"}`)
 	return s.flush()
 }

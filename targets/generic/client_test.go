@@ -214,7 +214,7 @@ func TestSimulator(t *testing.T) {
 			}
 			want := targets.Usage{CompletionTokens: 16}
 			if spec.Usage.Prompt != "" {
-				want.PromptTokens = 5
+				want.PromptTokens = 6
 			}
 			targetstest.CheckSimulatorServing(t, mustNew(t, file), gs, want, targets.WithAPIKey("k"))
 		})

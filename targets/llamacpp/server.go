@@ -70,7 +70,15 @@ type writer struct {
 	start time.Time
 	first time.Time
 	buf   []byte
+	// stats is the prompt's processing, once the server reports it.
+	stats    targets.PromptStats
+	reported bool
 }
+
+// ReportPrompt implements targets.PromptReporter. llama-server counts in
+// timings.prompt_n the prompt tokens it evaluated, in timings.cache_n those
+// its slot's cache held, and times the evaluation in prompt_ms.
+func (s *writer) ReportPrompt(p targets.PromptStats) { s.stats, s.reported = p, true }
 
 // tokenID derives a stable, plausible vocabulary id from a token's text.
 func tokenID(text string) uint32 {
@@ -112,6 +120,7 @@ type timings struct {
 	PredictedMS         float64 `json:"predicted_ms"`
 	PredictedPerTokenMS float64 `json:"predicted_per_token_ms"`
 	PredictedPerSecond  float64 `json:"predicted_per_second"`
+	CacheN              int     `json:"cache_n"`
 }
 
 func newTimings(promptN int, prompt time.Duration, predictedN int, predicted time.Duration) timings {
@@ -184,12 +193,22 @@ func (s *writer) Finish(u targets.Usage) error {
 	if model == "" {
 		model = defaultModel
 	}
+	promptN, promptDur, cached := u.PromptTokens, first.Sub(s.start), 0
+	if s.reported {
+		cached = min(s.stats.Cached, u.PromptTokens)
+		promptN, promptDur = u.PromptTokens-cached, s.stats.Prefill
+	}
+	t := newTimings(promptN, promptDur, u.CompletionTokens, now.Sub(first))
+	t.CacheN = cached
 	f := final{
 		Tokens: []int{}, Stop: true, Model: model,
 		TokensPredicted: u.CompletionTokens, TokensEvaluated: u.PromptTokens,
 		GenerationSettings: settings{NPredict: nPredict, Stream: true, IgnoreEOS: s.req.IgnoreEOS},
 		Prompt:             s.req.Prompt, StopType: stopType,
-		Timings: newTimings(u.PromptTokens, first.Sub(s.start), u.CompletionTokens, now.Sub(first)),
+		// tokens_cached is the slot's context after the request: the
+		// prompt and what was generated (llama-server's n_past).
+		TokensCached: u.PromptTokens + u.CompletionTokens,
+		Timings:      t,
 	}
 	data, err := json.Marshal(f)
 	if err != nil {

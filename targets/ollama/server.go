@@ -87,7 +87,15 @@ type writer struct {
 	start time.Time
 	first time.Time // when the first token was written
 	buf   []byte
+	// stats is the prompt's processing, once the server reports it.
+	stats    targets.PromptStats
+	reported bool
 }
+
+// ReportPrompt implements targets.PromptReporter. Ollama counts in
+// prompt_eval_count only the prompt tokens it evaluated, not those its
+// cache held, and times them in prompt_eval_duration.
+func (s *writer) ReportPrompt(p targets.PromptStats) { s.stats, s.reported = p, true }
 
 // line writes one object: model, created_at, the text fields, then tail.
 func (s *writer) line(text, tail string) error {
@@ -125,13 +133,20 @@ func (s *writer) Token(text string) error {
 	return s.line(text, `,"done":false`)
 }
 
-// Finish writes the done line with usage and durations (nanoseconds): the
-// prompt is timed until the first token, generation from there.
+// Finish writes the done line with usage and durations (nanoseconds):
+// load_duration (0: the simulator loads no model), prompt_eval_duration
+// the prompt's processing as reported (else the time to the first token),
+// eval_duration generation from the first token on.
 func (s *writer) Finish(u targets.Usage) error {
 	now := time.Now()
 	first := s.first
 	if first.IsZero() {
 		first = now
+	}
+	promptCount, promptDur := u.PromptTokens, first.Sub(s.start)
+	if s.reported {
+		promptCount = max(u.PromptTokens-s.stats.Cached, 0)
+		promptDur = s.stats.Prefill
 	}
 	reason := "stop"
 	if s.max > 0 && u.CompletionTokens >= s.max {
@@ -142,10 +157,10 @@ func (s *writer) Finish(u targets.Usage) error {
 	b = append(b, reason...)
 	b = append(b, `","total_duration":`...)
 	b = strconv.AppendInt(b, now.Sub(s.start).Nanoseconds(), 10)
-	b = append(b, `,"prompt_eval_count":`...)
-	b = strconv.AppendInt(b, int64(u.PromptTokens), 10)
+	b = append(b, `,"load_duration":0,"prompt_eval_count":`...)
+	b = strconv.AppendInt(b, int64(promptCount), 10)
 	b = append(b, `,"prompt_eval_duration":`...)
-	b = strconv.AppendInt(b, first.Sub(s.start).Nanoseconds(), 10)
+	b = strconv.AppendInt(b, promptDur.Nanoseconds(), 10)
 	b = append(b, `,"eval_count":`...)
 	b = strconv.AppendInt(b, int64(u.CompletionTokens), 10)
 	b = append(b, `,"eval_duration":`...)

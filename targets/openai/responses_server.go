@@ -119,7 +119,12 @@ type responsesWriter struct {
 	seq            int
 	text           []byte // the text so far, for the .done events
 	buf            []byte
+	cached         int // prompt tokens found in the prefix cache
 }
+
+// ReportPrompt implements targets.PromptReporter: the usage reports the
+// cached prompt tokens in input_tokens_details.
+func (s *responsesWriter) ReportPrompt(p targets.PromptStats) { s.cached = p.Cached }
 
 // event appends one SSE event; the data is the JSON object opened with the
 // type and sequence number, then body, then '}'.
@@ -187,8 +192,8 @@ func (s *responsesWriter) Finish(u targets.Usage) error {
 		`,"output_index":0,"content_index":0,"text":`, string(q), `,"logprobs":[]`)
 	s.event("response.content_part.done", `,"item_id":`, string(s.itemID), `,"output_index":0,"content_index":0,"part":`, part)
 	s.event("response.output_item.done", `,"output_index":0,"item":`, done)
-	usage := fmt.Sprintf(`{"input_tokens":%d,"input_tokens_details":{"cached_tokens":0},"output_tokens":%d,"output_tokens_details":{"reasoning_tokens":%d},"total_tokens":%d}`,
-		u.PromptTokens, u.CompletionTokens, u.ReasoningTokens, u.PromptTokens+u.CompletionTokens)
+	usage := fmt.Sprintf(`{"input_tokens":%d,"input_tokens_details":{"cached_tokens":%d},"output_tokens":%d,"output_tokens_details":{"reasoning_tokens":%d},"total_tokens":%d}`,
+		u.PromptTokens, min(s.cached, u.PromptTokens), u.CompletionTokens, u.ReasoningTokens, u.PromptTokens+u.CompletionTokens)
 	s.event("response.completed", `,"response":`, s.response("completed", "["+done+"]", "null", usage))
 	return s.flush()
 }

@@ -98,7 +98,13 @@ type writer struct {
 	usage   bool
 	buf     []byte
 	created int64
+	cached  int // prompt tokens found in the prefix cache
 }
+
+// ReportPrompt implements targets.PromptReporter: the usage frame reports
+// the cached prompt tokens in prompt_tokens_details, as OpenAI and vLLM
+// (--enable-prompt-tokens-details) do.
+func (s *writer) ReportPrompt(p targets.PromptStats) { s.cached = p.Cached }
 
 func newWriter(w io.Writer, req *targets.ServerRequest, id string, chat bool) *writer {
 	obj := "text_completion"
@@ -155,8 +161,8 @@ func (s *writer) Finish(u targets.Usage) error {
 		return err
 	}
 	if s.usage {
-		tail := fmt.Sprintf(`,"usage":{"prompt_tokens":%d,"completion_tokens":%d,"total_tokens":%d}`,
-			u.PromptTokens, u.CompletionTokens, u.PromptTokens+u.CompletionTokens)
+		tail := fmt.Sprintf(`,"usage":{"prompt_tokens":%d,"completion_tokens":%d,"total_tokens":%d,"prompt_tokens_details":{"cached_tokens":%d}}`,
+			u.PromptTokens, u.CompletionTokens, u.PromptTokens+u.CompletionTokens, s.cached)
 		if err := s.frame("", tail); err != nil {
 			return err
 		}

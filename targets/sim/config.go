@@ -43,7 +43,8 @@ type Config struct {
 	// per step.
 	MaxStepTokens int
 	// PrefixCache (--prefix-cache) skips the prefill of cached prompt
-	// blocks of BlockTokens words (--block-tokens).
+	// blocks of BlockTokens tokens (--block-tokens), counted with the
+	// simulator's tokenizer.
 	PrefixCache bool
 	BlockTokens int
 	// PriorityAging (--priority-aging) is how many prompt tokens the

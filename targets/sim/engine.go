@@ -15,6 +15,11 @@ type Job struct {
 	OutputTokens int
 	// Prompt is the request's text; the prefix cache hashes its words.
 	Prompt string
+	// CachedTokens and Prefill are the engine's: how many prompt tokens the
+	// prefix cache held, and how long the prompt's computation took. The
+	// engine sets them before it calls emit for token 0.
+	CachedTokens int
+	Prefill      time.Duration
 	// Due is when the engine meant the token being emitted to leave (Unix
 	// ns); an engine sets it before each call of emit, 0 when it cannot say.
 	Due int64
@@ -74,6 +79,7 @@ func (f Fixed) Generate(ctx context.Context, job *Job, emit func(int) error) err
 	start := time.Now()
 	wall := start.UnixNano()
 	first := f.TTFT + time.Duration(job.PromptTokens)*f.PerPromptToken
+	job.Prefill = first
 	t := time.NewTimer(time.Hour)
 	defer t.Stop()
 	for i := 0; i < job.OutputTokens; i++ {

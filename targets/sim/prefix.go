@@ -90,8 +90,8 @@ func (pc *prefixCache) evict() {
 }
 
 // blockHashes returns the chained FNV-1a hashes of the full blocks of size
-// words of text: block i's hash covers every word up to its end, so equal
-// hashes mean equal prefixes.
+// tokens of text (the simulator's tokenizer): block i's hash covers every
+// token up to its end, so equal hashes mean equal prefixes.
 func blockHashes(text string, size int) []uint64 {
 	const (
 		offset = 14695981039346656037
@@ -99,49 +99,16 @@ func blockHashes(text string, size int) []uint64 {
 	)
 	var out []uint64
 	h := uint64(offset)
-	words := 0
-	inWord := false
-	for i := 0; i < len(text); i++ {
-		c := text[i]
-		if c == ' ' || c == '\n' || c == '\t' || c == '\r' || c == '\v' || c == '\f' {
-			if inWord {
-				inWord = false
-				h = (h ^ ' ') * prime
-				words++
-				if words%size == 0 {
-					out = append(out, h)
-				}
-			}
-			continue
+	tokens := 0
+	eachToken(text, func(start, end int) {
+		for i := start; i < end; i++ {
+			h = (h ^ uint64(text[i])) * prime
 		}
-		inWord = true
-		h = (h ^ uint64(c)) * prime
-	}
-	if inWord {
-		h = (h ^ ' ') * prime
-		words++
-		if words%size == 0 {
+		h = (h ^ 0xff) * prime // a token boundary (0xff is never in UTF-8)
+		tokens++
+		if tokens%size == 0 {
 			out = append(out, h)
 		}
-	}
+	})
 	return out
-}
-
-// countWords counts the whitespace-separated words of text, as
-// strings.Fields would, without allocating.
-func countWords(text string) int {
-	n := 0
-	inWord := false
-	for i := 0; i < len(text); i++ {
-		switch text[i] {
-		case ' ', '\n', '\t', '\r', '\v', '\f':
-			inWord = false
-		default:
-			if !inWord {
-				n++
-			}
-			inWord = true
-		}
-	}
-	return n
 }

@@ -52,6 +52,11 @@ type seq struct {
 	pad       bool    // static batching: finished, still occupying its slot
 	canceled  bool
 	counted   bool // prompt tokens counted
+	// cached and admitted are the prefix-cache hit (tokens) and the engine
+	// time of the admission that led to the first token; written before the
+	// first token is published, never after.
+	cached   int
+	admitted int64
 
 	emitted atomic.Int64
 	due     []int64 // engine-clock step end of each emitted token
@@ -91,6 +96,7 @@ type core struct {
 	load    StepLoad
 
 	private int64 // KV tokens held privately by running sequences
+	now     int64 // start of the step being planned
 	pc      *prefixCache
 
 	// emit hands token i of s, produced by the step that ended at end, to
@@ -264,6 +270,7 @@ func (c *core) plan(now int64) bool {
 	clear(c.batch)
 	c.batch = c.batch[:0]
 	c.load = StepLoad{}
+	c.now = now
 	if c.static {
 		c.planStatic()
 	} else {
@@ -327,6 +334,9 @@ func (c *core) admit(s *seq) {
 	c.live--
 	s.state = stateRunning
 	c.running = append(c.running, s)
+	if s.generated == 0 {
+		s.cached, s.admitted = 0, c.now
+	}
 }
 
 func (c *core) planContinuous() {
@@ -388,6 +398,9 @@ func (c *core) planContinuous() {
 			c.pc.take(s.blocks[:hits])
 			s.held = hits
 			s.computed = hits * c.pc.size
+			if s.generated == 0 {
+				s.cached = s.computed
+			}
 		}
 		if c.pc != nil {
 			c.pc.queries += uint64(s.total())

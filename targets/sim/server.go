@@ -88,6 +88,7 @@ func New(opts ...Option) (*Server, error) {
 	}
 	s.mux.HandleFunc("GET /health", func(w http.ResponseWriter, _ *http.Request) { w.WriteHeader(http.StatusOK) })
 	s.mux.HandleFunc("GET /metrics", s.handleMetrics)
+	s.mux.HandleFunc("POST /tokenize", s.handleTokenize)
 	s.mux.HandleFunc("GET /v1/models", func(w http.ResponseWriter, _ *http.Request) {
 		w.Header().Set("Content-Type", "application/json")
 		fmt.Fprintf(w, `{"object":"list","data":[{"id":%s,"object":"model","owned_by":"streamgauge"}]}`, strconv.Quote(s.model))
@@ -121,16 +122,33 @@ var errChaos = errors.New("sim: injected failure")
 
 // request is one request's state in its handler.
 type request struct {
-	s      *Server
-	w      http.ResponseWriter
-	fl     http.Flusher
-	sw     targets.StreamWriter
-	ctx    context.Context
-	act    action
-	tr     *Truth // nil without a truth log
-	stall  *time.Timer
-	prompt int
-	sent   int
+	s     *Server
+	w     http.ResponseWriter
+	fl    http.Flusher
+	sw    targets.StreamWriter
+	ctx   context.Context
+	act   action
+	tr    *Truth // nil without a truth log
+	stall *time.Timer
+	job   *Job
+	sent  int
+	// reported is set once the prompt's stats went to the writer.
+	reported bool
+}
+
+// start hands the writer the prompt's stats and starts the stream, once,
+// before the first token or the end: the stream's opening frames (a role
+// frame, Anthropic's message_start) carry what the prompt's processing
+// found, as a real server's do.
+func (q *request) start() error {
+	if q.reported {
+		return nil
+	}
+	q.reported = true
+	if pr, ok := q.sw.(targets.PromptReporter); ok {
+		pr.ReportPrompt(targets.PromptStats{Tokens: q.job.PromptTokens, Cached: q.job.CachedTokens, Prefill: q.job.Prefill})
+	}
+	return q.sw.Start()
 }
 
 // emit writes token i. It is the engine's emit callback.
@@ -151,6 +169,9 @@ func (q *request) emit(i int, due int64) error {
 		case <-q.stall.C:
 		}
 	}
+	if err := q.start(); err != nil {
+		return err
+	}
 	if err := q.sw.Token(words[i%len(words)]); err != nil {
 		return err
 	}
@@ -160,7 +181,7 @@ func (q *request) emit(i int, due int64) error {
 		q.s.count.lateness.record(now - due)
 	}
 	if i == 0 {
-		q.s.count.promptTokens.Add(uint64(q.prompt))
+		q.s.count.promptTokens.Add(uint64(q.job.PromptTokens))
 	}
 	q.s.count.genTokens.Add(1)
 	q.sent++
@@ -229,7 +250,7 @@ func (s *Server) handle(p targets.ServerProtocol) http.HandlerFunc {
 			fail(http.StatusBadRequest, "invalid_request_error", fmt.Sprintf("min_tokens %d must not exceed max_tokens %d", req.MinTokens, out))
 			return
 		}
-		job := &Job{ID: id, PromptTokens: countWords(req.Prompt), OutputTokens: out, Prompt: req.Prompt}
+		job := &Job{ID: id, PromptTokens: CountTokens(req.Prompt), OutputTokens: out, Prompt: req.Prompt}
 		tr.PromptTokens = job.PromptTokens
 		if a, ok := s.engine.(Admitter); ok {
 			if err := a.Admit(job); err != nil {
@@ -260,13 +281,11 @@ func (s *Server) handle(p targets.ServerProtocol) http.HandlerFunc {
 		w.WriteHeader(http.StatusOK)
 		tr.Status = http.StatusOK
 		sw := p.NewStreamWriter(w, req, id)
-		if err := sw.Start(); err != nil {
-			tr.Outcome = "canceled"
-			return
-		}
+		// The headers go now; the stream's opening frames with the first
+		// token, when the prompt's usage is known (request.start).
 		fl.Flush()
 		tr.StartNS = time.Now().UnixNano()
-		q := &request{s: s, w: w, fl: fl, sw: sw, ctx: r.Context(), act: act, prompt: job.PromptTokens}
+		q := &request{s: s, w: w, fl: fl, sw: sw, ctx: r.Context(), act: act, job: job}
 		if s.truth != nil {
 			q.tr = tr
 			tr.TokenNS = make([]int64, 0, out)
@@ -300,6 +319,10 @@ func (s *Server) handle(p targets.ServerProtocol) http.HandlerFunc {
 			sw.Fail(err.Error())
 			fl.Flush()
 			tr.EndNS = time.Now().UnixNano()
+			return
+		}
+		if err := q.start(); err != nil {
+			tr.Outcome = "canceled"
 			return
 		}
 		if err := sw.Finish(targets.Usage{PromptTokens: job.PromptTokens, CompletionTokens: job.OutputTokens}); err != nil {

@@ -114,6 +114,10 @@ func (e *Stepped) Generate(ctx context.Context, job *Job, emit func(int) error) 
 		// Write every token the engine has produced since the last wake-up:
 		// a handler that fell behind catches up without losing a token.
 		for n := int(s.emitted.Load()); next < n; next++ {
+			if next == 0 {
+				job.CachedTokens = s.cached
+				job.Prefill = time.Duration(s.due[0] - s.admitted)
+			}
 			job.Due = e.wall0 + s.due[next]
 			if err := emit(next); err != nil {
 				e.cancel(s)

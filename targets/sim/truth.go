@@ -25,8 +25,9 @@ type Truth struct {
 	OutputTokens int `json:"output_tokens"`
 	// ArrivalNS is when the request's headers were read.
 	ArrivalNS int64 `json:"arrival_ns"`
-	// StartNS is when the response headers and the stream's opening frame
-	// (a role frame, say) were flushed; 0 for an error response.
+	// StartNS is when the response headers were flushed (the stream's
+	// opening frame, a role frame say, goes with the first token); 0 for an
+	// error response.
 	StartNS int64 `json:"start_ns,omitempty"`
 	// TokenNS is the send time of each token frame, DueNS when the engine
 	// meant it to leave (the end of its step).

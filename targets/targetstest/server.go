@@ -64,14 +64,14 @@ func CheckEngineFailure(t *testing.T, p Protocol, req *targets.Request) {
 // stream from it end to end through a client made with opts.
 func CheckSimulator(t *testing.T, p Protocol, opts ...targets.Option) {
 	t.Helper()
-	// The simulator counts one prompt token per word.
-	CheckSimulatorServing(t, p, p, targets.Usage{PromptTokens: 5, CompletionTokens: 16}, opts...)
+	CheckSimulatorServing(t, p, p, targets.Usage{PromptTokens: 6, CompletionTokens: 16}, opts...)
 }
 
 // CheckSimulatorServing runs the built-in simulator serving server and reads
 // a 16-token stream from it end to end through a client of p made with
-// opts; the stream must report usage want (the simulator counts one prompt
-// token per word of the request's five).
+// opts; the stream must report usage want (the simulator's tokenizer counts
+// six prompt tokens in the request: "be", " brief", "\n", "one", " two",
+// " three").
 func CheckSimulatorServing(t *testing.T, p targets.Protocol, server targets.ServerProtocol, want targets.Usage, opts ...targets.Option) {
 	t.Helper()
 	ts := NewServer(t, server, sim.Fixed{TTFT: time.Millisecond, ITL: 100 * time.Microsecond})

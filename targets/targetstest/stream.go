@@ -87,8 +87,8 @@ type Stream struct {
 	ToolArgs  string `json:"tool_args,omitempty"`
 	Frames    int    `json:"token_frames"`
 	// Tokens is the sum of the frames' own token counts.
-	Tokens int          `json:"tokens,omitempty"`
-	Usage  *StreamUsage `json:"usage,omitempty"`
+	Tokens int                `json:"tokens,omitempty"`
+	Usage  *StreamUsage       `json:"usage,omitempty"`
 	Timing map[string]float64 `json:"timing,omitempty"`
 	// ID is the first id the stream carried, as the client keeps it.
 	ID string `json:"id,omitempty"`
