@@ -13,10 +13,10 @@ func bruteQuantile(es []entry, w []int32, q float64) (float64, bool) {
 	for _, e := range es {
 		n := int(e.cnt)
 		if w != nil {
-			n *= int(w[e.req])
+			n *= int(w[e.cl])
 		}
 		for range n {
-			all = append(all, e.v)
+			all = append(all, bucketValue(e.code))
 		}
 	}
 	if len(all) == 0 {
@@ -36,10 +36,10 @@ func TestQuantileWalks(t *testing.T) {
 		var es []entry
 		for i := range nreq {
 			for range rng.IntN(6) {
-				es = append(es, entry{v: float64(rng.IntN(20)), req: int32(i), cnt: int32(1 + rng.IntN(3))})
+				es = append(es, entry{code: uint16(rng.IntN(20)), cl: uint16(i), cnt: uint32(1 + rng.IntN(3))})
 			}
 		}
-		slices.SortFunc(es, func(a, b entry) int { return cmp.Or(cmp.Compare(a.v, b.v), cmp.Compare(a.req, b.req)) })
+		slices.SortFunc(es, func(a, b entry) int { return cmp.Or(cmp.Compare(a.code, b.code), cmp.Compare(a.cl, b.cl)) })
 		w := make([]int32, nreq)
 		for range nreq {
 			w[rng.IntN(nreq)]++
@@ -58,16 +58,16 @@ func TestQuantileWalks(t *testing.T) {
 					}
 					continue
 				}
-				if es[j].v != want {
-					t.Fatalf("trial %d q %v weights %v: quantileIndex value %v, want %v", trial, q, weights != nil, es[j].v, want)
+				if bucketValue(es[j].code) != want {
+					t.Fatalf("trial %d q %v weights %v: quantileIndex value %v, want %v", trial, q, weights != nil, bucketValue(es[j].code), want)
 				}
 				for anchor := 0; anchor <= len(es); anchor++ {
 					var below int64
 					for _, e := range es[:anchor] {
 						below += weightOf(e, weights)
 					}
-					if a := anchoredIndex(es, weights, W, q, anchor, below); es[a].v != want {
-						t.Fatalf("trial %d q %v anchor %d: anchoredIndex value %v, want %v", trial, q, anchor, es[a].v, want)
+					if a := anchoredIndex(es, weights, W, q, anchor, below); bucketValue(es[a].code) != want {
+						t.Fatalf("trial %d q %v anchor %d: anchoredIndex value %v, want %v", trial, q, anchor, bucketValue(es[a].code), want)
 					}
 				}
 			}
