@@ -81,10 +81,14 @@ type entry struct {
 type series struct {
 	es    []entry
 	count []int64 // per cluster
-	// open is where the entries of the cluster being built start; merged
-	// is how many of them are already sorted and merged.
-	open, merged int
+	// dense counts the samples of the cluster being built by bucket code;
+	// touched lists the codes it holds.
+	dense   []uint64
+	touched []uint16
 }
+
+// numCodes bounds bucketCode.
+const numCodes = 2048 + 53*1024
 
 // bucketCode is the code of the HdrHistogram bucket (1 µs units, 3
 // significant digits, 11 significant bits) holding ms: codes grow with the
@@ -121,33 +125,34 @@ func bucketValue(code uint16) float64 {
 // it, as compare stores it.
 func hdrRound(ms float64) float64 { return bucketValue(bucketCode(ms)) }
 
-// add adds n samples of ms to cluster cl.
-func (s *series) add(cl int, ms float64, n int) {
-	for n > 0 {
-		c := uint32(min(n, math.MaxUint32))
-		s.es = append(s.es, entry{code: bucketCode(ms), cl: uint16(cl), cnt: c})
-		n -= int(c)
-	}
+// add counts n samples of ms in the cluster being built.
+func (s *series) add(ms float64, n int) {
+	s.addCode(bucketCode(ms), uint64(n))
 }
 
-// compact sorts the entries from index from on (one cluster's) by code and
-// merges equal codes into one entry each (two when a count would overflow).
-func (s *series) compact(from int) {
-	tail := s.es[from:]
-	if len(tail) < 2 {
-		return
+func (s *series) addCode(code uint16, n uint64) {
+	if s.dense == nil {
+		s.dense = make([]uint64, numCodes)
 	}
-	slices.SortFunc(tail, func(a, b entry) int { return cmp.Compare(a.code, b.code) })
-	out := from
-	for _, e := range tail {
-		if p := &s.es[max(from, out-1)]; out > from && p.code == e.code && p.cl == e.cl && uint64(p.cnt)+uint64(e.cnt) <= math.MaxUint32 {
-			p.cnt += e.cnt
-			continue
+	if s.dense[code] == 0 {
+		s.touched = append(s.touched, code)
+	}
+	s.dense[code] += n
+}
+
+// flush appends the cluster being built as entries of cluster cl, in code
+// order (a count over 2^32 takes several entries), and empties it.
+func (s *series) flush(cl int) {
+	slices.Sort(s.touched)
+	for _, code := range s.touched {
+		for n := s.dense[code]; n > 0; {
+			c := min(n, math.MaxUint32)
+			s.es = append(s.es, entry{code: code, cl: uint16(cl), cnt: uint32(c)})
+			n -= c
 		}
-		s.es[out] = e
-		out++
+		s.dense[code] = 0
 	}
-	s.es = s.es[:out]
+	s.touched = s.touched[:0]
 }
 
 // RunSamples are one run's measured requests (warm-up and canceled
@@ -246,9 +251,8 @@ func (b *SampleBuilder) Append(r *results.Record) error {
 	if good && ok {
 		s.goodN[cl]++
 	}
-	s.series["lag"].add(cl, r.LagMS, 1)
+	s.series["lag"].add(r.LagMS, 1)
 	if !ok {
-		b.settle()
 		return nil
 	}
 	s.okN[cl]++
@@ -260,37 +264,24 @@ func (b *SampleBuilder) Append(r *results.Record) error {
 	}
 	opt := func(m string, v *float64, shift float64) {
 		if v != nil {
-			s.series[m].add(cl, *v+shift, 1)
+			s.series[m].add(*v+shift, 1)
 		}
 	}
 	opt("ttfb", r.TTFBMS, shift)
 	opt("ttft", r.TTFTMS, shift)
 	opt("ttfo", r.TTFOMS, shift)
 	opt("tpot", r.TPOTMS, 0)
-	s.series["e2e"].add(cl, r.E2EMS+shift, 1)
+	s.series["e2e"].add(r.E2EMS+shift, 1)
 	icl, itl := s.series["icl"], s.series["itl"]
 	for j, gap := range r.ICLMS {
-		icl.add(cl, gap, 1)
+		icl.add(gap, 1)
 		k := 1
 		if j+1 < len(r.FrameTokens) && r.FrameTokens[j+1] > 1 {
 			k = r.FrameTokens[j+1]
 		}
-		itl.add(cl, gap/float64(k), k)
+		itl.add(gap/float64(k), k)
 	}
-	b.settle()
 	return nil
-}
-
-// settle compacts the open cluster's entries of a metric once they have
-// doubled since the last compaction, so a cluster of many long streams
-// holds about twice its distinct buckets at most.
-func (b *SampleBuilder) settle() {
-	for _, sr := range b.all {
-		if len(sr.es)-sr.open > 2*(sr.merged-sr.open)+1024 {
-			sr.compact(sr.open)
-			sr.merged = len(sr.es)
-		}
-	}
 }
 
 // cluster returns the cluster of measured request i, closing the previous
@@ -314,16 +305,19 @@ func (b *SampleBuilder) cluster(i int) int {
 	return cl
 }
 
-// closeCluster sorts and merges the entries of the cluster being built.
+// closeCluster appends the cluster being built (the last one) to the
+// entries.
 func (b *SampleBuilder) closeCluster() {
+	if len(b.s.size) == 0 {
+		return
+	}
 	for _, sr := range b.all {
-		sr.compact(sr.open)
-		sr.open, sr.merged = len(sr.es), len(sr.es)
+		sr.flush(len(b.s.size) - 1)
 	}
 }
 
 // halve merges clusters 2j and 2j+1 into cluster j. Every cluster is
-// closed, and each one's entries are contiguous and sorted.
+// closed, and each one's entries are contiguous.
 func (b *SampleBuilder) halve() {
 	s := b.s
 	b.shift++
@@ -336,26 +330,21 @@ func (b *SampleBuilder) halve() {
 	}
 	s.size, s.okN, s.goodN, s.outTok = s.size[:half], s.okN[:half], s.goodN[:half], s.outTok[:half]
 	for _, sr := range b.all {
-		for i := range sr.es {
-			sr.es[i].cl /= 2
-		}
-		// Entries of a new cluster are contiguous: compact each run.
-		from := 0
-		merged := sr.es[:0]
-		for from < len(sr.es) {
+		// The merged entries of cluster j are written over those of
+		// clusters 2j and 2j+1, after both are read: never ahead of the
+		// reading.
+		in := sr.es
+		sr.es = in[:0]
+		for from := 0; from < len(in); {
+			j := in[from].cl / 2
 			to := from
-			for to < len(sr.es) && sr.es[to].cl == sr.es[from].cl {
+			for to < len(in) && in[to].cl/2 == j {
+				sr.addCode(in[to].code, uint64(in[to].cnt))
 				to++
 			}
-			start := len(merged)
-			merged = append(merged, sr.es[from:to]...)
-			sub := series{es: merged}
-			sub.compact(start)
-			merged = sub.es
+			sr.flush(int(j))
 			from = to
 		}
-		sr.es = slices.Clip(merged)
-		sr.open, sr.merged = len(sr.es), len(sr.es)
 	}
 }
 
@@ -373,17 +362,24 @@ func (b *SampleBuilder) Finish() *RunSamples {
 	b.closeCluster()
 	nc := len(s.size)
 	for _, sr := range s.series {
-		sr.es = slices.Clip(sr.es)
-		slices.SortFunc(sr.es, func(a, c entry) int {
-			if d := cmp.Compare(a.code, c.code); d != 0 {
-				return d
-			}
-			return cmp.Compare(a.cl, c.cl)
-		})
+		sr.dense, sr.touched = nil, nil
+		// The entries are in cluster order, each cluster's in code order:
+		// a stable counting sort by code orders them by (code, cluster).
+		at := make([]int, numCodes+1)
+		for _, e := range sr.es {
+			at[e.code+1]++
+		}
+		for c := 1; c <= numCodes; c++ {
+			at[c] += at[c-1]
+		}
+		sorted := make([]entry, len(sr.es))
 		sr.count = make([]int64, nc)
 		for _, e := range sr.es {
+			sorted[at[e.code]] = e
+			at[e.code]++
 			sr.count[e.cl] += int64(e.cnt)
 		}
+		sr.es = sorted
 	}
 	s.gapS = make([]float64, nc)
 	if s.n > 0 {
