@@ -9,7 +9,7 @@ LDFLAGS  := -s -w -X main.version=$(VERSION)
 FUZZTIME ?= 10s
 PKGS     := ./...
 
-.PHONY: all build test demo bench lint fuzz soak clean
+.PHONY: all build test check demo bench lint fuzz soak clean
 
 all: lint build test
 
@@ -25,6 +25,12 @@ test:
 	STREAMGAUGE_TIMING=1 $(GO) test -count=1 -timeout 3m -run 'TestTimingTruth|TestTraceReplayGaps' -v ./cmd/streamgauge
 	$(GO) test -count=1 -timeout 5m -run 'TestCompareHonesty' -v ./analysis
 
+## check: the slow statistical tests of compare: its honesty on 200 pairs of
+## 2,000-request runs and on 60 pairs of 200,000-request runs correlated in
+## time (TestCompareHonestyLarge; a few minutes)
+check:
+	STREAMGAUGE_LARGE=1 $(GO) test -count=1 -timeout 30m -run 'TestCompareHonesty' -v ./analysis
+
 ## demo: a real load run against the built-in simulator, results table on stdout
 demo: build
 	./$(BIN) run demo
@@ -33,7 +39,9 @@ demo: build
 ## micro-benchmarks of the hot paths (frame reading, decoding, records,
 ## histograms), then the end-to-end load benchmark against the simulator in
 ## its own process: a minimal baseline client vs streamgauge, CPU, RSS and
-## timing error against the simulator's truth log (~8 minutes).
+## timing error against the simulator's truth log, and `streamgauge compare`
+## of two generated 1,000,000-request runs for its peak RSS (~12 minutes;
+## 2.5 GB of temporary disk).
 ## BENCHFLAGS=--quick for ~5 minutes, --full for the long runs (~30 minutes);
 ## results in bench/results.json, recorded in docs/performance.md.
 BENCHFLAGS ?=

@@ -769,6 +769,11 @@ func checks(rep *Report) []Check {
 		rssOK := s.RSSLate <= s.RSSEarly*1.1+16
 		add("memory flat after warm-up: "+what, fmt.Sprintf("live heap peak %.1f -> %.1f MiB, RSS peak %.1f -> %.1f MiB (early vs late half)", s.HeapEarly, s.HeapLate, s.RSSEarly, s.RSSLate), heapOK && rssOK)
 	}
+	if c := rep.Compare; c != nil && c.Err == "" {
+		add(fmt.Sprintf("compare of two %d-request runs: peak RSS < 500 MB, the +10%% ttft found", c.Requests),
+			fmt.Sprintf("%.0f MiB, %.0f s CPU, ttft.p99 %s", c.PeakRSSMiB, c.CPUS, c.TTFTP99Verdict),
+			c.PeakRSSMiB*(1<<20) < targetCompareRSS && c.TTFTP99Verdict == "regression")
+	}
 	return out
 }
 
