@@ -121,10 +121,6 @@ func bucketValue(code uint16) float64 {
 	return float64(m<<e+1<<e-1) / 1000
 }
 
-// hdrRound rounds a duration (ms) the way the summary's histograms bucket
-// it, as compare stores it.
-func hdrRound(ms float64) float64 { return bucketValue(bucketCode(ms)) }
-
 // add counts n samples of ms in the cluster being built.
 func (s *series) add(ms float64, n int) {
 	s.addCode(bucketCode(ms), uint64(n))
@@ -346,13 +342,6 @@ func (b *SampleBuilder) halve() {
 			from = to
 		}
 	}
-}
-
-func b2f(b bool) float64 {
-	if b {
-		return 1
-	}
-	return 0
 }
 
 // Finish sorts the samples and derives the send gaps. The builder must not
