@@ -151,10 +151,10 @@ func TestBucketCode(t *testing.T) {
 }
 
 // TestSamplesMemory: the entries kept for a token metric are bounded by
-// clusters × buckets, not by tokens: 4,000 requests of 500 tokens each
-// (2 million itl samples) keep at most one entry per bucket and cluster.
+// clusters × buckets, not by tokens: 4,000 requests of 250 tokens each
+// (1 million itl samples) keep at most one entry per bucket and cluster.
 func TestSamplesMemory(t *testing.T) {
-	for _, tokens := range []int{10, 500} {
+	for _, tokens := range []int{10, 250} {
 		rng := rand.New(rand.NewPCG(6, uint64(tokens)))
 		b := NewSampleBuilder("x", nil, false)
 		icl := make([]float64, tokens)
