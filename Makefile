@@ -42,11 +42,13 @@ check: lint test-full
 ## test-full: every test, with the race detector, then the timing-truth
 ## end-to-end tests on their own (other test binaries running in parallel
 ## would steal the CPU whose absence they measure) and the statistical
-## compare test without the race detector (it would take minutes under it).
+## compare tests without the race detector (they would take many minutes
+## under it): honesty on 200 pairs of 2,000-request runs and on 60 pairs of
+## 200,000-request runs correlated in time (TestCompareHonestyLarge).
 test-full:
 	$(GO) test -race -count=1 -timeout 15m $(PKGS)
 	STREAMGAUGE_TIMING=1 $(GO) test -count=1 -timeout 3m -run 'TestTimingTruth|TestTraceReplayGaps' -v ./cmd/streamgauge
-	$(GO) test -count=1 -timeout 5m -run 'TestCompareHonesty' -v ./analysis
+	STREAMGAUGE_LARGE=1 $(GO) test -count=1 -timeout 20m -run 'TestCompareHonesty' -v ./analysis
 
 ## demo: a real load run against the built-in simulator, results table on stdout
 demo: build
@@ -56,7 +58,9 @@ demo: build
 ## micro-benchmarks of the hot paths (frame reading, decoding, records,
 ## histograms), then the end-to-end load benchmark against the simulator in
 ## its own process: a minimal baseline client vs streamgauge, CPU, RSS and
-## timing error against the simulator's truth log (~8 minutes).
+## timing error against the simulator's truth log, and `streamgauge compare`
+## of two generated 1,000,000-request runs for its peak RSS (~12 minutes;
+## 2.5 GB of temporary disk).
 ## BENCHFLAGS=--quick for ~5 minutes, --full for the long runs (~30 minutes);
 ## results in bench/results.json, recorded in docs/performance.md.
 BENCHFLAGS ?=

@@ -560,11 +560,11 @@ func LoadRunSamples(dir string, g *GoodputSLO) (*RunSamples, error) {
 			return nil, fmt.Errorf("%s: goodput: %w", filepath.Join(dir, results.RunFile), err)
 		}
 	}
-	b := newSampleBuilder(filepath.Base(filepath.Clean(dir)), g, fromScheduled)
+	b := NewSampleBuilder(filepath.Base(filepath.Clean(dir)), g, fromScheduled)
 	if err := results.ReadRecords(dir, b.Append); err != nil {
 		return nil, err
 	}
-	s := b.finish()
+	s := b.Finish()
 	s.Dir = dir
 	s.Profile = info.Profile
 	var sum struct {

@@ -1,9 +1,15 @@
 package analysis_test
 
 import (
+	"math"
+	"os"
+	"runtime"
+	"slices"
+	"sync"
 	"testing"
 
 	"github.com/streamgauge/streamgauge/analysis"
+	"github.com/streamgauge/streamgauge/results"
 )
 
 // TestCompareHonesty measures what compare's verdicts are worth, on
@@ -80,4 +86,145 @@ func TestCompareHonesty(t *testing.T) {
 	if pct(abP99) < 90 || pct(abExit3) < 90 {
 		t.Errorf("A/B: ttft.p99 regression in %.1f%%, exit 3 in %.1f%%; want at least 90%% each", pct(abP99), pct(abExit3))
 	}
+}
+
+// bigSynth is a large synthetic run, built as it streams (no record is
+// kept): baseSynth's server at Rate req/s, plus the server's moments. Every
+// Moment consecutive arrivals share a load factor LogNormal(0, MomentSigma)
+// that scales their ttft and their decode speed (a batch, a queue that
+// fills and drains): requests of one moment are correlated, as tokens of
+// one request are.
+type bigSynth struct {
+	synth
+	Moment      int
+	MomentSigma float64
+}
+
+var baseBig = bigSynth{synth: synth{Rate: 1000, TTFTScale: 1, ITLScale: 1, FailRate: 0.005}, Moment: 20, MomentSigma: 0.1}
+
+// samples builds the samples of n requests through a SampleBuilder, one
+// reused record at a time.
+func (s bigSynth) samples(name string, seed uint64, n int) *analysis.RunSamples {
+	rng := newRand(seed)
+	b := analysis.NewSampleBuilder(name, nil, false)
+	var r results.Record
+	icl := make([]float64, 0, 24)
+	var ttftV, tpotV float64
+	var t, factor float64
+	for i := range n {
+		if i%s.Moment == 0 {
+			factor = math.Exp(s.MomentSigma * rng.NormFloat64())
+		}
+		t += rng.ExpFloat64() / s.Rate * 1e9
+		in := 100 + rng.IntN(801)
+		ttft := s.TTFTScale * factor * (30 + 0.2*float64(in) + 20*rng.ExpFloat64())
+		out := 8 + rng.IntN(17)
+		speed := s.ITLScale * factor * 10 * math.Exp(0.1*rng.NormFloat64())
+		icl = icl[:out-1]
+		decode := 0.0
+		for j := range icl {
+			icl[j] = speed * math.Max(0.1, 1+0.05*rng.NormFloat64())
+			decode += icl[j]
+		}
+		e2e := ttft + decode
+		ttftV, tpotV = ttft, decode/float64(out-1)
+		r = results.Record{SentNS: int64(t), DoneNS: int64(t + e2e*1e6), LagMS: 0.05 * rng.ExpFloat64(),
+			TTFTMS: &ttftV, TTFBMS: &ttftV, TTFOMS: &ttftV, E2EMS: e2e, TPOTMS: &tpotV, ICLMS: icl, OutputTokens: out}
+		if rng.Float64() < s.FailRate {
+			r.Error = &results.Error{Kind: results.KindConnect}
+			r.TTFBMS, r.TTFTMS, r.TTFOMS, r.TPOTMS, r.ICLMS = nil, nil, nil, nil, nil
+			r.E2EMS, r.OutputTokens, r.DoneNS = 1, 0, int64(t+1e6)
+		}
+		r.SLOOK = r.Error == nil && ttft <= 250
+		b.Append(&r)
+	}
+	return b.Finish()
+}
+
+// TestCompareHonestyLarge is TestCompareHonesty on runs of 200,000
+// requests a side whose requests are correlated in time (bigSynth: every
+// 20 consecutive arrivals share a server moment) as well as within a
+// request; compare resamples them in blocks of 128 consecutive requests
+// (1,563 clusters a side). It is slow (about 90 s of CPU) and runs only
+// when STREAMGAUGE_LARGE is set: make check.
+//
+//   - A/A: 60 pairs of runs of the same server; at most 5% of pairs may
+//     have any of the 16 default metrics called significant (either
+//     direction), and at most 5% may exit 3.
+//   - A/B: the candidate's ttft is 10% slower; ttft.p99 must be a
+//     regression, and the pair exit 3, in every one of 10 pairs.
+//
+// Measured with these seeds: A/A 1 of 60 pairs flagged (1.7%), none exit
+// 3; A/B 10 of 10. Resampling these runs request by request instead (as
+// compare did for every run before it kept clusters; measured by raising
+// MaxClusters over 200,000) flagged 9 of 20 A/A pairs (45%): the moments'
+// correlation made the intervals too narrow. Resampling tokens one by one
+// would be narrower still.
+func TestCompareHonestyLarge(t *testing.T) {
+	if os.Getenv("STREAMGAUGE_LARGE") == "" {
+		t.Skip("100 pairs of 200,000-request runs (about a minute): set STREAMGAUGE_LARGE=1 (make check)")
+	}
+	if raceDetector {
+		t.Skip("statistical test: run it without -race")
+	}
+	const (
+		pairs     = 60
+		abPairs   = 10
+		n         = 200_000
+		resamples = 1000
+	)
+	slower := baseBig
+	slower.TTFTScale = 1.1
+	type result struct{ flagged, exit3, abP99, abExit3 bool }
+	res := make([]result, pairs)
+	var wg sync.WaitGroup
+	sem := make(chan struct{}, runtime.GOMAXPROCS(0))
+	for p := range pairs {
+		wg.Go(func() {
+			sem <- struct{}{}
+			defer func() { <-sem }()
+			base := baseBig.samples("a", uint64(3*p+5000), n)
+			cands := []*analysis.RunSamples{baseBig.samples("a2", uint64(3*p+5001), n)}
+			if p < abPairs {
+				cands = append(cands, slower.samples("b", uint64(3*p+5002), n))
+			}
+			c, err := analysis.Compare(base, cands, analysis.CompareOptions{Seed: uint64(p), Resamples: resamples})
+			if err != nil {
+				t.Error(err)
+				return
+			}
+			r := &res[p]
+			for _, row := range c.Rows {
+				r.flagged = r.flagged || row.Candidates[0].Significant
+				if p < abPairs && row.Metric == "ttft.p99" {
+					r.abP99 = row.Candidates[1].Verdict == analysis.VerdictRegression
+				}
+			}
+			r.exit3 = slices.Contains(c.Regressed, "a2")
+			r.abExit3 = slices.Contains(c.Regressed, "b")
+		})
+	}
+	wg.Wait()
+	var aaFlagged, aaExit3, abP99, abExit3 int
+	for _, r := range res {
+		aaFlagged += b2i(r.flagged)
+		aaExit3 += b2i(r.exit3)
+		abP99 += b2i(r.abP99)
+		abExit3 += b2i(r.abExit3)
+	}
+	t.Logf("A/A: %d of %d pairs flagged significant, %d would exit 3", aaFlagged, pairs, aaExit3)
+	t.Logf("A/B (+10%% ttft): ttft.p99 a regression in %d of %d pairs, %d would exit 3", abP99, abPairs, abExit3)
+	if aaFlagged*100 > 5*pairs || aaExit3*100 > 5*pairs {
+		t.Errorf("A/A: %d flagged, %d exit 3 of %d pairs; want at most 5%% each", aaFlagged, aaExit3, pairs)
+	}
+	if abP99 < abPairs || abExit3 < abPairs {
+		t.Errorf("A/B: ttft.p99 regression in %d, exit 3 in %d of %d pairs; want all", abP99, abExit3, abPairs)
+	}
+}
+
+func b2i(b bool) int {
+	if b {
+		return 1
+	}
+	return 0
 }

@@ -9,6 +9,7 @@ import (
 	"math/rand/v2"
 	"path/filepath"
 	"runtime"
+	"slices"
 	"strings"
 	"testing"
 
@@ -90,9 +91,25 @@ func cell(t *testing.T, c *analysis.Comparison, metric string, cand int) analysi
 
 // TestComparePointEstimates: compare's point estimates, computed exactly
 // from the records, agree with the summary's histograms (3 significant
-// digits), itl weighting included.
+// digits), itl weighting included, whether the run is resampled request by
+// request or in blocks (over MaxClusters requests, where clusters are
+// merged as the records stream in).
 func TestComparePointEstimates(t *testing.T) {
-	recs := baseSynth.records(rand.New(rand.NewPCG(3, 0)), 1500)
+	for _, tc := range []struct {
+		n        int
+		clusters [2]int // the range Clusters() must fall in
+	}{
+		{1500, [2]int{1500, 1500}},
+		{analysis.MaxClusters, [2]int{analysis.MaxClusters, analysis.MaxClusters}},
+		{analysis.MaxClusters + 1, [2]int{analysis.MaxClusters/2 + 1, analysis.MaxClusters/2 + 1}},
+		{9000, [2]int{analysis.MaxClusters/2 + 1, analysis.MaxClusters}},
+	} {
+		t.Run(fmt.Sprint(tc.n), func(t *testing.T) { testPointEstimates(t, tc.n, tc.clusters) })
+	}
+}
+
+func testPointEstimates(t *testing.T, n int, clusters [2]int) {
+	recs := baseSynth.records(rand.New(rand.NewPCG(3, 0)), n)
 	a := analysis.NewAccumulator()
 	for _, r := range recs {
 		a.Append(r)
@@ -102,7 +119,13 @@ func TestComparePointEstimates(t *testing.T) {
 		t.Fatal(err)
 	}
 	s := analysis.NewRunSamples("x", recs, nil, false)
-	c, err := analysis.Compare(s, []*analysis.RunSamples{s}, analysis.CompareOptions{Resamples: 100})
+	if c := s.Clusters(); c < clusters[0] || c > clusters[1] {
+		t.Errorf("%d requests in %d clusters, want %d to %d", n, c, clusters[0], clusters[1])
+	}
+	if s.Requests() != n {
+		t.Errorf("Requests() = %d, want %d", s.Requests(), n)
+	}
+	c, err := analysis.Compare(s, []*analysis.RunSamples{s}, analysis.CompareOptions{Resamples: 100, Metrics: append(slices.Clone(analysis.CompareMetrics), "itl.mean", "icl.p99.9", "lag.p50")})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -111,6 +134,9 @@ func TestComparePointEstimates(t *testing.T) {
 		"throughput.requests_per_s":      sum.Throughput.RequestsPerS,
 		"goodput.ratio":                  sum.Goodput.Ratio,
 		"error_rate":                     sum.ErrorRate,
+		"itl.mean":                       sum.Metrics["itl"].Mean,
+		"icl.p99.9":                      sum.Metrics["icl"].P999,
+		"lag.p50":                        sum.Metrics["lag"].P50,
 	}
 	for _, m := range []string{"ttft", "itl", "tpot", "e2e"} {
 		st := sum.Metrics[m]

@@ -113,7 +113,7 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 	fs.BoolVar(&o.full, "full", false, "the long runs: 60 s comparisons and 1,000,000 requests for the memory check (~25 minutes)")
 	fs.StringVar(&o.out, "out", "bench/results.json", "write the results as JSON to this file")
 	fs.StringVar(&o.serverBin, "server-bin", "", "streamgauge binary serving the simulator (default: go build ./cmd/streamgauge)")
-	fs.StringVar(&only, "only", "", "comma-separated scenarios to run: micro,light,heavy,rate,climb,scale,soak (default all)")
+	fs.StringVar(&only, "only", "", "comma-separated scenarios to run: micro,light,heavy,rate,climb,scale,soak,compare (default all)")
 	fs.StringVar(&o.work, "work", "", "directory for run directories and truth logs (default: a temporary one, removed)")
 	fs.BoolVar(&o.keep, "keep", false, "keep the work directory")
 	fs.StringVar(&o.cpuprofile, "cpuprofile", "", "write each client run's CPU profile into this directory (go tool pprof -top FILE)")
@@ -219,16 +219,17 @@ type Check struct {
 
 // Report is bench/results.json.
 type Report struct {
-	Machine   Machine     `json:"machine"`
-	Mode      string      `json:"mode"`
-	Command   string      `json:"command"`
-	Micro     []Micro     `json:"micro,omitempty"`
-	Rows      []Row       `json:"rows"`
-	Climb     []ClimbStep `json:"climb,omitempty"`
-	ClimbMax  float64     `json:"climb_highest_rate_lag_p99_under_5ms,omitempty"`
-	Soak      *Soak       `json:"soak,omitempty"`
-	Checks    []Check     `json:"targets"`
-	DurationS float64     `json:"duration_s"`
+	Machine   Machine       `json:"machine"`
+	Mode      string        `json:"mode"`
+	Command   string        `json:"command"`
+	Micro     []Micro       `json:"micro,omitempty"`
+	Rows      []Row         `json:"rows"`
+	Climb     []ClimbStep   `json:"climb,omitempty"`
+	ClimbMax  float64       `json:"climb_highest_rate_lag_p99_under_5ms,omitempty"`
+	Soak      *Soak         `json:"soak,omitempty"`
+	Compare   *CompareBench `json:"compare,omitempty"`
+	Checks    []Check       `json:"targets"`
+	DurationS float64       `json:"duration_s"`
 }
 
 func (o *options) want(s string) bool { return o.only == nil || o.only[s] }
@@ -279,7 +280,7 @@ func bench(ctx context.Context, o *options, stdout, stderr io.Writer) error {
 		name string
 		fn   func(context.Context) error
 	}{
-		{"light", b.light}, {"heavy", b.heavy}, {"rate", b.rate}, {"climb", b.climb}, {"scale", b.scale}, {"soak", b.soak},
+		{"light", b.light}, {"heavy", b.heavy}, {"rate", b.rate}, {"climb", b.climb}, {"scale", b.scale}, {"soak", b.soak}, {"compare", b.compareRuns},
 	}
 	for _, s := range steps {
 		if !o.want(s.name) {
@@ -767,6 +768,11 @@ func checks(rep *Report) []Check {
 		heapOK := s.HeapLate <= s.HeapEarly*1.1+4
 		rssOK := s.RSSLate <= s.RSSEarly*1.1+16
 		add("memory flat after warm-up: "+what, fmt.Sprintf("live heap peak %.1f -> %.1f MiB, RSS peak %.1f -> %.1f MiB (early vs late half)", s.HeapEarly, s.HeapLate, s.RSSEarly, s.RSSLate), heapOK && rssOK)
+	}
+	if c := rep.Compare; c != nil && c.Err == "" {
+		add(fmt.Sprintf("compare of two %d-request runs: peak RSS < 500 MB, the +10%% ttft found", c.Requests),
+			fmt.Sprintf("%.0f MiB, %.0f s CPU, ttft.p99 %s", c.PeakRSSMiB, c.CPUS, c.TTFTP99Verdict),
+			c.PeakRSSMiB*(1<<20) < targetCompareRSS && c.TTFTP99Verdict == "regression")
 	}
 	return out
 }
