@@ -141,6 +141,20 @@ func TestTokenizerServer(t *testing.T) {
 			if !tt.wantExact && float64(off)/float64(total) < 0.5 {
 				t.Errorf("only %d of %d prompts counted differently by the simulator: its tokenizer must differ from %s", off, total, tt.tokenizer)
 			}
+			// The summary's own account says the same: the server's input
+			// counts (its usage) match the records' with --tokenizer server
+			// and mostly do not without it.
+			sv := res.Summary.Server
+			if sv == nil || sv.InputTokensCompared == 0 {
+				t.Fatalf("summary has no server input count compared: %+v", sv)
+			}
+			t.Logf("summary: input mismatch ratio %.3f over %d requests", sv.InputMismatchRatio, sv.InputTokensCompared)
+			if tt.wantExact && sv.InputMismatchRatio != 0 {
+				t.Errorf("input mismatch ratio %.3f with --tokenizer server, want 0", sv.InputMismatchRatio)
+			}
+			if !tt.wantExact && sv.InputMismatchRatio < 0.5 {
+				t.Errorf("input mismatch ratio %.3f with %s, want clearly above 0", sv.InputMismatchRatio, tt.tokenizer)
+			}
 			joined := strings.Join(logs, "\n")
 			if tt.tokenizer == "server" && tt.turns == "" && (!strings.Contains(joined, "prompts fitted in") || strings.Contains(joined, "could not be matched")) {
 				t.Errorf("log lacks the fit's summary, or some prompts were not exact:\n%s", joined)
