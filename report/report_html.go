@@ -348,8 +348,10 @@ func (r *Report) warnings() []string {
 	if r.NoRecords {
 		out = append(out, "requests.jsonl is missing: the plots over time and of request lengths are empty.")
 	}
-	if s.GeneratorSaturated {
-		out = append(out, capitalize(s.SaturationNote())+": requests went out late, so latencies may be understated.")
+	if w := analysis.SaturationWarning(s); w != "" {
+		// The same words as the terminal: the --max-concurrency cap when
+		// sends waited for it, else the generator (or its saturated shards).
+		out = append(out, capitalize(w)+".")
 	}
 	if s.Requests.OK == 0 {
 		out = append(out, "No request succeeded: there are no latency samples to plot.")
