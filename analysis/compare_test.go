@@ -495,7 +495,7 @@ func TestCompareEmptySide(t *testing.T) {
 		{"every candidate request failed", good, []*analysis.RunSamples{failed},
 			[]string{"candidate run all-failed has no measured request that succeeded (of 50: 50 failed): nothing to judge"}},
 		{"warm-up only candidate", good, []*analysis.RunSamples{warmOnly},
-			[]string{"candidate run warmup-only has no measured request that succeeded (of 20: 20 warm-up): nothing to judge; lengthen the run or shorten --warmup"}},
+			[]string{"candidate run warmup-only has no measured request that succeeded (of 20: 20 warm-up): nothing to judge; lengthen the run or shorten --warmup (or --warmup-requests)"}},
 		{"empty baseline and a second candidate", none, []*analysis.RunSamples{good, failed},
 			[]string{"baseline run none has no requests", "candidate run all-failed has no measured request"}},
 	}

@@ -216,7 +216,7 @@ func (e *EmptyRunError) Error() string {
 	}
 	hint := ""
 	if c.Failed == 0 && c.Canceled == 0 && c.Warmup > 0 {
-		hint = "; lengthen the run or shorten --warmup"
+		hint = "; lengthen the run or shorten --warmup (or --warmup-requests)"
 	}
 	return fmt.Sprintf("%s has no measured request that succeeded (of %d: %s): nothing to judge%s", e.Run, c.Total, strings.Join(parts, ", "), hint)
 }

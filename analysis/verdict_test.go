@@ -190,7 +190,7 @@ func TestEmptyRunError(t *testing.T) {
 	}{
 		{"evidence", analysis.Counts{Total: 3, OK: 1, Failed: 2}, ""},
 		{"nothing", analysis.Counts{}, "run R has no requests: nothing to judge"},
-		{"warm-up only", analysis.Counts{Total: 20, Warmup: 20}, "run R has no measured request that succeeded (of 20: 20 warm-up): nothing to judge; lengthen the run or shorten --warmup"},
+		{"warm-up only", analysis.Counts{Total: 20, Warmup: 20}, "run R has no measured request that succeeded (of 20: 20 warm-up): nothing to judge; lengthen the run or shorten --warmup (or --warmup-requests)"},
 		{"every one failed", analysis.Counts{Total: 7, Failed: 5, Warmup: 2}, "run R has no measured request that succeeded (of 7: 5 failed, 2 warm-up): nothing to judge"},
 		{"canceled", analysis.Counts{Total: 4, Canceled: 4}, "run R has no measured request that succeeded (of 4: 4 canceled): nothing to judge"},
 	}

@@ -34,7 +34,7 @@ func describeLoad(p profiles.Profile, src loadgen.Source) string {
 	case p.Rate > 0:
 		b.WriteString(describeArrivals(p))
 	default:
-		fmt.Fprintf(&b, "%d closed-loop users", p.Concurrency)
+		b.WriteString(countOf(p.Concurrency, "closed-loop user"))
 	}
 	if p.MaxConcurrency > 0 && (p.Rate > 0 || tw != nil || (len(stages) > 0 && !loadgen.ClosedStages(stages))) {
 		fmt.Fprintf(&b, " (at most %d in flight)", p.MaxConcurrency)
@@ -46,7 +46,7 @@ func describeLoad(p profiles.Profile, src loadgen.Source) string {
 		b.WriteString(", " + describeShard(p, stages, tw != nil))
 	}
 	if p.Requests > 0 && tw == nil {
-		fmt.Fprintf(&b, ", %d requests", p.Requests)
+		b.WriteString(", " + countOf(p.Requests, "request"))
 		if shards > 1 {
 			b.WriteString(" in all shards")
 		}
@@ -58,7 +58,7 @@ func describeLoad(p profiles.Profile, src loadgen.Source) string {
 		fmt.Fprintf(&b, ", the first %s warm-up", p.Warmup)
 	}
 	if p.WarmupRequests > 0 {
-		fmt.Fprintf(&b, ", the first %d requests warm-up", p.WarmupRequests)
+		fmt.Fprintf(&b, ", the first %s warm-up", countOf(p.WarmupRequests, "request"))
 	}
 	return b.String()
 }
@@ -102,7 +102,7 @@ func describeStages(stages []loadgen.Stage) string {
 			break
 		}
 		if kind == "user" {
-			parts = append(parts, fmt.Sprintf("%s with %d users", s.Duration, max(s.Users, 0)))
+			parts = append(parts, fmt.Sprintf("%s with %s", s.Duration, countOf(max(s.Users, 0), "user")))
 		} else {
 			parts = append(parts, fmt.Sprintf("%s at %s req/s", s.Duration, num(s.Rate)))
 		}
@@ -258,4 +258,13 @@ func apiPath(p profiles.Profile) (string, error) {
 		return "", err
 	}
 	return proto.Path(sampleRequest(p)), nil
+}
+
+// countOf is n and noun, the noun plural unless n is 1: "1 request",
+// "20 requests".
+func countOf[N int | uint64](n N, noun string) string {
+	if n == 1 {
+		return "1 " + noun
+	}
+	return fmt.Sprintf("%d %ss", n, noun)
 }

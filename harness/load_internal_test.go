@@ -102,6 +102,13 @@ func TestDescribeLoad(t *testing.T) {
 			[]string{"8 closed-loop users", "shard 0/2: this process runs every 2nd user"}, nil},
 		{"warm-up", testProfile(func(p *profiles.Profile) { p.Rate, p.Warmup, p.Requests = 5, 10*time.Second, 10 }), nil,
 			[]string{"the first 10s warm-up"}, nil},
+		{"one user, one request", testProfile(func(p *profiles.Profile) { p.Rate, p.Concurrency, p.Requests = 0, 1, 1 }), nil,
+			[]string{"1 closed-loop user, 1 request"}, []string{"users", "requests"}},
+		{"one warm-up request", testProfile(func(p *profiles.Profile) { p.Rate, p.WarmupRequests, p.Requests = 5, 1, 10 }), nil,
+			[]string{"10 requests", "the first 1 request warm-up"}, []string{"1 requests"}},
+		{"one user stage", testProfile(func(p *profiles.Profile) {
+			p.Rate, p.Concurrency, p.Stages = 0, 0, []string{"30s:users=1", "30s:users=2"}
+		}), nil, []string{"30s with 1 user,", "30s with 2 users"}, nil},
 	}
 	for _, tc := range tests {
 		t.Run(tc.name, func(t *testing.T) {

@@ -354,6 +354,10 @@ func newSweepPlan(p profiles.Profile, so SweepOptions) (*sweepPlan, error) {
 		if !so.Users {
 			opts.Min, opts.MinWhy = rateFloor(start, plan.stage)
 		}
+		if err := searchBoundError(start, so); err != nil {
+			errs = append(errs, err)
+			opts.Max = 0 // said above, in the flags' words
+		}
 		s, err := analysis.NewSearch(opts)
 		if err != nil {
 			errs = append(errs, err)
@@ -502,4 +506,16 @@ func stageLine(st *analysis.SweepStage) string {
 	}
 	return fmt.Sprintf("%.2f req/s, ttft p99 %.1f ms, e2e p99 %.1f ms, errors %.1f%%: %s",
 		st.Throughput.RequestsPerS, st.Metrics["ttft"].P99, st.Metrics["e2e"].P99, 100*st.ErrorRate, verdict)
+}
+
+// searchBoundError refuses a search whose highest level is below its first,
+// naming the flags that set them.
+func searchBoundError(start float64, so SweepOptions) error {
+	if !(so.Max > 0 && so.Max < start) {
+		return nil
+	}
+	if so.Users {
+		return fmt.Errorf("max-users: %s is below the search's first level, %s users (--concurrency); raise --max-users or start lower", analysis.FormatLevel(so.Max), analysis.FormatLevel(start))
+	}
+	return fmt.Errorf("max-rate: %s req/s is below the search's first level, %s req/s (--rate, or the profile's rate); raise --max-rate or start lower with --rate", analysis.FormatLevel(so.Max), analysis.FormatLevel(start))
 }

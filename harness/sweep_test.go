@@ -117,6 +117,11 @@ func TestSweepConfigErrors(t *testing.T) {
 			"levels: a 1s stage at 0.5 req/s holds less than one request; raise the rate or lengthen --stage-duration"},
 		{"the search starts below one request a stage", func(p *profiles.Profile, o *harness.SweepOptions) { o.Levels, o.Auto, o.Start = nil, true, 0.5 },
 			"rate: the search's first 1s stage at 0.5 req/s holds less than one request"},
+		{"max-rate below the start", func(p *profiles.Profile, o *harness.SweepOptions) { o.Levels, o.Auto, o.Start, o.Max = nil, true, 5, 4 },
+			"max-rate: 4 req/s is below the search's first level, 5 req/s (--rate"},
+		{"max-users below the start", func(p *profiles.Profile, o *harness.SweepOptions) {
+			p.Rate, p.Concurrency, o.Levels, o.Auto, o.Users, o.Max = 0, 8, nil, true, true, 4
+		}, "max-users: 4 is below the search's first level, 8 users (--concurrency)"},
 		{"warm-up longer than a stage", func(p *profiles.Profile, o *harness.SweepOptions) { p.Warmup = time.Minute }, "warmup"},
 	}
 	for _, tc := range tests {

@@ -79,7 +79,7 @@ func TestExitCodes(t *testing.T) {
 		{"every request failed", []string{"run", "--rate", "50", "--requests", "5", "--target", failing.URL, "--out", filepath.Join(dir, "failing")}, exitRun, "every request failed (5 × http_5xx: HTTP 503: overloaded)"},
 		{"ok", []string{"run", "--rate", "50", "--requests", "5", "--output-tokens", "4", "--sim-ttft", "1ms", "--sim-itl", "1ms", "--out", filepath.Join(dir, "ok")}, exitOK, ""},
 		{"only warm-up requests", []string{"run", "--rate", "50", "--requests", "3", "--warmup-requests", "3", "--output-tokens", "4", "--sim-ttft", "1ms", "--sim-itl", "1ms", "--out", filepath.Join(dir, "warm")},
-			exitRun, "streamgauge: run " + filepath.Join(dir, "warm") + " has no measured request that succeeded (of 3: 3 warm-up): nothing to judge; lengthen the run or shorten --warmup"},
+			exitRun, "streamgauge: run " + filepath.Join(dir, "warm") + " has no measured request that succeeded (of 3: 3 warm-up): nothing to judge; lengthen the run or shorten --warmup (or --warmup-requests)"},
 		{"errors and no SLO", []string{"run", "--rate", "50", "--requests", "20", "--output-tokens", "4", "--sim-ttft", "1ms", "--sim-itl", "1ms",
 			"--sim-fail-rate", "0.5", "--sim-fail-kinds", "500", "--out", filepath.Join(dir, "errors")},
 			exitOK, "measured requests failed (error rate "},
