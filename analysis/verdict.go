@@ -180,13 +180,25 @@ func (st *RunState) howMuch(sum *Summary) string {
 		}
 	}
 	if planned > 0 {
-		return fmt.Sprintf("after %d of %d planned requests (%.0f%%)", total, planned, 100*float64(total)/float64(planned))
+		return fmt.Sprintf("after %d of %d planned requests (%s)", total, planned, shareDone(float64(total)/float64(planned)))
 	}
 	if d, ok := st.Run.Profile["duration"].(float64); ok && d > 0 && sum.DurationS > 0 {
 		want := time.Duration(d)
-		return fmt.Sprintf("after %d requests and %.1f s of the planned %s (%.0f%%)", total, sum.DurationS, want, 100*sum.DurationS/want.Seconds())
+		return fmt.Sprintf("after %d requests and %.1f s of the planned %s (%s)", total, sum.DurationS, want, shareDone(sum.DurationS/want.Seconds()))
 	}
 	return fmt.Sprintf("after %d requests", total)
+}
+
+// shareDone writes how much of a run there is as a whole percentage, but
+// never rounds a started run down to 0% or an unfinished one up to 100%.
+func shareDone(f float64) string {
+	switch {
+	case f > 0 && f < 0.01:
+		return "under 1%"
+	case f < 1 && f > 0.99:
+		return "over 99%"
+	}
+	return fmt.Sprintf("%.0f%%", 100*f)
 }
 
 // EmptyRunError is a run that holds no measured request that succeeded:

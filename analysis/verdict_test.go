@@ -153,6 +153,10 @@ func TestPartial(t *testing.T) {
 			"run DIR holds fewer requests than planned after 412 of 500 planned requests (82%)"},
 		{"old run, no end", results.RunInfo{}, map[string]any{"requests": 1000.0}, "run DIR did not finish (run.json has no end time: the process was killed or crashed) after 412 of 1000 planned requests (41%)"},
 		{"old run, interrupted", results.RunInfo{End: end, Interrupted: true}, nil, "run DIR was interrupted after 412 requests"},
+		{"a few of many", results.RunInfo{Status: results.StatusInterrupted, Interrupted: true, End: end, PlannedRequests: 100000}, nil,
+			"run DIR was interrupted after 412 of 100000 planned requests (under 1%)"},
+		{"all but one", results.RunInfo{Status: results.StatusCompleted, End: end, PlannedRequests: 413}, nil,
+			"run DIR holds fewer requests than planned after 412 of 413 planned requests (over 99%)"},
 		{"old run, finished", results.RunInfo{End: end}, map[string]any{"requests": 1000.0}, ""},
 	}
 	for _, tc := range tests {
