@@ -134,6 +134,9 @@ without it, the run's own goodput conditions (run.json) are used.`,
 			if sum.GeneratorSaturated {
 				fmt.Fprintf(e.stderr, "streamgauge: warning: %s: %s: latencies may be understated\n", dir, sum.SaturationNote())
 			}
+			if c := analysis.ClampedWarning(sum); c != "" {
+				fmt.Fprintf(e.stderr, "streamgauge: warning: %s: %s\n", dir, c)
+			}
 			res := analysis.EvaluateSLOs(sum, parsed)
 			switch out.format {
 			case "markdown":
