@@ -200,7 +200,7 @@ func readShard(dir string) (*shardRun, error) {
 	// A shard written before redaction existed holds header values and URL
 	// credentials in clear: mask them as a run writes them, so neither the
 	// merged run.json nor a mismatch message shows them.
-	prof := redactProfile(raw.Profile)
+	prof := RedactProfile(raw.Profile)
 	r := &shardRun{dir: dir, info: raw.RunInfo, profile: prof}
 	r.info.Profile = prof
 	r.info.Target = secret.URL(r.info.Target)

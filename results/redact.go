@@ -6,14 +6,14 @@ import (
 	"github.com/streamgauge/streamgauge/internal/secret"
 )
 
-// redactProfile masks, in a profile read back from a run.json, what
+// RedactProfile masks, in a profile read back from a run.json, what
 // profiles.Profile.Redacted masks when a run writes it: every header value
 // whose name is not on the harmless allow-list (--header lines and the
 // generic block's constant headers), and the credentials in the target,
 // endpoint and scrape-metrics URLs. A run.json written before redaction
 // existed holds them in clear; masking is idempotent, so a profile already
 // redacted is unchanged. It returns a new map; p is not modified.
-func redactProfile(p map[string]any) map[string]any {
+func RedactProfile(p map[string]any) map[string]any {
 	if p == nil {
 		return nil
 	}
