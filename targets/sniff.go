@@ -74,7 +74,7 @@ func (c *Client) notHTTPError(conn net.Conn, err error) *results.Error {
 		if !closedEarly(err) {
 			return nil
 		}
-		return &results.Error{Kind: results.KindConnect, Message: fmt.Sprintf("the server at %s closed the connection without answering with HTTP: check --target's host and port", c.where)}
+		return &results.Error{Kind: results.KindConnect, Message: fmt.Sprintf("the server at %s closed the connection without answering with HTTP: check --target's host and port (or the server's log, if it stopped)", c.where)}
 	}
 	if statusLine(head) {
 		return nil
