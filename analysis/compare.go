@@ -549,7 +549,9 @@ func LoadRunSamples(dir string, g *GoodputSLO) (*RunSamples, error) {
 	var info struct {
 		Profile map[string]any `json:"profile"`
 	}
-	if err := results.ReadJSON(dir, results.RunFile, &info); err != nil && !errors.Is(err, fs.ErrNotExist) {
+	if err := results.ReadJSON(dir, results.RunFile, &info); results.IsDamaged(err) {
+		info.Profile = nil // read as a run with no run.json (RunState.RunNote warns)
+	} else if err != nil && !errors.Is(err, fs.ErrNotExist) {
 		return nil, err
 	}
 	redactProfile(info.Profile)

@@ -25,10 +25,17 @@ type RunDir struct {
 	Profile map[string]any
 	// HasInfo is false when run.json is missing or unreadable.
 	HasInfo bool
+	// InfoErr is why run.json, which exists, could not be decoded (see
+	// results.IsDamaged); nil when it decoded or is missing. The run is
+	// then read without its settings, as a directory of records with no
+	// run.json is.
+	InfoErr error
 }
 
 // ReadRunDir reads dir's run.json. A missing run.json is not an error (a
-// directory of records from elsewhere); a malformed one is.
+// directory of records from elsewhere), nor is a damaged one (InfoErr says
+// why, for a warning): the records and summary can still be read. Any
+// other failure (permissions, a directory named run.json) is.
 func ReadRunDir(dir string) (*RunDir, error) {
 	rd := &RunDir{Dir: dir}
 	var raw struct {
@@ -38,6 +45,9 @@ func ReadRunDir(dir string) (*RunDir, error) {
 	err := results.ReadJSON(dir, results.RunFile, &raw)
 	switch {
 	case errors.Is(err, fs.ErrNotExist):
+		return rd, nil
+	case results.IsDamaged(err):
+		rd.InfoErr = err
 		return rd, nil
 	case err != nil:
 		return nil, err

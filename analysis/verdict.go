@@ -32,7 +32,9 @@ func LoadSummary(dir string, g *GoodputSLO) (sum *Summary, rebuilt bool, err err
 	var info struct {
 		Profile map[string]any `json:"profile"`
 	}
-	if err := results.ReadJSON(dir, results.RunFile, &info); err != nil && !errors.Is(err, fs.ErrNotExist) {
+	if err := results.ReadJSON(dir, results.RunFile, &info); results.IsDamaged(err) {
+		info.Profile = nil // read as a run with no run.json (RunState.RunNote warns)
+	} else if err != nil && !errors.Is(err, fs.ErrNotExist) {
 		return nil, false, err
 	}
 	var meta RunMeta
@@ -127,6 +129,17 @@ func (st *RunState) SummaryNote() string {
 	}
 	return fmt.Sprintf("%s is damaged (%s): summary rebuilt from %s", filepath.Join(st.Dir, results.SummaryFile),
 		strings.TrimPrefix(st.SummaryErr.Error(), filepath.Join(st.Dir, results.SummaryFile)+": "), filepath.Join(st.Dir, results.RequestsFile))
+}
+
+// RunNote is the one-line warning for a damaged run.json, naming it; ""
+// when run.json decodes or is missing.
+func (st *RunState) RunNote() string {
+	if st.Run == nil || st.Run.InfoErr == nil {
+		return ""
+	}
+	p := filepath.Join(st.Dir, results.RunFile)
+	return fmt.Sprintf("%s is damaged (%s): read without the run's settings (SLOs, goodput, rate, status) from %s and %s", p,
+		strings.TrimPrefix(st.Run.InfoErr.Error(), p+": "), results.SummaryFile, results.RequestsFile)
 }
 
 // Partial says how much of the run sum summarises when the run did not

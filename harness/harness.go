@@ -280,8 +280,8 @@ func warnings(sum *analysis.Summary, stats *loadgen.Stats) []string {
 	if stats.Unwritten > 0 {
 		w = append(w, fmt.Sprintf("%s still being written when the run stopped; %s may lack them", plural.Count(stats.Unwritten, "record"), results.RequestsFile))
 	}
-	if sum.Clamped > 0 {
-		w = append(w, fmt.Sprintf("%s outside the histograms' range (0 to 1 h) recorded at its edge (%s): max and the top percentiles of those metrics are lower bounds", plural.Count(sum.Clamped, "value"), clampedMetrics(sum)))
+	if c := analysis.ClampedWarning(sum); c != "" {
+		w = append(w, c)
 	}
 	if s := analysis.SaturationWarning(sum); s != "" {
 		w = append(w, s)
@@ -331,18 +331,6 @@ func checkStartAt(p profiles.Profile, now time.Time) error {
 		return fmt.Errorf("start-at %s is %s in the past: the whole schedule up to now would be sent at once; give a time in the future (e.g. now+30s: $(date -u -d '+30 sec' +%%Y-%%m-%%dT%%H:%%M:%%SZ)) or drop --start-at", p.StartAt, late.Round(time.Second))
 	}
 	return nil
-}
-
-// clampedMetrics lists the metrics with values clamped to the histograms'
-// top, e.g. "lag 3, e2e 1".
-func clampedMetrics(sum *analysis.Summary) string {
-	var parts []string
-	for _, m := range analysis.Metrics {
-		if n := sum.Metrics[m].Clamped; n > 0 {
-			parts = append(parts, fmt.Sprintf("%s %d", m, n))
-		}
-	}
-	return strings.Join(parts, ", ")
 }
 
 // abortWindow is --abort-on-fail's sliding window (shorter for runs under

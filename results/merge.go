@@ -15,6 +15,8 @@ import (
 	"strconv"
 	"strings"
 	"time"
+
+	"github.com/streamgauge/streamgauge/internal/secret"
 )
 
 // MergedRunInfo is the run.json of a run merged from shards: a RunInfo
@@ -195,8 +197,13 @@ func readShard(dir string) (*shardRun, error) {
 	if _, err := os.Stat(filepath.Join(dir, RequestsFile)); err != nil {
 		return nil, fmt.Errorf("shard %s: no %s", dir, RequestsFile)
 	}
-	r := &shardRun{dir: dir, info: raw.RunInfo, profile: raw.Profile}
-	r.info.Profile = raw.Profile
+	// A shard written before redaction existed holds header values and URL
+	// credentials in clear: mask them as a run writes them, so neither the
+	// merged run.json nor a mismatch message shows them.
+	prof := RedactProfile(raw.Profile)
+	r := &shardRun{dir: dir, info: raw.RunInfo, profile: prof}
+	r.info.Profile = prof
+	r.info.Target = secret.URL(r.info.Target)
 	a, b, ok := strings.Cut(r.info.Shard, "/")
 	i, err1 := strconv.Atoi(a)
 	n, err2 := strconv.Atoi(b)

@@ -275,6 +275,10 @@ func NewClient(base string, proto Protocol, opts ...Option) (*Client, error) {
 			return nil, err
 		}
 	}
+	if u.Scheme == "http" {
+		tr := c.hc.Transport.(*http.Transport)
+		tr.DialContext = sniffDial(tr.DialContext)
+	}
 	known := append([]string{c.apiKey}, c.secrets...)
 	for name, vs := range c.headers {
 		if !secret.Harmless(name) {
@@ -374,9 +378,10 @@ func (c *Client) Do(ctx context.Context, r *Request) *Response {
 	// attempt.
 	start := time.Now()
 	var gotConn time.Time
+	var conn net.Conn
 	var wrote atomic.Pointer[time.Time]
 	req = req.WithContext(httptrace.WithClientTrace(req.Context(), &httptrace.ClientTrace{
-		GotConn: func(httptrace.GotConnInfo) { gotConn = time.Now() },
+		GotConn: func(info httptrace.GotConnInfo) { gotConn, conn = time.Now(), info.Conn },
 		WroteRequest: func(info httptrace.WroteRequestInfo) {
 			if info.Err == nil {
 				t := time.Now()
@@ -394,11 +399,21 @@ func (c *Client) Do(ctx context.Context, r *Request) *Response {
 	if err != nil {
 		resp.Done = time.Since(resp.Sent)
 		resp.Err = c.classify(ctx, err)
+		if resp.Err.Kind == results.KindStream {
+			if e := c.notHTTPError(conn, err); e != nil {
+				resp.Err = e
+			}
+		}
 		return resp
 	}
 	defer hr.Body.Close()
 	resp.Header = time.Since(resp.Sent)
 	resp.Status = hr.StatusCode
+	if hr.ProtoMajor < 1 {
+		resp.Err = &results.Error{Kind: results.KindConnect, Message: fmt.Sprintf("the server at %s did not answer with HTTP (it sent %q): check --target's host and port", c.where, hr.Proto+" "+hr.Status)}
+		resp.Done = time.Since(resp.Sent)
+		return resp
+	}
 	resp.ServerID = headerID(hr.Header, r.ID)
 	if hr.StatusCode/100 != 2 {
 		resp.Err = statusError(hr)

@@ -182,6 +182,8 @@ type SSEReader struct {
 	hasBare bool
 	unknown []byte // the start of the last line with a field SSE does not define
 	started bool   // the first line has been read (and its BOM dropped)
+	pending []byte // a field line read past the end of a bare JSON block
+	hasPend bool
 }
 
 // bom is the UTF-8 byte order mark, which the SSE specification says to
@@ -208,7 +210,7 @@ func (s *SSEReader) Next(f *Frame) error {
 	s.data, s.errData, s.event, s.id = s.data[:0], s.errData[:0], s.event[:0], s.id[:0]
 	hasData, hasErr := false, false
 	for {
-		line, err := s.lr.line()
+		line, err := s.line()
 		if err != nil {
 			if errors.Is(err, io.EOF) && (hasData || hasErr || bytes.Equal(s.event, errorType)) {
 				s.emit(f, hasErr)
@@ -235,14 +237,16 @@ func (s *SSEReader) Next(f *Frame) error {
 		case ':':
 			continue
 		case '{':
+			if err := s.bareBlock(line); err != nil {
+				return err
+			}
 			if hasData || hasErr {
-				// Return the event the line ended; the line comes next.
-				s.bare = append(s.bare[:0], line...)
+				// Return the event the block ended; the block comes next.
 				s.hasBare = true
 				s.emit(f, hasErr)
 				return nil
 			}
-			*f = Frame{Data: line, Bare: true}
+			*f = Frame{Data: s.bare, Bare: true}
 			return nil
 		}
 		name, value := line, []byte(nil)
@@ -268,6 +272,101 @@ func (s *SSEReader) Next(f *Frame) error {
 		case "retry":
 		default:
 			s.unknown = append(s.unknown[:0], line[:min(len(line), maxUnknown)]...)
+		}
+	}
+}
+
+// line returns the line held back by bareBlock, else the next one.
+func (s *SSEReader) line() ([]byte, error) {
+	if s.hasPend {
+		s.hasPend = false
+		return s.pending, nil
+	}
+	return s.lr.line()
+}
+
+// bareBlock reads into s.bare the bare JSON that starts with first: that
+// line, and when its braces are still open (JSON pretty-printed over several
+// lines, as a proxy writes an error body into the stream) the lines that
+// follow, joined by '\n', until they close. A blank line or the end of the
+// body ends the block early, and a line that starts with an SSE field
+// (data:, event:, ...) or a comment ends it and is read next. The block is
+// bounded like a frame.
+func (s *SSEReader) bareBlock(first []byte) error {
+	s.bare = append(s.bare[:0], first...)
+	var sc jsonNesting
+	sc.feed(first)
+	for sc.depth > 0 {
+		line, err := s.line()
+		switch {
+		case errors.Is(err, ErrTruncated):
+			// The body ended inside the block: what came is the frame.
+			if len(s.bare)+1+len(line) > s.lr.max {
+				return ErrFrameTooLarge
+			}
+			s.bare = append(append(s.bare, '\n'), line...)
+			return nil
+		case errors.Is(err, io.EOF):
+			return nil
+		case err != nil:
+			return err
+		case len(line) == 0:
+			return nil
+		case isSSEField(line):
+			s.pending = append(s.pending[:0], line...)
+			s.hasPend = true
+			return nil
+		}
+		if len(s.bare)+1+len(line) > s.lr.max {
+			return ErrFrameTooLarge
+		}
+		s.bare = append(append(s.bare, '\n'), line...)
+		sc.feed(line)
+	}
+	return nil
+}
+
+// sseFields are the line starts that make a line an SSE field or comment
+// rather than the continuation of a bare JSON block.
+var sseFields = [...]string{":", "data:", "event:", "id:", "retry:", "error:"}
+
+// isSSEField reports whether line starts with an SSE field the reader
+// knows, or is a comment.
+func isSSEField(line []byte) bool {
+	for _, p := range sseFields {
+		if bytes.HasPrefix(line, []byte(p)) {
+			return true
+		}
+	}
+	return false
+}
+
+// jsonNesting follows how many objects and arrays are open in JSON text fed
+// to it line by line, skipping brackets inside strings.
+type jsonNesting struct {
+	depth      int
+	inStr, esc bool
+}
+
+// feed advances the count over b.
+func (n *jsonNesting) feed(b []byte) {
+	for _, c := range b {
+		switch {
+		case n.esc:
+			n.esc = false
+		case n.inStr:
+			switch c {
+			case '\\':
+				n.esc = true
+			case '"':
+				n.inStr = false
+			}
+		case c == '"':
+			n.inStr = true
+		case c == '{' || c == '[':
+			n.depth++
+		case c == '}' || c == ']':
+			n.depth--
 		}
 	}
 }

@@ -112,7 +112,8 @@ func refSSE(in []byte, max int) refResult {
 		*has = true
 		return len(*buf) <= max
 	}
-	for i, line := range lines {
+	for i := 0; i < len(lines); i++ {
+		line := lines[i]
 		if len(line) > max {
 			res.err = targets.ErrFrameTooLarge
 			return res
@@ -128,8 +129,41 @@ func refSSE(in []byte, max int) refResult {
 		case ':':
 			continue
 		case '{':
+			// A bare JSON block: this line and, while its brackets are
+			// open, the lines after it up to a blank line (consumed) or
+			// an SSE field (read next).
+			block := append([]byte(nil), line...)
+			inStr, esc := false, false
+			depth := refNesting(line, 0, &inStr, &esc)
+			ended := false // by a blank line or a field
+			for depth > 0 && i+1 < len(lines) {
+				next := lines[i+1]
+				if len(next) > 0 && refIsField(next) {
+					ended = true
+					break
+				}
+				i++
+				if len(next) == 0 {
+					ended = true
+					break
+				}
+				if len(next) > max || len(block)+1+len(next) > max {
+					res.err = targets.ErrFrameTooLarge
+					return res
+				}
+				block = append(append(block, '\n'), next...)
+				depth = refNesting(next, depth, &inStr, &esc)
+			}
+			if depth > 0 && !ended && len(rest) > 0 {
+				if len(rest) > max || len(block)+1+len(rest) > max {
+					res.err = targets.ErrFrameTooLarge
+					return res
+				}
+				block = append(append(block, '\n'), rest...)
+				rest = nil
+			}
 			dispatch()
-			res.frames = append(res.frames, frame{Data: string(line), Bare: true})
+			res.frames = append(res.frames, frame{Data: string(block), Bare: true})
 			continue
 		}
 		name, value, found := bytes.Cut(line, []byte(":"))
@@ -164,6 +198,38 @@ func refSSE(in []byte, max int) refResult {
 	dispatch()
 	res.err = io.EOF
 	return res
+}
+
+// refNesting returns depth after the brackets of line, outside strings.
+func refNesting(line []byte, depth int, inStr, esc *bool) int {
+	for _, c := range line {
+		switch {
+		case *esc:
+			*esc = false
+		case *inStr && c == '\\':
+			*esc = true
+		case *inStr:
+			*inStr = c != '"'
+		case c == '"':
+			*inStr = true
+		case c == '{' || c == '[':
+			depth++
+		case c == '}' || c == ']':
+			depth--
+		}
+	}
+	return depth
+}
+
+// refIsField reports whether line is an SSE comment or a field the reader
+// knows, which ends a bare JSON block.
+func refIsField(line []byte) bool {
+	for _, p := range []string{":", "data:", "event:", "id:", "retry:", "error:"} {
+		if bytes.HasPrefix(line, []byte(p)) {
+			return true
+		}
+	}
+	return false
 }
 
 // refNDJSON: one frame per line that is not blank, the last line with or

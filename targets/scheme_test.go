@@ -94,3 +94,79 @@ func TestSchemeMismatchIsConnect(t *testing.T) {
 		t.Fatalf("--insecure: %+v", resp.Err)
 	}
 }
+
+// greetServer accepts connections on 127.0.0.1, writes greeting at once (a
+// server that speaks first, as SSH and SMTP do), waits for what the client
+// sends and closes the connection; with an empty greeting it closes the
+// connection right after accepting it.
+func greetServer(t *testing.T, greeting string) string {
+	t.Helper()
+	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { _ = ln.Close() })
+	go func() {
+		for {
+			conn, err := ln.Accept()
+			if err != nil {
+				return
+			}
+			if greeting != "" {
+				_, _ = conn.Write([]byte(greeting))
+				_, _ = conn.Read(make([]byte, 4096))
+			}
+			_ = conn.Close()
+		}
+	}()
+	return ln.Addr().String()
+}
+
+// TestNotHTTPIsConnect: an http:// target whose server does not speak HTTP
+// (speaks first, sends garbage or a bare line, or hangs up at once) fails
+// with kind connect and a message that quotes what it sent, not as a
+// stream_error with net/http's internals.
+func TestNotHTTPIsConnect(t *testing.T) {
+	cases := []struct {
+		name string
+		addr string
+		want string
+	}{
+		{"SSH banner on accept", greetServer(t, "SSH-2.0-OpenSSH_9.6\r\n"),
+			`did not answer with HTTP (it sent "SSH-2.0-OpenSSH_9.6"): check --target's host and port`},
+		{"SMTP greeting on accept", greetServer(t, "220 mail.example ESMTP ready\r\n"),
+			`(it sent "220 mail.example ESMTP ready")`},
+		{"SSH banner after the request", rawServer(t, "SSH-2.0-OpenSSH_9.6\r\n"),
+			`(it sent "SSH-2.0-OpenSSH_9.6")`},
+		{"binary garbage", rawServer(t, "\x00\x01\x02garbage"),
+			`did not answer with HTTP (it sent "\x00\x01\x02garbage")`},
+		{"bare HTTP/0.9-style body line", rawServer(t, "hello world\n"),
+			`did not answer with HTTP (it sent "hello world")`},
+		{"HTML without a status line", rawServer(t, "<html>hi</html>\n"),
+			`(it sent "<html>hi</html>")`},
+		{"HTTP/0.9 status line", rawServer(t, "HTTP/0.9 200 OK\r\n\r\n"),
+			`(it sent "HTTP/0.9 200 OK")`},
+		{"closes right after accept", greetServer(t, ""),
+			"closed the connection without answering with HTTP: check --target's host and port"},
+		{"closes after the request", rawServer(t, ""),
+			"closed the connection without answering with HTTP"},
+	}
+	for _, tc := range cases {
+		t.Run(tc.name, func(t *testing.T) {
+			c, err := targets.NewClient("http://"+tc.addr, openai.Chat{})
+			if err != nil {
+				t.Fatal(err)
+			}
+			t.Cleanup(c.CloseIdle)
+			for range 3 { // the first bytes race the request: every attempt must read the same
+				resp := c.Do(context.Background(), &targets.Request{Model: "m", Prompt: "p"})
+				if resp.Err == nil {
+					t.Fatal("succeeded")
+				}
+				if resp.Err.Kind != results.KindConnect || !strings.Contains(resp.Err.Message, tc.want) {
+					t.Fatalf("error %s %q, want connect containing %q", resp.Err.Kind, resp.Err.Message, tc.want)
+				}
+			}
+		})
+	}
+}

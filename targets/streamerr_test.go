@@ -91,6 +91,11 @@ func TestInStreamErrorForms(t *testing.T) {
 		{"proxy_typed_error_on_chat.sse", openai.Chat{}, results.KindStream, "overloaded_error: Overloaded"},
 		{"event_error_no_data.sse", openai.Chat{}, results.KindStream, "error event without details"},
 		{"proxy_html_mid_stream.sse", openai.Chat{}, results.KindStream, `without its terminator (last unrecognised line "</html>")`},
+		{"multiline_data_error.sse", openai.Chat{}, results.KindStream, "server_error: upstream overloaded, retry later"},
+		{"proxy_pretty_json_error.sse", openai.Chat{}, results.KindStream, "server_error: upstream overloaded, retry later"},
+		{"proxy_pretty_json_error.sse", triton.Generate{}, results.KindStream, "server_error: upstream overloaded, retry later"},
+		{"proxy_pretty_json_error_mid_stream.sse", openai.Chat{}, results.KindStream, "server_error: upstream overloaded, retry later"},
+		{"proxy_pretty_json_error_cut.sse", openai.Chat{}, results.KindStream, `"error": "cut off`},
 		{"bare_non_error_then_eof.sse", openai.Chat{}, results.KindStream, `last unrecognised line "{\"status\":\"shutting down\"}"`},
 	}
 	seen := map[string]bool{}

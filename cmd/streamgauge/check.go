@@ -134,6 +134,9 @@ without it, the run's own goodput conditions (run.json) are used.`,
 			if sum.GeneratorSaturated {
 				fmt.Fprintf(e.stderr, "streamgauge: warning: %s: %s: latencies may be understated\n", dir, sum.SaturationNote())
 			}
+			if c := analysis.ClampedWarning(sum); c != "" {
+				fmt.Fprintf(e.stderr, "streamgauge: warning: %s: %s\n", dir, c)
+			}
 			res := analysis.EvaluateSLOs(sum, parsed)
 			switch out.format {
 			case "markdown":
@@ -181,6 +184,9 @@ func inspectRun(e *env, dir string, usesSummary bool) (*analysis.RunState, error
 	if err != nil {
 		return nil, runError(err)
 	}
+	if note := st.RunNote(); note != "" {
+		fmt.Fprintf(e.stderr, "streamgauge: warning: %s\n", note)
+	}
 	if st.Torn != nil {
 		fmt.Fprintf(e.stderr, "streamgauge: warning: %s\n", st.Torn)
 	}
@@ -223,13 +229,17 @@ type runDefinition struct {
 	Goodput string   `json:"goodput"`
 }
 
-// readRunDefinition reads dir's run.json profile; a missing run.json is an
-// empty profile.
+// readRunDefinition reads dir's run.json profile; a missing or damaged
+// run.json is an empty profile.
 func readRunDefinition(dir string) (runDefinition, error) {
 	var info struct {
 		Profile runDefinition `json:"profile"`
 	}
-	if err := results.ReadJSON(dir, results.RunFile, &info); err != nil && !errors.Is(err, fs.ErrNotExist) {
+	err := results.ReadJSON(dir, results.RunFile, &info)
+	switch {
+	case results.IsDamaged(err):
+		return runDefinition{}, nil // inspectRun warns, naming the file
+	case err != nil && !errors.Is(err, fs.ErrNotExist):
 		return runDefinition{}, runError(err)
 	}
 	return info.Profile, nil

@@ -52,6 +52,32 @@ func TestDamagedRunFiles(t *testing.T) {
 		lines[19] = lines[19][:len(lines[19])/2] + "\n"
 		os.WriteFile(p, []byte(strings.Join(lines, "")), 0o644)
 	}
+	cutRun := func(dir string) {
+		p := filepath.Join(dir, results.RunFile)
+		b, err := os.ReadFile(p)
+		if err != nil {
+			t.Fatal(err)
+		}
+		os.WriteFile(p, b[:len(b)/2], 0o644)
+	}
+	runCut := fakeRun{n: 40, ttftMS: 100, itlMS: 10, seed: 8, summary: true}.write(t, filepath.Join(root, "run-cut"))
+	cutRun(runCut)
+	runCutNoSummary := fakeRun{n: 40, ttftMS: 100, itlMS: 10, seed: 8}.write(t, filepath.Join(root, "run-cut-no-summary"))
+	cutRun(runCutNoSummary)
+	runWrongType := fakeRun{n: 40, ttftMS: 100, itlMS: 10, seed: 8, summary: true}.write(t, filepath.Join(root, "run-wrong-type"))
+	os.WriteFile(filepath.Join(runWrongType, results.RunFile), []byte(`{"tool":"streamgauge","profile":"not an object","seed":"x"}`), 0o644)
+	runCutMiddle := fakeRun{n: 40, ttftMS: 100, itlMS: 10, seed: 8}.write(t, filepath.Join(root, "run-cut-middle"))
+	cutRun(runCutMiddle)
+	{
+		p := filepath.Join(runCutMiddle, results.RequestsFile)
+		b, _ := os.ReadFile(p)
+		lines := strings.SplitAfter(string(b), "\n")
+		lines[19] = lines[19][:len(lines[19])/2] + "\n"
+		os.WriteFile(p, []byte(strings.Join(lines, "")), 0o644)
+	}
+	runWarning := func(dir string) string {
+		return "streamgauge: warning: " + filepath.Join(dir, results.RunFile) + " is damaged ("
+	}
 
 	type count func(t *testing.T, stdout string) int64
 	jsonTotal := func(t *testing.T, out string) int64 {
@@ -100,6 +126,11 @@ func TestDamagedRunFiles(t *testing.T) {
 			[]string{"streamgauge: " + filepath.Join(tornCut, results.SummaryFile) + " is damaged (unexpected end of JSON input): summary rebuilt from " + filepath.Join(tornCut, results.RequestsFile)}, exitOK, ""},
 		{"summary cut short", cut, nil, []string{filepath.Join(cut, results.SummaryFile) + " is damaged (unexpected end of JSON input)"}, exitOK, ""},
 		{"damage in the middle", middle, nil, nil, exitRun, "streamgauge: " + filepath.Join(middle, results.RequestsFile) + ":20: not a record"},
+		{"run.json cut short", runCut, []string{runWarning(runCut)}, nil, exitOK, ""},
+		{"run.json cut short, no summary", runCutNoSummary, []string{runWarning(runCutNoSummary)},
+			[]string{runCutNoSummary + " has no summary.json (cut short?): summary rebuilt from requests.jsonl"}, exitOK, ""},
+		{"run.json of the wrong shape", runWrongType, []string{runWarning(runWrongType)}, nil, exitOK, ""},
+		{"run.json and requests.jsonl damaged", runCutMiddle, nil, nil, exitRun, "streamgauge: " + filepath.Join(runCutMiddle, results.RequestsFile) + ":20: not a record"},
 	}
 	for _, rn := range runs {
 		for _, c := range commands {

@@ -8,9 +8,17 @@ package main
 
 import (
 	"context"
+	"io"
+	"log"
 	"os"
 )
 
 func main() {
+	// net/http writes some connection oddities (an "Unsolicited response
+	// received on idle HTTP channel" from a server that speaks first, as an
+	// SSH port does) to the standard logger, on stderr with no context. The
+	// client reports each failing request itself, with a message that says
+	// what to fix; the library packages never log.
+	log.SetOutput(io.Discard)
 	os.Exit(run(context.Background(), os.Args[1:], os.Stdout, os.Stderr))
 }

@@ -187,6 +187,9 @@ func reportSummary(e *env, dir string, f reportFlags) error {
 	if err != nil {
 		return runError(err)
 	}
+	if c := analysis.ClampedWarning(s); c != "" && f.format == "table" {
+		fmt.Fprintf(e.stderr, "streamgauge: warning: %s: %s\n", dir, c)
+	}
 	return writeOutput(e, f.out, func(w io.Writer) error {
 		switch f.format {
 		case "markdown":
