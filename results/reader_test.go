@@ -19,8 +19,7 @@ import (
 // the same line number; damage elsewhere is an error naming file:line.
 func TestTornLine(t *testing.T) {
 	line := func(id string) string { return recordLine(t, id) }
-	full := line("x")
-	torn := full[:len(full)/2]
+	torn := tornLine(t)
 	tests := []struct {
 		name     string
 		data     string

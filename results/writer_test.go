@@ -33,6 +33,14 @@ func recordLine(tb testing.TB, id string) string {
 	return string(b) + "\n"
 }
 
+// tornLine is a record line cut in half, without its newline: what a
+// write interrupted mid-line leaves.
+func tornLine(tb testing.TB) string {
+	tb.Helper()
+	full := recordLine(tb, "x")
+	return full[:len(full)/2]
+}
+
 // fullRecord sets every field of a Record, so its JSON shows every key.
 func fullRecord(id string) *results.Record {
 	return &results.Record{
@@ -272,8 +280,7 @@ func writeRaw(t *testing.T, b string) string {
 
 func TestReadRecordsDamaged(t *testing.T) {
 	line := func(id string) string { return recordLine(t, id) }
-	full := line("x")
-	torn := full[:len(full)/2]
+	torn := tornLine(t)
 	tests := []struct {
 		name    string
 		data    string

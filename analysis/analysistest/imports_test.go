@@ -1,12 +1,10 @@
 package analysistest_test
 
 import (
-	"go/parser"
-	"go/token"
-	"path/filepath"
-	"strconv"
 	"strings"
 	"testing"
+
+	"github.com/streamgauge/streamgauge/analysis/analysistest"
 )
 
 // TestImportsNoReport: analysistest is shared by the tests of analysis and
@@ -15,21 +13,8 @@ import (
 func TestImportsNoReport(t *testing.T) {
 	const module = "github.com/streamgauge/streamgauge/"
 	allowed := map[string]bool{module + "analysis": true, module + "results": true}
-	files, err := filepath.Glob("*.go")
-	if err != nil {
-		t.Fatal(err)
-	}
-	fset := token.NewFileSet()
-	for _, name := range files {
-		if strings.HasSuffix(name, "_test.go") {
-			continue
-		}
-		f, err := parser.ParseFile(fset, name, nil, parser.ImportsOnly)
-		if err != nil {
-			t.Fatal(err)
-		}
-		for _, imp := range f.Imports {
-			path, _ := strconv.Unquote(imp.Path.Value)
+	for name, paths := range analysistest.Imports(t) {
+		for _, path := range paths {
 			if first, _, _ := strings.Cut(path, "/"); !strings.Contains(first, ".") {
 				continue // the standard library
 			}
