@@ -4,13 +4,14 @@ import (
 	"testing"
 
 	"github.com/streamgauge/streamgauge/analysis"
+	"github.com/streamgauge/streamgauge/analysis/analysistest"
 )
 
 // BenchmarkCompare: two runs of 2,000 requests (about 16 tokens each), the
 // default 16 metrics and 2,000 resamples, as `streamgauge compare` does.
 func BenchmarkCompare(b *testing.B) {
-	base := baseSynth.samples("a", 1, 2000)
-	cand := baseSynth.samples("b", 2, 2000)
+	base := analysistest.BaseSynth().Samples("a", 1, 2000)
+	cand := analysistest.BaseSynth().Samples("b", 2, 2000)
 	for b.Loop() {
 		if _, err := analysis.Compare(base, []*analysis.RunSamples{cand}, analysis.CompareOptions{Seed: 1}); err != nil {
 			b.Fatal(err)
@@ -20,7 +21,7 @@ func BenchmarkCompare(b *testing.B) {
 
 // BenchmarkLoadSamples: building the samples of a 2,000-request run.
 func BenchmarkLoadSamples(b *testing.B) {
-	recs := baseSynth.records(newRand(1), 2000)
+	recs := analysistest.BaseSynth().Records(analysistest.NewRand(1), 2000)
 	for b.Loop() {
 		analysis.NewRunSamples("a", recs, nil, false)
 	}

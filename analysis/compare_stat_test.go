@@ -9,11 +9,12 @@ import (
 	"testing"
 
 	"github.com/streamgauge/streamgauge/analysis"
+	"github.com/streamgauge/streamgauge/analysis/analysistest"
 	"github.com/streamgauge/streamgauge/results"
 )
 
 // TestCompareHonesty measures what compare's verdicts are worth, on
-// synthetic runs of 2,000 requests a side (see synth; no network):
+// synthetic runs of 2,000 requests a side (see analysistest.Synth; no network):
 //
 //   - A/A honesty: pairs of runs drawn from the same distribution. A pair is
 //     flagged when compare calls any of its 16 default metrics significant
@@ -47,13 +48,13 @@ func TestCompareHonesty(t *testing.T) {
 		n         = 2000
 		resamples = 1000
 	)
-	slower := baseSynth
+	slower := analysistest.BaseSynth()
 	slower.TTFTScale = 1.1
 	var aaFlagged, aaExit3, abP99, abExit3 int
 	for p := range pairs {
-		base := baseSynth.samples("a", uint64(3*p+1000), n)
-		aa := baseSynth.samples("a2", uint64(3*p+1001), n)
-		ab := slower.samples("b", uint64(3*p+1002), n)
+		base := analysistest.BaseSynth().Samples("a", uint64(3*p+1000), n)
+		aa := analysistest.BaseSynth().Samples("a2", uint64(3*p+1001), n)
+		ab := slower.Samples("b", uint64(3*p+1002), n)
 		c, err := analysis.Compare(base, []*analysis.RunSamples{aa, ab}, analysis.CompareOptions{Seed: uint64(p), Resamples: resamples})
 		if err != nil {
 			t.Fatal(err)
@@ -89,23 +90,23 @@ func TestCompareHonesty(t *testing.T) {
 }
 
 // bigSynth is a large synthetic run, built as it streams (no record is
-// kept): baseSynth's server at Rate req/s, plus the server's moments. Every
+// kept): analysistest.BaseSynth's server at Rate req/s, plus the server's moments. Every
 // Moment consecutive arrivals share a load factor LogNormal(0, MomentSigma)
 // that scales their ttft and their decode speed (a batch, a queue that
 // fills and drains): requests of one moment are correlated, as tokens of
 // one request are.
 type bigSynth struct {
-	synth
+	analysistest.Synth
 	Moment      int
 	MomentSigma float64
 }
 
-var baseBig = bigSynth{synth: synth{Rate: 1000, TTFTScale: 1, ITLScale: 1, FailRate: 0.005}, Moment: 20, MomentSigma: 0.1}
+var baseBig = bigSynth{Synth: analysistest.Synth{Rate: 1000, TTFTScale: 1, ITLScale: 1, FailRate: 0.005}, Moment: 20, MomentSigma: 0.1}
 
 // samples builds the samples of n requests through a SampleBuilder, one
 // reused record at a time.
 func (s bigSynth) samples(name string, seed uint64, n int) *analysis.RunSamples {
-	rng := newRand(seed)
+	rng := analysistest.NewRand(seed)
 	b := analysis.NewSampleBuilder(name, nil, false)
 	var r results.Record
 	icl := make([]float64, 0, 24)

@@ -14,69 +14,9 @@ import (
 	"testing"
 
 	"github.com/streamgauge/streamgauge/analysis"
+	"github.com/streamgauge/streamgauge/analysis/analysistest"
 	"github.com/streamgauge/streamgauge/results"
 )
-
-// synth describes a synthetic run, a stand-in for a server under moderate
-// open-loop load:
-//
-//   - arrivals: Poisson at Rate req/s;
-//   - ttft: TTFTScale × (30 ms + 0.2 ms per prompt token + Exp(mean 20 ms)),
-//     prompts Uniform(100, 900) tokens: a prefill that grows with the prompt
-//     plus a queueing wait (p50 ≈ 150 ms, p99 ≈ 260 ms);
-//   - decoding: Uniform(8, 24) output tokens; each request decodes at its
-//     own speed, 10 ms × LogNormal(0, 0.1) per token, each gap jittered by
-//     ±5% (so a request's itl samples are correlated, as on a real server);
-//   - FailRate of the requests fail to connect;
-//   - a request is good (slo_ok) when its ttft is within 250 ms.
-type synth struct {
-	Rate      float64
-	TTFTScale float64
-	ITLScale  float64
-	FailRate  float64
-}
-
-var baseSynth = synth{Rate: 10, TTFTScale: 1, ITLScale: 1, FailRate: 0.005}
-
-func (s synth) records(rng *rand.Rand, n int) []*results.Record {
-	recs := make([]*results.Record, n)
-	var t float64 // ns
-	for i := range recs {
-		t += rng.ExpFloat64() / s.Rate * 1e9
-		in := 100 + rng.IntN(801)
-		ttft := s.TTFTScale * (30 + 0.2*float64(in) + 20*rng.ExpFloat64())
-		out := 8 + rng.IntN(17)
-		speed := s.ITLScale * 10 * math.Exp(0.1*rng.NormFloat64())
-		icl := make([]float64, out-1)
-		decode := 0.0
-		for j := range icl {
-			icl[j] = speed * math.Max(0.1, 1+0.05*rng.NormFloat64())
-			decode += icl[j]
-		}
-		e2e := ttft + decode
-		r := &results.Record{
-			ID: fmt.Sprint(i), ScheduledNS: int64(t), SentNS: int64(t), DoneNS: int64(t + e2e*1e6),
-			LagMS: 0.05 * rng.ExpFloat64(), TTFBMS: results.Ms(ttft * 0.9), TTFTMS: results.Ms(ttft), TTFOMS: results.Ms(ttft),
-			E2EMS: e2e, TPOTMS: results.Ms(decode / float64(out-1)), ICLMS: icl,
-			InputTokens: in, OutputTokens: out, OutputTokensSource: results.SourceUsage, Frames: out, HTTPStatus: 200,
-		}
-		if rng.Float64() < s.FailRate {
-			r.Error = &results.Error{Kind: results.KindConnect, Message: "connection refused"}
-			r.TTFBMS, r.TTFTMS, r.TTFOMS, r.TPOTMS, r.ICLMS = nil, nil, nil, nil, nil
-			r.E2EMS, r.OutputTokens, r.HTTPStatus, r.Frames = 1, 0, 0, 0
-			r.DoneNS = int64(t + 1e6)
-		}
-		r.SLOOK = r.Error == nil && ttft <= 250
-		recs[i] = r
-	}
-	return recs
-}
-
-func newRand(seed uint64) *rand.Rand { return rand.New(rand.NewPCG(seed, 0)) }
-
-func (s synth) samples(name string, seed uint64, n int) *analysis.RunSamples {
-	return analysis.NewRunSamples(name, s.records(newRand(seed), n), nil, false)
-}
 
 func cell(t *testing.T, c *analysis.Comparison, metric string, cand int) analysis.CompareCell {
 	t.Helper()
@@ -109,7 +49,7 @@ func TestComparePointEstimates(t *testing.T) {
 }
 
 func testPointEstimates(t *testing.T, n int, clusters [2]int) {
-	recs := baseSynth.records(rand.New(rand.NewPCG(3, 0)), n)
+	recs := analysistest.BaseSynth().Records(rand.New(rand.NewPCG(3, 0)), n)
 	a := analysis.NewAccumulator()
 	for _, r := range recs {
 		a.Append(r)
@@ -160,8 +100,8 @@ func testPointEstimates(t *testing.T, n int, clusters [2]int) {
 }
 
 func TestCompareReproducible(t *testing.T) {
-	base := baseSynth.samples("base", 1, 800)
-	cand := synth{Rate: 10, TTFTScale: 1.05, ITLScale: 1, FailRate: 0.01}.samples("cand", 2, 800)
+	base := analysistest.BaseSynth().Samples("base", 1, 800)
+	cand := analysistest.Synth{Rate: 10, TTFTScale: 1.05, ITLScale: 1, FailRate: 0.01}.Samples("cand", 2, 800)
 	run := func(procs int, seed uint64) []byte {
 		defer runtime.GOMAXPROCS(runtime.GOMAXPROCS(procs))
 		c, err := analysis.Compare(base, []*analysis.RunSamples{cand}, analysis.CompareOptions{Seed: seed, Resamples: 300})
@@ -182,33 +122,33 @@ func TestCompareReproducible(t *testing.T) {
 
 func TestCompareVerdicts(t *testing.T) {
 	const n = 1000
-	base := baseSynth.samples("base", 1, n)
+	base := analysistest.BaseSynth().Samples("base", 1, n)
 	tests := []struct {
 		name   string
-		cand   synth
+		cand   analysistest.Synth
 		opt    analysis.CompareOptions
 		metric string
 		want   analysis.Verdict
 	}{
-		{"slower prefill is a regression", synth{10, 1.2, 1, 0.005}, analysis.CompareOptions{}, "ttft.p50", analysis.VerdictRegression},
-		{"faster prefill is an improvement", synth{10, 0.8, 1, 0.005}, analysis.CompareOptions{}, "ttft.p90", analysis.VerdictImprovement},
-		{"slower decode shows in tpot", synth{10, 1, 1.2, 0.005}, analysis.CompareOptions{}, "tpot.p50", analysis.VerdictRegression},
-		{"and in itl", synth{10, 1, 1.2, 0.005}, analysis.CompareOptions{}, "itl.p90", analysis.VerdictRegression},
-		{"a small significant worsening within tolerance", synth{10, 1, 1.03, 0.005}, analysis.CompareOptions{}, "tpot.p50", analysis.VerdictWorse},
-		{"the same worsening with no tolerance", synth{10, 1, 1.03, 0.005}, analysis.CompareOptions{Tolerance: -1}, "tpot.p50", analysis.VerdictRegression},
-		{"the same worsening with 2% tolerance", synth{10, 1, 1.03, 0.005}, analysis.CompareOptions{Tolerance: 0.02}, "tpot.p50", analysis.VerdictRegression},
-		{"a small improvement within tolerance", synth{10, 1, 0.97, 0.005}, analysis.CompareOptions{}, "tpot.p50", analysis.VerdictBetter},
-		{"a higher load is better throughput", synth{13, 1, 1, 0.005}, analysis.CompareOptions{}, "throughput.requests_per_s", analysis.VerdictImprovement},
-		{"a lower load is worse throughput", synth{7, 1, 1, 0.005}, analysis.CompareOptions{}, "throughput.output_tokens_per_s", analysis.VerdictRegression},
-		{"errors appearing", synth{10, 1, 1, 0.05}, analysis.CompareOptions{}, "error_rate", analysis.VerdictRegression},
-		{"goodput falling", synth{10, 1.3, 1, 0.005}, analysis.CompareOptions{}, "goodput.ratio", analysis.VerdictRegression},
-		{"an unchanged decode", synth{10, 1.2, 1, 0.005}, analysis.CompareOptions{}, "tpot.p99", analysis.VerdictSame},
+		{"slower prefill is a regression", analysistest.Synth{Rate: 10, TTFTScale: 1.2, ITLScale: 1, FailRate: 0.005}, analysis.CompareOptions{}, "ttft.p50", analysis.VerdictRegression},
+		{"faster prefill is an improvement", analysistest.Synth{Rate: 10, TTFTScale: 0.8, ITLScale: 1, FailRate: 0.005}, analysis.CompareOptions{}, "ttft.p90", analysis.VerdictImprovement},
+		{"slower decode shows in tpot", analysistest.Synth{Rate: 10, TTFTScale: 1, ITLScale: 1.2, FailRate: 0.005}, analysis.CompareOptions{}, "tpot.p50", analysis.VerdictRegression},
+		{"and in itl", analysistest.Synth{Rate: 10, TTFTScale: 1, ITLScale: 1.2, FailRate: 0.005}, analysis.CompareOptions{}, "itl.p90", analysis.VerdictRegression},
+		{"a small significant worsening within tolerance", analysistest.Synth{Rate: 10, TTFTScale: 1, ITLScale: 1.03, FailRate: 0.005}, analysis.CompareOptions{}, "tpot.p50", analysis.VerdictWorse},
+		{"the same worsening with no tolerance", analysistest.Synth{Rate: 10, TTFTScale: 1, ITLScale: 1.03, FailRate: 0.005}, analysis.CompareOptions{Tolerance: -1}, "tpot.p50", analysis.VerdictRegression},
+		{"the same worsening with 2% tolerance", analysistest.Synth{Rate: 10, TTFTScale: 1, ITLScale: 1.03, FailRate: 0.005}, analysis.CompareOptions{Tolerance: 0.02}, "tpot.p50", analysis.VerdictRegression},
+		{"a small improvement within tolerance", analysistest.Synth{Rate: 10, TTFTScale: 1, ITLScale: 0.97, FailRate: 0.005}, analysis.CompareOptions{}, "tpot.p50", analysis.VerdictBetter},
+		{"a higher load is better throughput", analysistest.Synth{Rate: 13, TTFTScale: 1, ITLScale: 1, FailRate: 0.005}, analysis.CompareOptions{}, "throughput.requests_per_s", analysis.VerdictImprovement},
+		{"a lower load is worse throughput", analysistest.Synth{Rate: 7, TTFTScale: 1, ITLScale: 1, FailRate: 0.005}, analysis.CompareOptions{}, "throughput.output_tokens_per_s", analysis.VerdictRegression},
+		{"errors appearing", analysistest.Synth{Rate: 10, TTFTScale: 1, ITLScale: 1, FailRate: 0.05}, analysis.CompareOptions{}, "error_rate", analysis.VerdictRegression},
+		{"goodput falling", analysistest.Synth{Rate: 10, TTFTScale: 1.3, ITLScale: 1, FailRate: 0.005}, analysis.CompareOptions{}, "goodput.ratio", analysis.VerdictRegression},
+		{"an unchanged decode", analysistest.Synth{Rate: 10, TTFTScale: 1.2, ITLScale: 1, FailRate: 0.005}, analysis.CompareOptions{}, "tpot.p99", analysis.VerdictSame},
 	}
 	for i, tc := range tests {
 		t.Run(tc.name, func(t *testing.T) {
 			tc.opt.Resamples = 1000
 			tc.opt.Seed = 1
-			c, err := analysis.Compare(base, []*analysis.RunSamples{tc.cand.samples("cand", uint64(100+i), n)}, tc.opt)
+			c, err := analysis.Compare(base, []*analysis.RunSamples{tc.cand.Samples("cand", uint64(100+i), n)}, tc.opt)
 			if err != nil {
 				t.Fatal(err)
 			}
@@ -225,8 +165,8 @@ func TestCompareVerdicts(t *testing.T) {
 		})
 	}
 	t.Run("errors from none: relative change undefined, still a regression", func(t *testing.T) {
-		clean := synth{10, 1, 1, 0}.samples("clean", 5, n)
-		c, err := analysis.Compare(clean, []*analysis.RunSamples{synth{10, 1, 1, 0.03}.samples("cand", 6, n)}, analysis.CompareOptions{Resamples: 1000})
+		clean := analysistest.Synth{Rate: 10, TTFTScale: 1, ITLScale: 1, FailRate: 0}.Samples("clean", 5, n)
+		c, err := analysis.Compare(clean, []*analysis.RunSamples{analysistest.Synth{Rate: 10, TTFTScale: 1, ITLScale: 1, FailRate: 0.03}.Samples("cand", 6, n)}, analysis.CompareOptions{Resamples: 1000})
 		if err != nil {
 			t.Fatal(err)
 		}
@@ -245,8 +185,8 @@ func TestCompareVerdicts(t *testing.T) {
 // interval per metric calls something significant in most comparisons of a
 // run with itself; the adjustment keeps that rare.
 func TestCompareAdjust(t *testing.T) {
-	base := baseSynth.samples("base", 1, 500)
-	cand := baseSynth.samples("cand", 2, 500)
+	base := analysistest.BaseSynth().Samples("base", 1, 500)
+	cand := analysistest.BaseSynth().Samples("cand", 2, 500)
 	for _, adj := range []string{analysis.AdjustFDR, analysis.AdjustHolm, analysis.AdjustNone} {
 		c, err := analysis.Compare(base, []*analysis.RunSamples{cand}, analysis.CompareOptions{Resamples: 400, Adjust: adj})
 		if err != nil {
@@ -281,7 +221,7 @@ func TestCompareAdjust(t *testing.T) {
 }
 
 func TestCompareOptionsErrors(t *testing.T) {
-	s := baseSynth.samples("a", 1, 50)
+	s := analysistest.BaseSynth().Samples("a", 1, 50)
 	tests := []struct {
 		opt   analysis.CompareOptions
 		cands []*analysis.RunSamples
@@ -310,7 +250,7 @@ func TestCompareOptionsErrors(t *testing.T) {
 
 func TestCompareProfiles(t *testing.T) {
 	withProfile := func(name string, p map[string]any) *analysis.RunSamples {
-		s := baseSynth.samples(name, 1, 200)
+		s := analysistest.BaseSynth().Samples(name, 1, 200)
 		s.Profile = p
 		return s
 	}
@@ -377,7 +317,7 @@ func writeRun(t *testing.T, dir string, recs []*results.Record, profile map[stri
 }
 
 func TestLoadRunSamples(t *testing.T) {
-	recs := baseSynth.records(rand.New(rand.NewPCG(9, 0)), 300)
+	recs := analysistest.BaseSynth().Records(rand.New(rand.NewPCG(9, 0)), 300)
 	recs[0].Warmup = true
 	recs[1].Error = &results.Error{Kind: results.KindCanceled}
 	recs[1].TTFTMS = nil
@@ -446,13 +386,13 @@ func TestLoadRunSamples(t *testing.T) {
 // TestCompareWarnings: a saturated generator and a missing run.json are
 // said.
 func TestCompareWarnings(t *testing.T) {
-	recs := baseSynth.records(rand.New(rand.NewPCG(9, 0)), 200)
+	recs := analysistest.BaseSynth().Records(rand.New(rand.NewPCG(9, 0)), 200)
 	for _, r := range recs {
 		r.LagMS = 20 // saturated
 	}
 	root := t.TempDir()
 	writeRun(t, filepath.Join(root, "sat"), recs, map[string]any{"rate": 10.0}, true)
-	writeRun(t, filepath.Join(root, "bare"), baseSynth.records(rand.New(rand.NewPCG(8, 0)), 200), nil, false)
+	writeRun(t, filepath.Join(root, "bare"), analysistest.BaseSynth().Records(rand.New(rand.NewPCG(8, 0)), 200), nil, false)
 	a, err := analysis.LoadRunSamples(filepath.Join(root, "sat"), nil)
 	if err != nil {
 		t.Fatal(err)
@@ -476,9 +416,9 @@ func TestCompareWarnings(t *testing.T) {
 // TestCompareEmptySide: a baseline or candidate with no measured request
 // that succeeded is an error naming each such run, never "no regression".
 func TestCompareEmptySide(t *testing.T) {
-	good := baseSynth.samples("good", 1, 200)
-	failed := synth{Rate: 10, TTFTScale: 1, ITLScale: 1, FailRate: 1}.samples("all-failed", 2, 50)
-	warm := baseSynth.records(newRand(3), 20)
+	good := analysistest.BaseSynth().Samples("good", 1, 200)
+	failed := analysistest.Synth{Rate: 10, TTFTScale: 1, ITLScale: 1, FailRate: 1}.Samples("all-failed", 2, 50)
+	warm := analysistest.BaseSynth().Records(analysistest.NewRand(3), 20)
 	for _, r := range warm {
 		r.Warmup = true
 	}
@@ -490,7 +430,7 @@ func TestCompareEmptySide(t *testing.T) {
 		cands []*analysis.RunSamples
 		want  []string // one line each; nil for no error
 	}{
-		{"both have evidence", good, []*analysis.RunSamples{baseSynth.samples("b", 4, 200)}, nil},
+		{"both have evidence", good, []*analysis.RunSamples{analysistest.BaseSynth().Samples("b", 4, 200)}, nil},
 		{"empty candidate", good, []*analysis.RunSamples{none}, []string{"candidate run none has no requests: nothing to judge"}},
 		{"every candidate request failed", good, []*analysis.RunSamples{failed},
 			[]string{"candidate run all-failed has no measured request that succeeded (of 50: 50 failed): nothing to judge"}},

@@ -4,6 +4,7 @@ import (
 	"testing"
 
 	"github.com/streamgauge/streamgauge/analysis"
+	"github.com/streamgauge/streamgauge/analysis/analysistest"
 	"github.com/streamgauge/streamgauge/results"
 )
 
@@ -17,7 +18,7 @@ func FuzzParseGoodput(f *testing.F) {
 	} {
 		f.Add(s)
 	}
-	recs := fixtureRecords(f)
+	recs := analysistest.LoadFixture(f)
 	f.Fuzz(func(t *testing.T, expr string) {
 		g, err := analysis.ParseGoodput(expr)
 		if err != nil {

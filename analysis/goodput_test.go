@@ -6,6 +6,7 @@ import (
 	"testing"
 
 	"github.com/streamgauge/streamgauge/analysis"
+	"github.com/streamgauge/streamgauge/analysis/analysistest"
 	"github.com/streamgauge/streamgauge/results"
 )
 
@@ -144,11 +145,11 @@ func TestGoodputSummary(t *testing.T) {
 		t.Fatal(err)
 	}
 	a := analysis.NewAccumulator()
-	for _, r := range loadRecords(t) {
+	for _, r := range analysistest.LoadFixture(t) {
 		g.Mark(r)
 		a.Append(r)
 	}
-	s, err := a.Summary(openMeta)
+	s, err := a.Summary(analysistest.OpenMeta())
 	if err != nil {
 		t.Fatal(err)
 	}

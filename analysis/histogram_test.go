@@ -9,6 +9,7 @@ import (
 	"github.com/HdrHistogram/hdrhistogram-go"
 
 	"github.com/streamgauge/streamgauge/analysis"
+	"github.com/streamgauge/streamgauge/analysis/analysistest"
 	"github.com/streamgauge/streamgauge/results"
 )
 
@@ -114,8 +115,8 @@ func TestDecodeHistogramErrors(t *testing.T) {
 
 // TestSummaryHistograms: each summary histogram decodes to the accumulator's.
 func TestSummaryHistograms(t *testing.T) {
-	a := accumulate(t, loadRecords(t))
-	s, err := a.Summary(openMeta)
+	a := analysistest.Accumulate(t, analysistest.LoadFixture(t))
+	s, err := a.Summary(analysistest.OpenMeta())
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -135,8 +136,8 @@ func TestSummaryHistograms(t *testing.T) {
 // TestMergeHalves: merging two halves gives exactly the whole.
 func TestMergeHalves(t *testing.T) {
 	t.Run("records", func(t *testing.T) {
-		recs := loadRecords(t)
-		whole := accumulate(t, recs).Histograms()
+		recs := analysistest.LoadFixture(t)
+		whole := analysistest.Accumulate(t, recs).Histograms()
 		var even, odd []*results.Record
 		for i, r := range recs {
 			if i%2 == 0 {
@@ -145,8 +146,8 @@ func TestMergeHalves(t *testing.T) {
 				odd = append(odd, r)
 			}
 		}
-		merged := accumulate(t, even).Histograms()
-		merged.Merge(accumulate(t, odd).Histograms())
+		merged := analysistest.Accumulate(t, even).Histograms()
+		merged.Merge(analysistest.Accumulate(t, odd).Histograms())
 		for _, m := range analysis.Metrics {
 			sameHistogram(t, m, merged.Get(m), whole.Get(m))
 		}

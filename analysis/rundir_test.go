@@ -8,6 +8,7 @@ import (
 	"testing"
 
 	"github.com/streamgauge/streamgauge/analysis"
+	"github.com/streamgauge/streamgauge/analysis/analysistest"
 	"github.com/streamgauge/streamgauge/results"
 )
 
@@ -22,7 +23,7 @@ func TestLoadSummary(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	want := summarize(t, loadRecords(t), analysis.RunMeta{RequestedRate: 10, OpenLoop: true, CPUIncludesServer: true})
+	want := analysistest.Summarize(t, analysistest.LoadFixture(t), analysis.RunMeta{RequestedRate: 10, OpenLoop: true, CPUIncludesServer: true})
 	if s.Requests != want.Requests || s.Metrics["ttft"] != want.Metrics["ttft"] || s.Generator.RequestedRate != 10 || !s.Generator.OpenLoop {
 		t.Errorf("rebuilt summary differs from Summarize:\n got %+v\nwant %+v", s, want)
 	}
@@ -35,7 +36,7 @@ func TestLoadSummary(t *testing.T) {
 	}
 
 	t.Run("summary.json as written", func(t *testing.T) {
-		dir := copyRun(t)
+		dir := analysistest.CopyRun(t, reportRun)
 		want.SLO = []analysis.SLOResult{{Expr: "e2e.max<1s", Value: 1400, Pass: false}}
 		want.Pass = false
 		if err := results.WriteJSON(dir, results.SummaryFile, want); err != nil {
@@ -50,7 +51,7 @@ func TestLoadSummary(t *testing.T) {
 		}
 	})
 	t.Run("malformed summary.json", func(t *testing.T) {
-		dir := copyRun(t)
+		dir := analysistest.CopyRun(t, reportRun)
 		if err := os.WriteFile(filepath.Join(dir, results.SummaryFile), []byte("{"), 0o644); err != nil {
 			t.Fatal(err)
 		}
@@ -63,22 +64,6 @@ func TestLoadSummary(t *testing.T) {
 			t.Errorf("LoadSummary without records = %v, want an error naming summary.json", err)
 		}
 	})
-}
-
-// copyRun copies the hand-made run into a temporary directory.
-func copyRun(t *testing.T) string {
-	t.Helper()
-	dir := t.TempDir()
-	for _, name := range []string{results.RunFile, results.RequestsFile, analysis.ServerMetricsFile} {
-		b, err := os.ReadFile(filepath.Join(reportRun, name))
-		if err != nil {
-			t.Fatal(err)
-		}
-		if err := os.WriteFile(filepath.Join(dir, name), b, 0o644); err != nil {
-			t.Fatal(err)
-		}
-	}
-	return dir
 }
 
 func TestReadRunDir(t *testing.T) {

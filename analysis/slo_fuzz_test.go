@@ -3,32 +3,13 @@ package analysis_test
 import (
 	"errors"
 	"math"
-	"os"
 	"strings"
 	"testing"
 	"unicode/utf8"
 
 	"github.com/streamgauge/streamgauge/analysis"
-	"github.com/streamgauge/streamgauge/results"
+	"github.com/streamgauge/streamgauge/analysis/analysistest"
 )
-
-// fixtureRecords reads testdata/records.jsonl for any test or fuzz target.
-func fixtureRecords(tb testing.TB) []*results.Record {
-	tb.Helper()
-	f, err := os.Open(fixture)
-	if err != nil {
-		tb.Fatal(err)
-	}
-	defer f.Close()
-	var recs []*results.Record
-	if err := results.DecodeRecords(f, fixture, func(r *results.Record) error {
-		recs = append(recs, r)
-		return nil
-	}); err != nil {
-		tb.Fatal(err)
-	}
-	return recs
-}
 
 // checkSLOError: a parse error points inside the expression it quotes, at
 // the token it names.
@@ -68,12 +49,12 @@ func FuzzParseSLO(f *testing.F) {
 	} {
 		f.Add(s)
 	}
-	recs := fixtureRecords(f)
+	recs := analysistest.LoadFixture(f)
 	a := analysis.NewAccumulator()
 	for _, r := range recs {
 		a.Append(r)
 	}
-	sum, err := a.Summary(openMeta)
+	sum, err := a.Summary(analysistest.OpenMeta())
 	if err != nil {
 		f.Fatal(err)
 	}

@@ -8,6 +8,7 @@ import (
 	"testing"
 
 	"github.com/streamgauge/streamgauge/analysis"
+	"github.com/streamgauge/streamgauge/analysis/analysistest"
 )
 
 func TestParseSLO(t *testing.T) {
@@ -172,7 +173,7 @@ func TestEvalSLO(t *testing.T) {
 	// The fixture: ttft p99 270.079 ms, e2e max 670.207 ms, lag p99
 	// 12.007 ms, error rate 20%, goodput ratio 72%, 143.67 output tok/s,
 	// 6.67 req/s, tpot over 19 requests.
-	s := summarize(t, loadRecords(t), openMeta)
+	s := analysistest.Summarize(t, analysistest.LoadFixture(t), analysistest.OpenMeta())
 	tests := []struct {
 		expr   string
 		pass   bool
@@ -220,7 +221,7 @@ func TestEvalSLONoData(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	onlyFailed := summarize(t, loadRecords(t)[23:25], openMeta) // a 5xx and a stream error
+	onlyFailed := analysistest.Summarize(t, analysistest.LoadFixture(t)[23:25], analysistest.OpenMeta()) // a 5xx and a stream error
 	tests := []struct {
 		name string
 		s    *analysis.Summary
@@ -257,7 +258,7 @@ func TestEvalSLONoData(t *testing.T) {
 }
 
 func TestApplySLOs(t *testing.T) {
-	s := summarize(t, loadRecords(t), openMeta)
+	s := analysistest.Summarize(t, analysistest.LoadFixture(t), analysistest.OpenMeta())
 	slos, err := analysis.ParseSLOs([]string{"ttft.p99<500ms", "error_rate<1%"})
 	if err != nil {
 		t.Fatal(err)

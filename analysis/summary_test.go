@@ -14,94 +14,28 @@ import (
 	"testing"
 
 	"github.com/streamgauge/streamgauge/analysis"
+	"github.com/streamgauge/streamgauge/analysis/analysistest"
 	"github.com/streamgauge/streamgauge/results"
 )
 
 var update = flag.Bool("update", false, "rewrite the golden files in testdata")
 
-// fixture is testdata/records.jsonl: 30 hand-made records. Measured requests
-// are sent every 100 ms from 1.0 s (ids 00-19 succeed, 20-24 fail: connect,
-// 429, 5xx, stream error with tokens, timeout ending at 4.0 s); 25-26 are
-// canceled and w0-w2 are warm-up (one failed, one very late).
-const fixture = "testdata/records.jsonl"
-
-// openMeta describes the fixture as an open-loop run at 10 req/s.
-var openMeta = analysis.RunMeta{RequestedRate: 10, OpenLoop: true, CPUSeconds: 1.2345}
-
-func loadRecords(t *testing.T) []*results.Record {
-	t.Helper()
-	f, err := os.Open(fixture)
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer f.Close()
-	var recs []*results.Record
-	if err := results.DecodeRecords(f, fixture, func(r *results.Record) error {
-		recs = append(recs, r)
-		return nil
-	}); err != nil {
-		t.Fatal(err)
-	}
-	if len(recs) != 30 {
-		t.Fatalf("fixture holds %d records, want 30", len(recs))
-	}
-	return recs
-}
-
-func accumulate(t *testing.T, recs []*results.Record) *analysis.Accumulator {
-	t.Helper()
-	a := analysis.NewAccumulator()
-	for _, r := range recs {
-		if err := a.Append(r); err != nil {
-			t.Fatal(err)
-		}
-	}
-	return a
-}
-
-func summarize(t *testing.T, recs []*results.Record, meta analysis.RunMeta) *analysis.Summary {
-	t.Helper()
-	s, err := accumulate(t, recs).Summary(meta)
-	if err != nil {
-		t.Fatal(err)
-	}
-	return s
-}
-
 func near(a, b float64) bool { return math.Abs(a-b) <= 1e-9*math.Max(1, math.Abs(b)) }
-
-// golden compares got with testdata/name, rewriting it under -update.
-func golden(t *testing.T, name string, got []byte) {
-	t.Helper()
-	p := filepath.Join("testdata", name)
-	if *update {
-		if err := os.WriteFile(p, got, 0o644); err != nil {
-			t.Fatal(err)
-		}
-	}
-	want, err := os.ReadFile(p)
-	if err != nil {
-		t.Fatalf("%v (run with -update to create it)", err)
-	}
-	if !bytes.Equal(got, want) {
-		t.Errorf("output differs from %s (run with -update if intended)\n--- got\n%s\n--- want\n%s", p, got, want)
-	}
-}
 
 // TestSummaryGolden pins the whole summary of the fixture. The histograms are
 // checked by round trip elsewhere and left out here.
 func TestSummaryGolden(t *testing.T) {
-	s := summarize(t, loadRecords(t), openMeta)
+	s := analysistest.Summarize(t, analysistest.LoadFixture(t), analysistest.OpenMeta())
 	s.Histograms = nil
 	b, err := json.MarshalIndent(s, "", "  ")
 	if err != nil {
 		t.Fatal(err)
 	}
-	golden(t, "summary.golden.json", append(b, '\n'))
+	analysistest.Golden(t, *update, "summary.golden.json", append(b, '\n'))
 }
 
 func TestSummaryNumbers(t *testing.T) {
-	s := summarize(t, loadRecords(t), openMeta)
+	s := analysistest.Summarize(t, analysistest.LoadFixture(t), analysistest.OpenMeta())
 
 	wantCounts := analysis.Counts{Accounted: true, Total: 30, OK: 20, Failed: 5, Canceled: 2, Warmup: 3}
 	if s.Requests != wantCounts {
@@ -109,9 +43,9 @@ func TestSummaryNumbers(t *testing.T) {
 	}
 	// The runner's count of sent requests must match the records.
 	for sent, ok := range map[int64]bool{30: true, 31: false} {
-		meta := openMeta
+		meta := analysistest.OpenMeta()
 		meta.Sent = sent
-		if got := summarize(t, loadRecords(t), meta).Requests; got.Accounted != ok || got.Sent != sent {
+		if got := analysistest.Summarize(t, analysistest.LoadFixture(t), meta).Requests; got.Accounted != ok || got.Sent != sent {
 			t.Errorf("sent %d: requests %+v, want accounted %v", sent, got, ok)
 		}
 	}
@@ -214,7 +148,7 @@ func TestSummaryNumbers(t *testing.T) {
 // measured request gives k samples (k from frame_tokens, else 1).
 func itlSamples(t *testing.T) int64 {
 	t.Helper()
-	b, err := os.ReadFile(fixture)
+	b, err := os.ReadFile(analysistest.Fixture)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -322,14 +256,14 @@ func TestSaturation(t *testing.T) {
 // TestWarmupExcluded: the fixture's measured numbers do not move when the
 // warm-up records are dropped, except the counts.
 func TestWarmupExcluded(t *testing.T) {
-	all := loadRecords(t)
+	all := analysistest.LoadFixture(t)
 	var measured []*results.Record
 	for _, r := range all {
 		if !r.Warmup {
 			measured = append(measured, r)
 		}
 	}
-	a, b := summarize(t, all, openMeta), summarize(t, measured, openMeta)
+	a, b := analysistest.Summarize(t, all, analysistest.OpenMeta()), analysistest.Summarize(t, measured, analysistest.OpenMeta())
 	if a.Requests.Warmup != 3 || b.Requests.Warmup != 0 || a.Requests.Total != b.Requests.Total+3 {
 		t.Fatalf("counts %+v and %+v", a.Requests, b.Requests)
 	}
@@ -372,7 +306,7 @@ func TestOnlyFailures(t *testing.T) {
 		a.Append(&results.Record{ID: string(rune('a' + i)), SentNS: int64(i) * 1e9, DoneNS: int64(i)*1e9 + 5e6, E2EMS: 5, LagMS: 1,
 			Error: &results.Error{Kind: results.KindConnect, Message: "refused"}})
 	}
-	s, err := a.Summary(openMeta)
+	s, err := a.Summary(analysistest.OpenMeta())
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -390,7 +324,7 @@ func TestOnlyFailures(t *testing.T) {
 // TestSummarize: re-reading a run directory gives exactly the summary an
 // in-memory accumulator gave during the run, histograms included.
 func TestSummarize(t *testing.T) {
-	recs := loadRecords(t)
+	recs := analysistest.LoadFixture(t)
 	dir := filepath.Join(t.TempDir(), "run")
 	w, err := results.Create(dir)
 	if err != nil {
@@ -406,11 +340,11 @@ func TestSummarize(t *testing.T) {
 	if err := w.Close(); err != nil {
 		t.Fatal(err)
 	}
-	want, err := live.Summary(openMeta)
+	want, err := live.Summary(analysistest.OpenMeta())
 	if err != nil {
 		t.Fatal(err)
 	}
-	got, err := analysis.Summarize(dir, openMeta)
+	got, err := analysis.Summarize(dir, analysistest.OpenMeta())
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -420,14 +354,14 @@ func TestSummarize(t *testing.T) {
 
 	t.Run("from the fixture file", func(t *testing.T) {
 		dir := t.TempDir()
-		b, err := os.ReadFile(fixture)
+		b, err := os.ReadFile(analysistest.Fixture)
 		if err != nil {
 			t.Fatal(err)
 		}
 		if err := os.WriteFile(filepath.Join(dir, results.RequestsFile), b, 0o644); err != nil {
 			t.Fatal(err)
 		}
-		got, err := analysis.Summarize(dir, openMeta)
+		got, err := analysis.Summarize(dir, analysistest.OpenMeta())
 		if err != nil {
 			t.Fatal(err)
 		}
@@ -436,7 +370,7 @@ func TestSummarize(t *testing.T) {
 		}
 	})
 	t.Run("missing run", func(t *testing.T) {
-		if _, err := analysis.Summarize(filepath.Join(t.TempDir(), "none"), openMeta); err == nil {
+		if _, err := analysis.Summarize(filepath.Join(t.TempDir(), "none"), analysistest.OpenMeta()); err == nil {
 			t.Error("Summarize of a missing directory: no error")
 		}
 	})
@@ -445,8 +379,8 @@ func TestSummarize(t *testing.T) {
 // TestAccumulatorConcurrent: Append from many goroutines (run with -race)
 // gives the sequential result.
 func TestAccumulatorConcurrent(t *testing.T) {
-	recs := loadRecords(t)
-	want := summarize(t, recs, openMeta)
+	recs := analysistest.LoadFixture(t)
+	want := analysistest.Summarize(t, recs, analysistest.OpenMeta())
 	a := analysis.NewAccumulator()
 	var wg sync.WaitGroup
 	for g := range 6 {
@@ -458,7 +392,7 @@ func TestAccumulatorConcurrent(t *testing.T) {
 		})
 	}
 	wg.Wait()
-	got, err := a.Summary(openMeta)
+	got, err := a.Summary(analysistest.OpenMeta())
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -469,7 +403,7 @@ func TestAccumulatorConcurrent(t *testing.T) {
 
 // TestSummaryJSONKeys checks summary.json against the design's field list.
 func TestSummaryJSONKeys(t *testing.T) {
-	s := summarize(t, loadRecords(t), openMeta)
+	s := analysistest.Summarize(t, analysistest.LoadFixture(t), analysistest.OpenMeta())
 	b, err := json.Marshal(s)
 	if err != nil {
 		t.Fatal(err)
@@ -533,7 +467,7 @@ func TestAchievedRateSessions(t *testing.T) {
 	}
 	for _, tc := range tests {
 		t.Run(tc.name, func(t *testing.T) {
-			s := summarize(t, tc.recs, analysis.RunMeta{OpenLoop: true, RequestedRate: 1})
+			s := analysistest.Summarize(t, tc.recs, analysis.RunMeta{OpenLoop: true, RequestedRate: 1})
 			if !near(s.Generator.AchievedRate, tc.want) {
 				t.Errorf("achieved rate = %v, want %v", s.Generator.AchievedRate, tc.want)
 			}
@@ -557,7 +491,7 @@ func TestLatencyFromScheduled(t *testing.T) {
 	}{{false, "send", 0}, {true, "scheduled", 4}}
 	for _, tc := range tests {
 		t.Run(tc.from, func(t *testing.T) {
-			s := summarize(t, []*results.Record{r}, analysis.RunMeta{})
+			s := analysistest.Summarize(t, []*results.Record{r}, analysis.RunMeta{})
 			if tc.on {
 				a := analysis.NewAccumulator(analysis.WithLatencyFromScheduled(true))
 				a.Append(r)

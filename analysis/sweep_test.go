@@ -6,39 +6,13 @@ import (
 	"testing"
 
 	"github.com/streamgauge/streamgauge/analysis"
+	"github.com/streamgauge/streamgauge/analysis/analysistest"
 	"github.com/streamgauge/streamgauge/results"
 )
 
-// testSweep is a rate sweep whose latency climbs past capacity.
-func testSweep(name string, capacity float64, slo ...string) *analysis.Sweep {
-	s := &analysis.Sweep{Tool: "streamgauge", Name: name, Mode: analysis.SweepRate, Auto: true, Precision: 0.05, SLO: slo, StageDurationS: 10}
-	for i, level := range []float64{4, 8, 16, 11.3, 13.4} {
-		pass := level <= capacity
-		ttft := 20.0
-		if !pass {
-			ttft = 20 * level
-		}
-		thr := math.Min(level, capacity)
-		st := analysis.SweepStage{Index: i + 1, Dir: "stage", Level: level, OfferedRate: level, AchievedRate: level,
-			Throughput: analysis.Throughput{RequestsPerS: thr, OutputTokensPerS: 100 * thr},
-			Metrics: map[string]analysis.Stats{
-				"ttft": {Count: 100, P50: ttft, P99: 2 * ttft}, "itl": {Count: 1000, P50: 7, P99: 9},
-				"tpot": {Count: 100, P50: 7, P99: 8}, "e2e": {Count: 100, P50: ttft + 500, P99: 2*ttft + 500},
-			},
-			SLO:  []analysis.SLOResult{{Expr: "ttft.p99<100ms", Value: 2 * ttft, Pass: 2*ttft < 100, Threshold: 100, Unit: "ms"}},
-			Pass: pass, SLOPass: pass}
-		if !pass {
-			st.Saturation = analysis.Saturation{Saturated: true, Reason: "ttft from the scheduled send rose"}
-		}
-		s.Stages = append(s.Stages, st)
-	}
-	s.Capacity = analysis.FindCapacity(s.Stages)
-	return s
-}
-
 func TestLoadSweep(t *testing.T) {
 	dir := t.TempDir()
-	s := testSweep("chat", 12)
+	s := analysistest.Sweep("chat", 12)
 	if err := results.WriteJSON(dir, analysis.SweepFile, s); err != nil {
 		t.Fatal(err)
 	}
@@ -61,7 +35,7 @@ func TestLoadSweep(t *testing.T) {
 }
 
 func TestCompareSweeps(t *testing.T) {
-	a, b := testSweep("chat", 12, "ttft.p99<100ms"), testSweep("chat", 16, "ttft.p99<100ms")
+	a, b := analysistest.Sweep("chat", 12, "ttft.p99<100ms"), analysistest.Sweep("chat", 16, "ttft.p99<100ms")
 	c, err := analysis.CompareSweeps([]string{"fcfs", "continuous"}, []*analysis.Sweep{a, b})
 	if err != nil {
 		t.Fatal(err)
@@ -76,13 +50,13 @@ func TestCompareSweeps(t *testing.T) {
 		t.Errorf("notes %v for sweeps run alike", c.Notes)
 	}
 	t.Run("different SLOs are noted", func(t *testing.T) {
-		c, err := analysis.CompareSweeps([]string{"a", "b"}, []*analysis.Sweep{a, testSweep("chat", 16, "ttft.p99<200ms")})
+		c, err := analysis.CompareSweeps([]string{"a", "b"}, []*analysis.Sweep{a, analysistest.Sweep("chat", 16, "ttft.p99<200ms")})
 		if err != nil || len(c.Notes) != 1 || !strings.Contains(c.Notes[0], "different SLOs") {
 			t.Errorf("notes %v, err %v", c.Notes, err)
 		}
 	})
 	t.Run("rate and users sweeps do not compare", func(t *testing.T) {
-		u := testSweep("chat", 16)
+		u := analysistest.Sweep("chat", 16)
 		u.Mode = analysis.SweepUsers
 		if _, err := analysis.CompareSweeps([]string{"a", "b"}, []*analysis.Sweep{a, u}); err == nil {
 			t.Error("compared a rate sweep with a users sweep")

@@ -9,11 +9,12 @@ import (
 	"time"
 
 	"github.com/streamgauge/streamgauge/analysis"
+	"github.com/streamgauge/streamgauge/analysis/analysistest"
 	"github.com/streamgauge/streamgauge/results"
 )
 
 func TestLoadSummaryForGate(t *testing.T) {
-	recs := fixtureRecords(t)
+	recs := analysistest.LoadFixture(t)
 	dir := t.TempDir()
 	writeRun(t, dir, recs, map[string]any{"rate": 10.0}, true)
 	stored, rebuilt, err := analysis.LoadSummary(dir, nil)
@@ -58,7 +59,7 @@ func TestLoadSummaryForGate(t *testing.T) {
 // TestLoadSummaryScheduled: a run that counted latency from the scheduled
 // send is rebuilt the same way.
 func TestLoadSummaryScheduled(t *testing.T) {
-	recs := fixtureRecords(t)
+	recs := analysistest.LoadFixture(t)
 	dir := t.TempDir()
 	writeRun(t, dir, recs, map[string]any{"rate": 10.0, "latency-from": "scheduled"}, false)
 	s, _, err := analysis.LoadSummary(dir, nil)
@@ -66,7 +67,7 @@ func TestLoadSummaryScheduled(t *testing.T) {
 		t.Fatal(err)
 	}
 	a := analysis.NewAccumulator(analysis.WithLatencyFromScheduled(true))
-	for _, r := range fixtureRecords(t) {
+	for _, r := range analysistest.LoadFixture(t) {
 		a.Append(r)
 	}
 	want, _ := a.Summary(analysis.RunMeta{})
@@ -79,7 +80,7 @@ func TestLoadSummaryScheduled(t *testing.T) {
 // is rebuilt from intact records by every loader (check's, report's, the
 // HTML report's), with the same counts, and InspectRun's note names the file.
 func TestDamagedSummaryRebuilt(t *testing.T) {
-	recs := fixtureRecords(t)
+	recs := analysistest.LoadFixture(t)
 	src := t.TempDir()
 	writeRun(t, src, recs, map[string]any{"rate": 10.0}, true)
 	whole, err := os.ReadFile(filepath.Join(src, results.SummaryFile))

@@ -3,85 +3,18 @@ package report_test
 import (
 	"bytes"
 	"encoding/json"
-	"fmt"
-	"math"
-	"math/rand/v2"
 	"strings"
 	"testing"
 
 	"github.com/streamgauge/streamgauge/analysis"
+	"github.com/streamgauge/streamgauge/analysis/analysistest"
 	"github.com/streamgauge/streamgauge/report"
-	"github.com/streamgauge/streamgauge/results"
 )
 
-// synth is a copy of analysis's compare test generator: the renderers
-// are tested on comparisons of the same synthetic runs.
-//
-// It describes a synthetic run, a stand-in for a server under moderate
-// open-loop load:
-//
-//   - arrivals: Poisson at Rate req/s;
-//   - ttft: TTFTScale × (30 ms + 0.2 ms per prompt token + Exp(mean 20 ms)),
-//     prompts Uniform(100, 900) tokens: a prefill that grows with the prompt
-//     plus a queueing wait (p50 ≈ 150 ms, p99 ≈ 260 ms);
-//   - decoding: Uniform(8, 24) output tokens; each request decodes at its
-//     own speed, 10 ms × LogNormal(0, 0.1) per token, each gap jittered by
-//     ±5% (so a request's itl samples are correlated, as on a real server);
-//   - FailRate of the requests fail to connect;
-//   - a request is good (slo_ok) when its ttft is within 250 ms.
-type synth struct {
-	Rate      float64
-	TTFTScale float64
-	ITLScale  float64
-	FailRate  float64
-}
-
-var baseSynth = synth{Rate: 10, TTFTScale: 1, ITLScale: 1, FailRate: 0.005}
-
-func (s synth) records(rng *rand.Rand, n int) []*results.Record {
-	recs := make([]*results.Record, n)
-	var t float64 // ns
-	for i := range recs {
-		t += rng.ExpFloat64() / s.Rate * 1e9
-		in := 100 + rng.IntN(801)
-		ttft := s.TTFTScale * (30 + 0.2*float64(in) + 20*rng.ExpFloat64())
-		out := 8 + rng.IntN(17)
-		speed := s.ITLScale * 10 * math.Exp(0.1*rng.NormFloat64())
-		icl := make([]float64, out-1)
-		decode := 0.0
-		for j := range icl {
-			icl[j] = speed * math.Max(0.1, 1+0.05*rng.NormFloat64())
-			decode += icl[j]
-		}
-		e2e := ttft + decode
-		r := &results.Record{
-			ID: fmt.Sprint(i), ScheduledNS: int64(t), SentNS: int64(t), DoneNS: int64(t + e2e*1e6),
-			LagMS: 0.05 * rng.ExpFloat64(), TTFBMS: results.Ms(ttft * 0.9), TTFTMS: results.Ms(ttft), TTFOMS: results.Ms(ttft),
-			E2EMS: e2e, TPOTMS: results.Ms(decode / float64(out-1)), ICLMS: icl,
-			InputTokens: in, OutputTokens: out, OutputTokensSource: results.SourceUsage, Frames: out, HTTPStatus: 200,
-		}
-		if rng.Float64() < s.FailRate {
-			r.Error = &results.Error{Kind: results.KindConnect, Message: "connection refused"}
-			r.TTFBMS, r.TTFTMS, r.TTFOMS, r.TPOTMS, r.ICLMS = nil, nil, nil, nil, nil
-			r.E2EMS, r.OutputTokens, r.HTTPStatus, r.Frames = 1, 0, 0, 0
-			r.DoneNS = int64(t + 1e6)
-		}
-		r.SLOOK = r.Error == nil && ttft <= 250
-		recs[i] = r
-	}
-	return recs
-}
-
-func newRand(seed uint64) *rand.Rand { return rand.New(rand.NewPCG(seed, 0)) }
-
-func (s synth) samples(name string, seed uint64, n int) *analysis.RunSamples {
-	return analysis.NewRunSamples(name, s.records(newRand(seed), n), nil, false)
-}
-
 func TestCompareRender(t *testing.T) {
-	base := baseSynth.samples("main", 1, 400)
-	fast := synth{10, 0.8, 1, 0.005}.samples("pr-fast", 2, 400)
-	slow := synth{10, 1.3, 1.1, 0.03}.samples("pr-slow", 3, 400)
+	base := analysistest.BaseSynth().Samples("main", 1, 400)
+	fast := analysistest.Synth{Rate: 10, TTFTScale: 0.8, ITLScale: 1, FailRate: 0.005}.Samples("pr-fast", 2, 400)
+	slow := analysistest.Synth{Rate: 10, TTFTScale: 1.3, ITLScale: 1.1, FailRate: 0.03}.Samples("pr-slow", 3, 400)
 	slow.Profile, base.Profile = map[string]any{"rate": 12.0}, map[string]any{"rate": 10.0}
 	c, err := analysis.Compare(base, []*analysis.RunSamples{fast, slow}, analysis.CompareOptions{Seed: 42, Resamples: 500})
 	if err != nil {
@@ -100,7 +33,7 @@ func TestCompareRender(t *testing.T) {
 			if err := f.write(&buf); err != nil {
 				t.Fatal(err)
 			}
-			golden(t, f.golden, buf.Bytes())
+			analysistest.Golden(t, *update, f.golden, buf.Bytes())
 		})
 	}
 	var buf bytes.Buffer
@@ -134,8 +67,8 @@ func TestCompareRender(t *testing.T) {
 // TestCompareTooFewSamples: a metric no candidate request carries is not
 // reported as "no regression" without saying it was not judged.
 func TestCompareTooFewSamples(t *testing.T) {
-	base := baseSynth.samples("base", 1, 200)
-	recs := baseSynth.records(newRand(2), 200)
+	base := analysistest.BaseSynth().Samples("base", 1, 200)
+	recs := analysistest.BaseSynth().Records(analysistest.NewRand(2), 200)
 	for _, r := range recs {
 		r.TPOTMS = nil // single-token answers: no tpot
 	}

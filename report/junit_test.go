@@ -11,6 +11,7 @@ import (
 	"testing"
 
 	"github.com/streamgauge/streamgauge/analysis"
+	"github.com/streamgauge/streamgauge/analysis/analysistest"
 	"github.com/streamgauge/streamgauge/report"
 )
 
@@ -168,7 +169,7 @@ func TestWriteJUnit(t *testing.T) {
 	if err := report.WriteJUnit(&buf, "streamgauge", res); err != nil {
 		t.Fatal(err)
 	}
-	golden(t, "junit.golden.xml", buf.Bytes())
+	analysistest.Golden(t, *update, "junit.golden.xml", buf.Bytes())
 	if !bytes.HasPrefix(buf.Bytes(), []byte(`<?xml version="1.0" encoding="UTF-8"?>`)) {
 		t.Error("no XML declaration")
 	}

@@ -7,6 +7,7 @@ import (
 	"testing"
 
 	"github.com/streamgauge/streamgauge/analysis"
+	"github.com/streamgauge/streamgauge/analysis/analysistest"
 	"github.com/streamgauge/streamgauge/report"
 )
 
@@ -27,7 +28,7 @@ func TestWriteMarkdown(t *testing.T) {
 			if err := report.WriteMarkdown(&buf, s, tc.res); err != nil {
 				t.Fatal(err)
 			}
-			golden(t, tc.golden, buf.Bytes())
+			analysistest.Golden(t, *update, tc.golden, buf.Bytes())
 			out := buf.String()
 			if !strings.HasPrefix(out, tc.heading+"\n") {
 				t.Errorf("heading: %q, want %q", strings.SplitN(out, "\n", 2)[0], tc.heading)

@@ -18,6 +18,7 @@ import (
 	"gonum.org/v1/plot/vg"
 
 	"github.com/streamgauge/streamgauge/analysis"
+	"github.com/streamgauge/streamgauge/analysis/analysistest"
 	"github.com/streamgauge/streamgauge/report"
 	"github.com/streamgauge/streamgauge/results"
 )
@@ -34,7 +35,7 @@ func TestWriteCSVGolden(t *testing.T) {
 	if err := report.WriteCSV(&buf, reportRun); err != nil {
 		t.Fatal(err)
 	}
-	golden(t, "report_csv.golden.csv", buf.Bytes())
+	analysistest.Golden(t, *update, "report_csv.golden.csv", buf.Bytes())
 	rows, err := csv.NewReader(bytes.NewReader(buf.Bytes())).ReadAll()
 	if err != nil {
 		t.Fatal(err)
@@ -116,23 +117,7 @@ func TestMarkdownGolden(t *testing.T) {
 	if err := report.WriteMarkdown(&buf, s, s.SLO); err != nil {
 		t.Fatal(err)
 	}
-	golden(t, "report_markdown.golden.md", buf.Bytes())
-}
-
-// copyRun copies the hand-made run into a temporary directory.
-func copyRun(t *testing.T) string {
-	t.Helper()
-	dir := t.TempDir()
-	for _, name := range []string{results.RunFile, results.RequestsFile, analysis.ServerMetricsFile} {
-		b, err := os.ReadFile(filepath.Join(reportRun, name))
-		if err != nil {
-			t.Fatal(err)
-		}
-		if err := os.WriteFile(filepath.Join(dir, name), b, 0o644); err != nil {
-			t.Fatal(err)
-		}
-	}
-	return dir
+	analysistest.Golden(t, *update, "report_markdown.golden.md", buf.Bytes())
 }
 
 // readHdrLog reads an interval log with hdrhistogram-go's reader and merges
@@ -459,7 +444,7 @@ func svgByID(t *testing.T, page, id string) string {
 }
 
 func TestReportHTMLWithoutServerMetrics(t *testing.T) {
-	dir := copyRun(t)
+	dir := analysistest.CopyRun(t, reportRun)
 	if err := os.Remove(filepath.Join(dir, analysis.ServerMetricsFile)); err != nil {
 		t.Fatal(err)
 	}
@@ -486,7 +471,7 @@ func TestReportHTMLWithoutServerMetrics(t *testing.T) {
 }
 
 func TestReportWithoutRecords(t *testing.T) {
-	dir := copyRun(t)
+	dir := analysistest.CopyRun(t, reportRun)
 	s, _, err := analysis.LoadJudgedSummary(dir)
 	if err != nil {
 		t.Fatal(err)
@@ -702,7 +687,7 @@ func TestLoadReportRebuildsDamagedSummary(t *testing.T) {
 		{"missing", []byte("-")},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
-			dir := copyRun(t)
+			dir := analysistest.CopyRun(t, reportRun)
 			if string(tc.summary) != "-" {
 				if err := os.WriteFile(filepath.Join(dir, results.SummaryFile), tc.summary, 0o644); err != nil {
 					t.Fatal(err)

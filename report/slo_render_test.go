@@ -7,12 +7,13 @@ import (
 	"testing"
 
 	"github.com/streamgauge/streamgauge/analysis"
+	"github.com/streamgauge/streamgauge/analysis/analysistest"
 	"github.com/streamgauge/streamgauge/report"
 )
 
 func fixtureResults(t *testing.T) (*analysis.Summary, []analysis.SLOResult) {
 	t.Helper()
-	s := summarize(t, loadRecords(t), openMeta)
+	s := analysistest.Summarize(t, analysistest.LoadFixture(t), analysistest.OpenMeta())
 	slos, err := analysis.ParseSLOs([]string{
 		"ttft.p99<500ms", "e2e.max<0.5s", "lag.p99<5000us", "error_rate<1%", "goodput.ratio>=70%",
 		"throughput.output_tokens_per_s>=100", "tpot.p50<25ms",
@@ -31,7 +32,7 @@ func TestWriteSLOTable(t *testing.T) {
 	if err := report.WriteSLOTable(&buf, res); err != nil {
 		t.Fatal(err)
 	}
-	golden(t, "slo_table.golden.txt", buf.Bytes())
+	analysistest.Golden(t, *update, "slo_table.golden.txt", buf.Bytes())
 	out := buf.String()
 	for _, want := range []string{
 		"✓ ttft.p99<500ms ", "observed 270.08 ms (margin 229.92 ms)",
@@ -56,7 +57,7 @@ func TestWriteSLOJSON(t *testing.T) {
 	if err := report.WriteSLOJSON(&buf, res); err != nil {
 		t.Fatal(err)
 	}
-	golden(t, "slo.golden.json", buf.Bytes())
+	analysistest.Golden(t, *update, "slo.golden.json", buf.Bytes())
 	var rep report.SLOReport
 	if err := json.Unmarshal(buf.Bytes(), &rep); err != nil {
 		t.Fatal(err)

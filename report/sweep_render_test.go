@@ -2,44 +2,17 @@ package report_test
 
 import (
 	"bytes"
-	"math"
 	"strings"
 	"testing"
 	"unicode/utf8"
 
 	"github.com/streamgauge/streamgauge/analysis"
+	"github.com/streamgauge/streamgauge/analysis/analysistest"
 	"github.com/streamgauge/streamgauge/report"
 )
 
-// testSweep (a copy of analysis's) is a rate sweep whose latency climbs past capacity.
-func testSweep(name string, capacity float64, slo ...string) *analysis.Sweep {
-	s := &analysis.Sweep{Tool: "streamgauge", Name: name, Mode: analysis.SweepRate, Auto: true, Precision: 0.05, SLO: slo, StageDurationS: 10}
-	for i, level := range []float64{4, 8, 16, 11.3, 13.4} {
-		pass := level <= capacity
-		ttft := 20.0
-		if !pass {
-			ttft = 20 * level
-		}
-		thr := math.Min(level, capacity)
-		st := analysis.SweepStage{Index: i + 1, Dir: "stage", Level: level, OfferedRate: level, AchievedRate: level,
-			Throughput: analysis.Throughput{RequestsPerS: thr, OutputTokensPerS: 100 * thr},
-			Metrics: map[string]analysis.Stats{
-				"ttft": {Count: 100, P50: ttft, P99: 2 * ttft}, "itl": {Count: 1000, P50: 7, P99: 9},
-				"tpot": {Count: 100, P50: 7, P99: 8}, "e2e": {Count: 100, P50: ttft + 500, P99: 2*ttft + 500},
-			},
-			SLO:  []analysis.SLOResult{{Expr: "ttft.p99<100ms", Value: 2 * ttft, Pass: 2*ttft < 100, Threshold: 100, Unit: "ms"}},
-			Pass: pass, SLOPass: pass}
-		if !pass {
-			st.Saturation = analysis.Saturation{Saturated: true, Reason: "ttft from the scheduled send rose"}
-		}
-		s.Stages = append(s.Stages, st)
-	}
-	s.Capacity = analysis.FindCapacity(s.Stages)
-	return s
-}
-
 func TestSweepRender(t *testing.T) {
-	s := testSweep("chat", 12, "ttft.p99<100ms")
+	s := analysistest.Sweep("chat", 12, "ttft.p99<100ms")
 	var tb bytes.Buffer
 	if err := report.WriteSweepTable(&tb, s); err != nil {
 		t.Fatal(err)
@@ -88,7 +61,7 @@ func TestSweepRender(t *testing.T) {
 // TestSweepComparisonRender: the comparison table names the variants and
 // their capacities, and the page carries the plots.
 func TestSweepComparisonRender(t *testing.T) {
-	a, b := testSweep("chat", 12, "ttft.p99<100ms"), testSweep("chat", 16, "ttft.p99<100ms")
+	a, b := analysistest.Sweep("chat", 12, "ttft.p99<100ms"), analysistest.Sweep("chat", 16, "ttft.p99<100ms")
 	c, err := analysis.CompareSweeps([]string{"fcfs", "continuous"}, []*analysis.Sweep{a, b})
 	if err != nil {
 		t.Fatal(err)

@@ -6,6 +6,7 @@ import (
 	"testing"
 
 	"github.com/streamgauge/streamgauge/analysis"
+	"github.com/streamgauge/streamgauge/analysis/analysistest"
 	"github.com/streamgauge/streamgauge/report"
 )
 
@@ -16,7 +17,7 @@ func TestWriteTable(t *testing.T) {
 		golden string
 		empty  bool
 	}{
-		{"open loop", openMeta, "table_open.golden.txt", false},
+		{"open loop", analysistest.OpenMeta(), "table_open.golden.txt", false},
 		{"closed loop with in-process simulator", analysis.RunMeta{CPUSeconds: 3.5, CPUIncludesServer: true}, "table_closed.golden.txt", false},
 		{"no requests", analysis.RunMeta{RequestedRate: 4, OpenLoop: true}, "table_empty.golden.txt", true},
 	}
@@ -24,7 +25,7 @@ func TestWriteTable(t *testing.T) {
 		t.Run(tc.name, func(t *testing.T) {
 			a := analysis.NewAccumulator()
 			if !tc.empty {
-				a = accumulate(t, loadRecords(t))
+				a = analysistest.Accumulate(t, analysistest.LoadFixture(t))
 			}
 			s, err := a.Summary(tc.meta)
 			if err != nil {
@@ -34,7 +35,7 @@ func TestWriteTable(t *testing.T) {
 			if err := report.WriteTable(&buf, s); err != nil {
 				t.Fatal(err)
 			}
-			golden(t, tc.golden, buf.Bytes())
+			analysistest.Golden(t, *update, tc.golden, buf.Bytes())
 		})
 	}
 }
@@ -44,7 +45,7 @@ type failWriter struct{}
 func (failWriter) Write([]byte) (int, error) { return 0, errors.New("disk full") }
 
 func TestWriteTableError(t *testing.T) {
-	s, err := accumulate(t, loadRecords(t)).Summary(openMeta)
+	s, err := analysistest.Accumulate(t, analysistest.LoadFixture(t)).Summary(analysistest.OpenMeta())
 	if err != nil {
 		t.Fatal(err)
 	}

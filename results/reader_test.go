@@ -18,15 +18,8 @@ import (
 // skipped by every reader (ReadRecords, Merge) and named by TornTail, with
 // the same line number; damage elsewhere is an error naming file:line.
 func TestTornLine(t *testing.T) {
-	line := func(id string) string {
-		b, err := json.Marshal(fullRecord(id))
-		if err != nil {
-			t.Fatal(err)
-		}
-		return string(b) + "\n"
-	}
-	full := line("x")
-	torn := full[:len(full)/2]
+	line := func(id string) string { return recordLine(t, id) }
+	torn := tornLine(t)
 	tests := []struct {
 		name     string
 		data     string

@@ -22,6 +22,25 @@ var update = flag.Bool("update", false, "rewrite the golden files in testdata")
 
 func intp(v int) *int { return &v }
 
+// recordLine is fullRecord(id) as one line of requests.jsonl, newline
+// included: the building block of the damaged-file tests.
+func recordLine(tb testing.TB, id string) string {
+	tb.Helper()
+	b, err := json.Marshal(fullRecord(id))
+	if err != nil {
+		tb.Fatal(err)
+	}
+	return string(b) + "\n"
+}
+
+// tornLine is a record line cut in half, without its newline: what a
+// write interrupted mid-line leaves.
+func tornLine(tb testing.TB) string {
+	tb.Helper()
+	full := recordLine(tb, "x")
+	return full[:len(full)/2]
+}
+
 // fullRecord sets every field of a Record, so its JSON shows every key.
 func fullRecord(id string) *results.Record {
 	return &results.Record{
@@ -260,15 +279,8 @@ func writeRaw(t *testing.T, b string) string {
 }
 
 func TestReadRecordsDamaged(t *testing.T) {
-	line := func(id string) string {
-		b, err := json.Marshal(fullRecord(id))
-		if err != nil {
-			t.Fatal(err)
-		}
-		return string(b) + "\n"
-	}
-	full := line("x")
-	torn := full[:len(full)/2]
+	line := func(id string) string { return recordLine(t, id) }
+	torn := tornLine(t)
 	tests := []struct {
 		name    string
 		data    string
