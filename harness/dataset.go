@@ -21,7 +21,7 @@ func runNonce() uint64 { return uint64(time.Now().UnixNano()) }
 // requests (or, for multi-turn conversations, sessions) it gives. A
 // malformed file is an error naming each bad line, before any traffic.
 func datasetSource(p *profiles.Profile, builder *prompt.Builder, out dist.Dist, unique bool, nonce uint64) (loadgen.Source, error) {
-	f, err := p.OpenFile(p.Dataset)
+	f, err := p.OpenFile("dataset", p.Dataset)
 	if err != nil {
 		return nil, fmt.Errorf("dataset: %w", err)
 	}
@@ -45,7 +45,7 @@ func datasetSource(p *profiles.Profile, builder *prompt.Builder, out dist.Dist, 
 		return w, nil
 	}
 	if p.ThinkTime != "" {
-		if w.Think, err = p.ParseDist(p.ThinkTime); err != nil {
+		if w.Think, err = p.ParseDist("think-time", p.ThinkTime); err != nil {
 			return nil, fmt.Errorf("think-time: %w", err)
 		}
 	}

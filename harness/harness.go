@@ -137,7 +137,7 @@ func Run(ctx context.Context, p profiles.Profile, opts ...Option) (*Result, erro
 // readAPIKey reads the key api-key-file or api-key-env names ("" if none).
 func readAPIKey(p profiles.Profile, getenv func(string) (string, bool)) (string, error) {
 	if p.APIKeyFile != "" {
-		b, err := p.ReadFile(p.APIKeyFile)
+		b, err := p.ReadFile("api-key-file", p.APIKeyFile)
 		if err != nil {
 			return "", fmt.Errorf("api-key-file: %w", err)
 		}
@@ -390,7 +390,7 @@ func workload(p *profiles.Profile, builder *prompt.Builder) (loadgen.Source, veg
 // traceWorkload replays the trace p names, cut to its window and speed; the
 // trace's length bounds p's request count.
 func traceWorkload(p *profiles.Profile, builder *prompt.Builder) (loadgen.Source, vegeta.Pacer, error) {
-	f, err := p.OpenFile(p.Trace)
+	f, err := p.OpenFile("trace", p.Trace)
 	if err != nil {
 		return nil, nil, fmt.Errorf("trace: %w", err)
 	}
@@ -420,11 +420,11 @@ func traceWorkload(p *profiles.Profile, builder *prompt.Builder) (loadgen.Source
 // token counts, on its stages or arrival process; stages without a
 // duration set p's.
 func syntheticWorkload(p *profiles.Profile, builder *prompt.Builder) (loadgen.Source, vegeta.Pacer, error) {
-	in, err := p.ParseDist(p.InputTokens)
+	in, err := p.ParseDist("input-tokens", p.InputTokens)
 	if err != nil {
 		return nil, nil, fmt.Errorf("input-tokens: %w", err)
 	}
-	out, err := p.ParseDist(p.OutputTokens)
+	out, err := p.ParseDist("output-tokens", p.OutputTokens)
 	if err != nil {
 		return nil, nil, fmt.Errorf("output-tokens: %w", err)
 	}
@@ -438,11 +438,11 @@ func syntheticWorkload(p *profiles.Profile, builder *prompt.Builder) (loadgen.So
 		}
 	}
 	if p.Turns != "" {
-		if wl.Turns, err = p.ParseDist(p.Turns); err != nil {
+		if wl.Turns, err = p.ParseDist("turns", p.Turns); err != nil {
 			return nil, nil, fmt.Errorf("turns: %w", err)
 		}
 		if p.ThinkTime != "" {
-			if wl.Think, err = p.ParseDist(p.ThinkTime); err != nil {
+			if wl.Think, err = p.ParseDist("think-time", p.ThinkTime); err != nil {
 				return nil, nil, fmt.Errorf("think-time: %w", err)
 			}
 		}

@@ -138,7 +138,7 @@ func schedule(p profiles.Profile, wl work, tok tokenizer.Tokenizer, stopNow <-ch
 		ropts = append(ropts, loadgen.WithUsers(p.Concurrency))
 	}
 	if wl.pacer == nil && p.ThinkTime != "" && p.Turns == "" {
-		think, err := p.ParseDist(p.ThinkTime)
+		think, err := p.ParseDist("think-time", p.ThinkTime)
 		if err != nil {
 			return nil, configErr(fmt.Errorf("think-time: %w", err))
 		}

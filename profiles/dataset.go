@@ -48,7 +48,11 @@ func (p *Profile) datasetProblems() []error {
 		case p.PrefixGroups > 0:
 			bad("prefix-groups", "shared prefixes are synthetic text; a --dataset brings its own prompts, so drop prefix-groups")
 		}
-		if o := p.Origin("input-tokens"); o != (Origin{}) {
+		// A built-in profile's input-tokens is its synthetic workload's
+		// default, not the user's choice: `run chat --dataset FILE` sends
+		// the file's prompts. One given in the user's file, variable or
+		// flag is refused.
+		if o := p.Origin("input-tokens"); o != (Origin{}) && !fromBuiltin(o) {
 			bad("input-tokens", "a --dataset brings its own prompts; drop --input-tokens (keep lengths in bounds with --dataset-min-input/--dataset-max-input)")
 		}
 	}
@@ -61,4 +65,14 @@ func (p *Profile) datasetProblems() []error {
 		}
 	}
 	return errs
+}
+
+// fromBuiltin reports whether a setting came from a built-in profile (not
+// overridden by the environment or a flag).
+func fromBuiltin(o Origin) bool {
+	if o.Env != "" || o.Flag != "" {
+		return false
+	}
+	_, ok := builtin(o.File)
+	return ok
 }

@@ -45,3 +45,34 @@ func TestValidateDataset(t *testing.T) {
 		})
 	}
 }
+
+// TestDatasetOverBuiltinProfile: a built-in profile's input-tokens is its
+// synthetic workload's default and gives way to --dataset; one the user
+// gives as a flag is refused.
+func TestDatasetOverBuiltinProfile(t *testing.T) {
+	dataset := profiles.Setting{Key: "dataset", Text: "d.jsonl", From: profiles.Origin{Flag: "dataset"}}
+	tests := []struct {
+		name  string
+		flags []profiles.Setting
+		want  string // "" = no input-tokens problem
+	}{
+		{"profile's own", []profiles.Setting{dataset}, ""},
+		{"user's flag", []profiles.Setting{dataset, {Key: "input-tokens", Text: "30", From: profiles.Origin{Flag: "input-tokens"}}},
+			"input-tokens: a --dataset brings its own prompts"},
+	}
+	for _, tc := range tests {
+		t.Run(tc.name, func(t *testing.T) {
+			p, err := profiles.Load("chat", tc.flags)
+			if err != nil {
+				t.Fatal(err)
+			}
+			err = p.Validate()
+			switch {
+			case tc.want == "" && err != nil && strings.Contains(err.Error(), "input-tokens"):
+				t.Errorf("Validate = %v, want no input-tokens problem", err)
+			case tc.want != "" && (err == nil || !strings.Contains(err.Error(), tc.want)):
+				t.Errorf("Validate = %v, want %q", err, tc.want)
+			}
+		})
+	}
+}

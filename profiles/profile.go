@@ -226,7 +226,7 @@ func (p *Profile) Validate() error {
 	}
 	for _, h := range p.Headers {
 		if k, _, ok := strings.Cut(h, ":"); !ok || strings.TrimSpace(k) == "" || strings.ContainsAny(strings.TrimSpace(k), " \t") {
-			bad("header", "%q: want 'Name: value'", secret.HeaderLine(h))
+			bad("header", "%q is not a header line; write it as 'Name: value'", secret.HeaderLine(h))
 		}
 	}
 	for _, d := range []struct {
@@ -296,10 +296,10 @@ func (p *Profile) Validate() error {
 	if p.DrainTimeout < 0 {
 		bad("drain-timeout", "%s must not be negative", p.DrainTimeout)
 	}
-	if _, err := dist.Parse(p.InputTokens, p.distOptions()...); err != nil {
+	if _, err := p.ParseDist("input-tokens", p.InputTokens); err != nil {
 		bad("input-tokens", "%v", err)
 	}
-	if _, err := dist.Parse(p.OutputTokens, p.distOptions()...); err != nil {
+	if _, err := p.ParseDist("output-tokens", p.OutputTokens); err != nil {
 		bad("output-tokens", "%v", err)
 	}
 	if err := (loadgen.Prefixes{Groups: p.PrefixGroups, Tokens: p.PrefixTokens, Share: p.PrefixShare}).Validate(); err != nil {
@@ -307,7 +307,7 @@ func (p *Profile) Validate() error {
 	}
 	for _, d := range []struct{ field, spec string }{{"turns", p.Turns}, {"think-time", p.ThinkTime}} {
 		if d.spec != "" {
-			if _, err := dist.Parse(d.spec, p.distOptions()...); err != nil {
+			if _, err := p.ParseDist(d.field, d.spec); err != nil {
 				bad(d.field, "%v", err)
 			}
 		}
@@ -553,22 +553,41 @@ func (p *Profile) SimConfig() (sim.Config, error) {
 	return cfg, errors.Join(errs...)
 }
 
-// distOptions resolves a DIST's files the way the profile's paths resolve.
-func (p *Profile) distOptions() []dist.Option {
-	if p.FS != nil {
+// distOptions resolves the files of key's DIST the way the profile's paths
+// resolve (fromFile): relative to the profile file or in the built-in data
+// when the profile gave the key, else (a flag, an environment variable)
+// relative to the working directory.
+func (p *Profile) distOptions(key string) []dist.Option {
+	switch {
+	case !p.fromFile(key):
+		return nil
+	case p.FS != nil:
 		return []dist.Option{dist.WithFS(p.FS)}
 	}
 	return []dist.Option{dist.WithBaseDir(p.Dir)}
 }
 
-// ParseDist parses one of the profile's DISTs, resolving files as its paths.
-func (p *Profile) ParseDist(spec string) (dist.Dist, error) {
-	return dist.Parse(spec, p.distOptions()...)
+// ParseDist parses the DIST spec the profile's key holds, resolving its
+// files as distOptions does.
+func (p *Profile) ParseDist(key, spec string) (dist.Dist, error) {
+	return dist.Parse(spec, p.distOptions(key)...)
 }
 
-// OpenFile opens a file the profile names (a trace, say), relative to the
-// profile file or in the built-in data.
-func (p *Profile) OpenFile(name string) (io.ReadCloser, error) {
+// fromFile reports whether key's value came from the profile file (or is
+// a default) rather than from a flag or an environment variable.
+func (p *Profile) fromFile(key string) bool {
+	o := p.Origin(key)
+	return o.Flag == "" && o.Env == ""
+}
+
+// OpenFile opens the file the profile's key names (a trace, say): relative
+// to the profile file or in the built-in data when the profile gave it,
+// relative to the working directory when a flag or an environment variable
+// did.
+func (p *Profile) OpenFile(key, name string) (io.ReadCloser, error) {
+	if !p.fromFile(key) {
+		return os.Open(name)
+	}
 	if p.FS != nil {
 		return p.FS.Open(name)
 	}
@@ -578,9 +597,9 @@ func (p *Profile) OpenFile(name string) (io.ReadCloser, error) {
 	return os.Open(name)
 }
 
-// ReadFile reads a file the profile names, as OpenFile resolves it.
-func (p *Profile) ReadFile(name string) ([]byte, error) {
-	f, err := p.OpenFile(name)
+// ReadFile reads the file the profile's key names, as OpenFile resolves it.
+func (p *Profile) ReadFile(key, name string) ([]byte, error) {
+	f, err := p.OpenFile(key, name)
 	if err != nil {
 		return nil, err
 	}

@@ -99,7 +99,7 @@ func TestBuiltinsLoadAndValidate(t *testing.T) {
 			t.Errorf("%s: %v", n, err)
 		}
 		if p.Trace != "" {
-			f, err := p.OpenFile(p.Trace)
+			f, err := p.OpenFile("trace", p.Trace)
 			if err != nil {
 				t.Errorf("%s: trace %s: %v", n, p.Trace, err)
 			} else {
@@ -219,5 +219,34 @@ func TestValidateQuotesNoSecret(t *testing.T) {
 				t.Errorf("Validate = %v, want %q and no secret", err, tt.want)
 			}
 		})
+	}
+}
+
+// TestFilesResolveByOrigin: a file a built-in profile names is read from the
+// built-in data; one a flag names (over a built-in profile) is read from the
+// working directory, not looked up among the built-in data.
+func TestFilesResolveByOrigin(t *testing.T) {
+	dir := t.TempDir()
+	own := filepath.Join(dir, "mine.csv")
+	if err := os.WriteFile(own, []byte("offset_ms,input_tokens,output_tokens\n0,10,5\n"), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	for _, name := range profiles.BuiltinNames() {
+		p, err := profiles.Load(name, []profiles.Setting{{Key: "trace", Text: own, From: profiles.Origin{Flag: "trace"}}})
+		if err != nil {
+			t.Fatal(err)
+		}
+		f, err := p.OpenFile("trace", p.Trace)
+		if err != nil {
+			t.Fatalf("%s --trace %s: %v", name, own, err)
+		}
+		f.Close()
+		p2, err := profiles.Load(name, []profiles.Setting{{Key: "input-tokens", Text: "empirical:" + own + ":input_tokens", From: profiles.Origin{Flag: "input-tokens"}}})
+		if err != nil {
+			t.Fatal(err)
+		}
+		if _, err := p2.ParseDist("input-tokens", p2.InputTokens); err != nil {
+			t.Errorf("%s --input-tokens empirical:%s: %v", name, own, err)
+		}
 	}
 }

@@ -113,7 +113,7 @@ func WithEndpoint(path string) Option {
 func WithHeader(key, value string) Option {
 	return func(c *Client) error {
 		if key == "" || strings.ContainsAny(key, " \t\r\n:") {
-			return fmt.Errorf("header %q: want 'Name: value'", secret.HeaderLine(key))
+			return fmt.Errorf("header %q is not a header line; write it as 'Name: value'", secret.HeaderLine(key))
 		}
 		c.headers.Add(key, value)
 		return nil
