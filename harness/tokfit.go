@@ -49,6 +49,12 @@ func fitToServer(ctx context.Context, p profiles.Profile, c *targets.Client, src
 	if p.Tokenizer != TokenizerServer {
 		return src, nil
 	}
+	if p.Dataset != "" {
+		// The user's prompts are sent as written, never cut or padded;
+		// the server's own count of each is in server_input_tokens.
+		logf("--tokenizer server: --dataset prompts are sent as written, not fitted; the server's count of each is recorded as server_input_tokens")
+		return src, nil
+	}
 	// Prompts are extended with words of the tokenizer that built them.
 	tok, err := tokenizer.Get(localTokenizer(p.Tokenizer))
 	if err != nil {
