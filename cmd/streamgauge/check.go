@@ -5,7 +5,6 @@ import (
 	"fmt"
 	"io"
 	"io/fs"
-	"os"
 	"path/filepath"
 	"strings"
 
@@ -92,8 +91,8 @@ without it, the run's own goodput conditions (run.json) are used.`,
 				return usageError(prefixLines("--slo ", err))
 			}
 			dir := args[0]
-			if err := readableRunDir(dir); err != nil {
-				return runError(err)
+			if err := checkRunDir(dir); err != nil {
+				return err
 			}
 			own, err := readRunDefinition(dir)
 			if err != nil {
@@ -203,24 +202,6 @@ func prefixLines(prefix string, err error) error {
 		lines[i] = prefix + l
 	}
 	return errors.New(strings.Join(lines, "\n"))
-}
-
-// readableRunDir says what is wrong with a run directory that cannot be
-// read: missing, not a directory, or holding neither results file.
-func readableRunDir(dir string) error {
-	st, err := os.Stat(dir)
-	if err != nil {
-		return fmt.Errorf("run %s: %w", dir, errors.Unwrap(err))
-	}
-	if !st.IsDir() {
-		return fmt.Errorf("run %s: not a directory", dir)
-	}
-	for _, name := range []string{results.SummaryFile, results.RequestsFile} {
-		if _, err := os.Stat(filepath.Join(dir, name)); err == nil {
-			return nil
-		}
-	}
-	return fmt.Errorf("run %s: not a run directory (no %s or %s)", dir, results.SummaryFile, results.RequestsFile)
 }
 
 // runDefinition is what check reads of run.json's profile.

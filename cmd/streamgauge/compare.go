@@ -90,8 +90,8 @@ differences may come from what was sent rather than from the server.`,
 			runs := make([]*analysis.RunSamples, len(args))
 			names := runNames(args)
 			for i, dir := range args {
-				if err := readableRunDir(dir); err != nil {
-					return runError(err)
+				if err := checkRunDir(dir); err != nil {
+					return err
 				}
 				if _, err := inspectRun(e, dir, false); err != nil {
 					return err

@@ -44,7 +44,7 @@ func TestCompare(t *testing.T) {
 		{"bad adjust", []string{"compare", base, same, "--adjust", "magic"}, exitUsage, nil, []string{`adjust "magic"`}},
 		{"too few resamples", []string{"compare", base, same, "--resamples", "10"}, exitUsage, nil, []string{"at least 100"}},
 		{"bad goodput", []string{"compare", base, same, "--goodput", "ttft<1"}, exitUsage, nil, []string{"--goodput ttft<1: 1 has no unit"}},
-		{"missing run", []string{"compare", base, filepath.Join(root, "nope")}, exitRun, nil, []string{"no such file or directory"}},
+		{"missing run", []string{"compare", base, filepath.Join(root, "nope")}, exitUsage, nil, []string{"no such file or directory"}},
 		{"an empty candidate", []string{"compare", base, empty}, exitRun, nil, []string{"streamgauge: candidate run " + empty + " has no requests: nothing to judge"}},
 		{"every candidate request failed", []string{"compare", base, same, failed}, exitRun, nil,
 			[]string{"streamgauge: candidate run " + failed + " has no measured request that succeeded (of 30: 30 failed): nothing to judge"}},

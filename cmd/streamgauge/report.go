@@ -165,7 +165,9 @@ func runReport(e *env, dir string, f reportFlags) error {
 	return writeOutput(e, f.out, func(out io.Writer) error { return report.RenderPNG(out, p, w, h) })
 }
 
-// checkRunDir makes a wrong RUN_DIR a usage error that says what is wrong.
+// checkRunDir makes a wrong RUN_DIR a usage error that says what is wrong:
+// missing, not a directory, or holding neither results file. report, check
+// and compare share it, so the same mistake exits with the same code.
 func checkRunDir(dir string) error {
 	st, err := os.Stat(dir)
 	if err != nil {
