@@ -21,6 +21,15 @@ import (
 // request reaches net/http as an unsolicited response on an idle
 // connection, which fails differently (and did, in about one run in three).
 func rawServer(t *testing.T, reply string) string {
+	return tcpServer(t, func(conn net.Conn) {
+		_, _ = conn.Read(make([]byte, 4096))
+		_, _ = conn.Write([]byte(reply))
+	})
+}
+
+// tcpServer accepts connections on 127.0.0.1 until the test ends, runs
+// serve on each and closes it; it returns the listener's address.
+func tcpServer(t *testing.T, serve func(net.Conn)) string {
 	t.Helper()
 	ln, err := net.Listen("tcp", "127.0.0.1:0")
 	if err != nil {
@@ -33,8 +42,7 @@ func rawServer(t *testing.T, reply string) string {
 			if err != nil {
 				return
 			}
-			_, _ = conn.Read(make([]byte, 4096))
-			_, _ = conn.Write([]byte(reply))
+			serve(conn)
 			_ = conn.Close()
 		}
 	}()
@@ -100,26 +108,12 @@ func TestSchemeMismatchIsConnect(t *testing.T) {
 // sends and closes the connection; with an empty greeting it closes the
 // connection right after accepting it.
 func greetServer(t *testing.T, greeting string) string {
-	t.Helper()
-	ln, err := net.Listen("tcp", "127.0.0.1:0")
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() { _ = ln.Close() })
-	go func() {
-		for {
-			conn, err := ln.Accept()
-			if err != nil {
-				return
-			}
-			if greeting != "" {
-				_, _ = conn.Write([]byte(greeting))
-				_, _ = conn.Read(make([]byte, 4096))
-			}
-			_ = conn.Close()
+	return tcpServer(t, func(conn net.Conn) {
+		if greeting != "" {
+			_, _ = conn.Write([]byte(greeting))
+			_, _ = conn.Read(make([]byte, 4096))
 		}
-	}()
-	return ln.Addr().String()
+	})
 }
 
 // TestNotHTTPIsConnect: an http:// target whose server does not speak HTTP
