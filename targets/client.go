@@ -356,15 +356,7 @@ func (c *Client) Do(ctx context.Context, r *Request) *Response {
 		resp.Err = &results.Error{Kind: results.KindProtocol, Message: fmt.Sprintf("build request: %v", err)}
 		return resp
 	}
-	for k, vs := range c.headers {
-		req.Header[k] = vs
-	}
-	req.Header.Set("Content-Type", "application/json")
-	req.Header.Set("Accept", "text/event-stream, application/x-ndjson, application/json")
-	if r.ID != "" {
-		req.Header.Set("X-Request-Id", r.ID)
-	}
-	c.proto.Authorize(req.Header, c.apiKey)
+	c.setHeaders(req.Header, "text/event-stream, application/x-ndjson, application/json", r.ID)
 
 	// Times count from the moment the request goes out on its connection,
 	// as k6's do: getting the connection (a new one's dial and TLS) and
@@ -442,6 +434,23 @@ func (c *Client) Do(ctx context.Context, r *Request) *Response {
 	}
 	c.read(ctx, cancelCause, hr.Body, resp, wd, &started)
 	return resp
+}
+
+// setHeaders puts on h what every request of the client carries: its
+// headers (--header), a JSON Content-Type, accept as Accept, id as
+// X-Request-Id unless it is empty, and last the protocol's headers (its
+// auth header with the API key, a generic spec's constant headers), which
+// win over the others.
+func (c *Client) setHeaders(h http.Header, accept, id string) {
+	for k, vs := range c.headers {
+		h[k] = vs
+	}
+	h.Set("Content-Type", "application/json")
+	h.Set("Accept", accept)
+	if id != "" {
+		h.Set("X-Request-Id", id)
+	}
+	c.proto.Authorize(h, c.apiKey)
 }
 
 // requestIDHeaders are the response headers servers put their request id

@@ -294,6 +294,7 @@ func (s *SSEReader) line() ([]byte, error) {
 // bounded like a frame.
 func (s *SSEReader) bareBlock(first []byte) error {
 	s.bare = append(s.bare[:0], first...)
+	joined := true // s.bare holds a line: the next is joined with '\n'
 	var sc jsonNesting
 	sc.feed(first)
 	for sc.depth > 0 {
@@ -301,11 +302,7 @@ func (s *SSEReader) bareBlock(first []byte) error {
 		switch {
 		case errors.Is(err, ErrTruncated):
 			// The body ended inside the block: what came is the frame.
-			if len(s.bare)+1+len(line) > s.lr.max {
-				return ErrFrameTooLarge
-			}
-			s.bare = append(append(s.bare, '\n'), line...)
-			return nil
+			return s.add(&s.bare, &joined, line)
 		case errors.Is(err, io.EOF):
 			return nil
 		case err != nil:
@@ -317,10 +314,9 @@ func (s *SSEReader) bareBlock(first []byte) error {
 			s.hasPend = true
 			return nil
 		}
-		if len(s.bare)+1+len(line) > s.lr.max {
-			return ErrFrameTooLarge
+		if err := s.add(&s.bare, &joined, line); err != nil {
+			return err
 		}
-		s.bare = append(append(s.bare, '\n'), line...)
 		sc.feed(line)
 	}
 	return nil
@@ -381,8 +377,8 @@ func (s *SSEReader) Unrecognised() string {
 	return string(s.unknown)
 }
 
-// add appends a field's value to buf (data or error lines), joining lines
-// with '\n'. It checks the bound before appending, so the buffer never
+// add appends a line to buf (a field's value to the data or error lines,
+// a line to a bare JSON block), joining lines with '\n'. It checks the bound before appending, so the buffer never
 // grows past it.
 func (s *SSEReader) add(buf *[]byte, has *bool, value []byte) error {
 	n := len(*buf) + len(value)

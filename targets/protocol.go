@@ -144,19 +144,10 @@ func (t *Timing) Set(f TimingField, ms float64) {
 	if ms < 0 || ms != ms || ms > 1e12 {
 		return
 	}
-	switch f {
-	case TimeQueue:
-		t.QueueMS = ms
-	case TimePrefill:
-		t.PrefillMS = ms
-	case TimeDecode:
-		t.DecodeMS = ms
-	case TimeLoad:
-		t.LoadMS = ms
-	default:
-		return
+	if p := t.field(f); p != nil {
+		*p = ms
+		t.Has |= f
 	}
-	t.Has |= f
 }
 
 // Get returns field f and whether the server reported it.
@@ -164,17 +155,25 @@ func (t *Timing) Get(f TimingField) (float64, bool) {
 	if t == nil || t.Has&f == 0 {
 		return 0, false
 	}
-	switch f {
-	case TimeQueue:
-		return t.QueueMS, true
-	case TimePrefill:
-		return t.PrefillMS, true
-	case TimeDecode:
-		return t.DecodeMS, true
-	case TimeLoad:
-		return t.LoadMS, true
+	if p := t.field(f); p != nil {
+		return *p, true
 	}
 	return 0, false
+}
+
+// field returns the field f names, nil when f is not one field.
+func (t *Timing) field(f TimingField) *float64 {
+	switch f {
+	case TimeQueue:
+		return &t.QueueMS
+	case TimePrefill:
+		return &t.PrefillMS
+	case TimeDecode:
+		return &t.DecodeMS
+	case TimeLoad:
+		return &t.LoadMS
+	}
+	return nil
 }
 
 // Merge sets in t every field o reports.

@@ -75,12 +75,7 @@ func (c *Client) Tokenize(ctx context.Context, shape string, in TokenizeInput) (
 	if err != nil {
 		return 0, fmt.Errorf("tokenize: %w", err)
 	}
-	for k, vs := range c.headers {
-		req.Header[k] = vs
-	}
-	req.Header.Set("Content-Type", "application/json")
-	req.Header.Set("Accept", "application/json")
-	c.proto.Authorize(req.Header, c.apiKey)
+	c.setHeaders(req.Header, "application/json", "")
 	at := secret.URL(c.TokenizeURL())
 	resp, err := c.hc.Do(req)
 	if err != nil {

@@ -236,7 +236,7 @@ func (d *decoder) decodeFull(data []byte, ev *targets.Event) error {
 	if err != nil {
 		return err
 	}
-	if len(choices) > 0 || u != nil {
+	if !d.haveID && (len(choices) > 0 || u != nil) {
 		d.takeID(v.Get("id"), ev)
 	}
 	cacheN, hasCacheN := d.timings(v, u, ev)

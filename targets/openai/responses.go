@@ -61,8 +61,6 @@ type responsesFrame struct {
 	Type     string          `json:"type"`
 	Delta    json.RawMessage `json:"delta"`
 	Response json.RawMessage `json:"response"`
-	Code     json.RawMessage `json:"code"`
-	Message  json.RawMessage `json:"message"`
 	Error    json.RawMessage `json:"error"`
 }
 
