@@ -123,45 +123,19 @@ func LoadJudgedSummary(dir string) (s *Summary, rebuilt bool, err error) {
 	if err != nil {
 		return nil, false, err
 	}
-	if s, err = readStoredSummary(dir); err != nil {
+	if s, err = rd.StoredSummary(); err != nil {
 		return nil, false, err
 	}
 	if s != nil {
-		rd.judge(s)
+		rd.Judge(s)
 		return s, false, nil
 	}
-	acc := rd.newAccumulator()
+	acc := rd.NewAccumulator()
 	if err := results.ReadRecords(dir, acc.Append); err != nil {
 		return nil, false, err
 	}
-	s, err = rd.summaryOf(acc)
+	s, err = rd.Summarize(acc)
 	return s, true, err
-}
-
-// newAccumulator is Summarize's accumulator, with the run's latency origin.
-func (rd *RunDir) newAccumulator() *Accumulator {
-	return NewAccumulator(WithLatencyFromScheduled(rd.LatencyFromScheduled()))
-}
-
-func (rd *RunDir) summaryOf(acc *Accumulator) (*Summary, error) {
-	s, err := acc.Summary(rd.Meta())
-	if err != nil {
-		return nil, err
-	}
-	rd.judge(s)
-	return s, nil
-}
-
-// judge evaluates the run's SLOs (run.json's profile) against s when s
-// carries no verdict of its own: a rebuilt summary, or one written by a
-// run that did not judge it.
-func (rd *RunDir) judge(s *Summary) {
-	if len(s.SLO) > 0 {
-		return
-	}
-	if slos, _ := rd.SLOs(); len(slos) > 0 { // validated when the run started
-		ApplySLOs(s, slos)
-	}
 }
 
 // StoredSummary is the run's summary.json, or nil (and no error) when it is
@@ -171,12 +145,29 @@ func (rd *RunDir) StoredSummary() (*Summary, error) { return readStoredSummary(r
 // NewAccumulator is Summarize's accumulator with the run's latency origin,
 // for a caller that rebuilds the summary while reading the records for
 // something else.
-func (rd *RunDir) NewAccumulator() *Accumulator { return rd.newAccumulator() }
+func (rd *RunDir) NewAccumulator() *Accumulator {
+	return NewAccumulator(WithLatencyFromScheduled(rd.LatencyFromScheduled()))
+}
 
 // Summarize is acc's summary with the run's meta (requested rate, shards),
 // its SLOs judged as Judge does.
-func (rd *RunDir) Summarize(acc *Accumulator) (*Summary, error) { return rd.summaryOf(acc) }
+func (rd *RunDir) Summarize(acc *Accumulator) (*Summary, error) {
+	s, err := acc.Summary(rd.Meta())
+	if err != nil {
+		return nil, err
+	}
+	rd.Judge(s)
+	return s, nil
+}
 
 // Judge evaluates the run's SLOs (run.json's profile) against s when s
-// carries no verdict of its own.
-func (rd *RunDir) Judge(s *Summary) { rd.judge(s) }
+// carries no verdict of its own: a rebuilt summary, or one written by a
+// run that did not judge it.
+func (rd *RunDir) Judge(s *Summary) {
+	if len(s.SLO) > 0 {
+		return
+	}
+	if slos, _ := rd.SLOs(); len(slos) > 0 { // validated when the run started
+		ApplySLOs(s, slos)
+	}
+}
