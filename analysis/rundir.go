@@ -61,6 +61,23 @@ func ReadRunDir(dir string) (*RunDir, error) {
 	return rd, nil
 }
 
+// readRunProfile is dir's run.json profile, redacted as ReadRunDir's is:
+// nil when run.json is missing or damaged (the run is then read as one
+// with no run.json; RunState.RunNote warns), an error on any other
+// failure.
+func readRunProfile(dir string) (map[string]any, error) {
+	var info struct {
+		Profile map[string]any `json:"profile"`
+	}
+	if err := results.ReadJSON(dir, results.RunFile, &info); results.IsDamaged(err) {
+		return nil, nil
+	} else if err != nil && !errors.Is(err, fs.ErrNotExist) {
+		return nil, err
+	}
+	redactProfile(info.Profile)
+	return info.Profile, nil
+}
+
 // Name is the run's profile name, else the directory's base name.
 func (rd *RunDir) Name() string {
 	if n, ok := rd.Profile["name"].(string); ok && n != "" {
