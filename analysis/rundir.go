@@ -93,9 +93,18 @@ func (rd *RunDir) LatencyFromScheduled() bool { return rd.Profile["latency-from"
 // Meta is what a rebuilt summary needs from run.json. The CPU time of a run
 // cut short is unknown (0).
 func (rd *RunDir) Meta() RunMeta {
-	rate, shards := profileRate(rd.Profile)
-	trace, _ := rd.Profile["trace"].(string)
-	return RunMeta{RequestedRate: rate, OpenLoop: rate > 0 || trace != "", CPUIncludesServer: rd.Info.Simulated, Shards: shards}
+	m := profileMeta(rd.Profile)
+	m.CPUIncludesServer = rd.Info.Simulated
+	return m
+}
+
+// profileMeta is what a rebuilt summary takes from a run.json profile:
+// the requested rate (a shard's share), whether the load was open, the
+// shard count.
+func profileMeta(profile map[string]any) RunMeta {
+	rate, shards := profileRate(profile)
+	trace, _ := profile["trace"].(string)
+	return RunMeta{RequestedRate: rate, OpenLoop: rate > 0 || trace != "", Shards: shards}
 }
 
 // profileRate is a run.json profile's rate as a rebuilt summary requests

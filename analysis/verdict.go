@@ -40,9 +40,7 @@ func LoadSummary(dir string, g *GoodputSLO) (sum *Summary, rebuilt bool, err err
 			CPUSeconds: stored.Generator.CPUSeconds, CPUIncludesServer: stored.Generator.CPUIncludesServer}
 		fromScheduled = stored.LatencyFrom == "scheduled"
 	} else {
-		rate, shards := profileRate(profile)
-		trace, _ := profile["trace"].(string)
-		meta = RunMeta{RequestedRate: rate, OpenLoop: rate > 0 || trace != "", Shards: shards}
+		meta = profileMeta(profile)
 	}
 	acc := NewAccumulator(WithLatencyFromScheduled(fromScheduled))
 	g = g.WithLatencyFromScheduled(fromScheduled)
