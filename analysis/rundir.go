@@ -52,16 +52,18 @@ func ReadRunDir(dir string) (*RunDir, error) {
 	case err != nil:
 		return nil, err
 	}
-	redactProfile(raw.Profile)
+	profile := results.RedactProfile(raw.Profile)
 	rd.Info = raw.RunInfo
 	rd.Info.Target = secret.URL(raw.Target)
-	rd.Info.Profile = raw.Profile
-	rd.Profile = raw.Profile
+	rd.Info.Profile = profile
+	rd.Profile = profile
 	rd.HasInfo = true
 	return rd, nil
 }
 
-// readRunProfile is dir's run.json profile, redacted as ReadRunDir's is:
+// readRunProfile is dir's run.json profile, redacted as ReadRunDir's is
+// (results.RedactProfile: runs from older versions wrote some header values
+// and URL credentials in clear):
 // nil when run.json is missing or damaged (the run is then read as one
 // with no run.json; RunState.RunNote warns), an error on any other
 // failure.
@@ -74,8 +76,7 @@ func readRunProfile(dir string) (map[string]any, error) {
 	} else if err != nil && !errors.Is(err, fs.ErrNotExist) {
 		return nil, err
 	}
-	redactProfile(info.Profile)
-	return info.Profile, nil
+	return results.RedactProfile(info.Profile), nil
 }
 
 // Name is the run's profile name, else the directory's base name.
