@@ -25,7 +25,7 @@ func capacityRows(c *analysis.SweepComparison) [][]string {
 	rows := [][]string{{"variant", "capacity (" + comparisonUnit(c) + ")", "vs " + c.Variants[0].Name, "req/s there", "out tok/s there", "failed at", "why"}}
 	for _, v := range c.Variants {
 		cp := v.Capacity
-		capText, rel, thr, tok, failed := "none", "–", "–", "–", "–"
+		capText, rel, thr, tok, failed := "none", analysis.NoValue, analysis.NoValue, analysis.NoValue, analysis.NoValue
 		if cp.Found {
 			capText = analysis.FormatLevel(cp.Level)
 			if cp.FailedStage == 0 {
@@ -69,7 +69,7 @@ func curveRows(c *analysis.SweepComparison) [][]string {
 				}
 			}
 			if st == nil {
-				row = append(row, "–", "–", "–", "")
+				row = append(row, analysis.NoValue, analysis.NoValue, analysis.NoValue, "")
 				continue
 			}
 			mark := "ok"
