@@ -49,6 +49,7 @@ func capacityRows(c *analysis.SweepComparison) [][]string {
 func curveRows(c *analysis.SweepComparison) [][]string {
 	head := []string{comparisonUnit(c)}
 	var levels []float64
+	sorted := make([][]analysis.SweepStage, len(c.Sweeps()))
 	for i, s := range c.Sweeps() {
 		head = append(head, c.Variants[i].Name+" req/s", "ttft p99", "e2e p99", "")
 		for _, st := range s.Stages {
@@ -56,14 +57,15 @@ func curveRows(c *analysis.SweepComparison) [][]string {
 				levels = append(levels, st.Level)
 			}
 		}
+		sorted[i] = analysis.SortedStages(s.Stages)
 	}
 	slices.Sort(levels)
 	rows := [][]string{head}
 	for _, l := range levels {
 		row := []string{analysis.FormatLevel(l)}
-		for _, s := range c.Sweeps() {
+		for _, stages := range sorted {
 			var st *analysis.SweepStage
-			for _, x := range analysis.SortedStages(s.Stages) {
+			for _, x := range stages {
 				if x.Level == l {
 					st = &x
 				}
