@@ -5,7 +5,6 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
-	"io/fs"
 	"math"
 	"path/filepath"
 	"reflect"
@@ -546,18 +545,12 @@ func showJSON(v any) string {
 // (run.json) do, or else each record's slo_ok. A run made with
 // --latency-from scheduled is read the same way.
 func LoadRunSamples(dir string, g *GoodputSLO) (*RunSamples, error) {
-	var info struct {
-		Profile map[string]any `json:"profile"`
-	}
-	if err := results.ReadJSON(dir, results.RunFile, &info); results.IsDamaged(err) {
-		info.Profile = nil // read as a run with no run.json (RunState.RunNote warns)
-	} else if err != nil && !errors.Is(err, fs.ErrNotExist) {
+	profile, err := readRunProfile(dir)
+	if err != nil {
 		return nil, err
 	}
-	redactProfile(info.Profile)
-	fromScheduled := info.Profile["latency-from"] == "scheduled"
-	if own, _ := info.Profile["goodput"].(string); g == nil && own != "" {
-		var err error
+	fromScheduled := profile["latency-from"] == "scheduled"
+	if own, _ := profile["goodput"].(string); g == nil && own != "" {
 		if g, err = ParseGoodput(own); err != nil {
 			return nil, fmt.Errorf("%s: goodput: %w", filepath.Join(dir, results.RunFile), err)
 		}
@@ -568,7 +561,7 @@ func LoadRunSamples(dir string, g *GoodputSLO) (*RunSamples, error) {
 	}
 	s := b.Finish()
 	s.Dir = dir
-	s.Profile = info.Profile
+	s.Profile = profile
 	var sum struct {
 		Saturated bool                      `json:"generator_saturated"`
 		Metrics   map[string]map[string]any `json:"metrics"`

@@ -52,13 +52,31 @@ func ReadRunDir(dir string) (*RunDir, error) {
 	case err != nil:
 		return nil, err
 	}
-	redactProfile(raw.Profile)
+	profile := results.RedactProfile(raw.Profile)
 	rd.Info = raw.RunInfo
 	rd.Info.Target = secret.URL(raw.Target)
-	rd.Info.Profile = raw.Profile
-	rd.Profile = raw.Profile
+	rd.Info.Profile = profile
+	rd.Profile = profile
 	rd.HasInfo = true
 	return rd, nil
+}
+
+// readRunProfile is dir's run.json profile, redacted as ReadRunDir's is
+// (results.RedactProfile: runs from older versions wrote some header values
+// and URL credentials in clear):
+// nil when run.json is missing or damaged (the run is then read as one
+// with no run.json; RunState.RunNote warns), an error on any other
+// failure.
+func readRunProfile(dir string) (map[string]any, error) {
+	var info struct {
+		Profile map[string]any `json:"profile"`
+	}
+	if err := results.ReadJSON(dir, results.RunFile, &info); results.IsDamaged(err) {
+		return nil, nil
+	} else if err != nil && !errors.Is(err, fs.ErrNotExist) {
+		return nil, err
+	}
+	return results.RedactProfile(info.Profile), nil
 }
 
 // Name is the run's profile name, else the directory's base name.
@@ -76,9 +94,18 @@ func (rd *RunDir) LatencyFromScheduled() bool { return rd.Profile["latency-from"
 // Meta is what a rebuilt summary needs from run.json. The CPU time of a run
 // cut short is unknown (0).
 func (rd *RunDir) Meta() RunMeta {
-	rate, shards := profileRate(rd.Profile)
-	trace, _ := rd.Profile["trace"].(string)
-	return RunMeta{RequestedRate: rate, OpenLoop: rate > 0 || trace != "", CPUIncludesServer: rd.Info.Simulated, Shards: shards}
+	m := profileMeta(rd.Profile)
+	m.CPUIncludesServer = rd.Info.Simulated
+	return m
+}
+
+// profileMeta is what a rebuilt summary takes from a run.json profile:
+// the requested rate (a shard's share), whether the load was open, the
+// shard count.
+func profileMeta(profile map[string]any) RunMeta {
+	rate, shards := profileRate(profile)
+	trace, _ := profile["trace"].(string)
+	return RunMeta{RequestedRate: rate, OpenLoop: rate > 0 || trace != "", Shards: shards}
 }
 
 // profileRate is a run.json profile's rate as a rebuilt summary requests
@@ -123,45 +150,19 @@ func LoadJudgedSummary(dir string) (s *Summary, rebuilt bool, err error) {
 	if err != nil {
 		return nil, false, err
 	}
-	if s, err = readStoredSummary(dir); err != nil {
+	if s, err = rd.StoredSummary(); err != nil {
 		return nil, false, err
 	}
 	if s != nil {
-		rd.judge(s)
+		rd.Judge(s)
 		return s, false, nil
 	}
-	acc := rd.newAccumulator()
+	acc := rd.NewAccumulator()
 	if err := results.ReadRecords(dir, acc.Append); err != nil {
 		return nil, false, err
 	}
-	s, err = rd.summaryOf(acc)
+	s, err = rd.Summarize(acc)
 	return s, true, err
-}
-
-// newAccumulator is Summarize's accumulator, with the run's latency origin.
-func (rd *RunDir) newAccumulator() *Accumulator {
-	return NewAccumulator(WithLatencyFromScheduled(rd.LatencyFromScheduled()))
-}
-
-func (rd *RunDir) summaryOf(acc *Accumulator) (*Summary, error) {
-	s, err := acc.Summary(rd.Meta())
-	if err != nil {
-		return nil, err
-	}
-	rd.judge(s)
-	return s, nil
-}
-
-// judge evaluates the run's SLOs (run.json's profile) against s when s
-// carries no verdict of its own: a rebuilt summary, or one written by a
-// run that did not judge it.
-func (rd *RunDir) judge(s *Summary) {
-	if len(s.SLO) > 0 {
-		return
-	}
-	if slos, _ := rd.SLOs(); len(slos) > 0 { // validated when the run started
-		ApplySLOs(s, slos)
-	}
 }
 
 // StoredSummary is the run's summary.json, or nil (and no error) when it is
@@ -171,12 +172,29 @@ func (rd *RunDir) StoredSummary() (*Summary, error) { return readStoredSummary(r
 // NewAccumulator is Summarize's accumulator with the run's latency origin,
 // for a caller that rebuilds the summary while reading the records for
 // something else.
-func (rd *RunDir) NewAccumulator() *Accumulator { return rd.newAccumulator() }
+func (rd *RunDir) NewAccumulator() *Accumulator {
+	return NewAccumulator(WithLatencyFromScheduled(rd.LatencyFromScheduled()))
+}
 
 // Summarize is acc's summary with the run's meta (requested rate, shards),
 // its SLOs judged as Judge does.
-func (rd *RunDir) Summarize(acc *Accumulator) (*Summary, error) { return rd.summaryOf(acc) }
+func (rd *RunDir) Summarize(acc *Accumulator) (*Summary, error) {
+	s, err := acc.Summary(rd.Meta())
+	if err != nil {
+		return nil, err
+	}
+	rd.Judge(s)
+	return s, nil
+}
 
 // Judge evaluates the run's SLOs (run.json's profile) against s when s
-// carries no verdict of its own.
-func (rd *RunDir) Judge(s *Summary) { rd.judge(s) }
+// carries no verdict of its own: a rebuilt summary, or one written by a
+// run that did not judge it.
+func (rd *RunDir) Judge(s *Summary) {
+	if len(s.SLO) > 0 {
+		return
+	}
+	if slos, _ := rd.SLOs(); len(slos) > 0 { // validated when the run started
+		ApplySLOs(s, slos)
+	}
+}

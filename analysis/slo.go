@@ -569,7 +569,7 @@ func (s SLO) observe(sum *Summary) (float64, string) {
 			}
 			return 0, fmt.Sprintf("no %s samples (%s)", s.Metric, whyNoSamples(s.Metric))
 		}
-		return statValue(st, s.Stat), ""
+		return st.Stat(s.Stat), ""
 	}
 	if measured == 0 {
 		return 0, "no measured requests"
@@ -618,7 +618,10 @@ func whyNoSamples(metric string) string {
 	return "no request succeeded"
 }
 
-func statValue(st Stats, stat string) float64 {
+// Stat is the statistic named stat of st, as SLO expressions name them:
+// "min", "mean", "p50", "p90", "p95", "p99", "p99.9"; any other name is
+// the maximum.
+func (st Stats) Stat(stat string) float64 {
 	switch stat {
 	case "min":
 		return st.Min

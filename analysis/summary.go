@@ -23,7 +23,7 @@ func SaturationWarning(s *Summary) string {
 		return ""
 	}
 	g := s.Generator
-	lag := fmt.Sprintf("lag p99 %s > %s ms", withMS(s.Metrics["lag"], s.Metrics["lag"].P99), fnum(SaturationLagMS))
+	lag := s.lagOverLimit()
 	if g.MaxConcurrency > 0 && g.CapWaits > 0 {
 		waited := fmt.Sprintf("%d sends", g.CapWaits)
 		if s.Requests.Sent > 0 {
@@ -168,17 +168,23 @@ func (s *Summary) SaturationNote() string {
 	if !s.GeneratorSaturated {
 		return ""
 	}
-	limit := fnum(SaturationLagMS) + " ms"
 	if len(s.SaturatedShards) == 0 {
-		return fmt.Sprintf("the load generator was saturated (lag p99 %s > %s)", withMS(s.Metrics["lag"], s.Metrics["lag"].P99), limit)
+		return fmt.Sprintf("the load generator was saturated (%s)", s.lagOverLimit())
 	}
 	names := make([]string, len(s.SaturatedShards))
 	lags := make([]string, len(s.SaturatedShards))
 	for i, sh := range s.SaturatedShards {
 		names[i], lags[i] = sh.Shard, fms(sh.LagP99)
 	}
-	return fmt.Sprintf("the load generator of %s %s %s saturated (lag p99 %s ms > %s)", plural.Noun(len(names), "shard"), strings.Join(names, ", "),
-		plural.Noun(len(names), "was", "were"), strings.Join(lags, ", "), limit)
+	return fmt.Sprintf("the load generator of %s %s %s saturated (lag p99 %s ms > %s ms)", plural.Noun(len(names), "shard"), strings.Join(names, ", "),
+		plural.Noun(len(names), "was", "were"), strings.Join(lags, ", "), fnum(SaturationLagMS))
+}
+
+// lagOverLimit is "lag p99 12.01 ms > 5 ms": the run's lag p99 against the
+// limit that marks it generator_saturated.
+func (s *Summary) lagOverLimit() string {
+	lag := s.Metrics["lag"]
+	return fmt.Sprintf("lag p99 %s > %s ms", withMS(lag, lag.P99), fnum(SaturationLagMS))
 }
 
 // Accumulator folds records into histograms and counters as they arrive. It

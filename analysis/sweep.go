@@ -239,9 +239,9 @@ func IsSweepDir(dir string) bool {
 	return err == nil
 }
 
-// sortedStages returns the stages in level order (the order they ran is
-// the search's, not the curve's).
-func sortedStages(stages []SweepStage) []SweepStage {
+// SortedStages returns the stages in level order (the order they ran is
+// the search's, not the curve's); stages at one level keep their run order.
+func SortedStages(stages []SweepStage) []SweepStage {
 	out := slices.Clone(stages)
 	slices.SortStableFunc(out, func(a, b SweepStage) int {
 		switch {

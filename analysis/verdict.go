@@ -29,24 +29,18 @@ func LoadSummary(dir string, g *GoodputSLO) (sum *Summary, rebuilt bool, err err
 	if haveStored && g == nil {
 		return stored, false, nil
 	}
-	var info struct {
-		Profile map[string]any `json:"profile"`
-	}
-	if err := results.ReadJSON(dir, results.RunFile, &info); results.IsDamaged(err) {
-		info.Profile = nil // read as a run with no run.json (RunState.RunNote warns)
-	} else if err != nil && !errors.Is(err, fs.ErrNotExist) {
+	profile, err := readRunProfile(dir)
+	if err != nil {
 		return nil, false, err
 	}
 	var meta RunMeta
-	fromScheduled := info.Profile["latency-from"] == "scheduled"
+	fromScheduled := profile["latency-from"] == "scheduled"
 	if haveStored {
 		meta = RunMeta{RequestedRate: stored.Generator.RequestedRate, OpenLoop: stored.Generator.OpenLoop,
 			CPUSeconds: stored.Generator.CPUSeconds, CPUIncludesServer: stored.Generator.CPUIncludesServer}
 		fromScheduled = stored.LatencyFrom == "scheduled"
 	} else {
-		rate, shards := profileRate(info.Profile)
-		trace, _ := info.Profile["trace"].(string)
-		meta = RunMeta{RequestedRate: rate, OpenLoop: rate > 0 || trace != "", Shards: shards}
+		meta = profileMeta(profile)
 	}
 	acc := NewAccumulator(WithLatencyFromScheduled(fromScheduled))
 	g = g.WithLatencyFromScheduled(fromScheduled)

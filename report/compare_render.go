@@ -43,12 +43,9 @@ func rowLabel(r analysis.CompareRow) string {
 }
 
 // cmpValue formats a value of a row; shares are shown in percent.
+// unitValue shows NaN and ±Inf as analysis.NoValue.
 func cmpValue(r analysis.CompareRow, v analysis.Number) string {
-	f := float64(v)
-	if math.IsNaN(f) || math.IsInf(f, 0) {
-		return "–"
-	}
-	return unitValue(r.Unit, f)
+	return unitValue(r.Unit, float64(v))
 }
 
 // cmpDelta formats a signed change; a share's change is in percentage
@@ -56,7 +53,7 @@ func cmpValue(r analysis.CompareRow, v analysis.Number) string {
 func cmpDelta(r analysis.CompareRow, v analysis.Number) string {
 	f := float64(v)
 	if math.IsNaN(f) || math.IsInf(f, 0) {
-		return "–"
+		return analysis.NoValue
 	}
 	unit := ""
 	if r.Unit == "ratio" {
@@ -83,7 +80,7 @@ func sig3(v float64) string {
 func cmpRel(v analysis.Number) string {
 	f := float64(v)
 	if math.IsNaN(f) || math.IsInf(f, 0) {
-		return "–"
+		return analysis.NoValue
 	}
 	s := strconv.FormatFloat(f*100, 'f', 1, 64) + "%"
 	if f > 0 {
@@ -94,7 +91,7 @@ func cmpRel(v analysis.Number) string {
 
 func cmpCI(r analysis.CompareRow, c analysis.CompareCell) string {
 	if math.IsNaN(float64(c.CILow)) {
-		return "–"
+		return analysis.NoValue
 	}
 	return "[" + cmpDelta(r, c.CILow) + ", " + cmpDelta(r, c.CIHigh) + "]"
 }
@@ -103,7 +100,7 @@ func cmpP(v analysis.Number) string {
 	f := float64(v)
 	switch {
 	case math.IsNaN(f):
-		return "–"
+		return analysis.NoValue
 	case f < 0.001:
 		return "<0.001"
 	}

@@ -52,7 +52,7 @@ func writeMarkdownSLOs(b *strings.Builder, results []analysis.SLOResult) {
 			mark = "❌"
 		}
 		if r.Note != "" {
-			observed, margin = mdEscape(r.Note), "–"
+			observed, margin = mdEscape(r.Note), analysis.NoValue
 		}
 		threshold := analysis.FormatSLOThreshold(r)
 		if r.Op != "" {

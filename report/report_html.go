@@ -398,7 +398,7 @@ func sloRows(results []analysis.SLOResult) []sloRow {
 			row.Mk = MarkFail
 		}
 		if r.Note != "" {
-			row.Observed, row.Margin = r.Note, "–"
+			row.Observed, row.Margin = r.Note, analysis.NoValue
 		}
 		rows = append(rows, row)
 	}

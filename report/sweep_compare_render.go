@@ -25,7 +25,7 @@ func capacityRows(c *analysis.SweepComparison) [][]string {
 	rows := [][]string{{"variant", "capacity (" + comparisonUnit(c) + ")", "vs " + c.Variants[0].Name, "req/s there", "out tok/s there", "failed at", "why"}}
 	for _, v := range c.Variants {
 		cp := v.Capacity
-		capText, rel, thr, tok, failed := "none", "–", "–", "–", "–"
+		capText, rel, thr, tok, failed := "none", analysis.NoValue, analysis.NoValue, analysis.NoValue, analysis.NoValue
 		if cp.Found {
 			capText = analysis.FormatLevel(cp.Level)
 			if cp.FailedStage == 0 {
@@ -49,6 +49,7 @@ func capacityRows(c *analysis.SweepComparison) [][]string {
 func curveRows(c *analysis.SweepComparison) [][]string {
 	head := []string{comparisonUnit(c)}
 	var levels []float64
+	sorted := make([][]analysis.SweepStage, len(c.Sweeps()))
 	for i, s := range c.Sweeps() {
 		head = append(head, c.Variants[i].Name+" req/s", "ttft p99", "e2e p99", "")
 		for _, st := range s.Stages {
@@ -56,20 +57,21 @@ func curveRows(c *analysis.SweepComparison) [][]string {
 				levels = append(levels, st.Level)
 			}
 		}
+		sorted[i] = analysis.SortedStages(s.Stages)
 	}
 	slices.Sort(levels)
 	rows := [][]string{head}
 	for _, l := range levels {
 		row := []string{analysis.FormatLevel(l)}
-		for _, s := range c.Sweeps() {
+		for _, stages := range sorted {
 			var st *analysis.SweepStage
-			for _, x := range analysis.SortedStages(s.Stages) {
+			for _, x := range stages {
 				if x.Level == l {
 					st = &x
 				}
 			}
 			if st == nil {
-				row = append(row, "–", "–", "–", "")
+				row = append(row, analysis.NoValue, analysis.NoValue, analysis.NoValue, "")
 				continue
 			}
 			mark := "ok"
