@@ -341,7 +341,7 @@ func (r *Report) warnings() []string {
 	if r.Run.Info.Interrupted || r.SummaryRebuilt {
 		msg := "This run was cut short."
 		if r.SummaryRebuilt {
-			msg = "summary.json is missing (the run was cut short): the summary was rebuilt from requests.jsonl; the generator's CPU time is unknown."
+			msg = "summary.json is missing or damaged (the run was cut short?): the summary was rebuilt from requests.jsonl; the generator's CPU time is unknown."
 		}
 		out = append(out, msg)
 	}
