@@ -10,6 +10,7 @@ import (
 
 	vegeta "github.com/tsenart/vegeta/v12/lib"
 
+	"github.com/streamgauge/streamgauge/internal/plural"
 	"github.com/streamgauge/streamgauge/internal/secret"
 	"github.com/streamgauge/streamgauge/loadgen"
 	"github.com/streamgauge/streamgauge/profiles"
@@ -34,7 +35,7 @@ func describeLoad(p profiles.Profile, src loadgen.Source) string {
 	case p.Rate > 0:
 		b.WriteString(describeArrivals(p))
 	default:
-		b.WriteString(countOf(p.Concurrency, "closed-loop user"))
+		b.WriteString(plural.Count(p.Concurrency, "closed-loop user"))
 	}
 	if p.MaxConcurrency > 0 && (p.Rate > 0 || tw != nil || (len(stages) > 0 && !loadgen.ClosedStages(stages))) {
 		fmt.Fprintf(&b, " (at most %d in flight)", p.MaxConcurrency)
@@ -46,7 +47,7 @@ func describeLoad(p profiles.Profile, src loadgen.Source) string {
 		b.WriteString(", " + describeShard(p, stages, tw != nil))
 	}
 	if p.Requests > 0 && tw == nil {
-		b.WriteString(", " + countOf(p.Requests, "request"))
+		b.WriteString(", " + plural.Count(p.Requests, "request"))
 		if shards > 1 {
 			b.WriteString(" in all shards")
 		}
@@ -58,7 +59,7 @@ func describeLoad(p profiles.Profile, src loadgen.Source) string {
 		fmt.Fprintf(&b, ", the first %s warm-up", p.Warmup)
 	}
 	if p.WarmupRequests > 0 {
-		fmt.Fprintf(&b, ", the first %s warm-up", countOf(p.WarmupRequests, "request"))
+		fmt.Fprintf(&b, ", the first %s warm-up", plural.Count(p.WarmupRequests, "request"))
 	}
 	return b.String()
 }
@@ -102,7 +103,7 @@ func describeStages(stages []loadgen.Stage) string {
 			break
 		}
 		if kind == "user" {
-			parts = append(parts, fmt.Sprintf("%s with %s", s.Duration, countOf(max(s.Users, 0), "user")))
+			parts = append(parts, fmt.Sprintf("%s with %s", s.Duration, plural.Count(max(s.Users, 0), "user")))
 		} else {
 			parts = append(parts, fmt.Sprintf("%s at %s req/s", s.Duration, num(s.Rate)))
 		}
@@ -258,13 +259,4 @@ func apiPath(p profiles.Profile) (string, error) {
 		return "", err
 	}
 	return proto.Path(sampleRequest(p)), nil
-}
-
-// countOf is n and noun, the noun plural unless n is 1: "1 request",
-// "20 requests".
-func countOf[N int | uint64](n N, noun string) string {
-	if n == 1 {
-		return "1 " + noun
-	}
-	return fmt.Sprintf("%d %ss", n, noun)
 }
