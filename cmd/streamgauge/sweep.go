@@ -110,7 +110,7 @@ func runSweep(cmd *cobra.Command, e *env, args []string, f sweepFlags) error {
 	if err := checkSimSettings(cmd.Flags(), e, p); err != nil {
 		return err
 	}
-	if v, ok := e.getenv("STREAMGAUGE_REQUESTS"); cmd.Flags().Changed("requests") || (ok && v != "") {
+	if givenBy(cmd.Flags(), e, "requests") != "" {
 		return usagef("--requests: sweep stages are timed, so every level is measured over the same window; set their length with --stage-duration (or --duration)")
 	}
 	if p.Shards > 0 && p.Shard == "" {
