@@ -15,8 +15,6 @@ import (
 	"github.com/streamgauge/streamgauge/loadgen"
 	"github.com/streamgauge/streamgauge/profiles"
 	"github.com/streamgauge/streamgauge/targets"
-	"github.com/streamgauge/streamgauge/targets/apis"
-	"github.com/streamgauge/streamgauge/targets/generic"
 )
 
 // describeLoad says in one line what load the run sends: the arrival
@@ -248,13 +246,7 @@ func joinTarget(target, apiPath, api string) (string, string) {
 // apiPath is the path the profile's API posts to, for a request like the
 // run's.
 func apiPath(p profiles.Profile) (string, error) {
-	var proto targets.Protocol
-	var err error
-	if p.API == "generic" {
-		proto, err = generic.New(p.Generic)
-	} else {
-		proto, err = apis.Client(p.API)
-	}
+	proto, _, err := resolveProtocol(p)
 	if err != nil {
 		return "", err
 	}
