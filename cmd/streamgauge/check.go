@@ -129,13 +129,13 @@ without it, the run's own goodput conditions (run.json) are used.`,
 				return runError(err)
 			}
 			if partial != "" {
-				fmt.Fprintf(e.stderr, "streamgauge: warning: %s; judged as it is (--allow-partial)\n", partial)
+				e.warnf("%s; judged as it is (--allow-partial)", partial)
 			}
 			if sum.GeneratorSaturated {
-				fmt.Fprintf(e.stderr, "streamgauge: warning: %s: %s: latencies may be understated\n", dir, sum.SaturationNote())
+				e.warnf("%s: %s: latencies may be understated", dir, sum.SaturationNote())
 			}
 			if c := analysis.ClampedWarning(sum); c != "" {
-				fmt.Fprintf(e.stderr, "streamgauge: warning: %s: %s\n", dir, c)
+				e.warnf("%s: %s", dir, c)
 			}
 			res := analysis.EvaluateSLOs(sum, parsed)
 			switch out.format {
@@ -185,10 +185,10 @@ func inspectRun(e *env, dir string, usesSummary bool) (*analysis.RunState, error
 		return nil, runError(err)
 	}
 	if note := st.RunNote(); note != "" {
-		fmt.Fprintf(e.stderr, "streamgauge: warning: %s\n", note)
+		e.warnf("%s", note)
 	}
 	if st.Torn != nil {
-		fmt.Fprintf(e.stderr, "streamgauge: warning: %s\n", st.Torn)
+		e.warnf("%s", st.Torn)
 	}
 	if note := st.SummaryNote(); usesSummary && note != "" {
 		fmt.Fprintf(e.stderr, "streamgauge: %s\n", note)

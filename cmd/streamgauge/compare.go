@@ -111,7 +111,7 @@ differences may come from what was sent rather than from the server.`,
 			}
 			if out.format != "table" { // the table shows them itself
 				for _, w := range c.Warnings {
-					fmt.Fprintf(e.stderr, "streamgauge: warning: %s\n", w)
+					e.warnf("%s", w)
 				}
 			}
 			switch out.format {

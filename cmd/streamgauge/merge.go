@@ -87,7 +87,7 @@ func runMerge(e *env, args []string, out string) error {
 	case sweeps > 0:
 		return usagef("merge: give the workers' run directories or their sweep directories (with sweep.json), not a mix of both")
 	}
-	res, sum, shards, err := mergeRun(out, dirs, func(w string) { fmt.Fprintf(e.stderr, "streamgauge: warning: %s\n", w) })
+	res, sum, shards, err := mergeRun(out, dirs, func(w string) { e.warnf("%s", w) })
 	var mm *results.ShardMismatchError
 	switch {
 	case errors.As(err, &mm):
@@ -145,7 +145,7 @@ func runMergeSweeps(e *env, dirs []string, out string) error {
 	}
 	sw, warnings, err := harness.MergeSweeps(out, dirs, stage, version)
 	for _, w := range warnings {
-		fmt.Fprintf(e.stderr, "streamgauge: warning: %s\n", w)
+		e.warnf("%s", w)
 	}
 	var mm *results.ShardMismatchError
 	switch {

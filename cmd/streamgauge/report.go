@@ -188,7 +188,7 @@ func reportSummary(e *env, dir string, f reportFlags) error {
 		return runError(err)
 	}
 	if c := analysis.ClampedWarning(s); c != "" && f.format == "table" {
-		fmt.Fprintf(e.stderr, "streamgauge: warning: %s: %s\n", dir, c)
+		e.warnf("%s: %s", dir, c)
 	}
 	return writeOutput(e, f.out, func(w io.Writer) error {
 		switch f.format {

@@ -42,6 +42,11 @@ type env struct {
 // setDrain records the command's drain timeout for the signal handler.
 func (e *env) setDrain(d time.Duration) { e.drain.Store(int64(d)) }
 
+// warnf prints one warning line on stderr: "streamgauge: warning: ...".
+func (e *env) warnf(format string, a ...any) {
+	fmt.Fprintf(e.stderr, "streamgauge: warning: "+format+"\n", a...)
+}
+
 // stopSlack is how long after its drain a signaled process may take to
 // write its records, summary and table: the process exits within
 // --drain-timeout + stopSlack of the first signal, and within stopSlack of

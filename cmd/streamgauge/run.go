@@ -108,7 +108,7 @@ func runProfile(ctx context.Context, e *env, p profiles.Profile, ls liveSettings
 		return &exitError{code: exitSLO, err: fmt.Errorf("SLO violated; see the table above and %s", res.Dir)}
 	}
 	if w := errorRateWarning(res.Summary); w != "" {
-		fmt.Fprintf(e.stderr, "streamgauge: warning: %s\n", w)
+		e.warnf("%s", w)
 	}
 	return nil
 }
