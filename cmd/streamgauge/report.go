@@ -98,8 +98,8 @@ func (f *reportFlags) outIsDir() bool {
 // an extension that names no format unless --format says what to write. A
 // binary format (png) is never written to a terminal.
 func (f *reportFlags) resolve(e *env, formatSet, plotSet, metricSet bool) error {
-	out := f.out
-	if f.outIsDir() {
+	out, isDir := f.out, f.outIsDir()
+	if isDir {
 		out = "" // a directory has no extension to read
 	}
 	format, err := formatFor(out, f.format, formatSet, reportFormats)
@@ -107,7 +107,7 @@ func (f *reportFlags) resolve(e *env, formatSet, plotSet, metricSet bool) error 
 		return err
 	}
 	f.format = format
-	if f.out != "" && f.outIsDir() && f.format != "hdrlog" {
+	if isDir && f.format != "hdrlog" {
 		return usagef("-o %s: is a directory; give a file name (only --format hdrlog writes one file per metric into a directory)", f.out)
 	}
 	if plotSet && f.format != "png" {
@@ -125,7 +125,7 @@ func (f *reportFlags) resolve(e *env, formatSet, plotSet, metricSet bool) error 
 		return usagef("--interval %s: must be positive", f.interval)
 	}
 	kind := outFile
-	if f.format == "hdrlog" && f.outIsDir() {
+	if f.format == "hdrlog" && isDir {
 		kind = outDir
 	}
 	return checkOutputs(outputPath{"-o", f.out, kind})
