@@ -138,10 +138,10 @@ func mergeRun(out string, dirs []string, warn func(string)) (*results.MergeResul
 // runMergeSweeps merges the workers' sweep directories of a sharded sweep
 // level by level and prints the merged curve.
 func runMergeSweeps(e *env, dirs []string, out string) error {
-	stage := func(dst string, srcs []string) ([]string, error) {
+	stage := func(dst string, srcs []string) (*analysis.Summary, []string, error) {
 		var ws []string
-		_, _, _, err := mergeRun(dst, srcs, func(w string) { ws = append(ws, w) })
-		return ws, err
+		_, sum, _, err := mergeRun(dst, srcs, func(w string) { ws = append(ws, w) })
+		return sum, ws, err
 	}
 	sw, warnings, err := harness.MergeSweeps(out, dirs, stage, version)
 	for _, w := range warnings {
