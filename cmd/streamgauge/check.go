@@ -151,12 +151,12 @@ without it, the run's own goodput conditions (run.json) are used.`,
 			}
 			if out.markdown != "" {
 				if err := appendTo(out.markdown, func(w io.Writer) error { return report.WriteMarkdown(w, sum, res) }); err != nil {
-					return runError(fmt.Errorf("--markdown: %w", err))
+					return runErrorf("--markdown: %w", err)
 				}
 			}
 			if junit != "" {
 				if err := writeFileAtomic(junit, func(w io.Writer) error { return report.WriteJUnit(w, suite, res) }); err != nil {
-					return runError(fmt.Errorf("--junit: %w", err))
+					return runErrorf("--junit: %w", err)
 				}
 			}
 			if failed := countFailed(res); failed > 0 {

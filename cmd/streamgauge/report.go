@@ -156,7 +156,7 @@ func runReport(e *env, dir string, f reportFlags) error {
 	}
 	p, err := rep.Plot(f.plot, f.metric)
 	if err != nil {
-		return usageError(fmt.Errorf("--plot %s: %w", f.plot, err))
+		return usagef("--plot %s: %w", f.plot, err)
 	}
 	w, h := 8*vg.Inch, 4.5*vg.Inch
 	if f.plot != "cdf" && f.plot != "lengths" {
@@ -233,7 +233,7 @@ func reportHdrLog(e *env, dir string, f reportFlags) error {
 			perMetric = true
 		} else if strings.HasSuffix(f.out, "/") || strings.HasSuffix(f.out, string(os.PathSeparator)) {
 			if err := os.MkdirAll(f.out, 0o755); err != nil {
-				return runError(fmt.Errorf("-o %s: %w", f.out, err))
+				return runErrorf("-o %s: %w", f.out, err)
 			}
 			perMetric = true
 		}
@@ -269,7 +269,7 @@ func reportHdrLog(e *env, dir string, f reportFlags) error {
 	for _, m := range metrics {
 		t, err := os.CreateTemp(f.out, "."+m+".hlog.*")
 		if err != nil {
-			return runError(fmt.Errorf("-o %s: %w", f.out, err))
+			return runErrorf("-o %s: %w", f.out, err)
 		}
 		tmps[m] = t
 		ws[m] = t
@@ -321,7 +321,7 @@ func writeOutput(e *env, path string, write func(io.Writer) error) error {
 		return nil
 	}
 	if err := writeFileAtomic(path, write); err != nil {
-		return runError(fmt.Errorf("-o %s: %w", path, err))
+		return runErrorf("-o %s: %w", path, err)
 	}
 	return nil
 }

@@ -246,14 +246,14 @@ func flagError(cmd *cobra.Command, err error) error {
 			return usageError(&profiles.SettingError{Where: "--" + ie.GetFlag().Name, Value: ie.GetValue(), HasValue: true, Problem: perr.Error()})
 		}
 	}
-	return usageError(fmt.Errorf("%w; see %s --help", err, cmd.CommandPath()))
+	return usagef("%w; see %s --help", err, cmd.CommandPath())
 }
 
 // argsUsage wraps a cobra positional-args check so violations exit 2.
 func argsUsage(check cobra.PositionalArgs) cobra.PositionalArgs {
 	return func(cmd *cobra.Command, args []string) error {
 		if err := check(cmd, args); err != nil {
-			return usageError(fmt.Errorf("%s: %w", cmd.CommandPath(), err))
+			return usagef("%s: %w", cmd.CommandPath(), err)
 		}
 		return nil
 	}
