@@ -10,12 +10,11 @@ import (
 
 	vegeta "github.com/tsenart/vegeta/v12/lib"
 
+	"github.com/streamgauge/streamgauge/internal/plural"
 	"github.com/streamgauge/streamgauge/internal/secret"
 	"github.com/streamgauge/streamgauge/loadgen"
 	"github.com/streamgauge/streamgauge/profiles"
 	"github.com/streamgauge/streamgauge/targets"
-	"github.com/streamgauge/streamgauge/targets/apis"
-	"github.com/streamgauge/streamgauge/targets/generic"
 )
 
 // describeLoad says in one line what load the run sends: the arrival
@@ -34,7 +33,7 @@ func describeLoad(p profiles.Profile, src loadgen.Source) string {
 	case p.Rate > 0:
 		b.WriteString(describeArrivals(p))
 	default:
-		b.WriteString(countOf(p.Concurrency, "closed-loop user"))
+		b.WriteString(plural.Count(p.Concurrency, "closed-loop user"))
 	}
 	if p.MaxConcurrency > 0 && (p.Rate > 0 || tw != nil || (len(stages) > 0 && !loadgen.ClosedStages(stages))) {
 		fmt.Fprintf(&b, " (at most %d in flight)", p.MaxConcurrency)
@@ -46,7 +45,7 @@ func describeLoad(p profiles.Profile, src loadgen.Source) string {
 		b.WriteString(", " + describeShard(p, stages, tw != nil))
 	}
 	if p.Requests > 0 && tw == nil {
-		b.WriteString(", " + countOf(p.Requests, "request"))
+		b.WriteString(", " + plural.Count(p.Requests, "request"))
 		if shards > 1 {
 			b.WriteString(" in all shards")
 		}
@@ -58,7 +57,7 @@ func describeLoad(p profiles.Profile, src loadgen.Source) string {
 		fmt.Fprintf(&b, ", the first %s warm-up", p.Warmup)
 	}
 	if p.WarmupRequests > 0 {
-		fmt.Fprintf(&b, ", the first %s warm-up", countOf(p.WarmupRequests, "request"))
+		fmt.Fprintf(&b, ", the first %s warm-up", plural.Count(p.WarmupRequests, "request"))
 	}
 	return b.String()
 }
@@ -102,7 +101,7 @@ func describeStages(stages []loadgen.Stage) string {
 			break
 		}
 		if kind == "user" {
-			parts = append(parts, fmt.Sprintf("%s with %s", s.Duration, countOf(max(s.Users, 0), "user")))
+			parts = append(parts, fmt.Sprintf("%s with %s", s.Duration, plural.Count(max(s.Users, 0), "user")))
 		} else {
 			parts = append(parts, fmt.Sprintf("%s at %s req/s", s.Duration, num(s.Rate)))
 		}
@@ -247,24 +246,9 @@ func joinTarget(target, apiPath, api string) (string, string) {
 // apiPath is the path the profile's API posts to, for a request like the
 // run's.
 func apiPath(p profiles.Profile) (string, error) {
-	var proto targets.Protocol
-	var err error
-	if p.API == "generic" {
-		proto, err = generic.New(p.Generic)
-	} else {
-		proto, err = apis.Client(p.API)
-	}
+	proto, _, err := resolveProtocol(p)
 	if err != nil {
 		return "", err
 	}
 	return proto.Path(sampleRequest(p)), nil
-}
-
-// countOf is n and noun, the noun plural unless n is 1: "1 request",
-// "20 requests".
-func countOf[N int | uint64](n N, noun string) string {
-	if n == 1 {
-		return "1 " + noun
-	}
-	return fmt.Sprintf("%d %ss", n, noun)
 }

@@ -16,8 +16,9 @@ import (
 
 // StageMerger merges the shard run directories srcs of one sweep stage into
 // the run directory dst (run.json, requests.jsonl and summary.json, as
-// `streamgauge merge` writes them) and returns its warnings.
-type StageMerger func(dst string, srcs []string) (warnings []string, err error)
+// `streamgauge merge` writes them) and returns the merged summary it wrote
+// and its warnings.
+type StageMerger func(dst string, srcs []string) (sum *analysis.Summary, warnings []string, err error)
 
 // MergeSweeps merges the sweep directories of a sharded sweep (every
 // worker ran sweep --shard i/N --start-at T with the same levels) into the
@@ -103,18 +104,14 @@ func MergeSweeps(out string, dirs []string, merge StageMerger, version string) (
 			srcs[i] = filepath.Join(d, st.Dir)
 		}
 		dst := filepath.Join(out, st.Dir)
-		ws, err := merge(dst, srcs)
+		sum, ws, err := merge(dst, srcs)
 		for _, w := range ws {
 			warnings = append(warnings, st.Dir+": "+w)
 		}
 		if err != nil {
 			return nil, warnings, fmt.Errorf("stage %s: %w", st.Dir, err)
 		}
-		var sum analysis.Summary
-		if err := results.ReadJSON(dst, results.SummaryFile, &sum); err != nil {
-			return nil, warnings, fmt.Errorf("stage %s: %w", st.Dir, err)
-		}
-		row, err := pl.judge(st.Index, st.Dir, st.Level, &Result{Dir: dst, Summary: &sum}, nil, sw.Stages)
+		row, err := pl.judge(st.Index, st.Dir, st.Level, &Result{Dir: dst, Summary: sum}, nil, sw.Stages)
 		if err != nil {
 			return nil, warnings, fmt.Errorf("stage %s: %w", st.Dir, err)
 		}

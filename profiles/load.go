@@ -9,6 +9,7 @@ import (
 	"os"
 	"path/filepath"
 	"reflect"
+	"slices"
 	"strings"
 
 	"go.yaml.in/yaml/v3"
@@ -93,7 +94,7 @@ func (s *Source) Settings() ([]Setting, error) {
 			continue
 		}
 		seen[kn.Value] = kn.Line
-		if !contains(known, kn.Value) {
+		if !slices.Contains(known, kn.Value) {
 			errs = append(errs, fmt.Errorf("profile %s: unknown key %q%s", s.Name, kn.Value, suggest(kn.Value, known)))
 			continue
 		}
@@ -126,15 +127,6 @@ func Keys() []string {
 		out = append(out, f.key)
 	}
 	return out
-}
-
-func contains(list []string, s string) bool {
-	for _, x := range list {
-		if x == s {
-			return true
-		}
-	}
-	return false
 }
 
 // suggest returns ` (did you mean "x"?)` for the key nearest to k, if one

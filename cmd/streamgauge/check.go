@@ -128,13 +128,13 @@ without it, the run's own goodput conditions (run.json) are used.`,
 				return runError(err)
 			}
 			if partial != "" {
-				fmt.Fprintf(e.stderr, "streamgauge: warning: %s; judged as it is (--allow-partial)\n", partial)
+				e.warnf("%s; judged as it is (--allow-partial)", partial)
 			}
 			if sum.GeneratorSaturated {
-				fmt.Fprintf(e.stderr, "streamgauge: warning: %s: %s: latencies may be understated\n", dir, sum.SaturationNote())
+				e.warnf("%s: %s: latencies may be understated", dir, sum.SaturationNote())
 			}
 			if c := analysis.ClampedWarning(sum); c != "" {
-				fmt.Fprintf(e.stderr, "streamgauge: warning: %s: %s\n", dir, c)
+				e.warnf("%s: %s", dir, c)
 			}
 			res := analysis.EvaluateSLOs(sum, parsed)
 			switch out.format {
@@ -150,12 +150,12 @@ without it, the run's own goodput conditions (run.json) are used.`,
 			}
 			if out.markdown != "" {
 				if err := appendTo(out.markdown, func(w io.Writer) error { return report.WriteMarkdown(w, sum, res) }); err != nil {
-					return runError(fmt.Errorf("--markdown: %w", err))
+					return runErrorf("--markdown: %w", err)
 				}
 			}
 			if junit != "" {
 				if err := writeFileAtomic(junit, func(w io.Writer) error { return report.WriteJUnit(w, suite, res) }); err != nil {
-					return runError(fmt.Errorf("--junit: %w", err))
+					return runErrorf("--junit: %w", err)
 				}
 			}
 			if failed := countFailed(res); failed > 0 {
@@ -184,10 +184,10 @@ func inspectRun(e *env, dir string, usesSummary bool) (*analysis.RunState, error
 		return nil, runError(err)
 	}
 	if note := st.RunNote(); note != "" {
-		fmt.Fprintf(e.stderr, "streamgauge: warning: %s\n", note)
+		e.warnf("%s", note)
 	}
 	if st.Torn != nil {
-		fmt.Fprintf(e.stderr, "streamgauge: warning: %s\n", st.Torn)
+		e.warnf("%s", st.Torn)
 	}
 	if note := st.SummaryNote(); usesSummary && note != "" {
 		fmt.Fprintf(e.stderr, "streamgauge: %s\n", note)

@@ -111,7 +111,7 @@ differences may come from what was sent rather than from the server.`,
 			}
 			if out.format != "table" { // the table shows them itself
 				for _, w := range c.Warnings {
-					fmt.Fprintf(e.stderr, "streamgauge: warning: %s\n", w)
+					e.warnf("%s", w)
 				}
 			}
 			switch out.format {
@@ -127,12 +127,12 @@ differences may come from what was sent rather than from the server.`,
 			}
 			if out.markdown != "" {
 				if err := appendTo(out.markdown, func(w io.Writer) error { return report.WriteCompareMarkdown(w, c) }); err != nil {
-					return runError(fmt.Errorf("--markdown: %w", err))
+					return runErrorf("--markdown: %w", err)
 				}
 			}
 			if htmlOut != "" {
 				if err := writeCompareHTML(htmlOut, args, names, c); err != nil {
-					return runError(fmt.Errorf("--html: %w", err))
+					return runErrorf("--html: %w", err)
 				}
 			}
 			if c.Regression() {

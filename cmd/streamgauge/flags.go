@@ -4,6 +4,7 @@ import (
 	"errors"
 	"fmt"
 	"slices"
+	"strconv"
 	"strings"
 
 	"github.com/spf13/cobra"
@@ -284,6 +285,21 @@ func loadProfile(cmd *cobra.Command, e *env, args []string) (profiles.Profile, e
 	}
 	e.setDrain(p.DrainTimeout) // bounds the stop after a signal
 	return p, nil
+}
+
+// indexedJobShard sets the shard of a --shards N run (run and sweep share
+// it) from the pod's index: a Kubernetes Indexed Job gives each pod its
+// index in JOB_COMPLETION_INDEX.
+func indexedJobShard(e *env, p *profiles.Profile) error {
+	if p.Shards <= 0 || p.Shard != "" {
+		return nil
+	}
+	idx, ok := e.getenv("JOB_COMPLETION_INDEX")
+	if !ok {
+		return usagef("shards: --shards %d needs JOB_COMPLETION_INDEX (a Kubernetes Indexed Job) or --shard i/N", p.Shards)
+	}
+	p.Shard = idx + "/" + strconv.Itoa(p.Shards)
+	return nil
 }
 
 // splitList splits a list given in one environment variable on ';'.

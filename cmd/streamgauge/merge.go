@@ -87,7 +87,7 @@ func runMerge(e *env, args []string, out string) error {
 	case sweeps > 0:
 		return usagef("merge: give the workers' run directories or their sweep directories (with sweep.json), not a mix of both")
 	}
-	res, sum, shards, err := mergeRun(out, dirs, func(w string) { fmt.Fprintf(e.stderr, "streamgauge: warning: %s\n", w) })
+	res, sum, shards, err := mergeRun(out, dirs, func(w string) { e.warnf("%s", w) })
 	var mm *results.ShardMismatchError
 	switch {
 	case errors.As(err, &mm):
@@ -138,14 +138,14 @@ func mergeRun(out string, dirs []string, warn func(string)) (*results.MergeResul
 // runMergeSweeps merges the workers' sweep directories of a sharded sweep
 // level by level and prints the merged curve.
 func runMergeSweeps(e *env, dirs []string, out string) error {
-	stage := func(dst string, srcs []string) ([]string, error) {
+	stage := func(dst string, srcs []string) (*analysis.Summary, []string, error) {
 		var ws []string
-		_, _, _, err := mergeRun(dst, srcs, func(w string) { ws = append(ws, w) })
-		return ws, err
+		_, sum, _, err := mergeRun(dst, srcs, func(w string) { ws = append(ws, w) })
+		return sum, ws, err
 	}
 	sw, warnings, err := harness.MergeSweeps(out, dirs, stage, version)
 	for _, w := range warnings {
-		fmt.Fprintf(e.stderr, "streamgauge: warning: %s\n", w)
+		e.warnf("%s", w)
 	}
 	var mm *results.ShardMismatchError
 	switch {

@@ -148,7 +148,13 @@ func pathErr(err error) error {
 
 // appendTo appends what write produces to path, creating it if needed.
 func appendTo(path string, write func(io.Writer) error) error {
-	f, err := os.OpenFile(path, os.O_WRONLY|os.O_CREATE|os.O_APPEND, 0o644)
+	return writeOpened(path, os.O_WRONLY|os.O_CREATE|os.O_APPEND, 0o644, write)
+}
+
+// writeOpened opens path with flag and perm, runs write against it and
+// closes it, returning the first error.
+func writeOpened(path string, flag int, perm os.FileMode, write func(io.Writer) error) error {
+	f, err := os.OpenFile(path, flag, perm)
 	if err != nil {
 		return err
 	}
@@ -165,15 +171,7 @@ func appendTo(path string, write func(io.Writer) error) error {
 // written in place: renaming over it would replace the device.
 func writeFileAtomic(path string, write func(io.Writer) error) error {
 	if st, err := os.Stat(path); err == nil && !st.Mode().IsRegular() && !st.IsDir() {
-		f, err := os.OpenFile(path, os.O_WRONLY|os.O_TRUNC, 0)
-		if err != nil {
-			return err
-		}
-		if err := write(f); err != nil {
-			f.Close()
-			return err
-		}
-		return f.Close()
+		return writeOpened(path, os.O_WRONLY|os.O_TRUNC, 0, write)
 	}
 	tmp, err := os.CreateTemp(filepath.Dir(path), "."+filepath.Base(path)+".*")
 	if err != nil {

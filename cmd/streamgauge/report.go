@@ -98,8 +98,8 @@ func (f *reportFlags) outIsDir() bool {
 // an extension that names no format unless --format says what to write. A
 // binary format (png) is never written to a terminal.
 func (f *reportFlags) resolve(e *env, formatSet, plotSet, metricSet bool) error {
-	out := f.out
-	if f.outIsDir() {
+	out, isDir := f.out, f.outIsDir()
+	if isDir {
 		out = "" // a directory has no extension to read
 	}
 	format, err := formatFor(out, f.format, formatSet, reportFormats)
@@ -107,7 +107,7 @@ func (f *reportFlags) resolve(e *env, formatSet, plotSet, metricSet bool) error 
 		return err
 	}
 	f.format = format
-	if f.out != "" && f.outIsDir() && f.format != "hdrlog" {
+	if isDir && f.format != "hdrlog" {
 		return usagef("-o %s: is a directory; give a file name (only --format hdrlog writes one file per metric into a directory)", f.out)
 	}
 	if plotSet && f.format != "png" {
@@ -125,7 +125,7 @@ func (f *reportFlags) resolve(e *env, formatSet, plotSet, metricSet bool) error 
 		return usagef("--interval %s: must be positive", f.interval)
 	}
 	kind := outFile
-	if f.format == "hdrlog" && f.outIsDir() {
+	if f.format == "hdrlog" && isDir {
 		kind = outDir
 	}
 	return checkOutputs(outputPath{"-o", f.out, kind})
@@ -156,7 +156,7 @@ func runReport(e *env, dir string, f reportFlags) error {
 	}
 	p, err := rep.Plot(f.plot, f.metric)
 	if err != nil {
-		return usageError(fmt.Errorf("--plot %s: %w", f.plot, err))
+		return usagef("--plot %s: %w", f.plot, err)
 	}
 	w, h := 8*vg.Inch, 4.5*vg.Inch
 	if f.plot != "cdf" && f.plot != "lengths" {
@@ -190,7 +190,7 @@ func reportSummary(e *env, dir string, f reportFlags) error {
 		return runError(err)
 	}
 	if c := analysis.ClampedWarning(s); c != "" && f.format == "table" {
-		fmt.Fprintf(e.stderr, "streamgauge: warning: %s: %s\n", dir, c)
+		e.warnf("%s: %s", dir, c)
 	}
 	return writeOutput(e, f.out, func(w io.Writer) error {
 		switch f.format {
@@ -235,7 +235,7 @@ func reportHdrLog(e *env, dir string, f reportFlags) error {
 			perMetric = true
 		} else if strings.HasSuffix(f.out, "/") || strings.HasSuffix(f.out, string(os.PathSeparator)) {
 			if err := os.MkdirAll(f.out, 0o755); err != nil {
-				return runError(fmt.Errorf("-o %s: %w", f.out, err))
+				return runErrorf("-o %s: %w", f.out, err)
 			}
 			perMetric = true
 		}
@@ -271,7 +271,7 @@ func reportHdrLog(e *env, dir string, f reportFlags) error {
 	for _, m := range metrics {
 		t, err := os.CreateTemp(f.out, "."+m+".hlog.*")
 		if err != nil {
-			return runError(fmt.Errorf("-o %s: %w", f.out, err))
+			return runErrorf("-o %s: %w", f.out, err)
 		}
 		tmps[m] = t
 		ws[m] = t
@@ -323,7 +323,7 @@ func writeOutput(e *env, path string, write func(io.Writer) error) error {
 		return nil
 	}
 	if err := writeFileAtomic(path, write); err != nil {
-		return runError(fmt.Errorf("-o %s: %w", path, err))
+		return runErrorf("-o %s: %w", path, err)
 	}
 	return nil
 }

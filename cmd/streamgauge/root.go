@@ -42,6 +42,11 @@ type env struct {
 // setDrain records the command's drain timeout for the signal handler.
 func (e *env) setDrain(d time.Duration) { e.drain.Store(int64(d)) }
 
+// warnf prints one warning line on stderr: "streamgauge: warning: ...".
+func (e *env) warnf(format string, a ...any) {
+	fmt.Fprintf(e.stderr, "streamgauge: warning: "+format+"\n", a...)
+}
+
 // stopSlack is how long after its drain a signaled process may take to
 // write its records, summary and table: the process exits within
 // --drain-timeout + stopSlack of the first signal, and within stopSlack of
@@ -241,14 +246,14 @@ func flagError(cmd *cobra.Command, err error) error {
 			return usageError(&profiles.SettingError{Where: "--" + ie.GetFlag().Name, Value: ie.GetValue(), HasValue: true, Problem: perr.Error()})
 		}
 	}
-	return usageError(fmt.Errorf("%w; see %s --help", err, cmd.CommandPath()))
+	return usagef("%w; see %s --help", err, cmd.CommandPath())
 }
 
 // argsUsage wraps a cobra positional-args check so violations exit 2.
 func argsUsage(check cobra.PositionalArgs) cobra.PositionalArgs {
 	return func(cmd *cobra.Command, args []string) error {
 		if err := check(cmd, args); err != nil {
-			return usageError(fmt.Errorf("%s: %w", cmd.CommandPath(), err))
+			return usagef("%s: %w", cmd.CommandPath(), err)
 		}
 		return nil
 	}

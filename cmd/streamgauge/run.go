@@ -8,7 +8,6 @@ import (
 	"io"
 	"runtime/debug"
 	"slices"
-	"strconv"
 	"strings"
 
 	"github.com/spf13/cobra"
@@ -40,13 +39,8 @@ built-in simulator is started on 127.0.0.1.`,
 			if err != nil {
 				return err
 			}
-			if p.Shards > 0 && p.Shard == "" {
-				// A Kubernetes Indexed Job gives each pod its index.
-				idx, ok := e.getenv("JOB_COMPLETION_INDEX")
-				if !ok {
-					return usagef("shards: --shards %d needs JOB_COMPLETION_INDEX (a Kubernetes Indexed Job) or --shard i/N", p.Shards)
-				}
-				p.Shard = idx + "/" + strconv.Itoa(p.Shards)
+			if err := indexedJobShard(e, &p); err != nil {
+				return err
 			}
 			if err := p.Validate(); err != nil {
 				return usageError(err)
@@ -114,7 +108,7 @@ func runProfile(ctx context.Context, e *env, p profiles.Profile, ls liveSettings
 		return &exitError{code: exitSLO, err: fmt.Errorf("SLO violated; see the table above and %s", res.Dir)}
 	}
 	if w := errorRateWarning(res.Summary); w != "" {
-		fmt.Fprintf(e.stderr, "streamgauge: warning: %s\n", w)
+		e.warnf("%s", w)
 	}
 	return nil
 }

@@ -77,7 +77,7 @@ function of --seed and the request's X-Request-Id, so a run is reproducible.
 			if truthLog != "" {
 				f, err := os.Create(truthLog)
 				if err != nil {
-					return runError(fmt.Errorf("truth-log: %w", err))
+					return runErrorf("truth-log: %w", err)
 				}
 				logFile = f
 				defer f.Close()
@@ -97,11 +97,11 @@ function of --seed and the request's X-Request-Id, so a run is reproducible.
 			defer cancel()
 			l.Close(ctx)
 			if err := srv.TruthErr(); err != nil {
-				return runError(fmt.Errorf("truth-log %s: %w", truthLog, err))
+				return runErrorf("truth-log %s: %w", truthLog, err)
 			}
 			if logFile != nil {
 				if err := logFile.Close(); err != nil {
-					return runError(fmt.Errorf("truth-log %s: %w", truthLog, err))
+					return runErrorf("truth-log %s: %w", truthLog, err)
 				}
 			}
 			return nil

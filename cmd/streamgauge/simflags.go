@@ -24,12 +24,8 @@ func checkSimSettings(fs *pflag.FlagSet, e *env, p profiles.Profile) error {
 		if !strings.HasPrefix(f.Name, "sim-") {
 			return
 		}
-		envName := "STREAMGAUGE_" + strings.ToUpper(strings.ReplaceAll(f.Name, "-", "_"))
-		switch v, ok := e.getenv(envName); {
-		case f.Changed:
-			given = append(given, "--"+f.Name)
-		case ok && v != "":
-			given = append(given, envName)
+		if by := givenBy(fs, e, f.Name); by != "" {
+			given = append(given, by)
 		}
 	})
 	if len(given) > 0 {
@@ -40,6 +36,19 @@ func checkSimSettings(fs *pflag.FlagSet, e *env, p profiles.Profile) error {
 		fmt.Fprintf(e.stderr, "streamgauge: the profile's %s apply only to the built-in simulator: ignored with --target\n", strings.Join(keys, ", "))
 	}
 	return nil
+}
+
+// givenBy names what set the flag name on this command line: "--name"
+// when the flag was given, else its STREAMGAUGE_ variable when that is set
+// and not empty, else "".
+func givenBy(fs *pflag.FlagSet, e *env, name string) string {
+	if f := fs.Lookup(name); f != nil && f.Changed {
+		return "--" + name
+	}
+	if v, ok := e.getenv(envName(name)); ok && v != "" {
+		return envName(name)
+	}
+	return ""
 }
 
 // simKeys names the profile's sim-* settings that are set.

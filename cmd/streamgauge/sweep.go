@@ -110,16 +110,11 @@ func runSweep(cmd *cobra.Command, e *env, args []string, f sweepFlags) error {
 	if err := checkSimSettings(cmd.Flags(), e, p); err != nil {
 		return err
 	}
-	if v, ok := e.getenv("STREAMGAUGE_REQUESTS"); cmd.Flags().Changed("requests") || (ok && v != "") {
+	if givenBy(cmd.Flags(), e, "requests") != "" {
 		return usagef("--requests: sweep stages are timed, so every level is measured over the same window; set their length with --stage-duration (or --duration)")
 	}
-	if p.Shards > 0 && p.Shard == "" {
-		// A Kubernetes Indexed Job gives each pod its index.
-		idx, ok := e.getenv("JOB_COMPLETION_INDEX")
-		if !ok {
-			return usagef("shards: --shards %d needs JOB_COMPLETION_INDEX (a Kubernetes Indexed Job) or --shard i/N", p.Shards)
-		}
-		p.Shard = idx + "/" + strconv.Itoa(p.Shards)
+	if err := indexedJobShard(e, &p); err != nil {
+		return err
 	}
 	so := harness.SweepOptions{Auto: f.auto, StageDuration: f.stage, Cooldown: f.cooldown}
 	if f.rates != "" && f.users != "" {

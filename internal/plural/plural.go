@@ -13,7 +13,11 @@ type Integer interface {
 // Count is n followed by noun, made plural unless n is 1. The plural is
 // noun+"s", or the one given (Count(n, "match", "matches")).
 func Count[T Integer](n T, noun string, many ...string) string {
-	return strconv.FormatInt(int64(n), 10) + " " + Noun(n, noun, many...)
+	if n < 0 {
+		return strconv.FormatInt(int64(n), 10) + " " + Noun(n, noun, many...)
+	}
+	// Unsigned, so a uint64 count past MaxInt64 is not printed negative.
+	return strconv.FormatUint(uint64(n), 10) + " " + Noun(n, noun, many...)
 }
 
 // Noun is noun, or its plural unless n is 1.

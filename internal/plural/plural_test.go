@@ -15,6 +15,8 @@ func TestCount(t *testing.T) {
 		{plural.Count(2, "SLO"), "2 SLOs"},
 		{plural.Count(int64(1), "request"), "1 request"},
 		{plural.Count(uint64(7), "request"), "7 requests"},
+		{plural.Count(uint64(1<<64-1), "request"), "18446744073709551615 requests"},
+		{plural.Count(-2, "level"), "-2 levels"},
 		{plural.Count(1, "match", "matches"), "1 match"},
 		{plural.Count(3, "match", "matches"), "3 matches"},
 		{plural.Noun(1, "shard"), "shard"},
