@@ -6,49 +6,8 @@ import (
 	"testing"
 
 	"github.com/streamgauge/streamgauge/analysis"
-	"github.com/streamgauge/streamgauge/results"
+	"github.com/streamgauge/streamgauge/analysis/analysistest"
 )
-
-
-const ms = int64(1e6)
-
-// toolFixture is a tiny run with every case the tools treat differently.
-// Frame times are ms from the request's send.
-//
-//	R1 ok, reasoning model: a role-only chunk (not in the record: we never
-//	   time it) then frames at 100 (reasoning, 1 token), 110 (reasoning, 1),
-//	   130 (content, 2 tokens), 140 (content, 1); [DONE] at 150.
-//	   scheduled 0, sent 5 (lag 5), done 155. usage 5, our tokenizer 6,
-//	   reasoning 2. ttft 100, ttfo 130, icl [10 20 10], tpot (150-100)/4=12.5.
-//	R2 ok, no usage (tokenizer count 4): frames at 200, 220, 260 (2 tokens);
-//	   end 290. sent 50, done 340. ttft=ttfo 200, icl [20 40], tpot 90/3=30.
-//	R3 ok, one token at 50, end 60; sent 100, done 160; usage 1.
-//	R4 failed (http_5xx): sent 120, done 130.
-//	R5 warm-up (absurd numbers: must be left out everywhere).
-func toolFixture() []*results.Record {
-	return []*results.Record{
-		{ID: "r1", ScheduledNS: 0, SentNS: 5 * ms, FirstTokenNS: 105 * ms, DoneNS: 155 * ms,
-			TTFTMS: results.Ms(100), TTFOMS: results.Ms(130), E2EMS: 150, TPOTMS: results.Ms(12.5),
-			ICLMS: []float64{10, 20, 10}, FrameTokens: []int{1, 1, 2, 1},
-			OutputTokens: 5, OutputTokensSource: results.SourceUsage, UsageOutputTokens: ip(5), TokenizerOutputTokens: ip(6),
-			ReasoningTokens: 2, Frames: 4, HTTPStatus: 200},
-		{ID: "r2", ScheduledNS: 50 * ms, SentNS: 50 * ms, FirstTokenNS: 250 * ms, DoneNS: 340 * ms,
-			TTFTMS: results.Ms(200), TTFOMS: results.Ms(200), E2EMS: 290, TPOTMS: results.Ms(30),
-			ICLMS: []float64{20, 40}, FrameTokens: []int{1, 1, 2},
-			OutputTokens: 4, OutputTokensSource: results.SourceTokenizer, TokenizerOutputTokens: ip(4),
-			Frames: 3, HTTPStatus: 200},
-		{ID: "r3", ScheduledNS: 100 * ms, SentNS: 100 * ms, FirstTokenNS: 150 * ms, DoneNS: 160 * ms,
-			TTFTMS: results.Ms(50), TTFOMS: results.Ms(50), E2EMS: 60,
-			ICLMS: []float64{}, FrameTokens: []int{1},
-			OutputTokens: 1, OutputTokensSource: results.SourceUsage, UsageOutputTokens: ip(1), TokenizerOutputTokens: ip(1),
-			Frames: 1, HTTPStatus: 200},
-		{ID: "r4", ScheduledNS: 120 * ms, SentNS: 120 * ms, DoneNS: 130 * ms, E2EMS: 10, HTTPStatus: 500,
-			Error: &results.Error{Kind: results.KindHTTP5xx, Message: "boom"}},
-		{ID: "r5", Warmup: true, ScheduledNS: 0, SentNS: 0, DoneNS: 9000 * ms,
-			TTFTMS: results.Ms(9999), TTFOMS: results.Ms(9999), E2EMS: 9999, ICLMS: []float64{999},
-			OutputTokens: 99, OutputTokensSource: results.SourceUsage, UsageOutputTokens: ip(99), Frames: 2, HTTPStatus: 200},
-	}
-}
 
 func st(count int, mean, median, p99 float64) *analysis.ToolStat {
 	return &analysis.ToolStat{Count: count, Mean: mean, Median: median, P99: p99}
@@ -121,7 +80,7 @@ func TestToolReport(t *testing.T) {
 			tool: "aiperf",
 			want: analysis.ToolMetrics{
 				TTFT: st(3, 350.0/3, 100, 198), ITL: st(2, 14, 14, 19.88),
-				E2E: st(3, 150, 140, 257.6),
+				E2E:      st(3, 150, 140, 257.6),
 				Requests: 3, Dropped: 1, OutputTokens: 11, DurationS: 0.305,
 				RequestsPerS: 3 / 0.305, OutputTokensPerS: 11 / 0.305,
 			},
@@ -136,7 +95,7 @@ func TestToolReport(t *testing.T) {
 			tool: "genai-perf",
 			want: analysis.ToolMetrics{
 				TTFT: st(3, 380.0/3, 130, 198.6), ITL: st(2, 11.6666665, 11.6666665, 19.83333333),
-				E2E: st(3, 150, 140, 257.6),
+				E2E:      st(3, 150, 140, 257.6),
 				Requests: 3, Dropped: 1, OutputTokens: 9, DurationS: 0.305,
 				RequestsPerS: 3 / 0.305, OutputTokensPerS: 9 / 0.305,
 			},
@@ -167,7 +126,7 @@ func TestToolReport(t *testing.T) {
 			tool: "llmperf",
 			want: analysis.ToolMetrics{
 				TTFT: st(3, 380.0/3, 130, 198.6), ITL: st(3, 50, 50, 64.7),
-				E2E: st(3, 500.0/3, 150, 287.2),
+				E2E:      st(3, 500.0/3, 150, 287.2),
 				Requests: 3, Dropped: 1, OutputTokens: 9, DurationS: 0.34,
 				RequestsPerS: 3 / 0.34, OutputTokensPerS: 9 / 0.34,
 			},
@@ -180,7 +139,7 @@ func TestToolReport(t *testing.T) {
 			if err != nil {
 				t.Fatal(err)
 			}
-			for _, r := range toolFixture() {
+			for _, r := range analysistest.ToolFixture() {
 				if err := a.Append(r); err != nil {
 					t.Fatal(err)
 				}
