@@ -660,45 +660,51 @@ var genaiPerfDef = &toolDef{
 }
 
 // GuideLLM (src/guidellm/schemas/request_stats.py GenerativeRequestStats,
-// benchmark/schemas/generative/metrics.py, schemas/statistics.py).
+// benchmark/schemas/generative/metrics.py, schemas/statistics.py, and the
+// chat handler's add_streaming_line in backends/openai/request_handlers.py).
 var guidellmDef = &toolDef{
 	sources: []string{
 		"vllm-project/guidellm src/guidellm/schemas/request_stats.py@06cef2910dc1 (time_to_first_token_ms, inter_token_latency_ms, time_per_output_token_ms, output_tokens)",
+		"vllm-project/guidellm src/guidellm/backends/openai/request_handlers.py@003104ddc722 (ChatCompletionsRequestHandler.add_streaming_line: a token iteration is a chunk with content or tool-call deltas)",
 		"vllm-project/guidellm src/guidellm/benchmark/schemas/generative/metrics.py@52b6fe222caa (weights: tpot by output_tokens, itl by output_tokens - 1)",
-		"vllm-project/guidellm statistics module, Percentiles.from_pdf and DistributionSummary.from_values (weighted CDF)",
+		"vllm-project/guidellm src/guidellm/schemas/statistics.py@03820eba155d (Percentiles.from_pdf, DistributionSummary.from_values)",
 	},
 	weightedCDF: true,
 	add: func(a *toolAcc, r *results.Record) {
 		if failedOrUnusable(a, r, false) {
 			return
 		}
-		t := frameTimes(r)
-		first, last := t[0], t[len(t)-1]
+		c := contentFrames(r, frameTimes(r))
 		a.used++
 		a.win.add(r.SentNS, r.DoneNS)
-		a.ttft.add(first, 1)
 		n := usageTokens(r)
 		if n < 0 {
-			n = r.Frames // token_iterations: one token per iteration
+			n = len(c) // token_iterations: one token per content chunk
 		}
 		a.outTok += int64(n)
+		a.e2e.add(r.E2EMS, 1)
+		if len(c) == 0 { // no token iteration: its ttft is None, counted as 0
+			a.ttft.add(0, 1)
+			return
+		}
+		first, last := c[0], c[len(c)-1]
+		a.ttft.add(first, 1)
 		if n > 1 {
 			a.itl.add((last-first)/float64(n-1), float64(n-1))
 		}
 		if n > 0 {
 			a.tpot.add(last/float64(n), float64(n))
 		}
-		a.e2e.add(r.E2EMS, 1)
 	},
 	why: map[string]string{
-		FamTTFT:      "GuideLLM's ttft is the first token iteration (first streamed chunk with generated text) minus request start, as ours; its percentiles are a weighted CDF without interpolation.",
-		FamITL:       "GuideLLM's ITL is one value per request, (last token - first token)/(output_tokens - 1), weighted by output_tokens - 1 in its distribution, so its mean is total decode time / total decode tokens; output_tokens is usage, else the number of chunks.",
-		FamTPOT:      "GuideLLM's time_per_output_token includes the first token: (last token - request start)/output_tokens, weighted by output_tokens; ours excludes ttft and the first token.",
-		FamE2E:       "GuideLLM's request latency is request start to request end, as ours; percentiles by weighted CDF.",
+		FamTTFT:      "GuideLLM's chat handler counts a chunk as a token iteration only when it carries content (or tool-call) deltas, so reasoning chunks and a role-only chunk do not start its ttft: for a reasoning model it is our ttfo. Its percentiles are a weighted CDF without interpolation.",
+		FamITL:       "GuideLLM's ITL is one value per request, (last token iteration - first token iteration)/(output_tokens - 1), weighted by output_tokens - 1, so its mean is total decode time / total decode tokens; output_tokens is usage (which counts reasoning tokens the content-only span does not cover), else the number of content chunks.",
+		FamTPOT:      "GuideLLM's time_per_output_token includes the first token: (last token iteration - request start)/output_tokens, weighted by output_tokens; ours excludes ttft and the first token.",
+		FamE2E:       "GuideLLM's request latency is request start to request end ([DONE]), as ours; percentiles by weighted CDF.",
 		FamRequests:  "GuideLLM reports successful, incomplete and errored requests apart; its headline metrics use the successful ones. Warm-up is its --warmup phase.",
 		FamDuration:  "GuideLLM computes rates over its measured window; here approximated as first send to last end among successful requests.",
 		FamReqRate:   "successful requests over the window (GuideLLM reports a rate distribution; its mean is close to this at steady load).",
-		FamTokenRate: "output tokens (usage, else chunk count) over the window.",
+		FamTokenRate: "output tokens (usage, else content chunks) over the window.",
 	},
 }
 

@@ -102,16 +102,18 @@ func TestToolReport(t *testing.T) {
 			diffs: []string{"ttft", "itl", "tpot", "e2e", "duration", "request throughput", "output throughput"},
 		},
 		{
-			// GuideLLM: weighted CDF percentiles. output_tokens: usage 5,
-			// chunks 3 (no usage), usage 1 = 9. ttft [50 100 200] weight 1:
-			// p50 100, p99 200. itl R1 (140-100)/4 = 10 w4, R2 (260-200)/2
-			// = 30 w2: mean 100/6, p50 10, p99 30, count 6. tpot incl. ttft:
-			// R1 140/5 = 28 w5, R3 50/1 = 50 w1, R2 260/3 w3: mean
-			// 450/9 = 50, p50 28 (cdf 5/9), p99 260/3. e2e [60 150 290]:
-			// p50 150, p99 290. Window 5 to 340 = 0.335 s.
+			// GuideLLM: weighted CDF percentiles; token iterations are
+			// content chunks: R1 [130 140], R2 [200 220 260], R3 [50].
+			// output_tokens: usage 5, content chunks 3 (no usage), usage 1
+			// = 9. ttft [50 130 200] weight 1: p50 130, p99 200. itl R1
+			// (140-130)/4 = 2.5 w4, R2 (260-200)/2 = 30 w2: mean 70/6,
+			// p50 2.5 (cdf 4/6), p99 30, count 6. tpot incl. ttft: R1
+			// 140/5 = 28 w5, R3 50/1 = 50 w1, R2 260/3 w3: mean 450/9 = 50,
+			// p50 28 (cdf 5/9), p99 260/3. e2e [60 150 290]: p50 150, p99
+			// 290. Window 5 to 340 = 0.335 s.
 			tool: "guidellm",
 			want: analysis.ToolMetrics{
-				TTFT: st(3, 350.0/3, 100, 200), ITL: st(6, 100.0/6, 10, 30),
+				TTFT: st(3, 380.0/3, 130, 200), ITL: st(6, 70.0/6, 2.5, 30),
 				TPOT: st(9, 50, 28, 260.0/3), E2E: st(3, 500.0/3, 150, 290),
 				Requests: 3, Dropped: 1, OutputTokens: 9, DurationS: 0.335,
 				RequestsPerS: 3 / 0.335, OutputTokensPerS: 9 / 0.335,
