@@ -620,6 +620,7 @@ var aiperfDef = &toolDef{
 var genaiPerfDef = &toolDef{
 	sources: []string{
 		"triton-inference-server/perf_analyzer genai-perf/genai_perf/profile_data_parser/llm_profile_data_parser.py@00168fe73c03 (_parse_requests, _preprocess_response)",
+		"triton-inference-server/perf_analyzer genai-perf/genai_perf/metrics/statistics.py@0518df11a864 (np.mean, np.percentile)",
 	},
 	add: func(a *toolAcc, r *results.Record) {
 		if r.Error != nil {
