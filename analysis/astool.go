@@ -500,6 +500,7 @@ var vllmDef = &toolDef{
 	sources: []string{
 		"vllm-project/vllm vllm/benchmarks/serve.py@009e6d4a1cd6 (calculate_metrics, benchmark)",
 		"vllm-project/vllm vllm/benchmarks/lib/endpoint_request_func.py@02cfb534df56 (async_request_openai_chat_completions)",
+		"older releases: vllm-project/vllm benchmarks/backend_request_func.py@011841309828 (ttft at the first content chunk, latency at [DONE]; not applied)",
 	},
 	add: func(a *toolAcc, r *results.Record) {
 		if failedOrUnusable(a, r, true) {
@@ -523,7 +524,7 @@ var vllmDef = &toolDef{
 		a.e2e.add(last, 1)
 	},
 	why: map[string]string{
-		FamTTFT:      "vLLM starts ttft at the first SSE chunk with a non-empty choices list, so a role-only first chunk counts as the first token; our records keep no time for it (we start at the first token-bearing frame), so vLLM would report an earlier ttft by that chunk's lead when the server sends one ahead of the first token (vLLM's own server sends it in the same step).",
+		FamTTFT:      "vLLM starts ttft at the first SSE chunk with a non-empty choices list, so a role-only first chunk counts as the first token; our records keep no time for it (we start at the first token-bearing frame), so vLLM would report an earlier ttft by that chunk's lead when the server sends one ahead of the first token (vLLM's own server sends it in the same step). Older releases (benchmarks/backend_request_func.py) started at the first chunk with content instead.",
 		FamITL:       "vLLM's ITL pools every gap between consecutive choices chunks over all requests, one sample per chunk whatever it carries; ours splits a k-token frame into k samples of gap/k. A role-only or finish-only chunk adds a gap to vLLM's pool that our records do not hold.",
 		FamTPOT:      "vLLM: per request (latency - ttft)/(output_len - 1), only requests with output_len > 1, averaged per request; its latency ends at the last choices chunk (not at [DONE]) and output_len is the server's usage count (else its tokenizer on the content text; here our tokenizer count).",
 		FamE2E:       "vLLM's latency ends at the last chunk with choices (the usage chunk and [DONE] are not counted); ours ends at the end of the stream. A finish_reason-only last chunk, which our records do not time, would make vLLM's slightly later.",
