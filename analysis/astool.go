@@ -581,6 +581,8 @@ var sglangDef = &toolDef{
 // AIPerf (aiperf/metrics/types/*.py, metric_dicts.py MetricArray.to_result).
 var aiperfDef = &toolDef{
 	sources: []string{
+		"ai-dynamo/aiperf aiperf/parsers/openai_parsers.py@03cc435a0da0 (a chunk without content or reasoning_content is dropped)",
+		"ai-dynamo/aiperf aiperf/parsers/inference_result_parser.py@02402e8f77b4 (token counts: its tokenizer on the content and on the reasoning text)",
 		"ai-dynamo/aiperf aiperf/metrics/types/ttft_metric.py@3fe75c44f912",
 		"ai-dynamo/aiperf aiperf/metrics/types/inter_token_latency_metric.py@449172727dc5",
 		"ai-dynamo/aiperf aiperf/metrics/types/output_sequence_length_metric.py@02402e8f77b4",
@@ -606,7 +608,7 @@ var aiperfDef = &toolDef{
 		a.e2e.add(last, 1)
 	},
 	why: map[string]string{
-		FamTTFT:      "AIPerf starts ttft at the first non-empty response (content or reasoning; a role-only chunk is parsed as empty), as we do.",
+		FamTTFT:      "AIPerf starts ttft at the first response with content or reasoning_content (its parser drops role-only, usage and [DONE] chunks), as we do; a chunk carrying only tool-call arguments, which we count, it drops.",
 		FamITL:       "AIPerf's inter_token_latency is one value per request, (request_latency - ttft)/(output_sequence_length - 1), summarised over requests: it is a per-request TPOT, not a per-gap distribution like ours (its per-gap inter_chunk_latency is hidden); OSL is its tokenizer on content + reasoning text (here our tokenizer count), and requests with fewer than 2 responses are left out.",
 		FamTPOT:      "AIPerf reports no separate TPOT: its inter_token_latency is the per-request TPOT.",
 		FamE2E:       "AIPerf's request_latency ends at the last non-empty response (the usage chunk and [DONE] are not counted); ours ends at the end of the stream.",
