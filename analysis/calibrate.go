@@ -100,18 +100,44 @@ type WorstPoint struct {
 	Rel     float64 `json:"rel" yaml:"rel"`
 }
 
-// Calibration is a fitted cost model with what the fit knows about it.
+// Calibration is a fitted cost model with what the fit knows about it. It
+// is also the provenance a preset file carries (its "fit" key).
 type Calibration struct {
-	Model     sim.CostModel
-	Params    []CalibrationParam
-	Residuals []ResidualStats
-	Worst     []WorstPoint
+	Model sim.CostModel `json:"-" yaml:"-"`
+	// Sources are the inputs, filled by the caller.
+	Sources []CalibrationSource `json:"sources" yaml:"sources"`
+	// Convention says how the preset fills what the fit cannot see.
+	Convention string `json:"convention" yaml:"convention"`
+	// KVTokensSource says where the KV capacity came from.
+	KVTokensSource string             `json:"kv_tokens_source" yaml:"kv_tokens_source"`
+	Params         []CalibrationParam `json:"params" yaml:"params"`
+	Residuals      []ResidualStats    `json:"residuals" yaml:"residuals"`
+	Worst          []WorstPoint       `json:"worst" yaml:"worst"`
 	// Warnings say what the data could not pin down and which run to add.
-	Warnings []string
+	Warnings []string `json:"warnings,omitempty" yaml:"warnings,omitempty"`
 	// Observations is how many observations went in; Downweighted how
-	// many the robust fit gave less than half weight (outliers).
-	Observations, Downweighted int
+	// many the robust fit gave less than half weight (outliers: GC
+	// pauses, late frames).
+	Observations int `json:"observations" yaml:"observations"`
+	Downweighted int `json:"downweighted" yaml:"downweighted"`
 }
+
+// CalibrationSource is one input of a calibration.
+type CalibrationSource struct {
+	Path string `json:"path" yaml:"path"`
+	// Kind is "run" or "step-timing".
+	Kind         string `json:"kind" yaml:"kind"`
+	Observations int    `json:"observations" yaml:"observations"`
+	// Requests, Scheduler and Concurrency describe a run (see
+	// RunObservations).
+	Requests    int      `json:"requests,omitempty" yaml:"requests,omitempty"`
+	Scheduler   string   `json:"scheduler,omitempty" yaml:"scheduler,omitempty"`
+	Concurrency string   `json:"concurrency,omitempty" yaml:"concurrency,omitempty"`
+	Notes       []string `json:"notes,omitempty" yaml:"notes,omitempty"`
+}
+
+// FitConvention is how a fitted preset fills what step times cannot show.
+const FitConvention = "overhead is folded into weight_read and the floors (overhead 0); a term marked not identifiable is 0"
 
 // The parameters of the fit, in ms: c0 = Overhead + WeightRead, a =
 // PerToken, b = PerContextToken, fp and fd the floors (Overhead +
@@ -494,7 +520,7 @@ func FitCostModel(obs []StepObservation, opt CalibrateOptions) (*Calibration, er
 	}
 	obs = clean
 	d := newFitData(obs)
-	cal := &Calibration{Observations: len(obs)}
+	cal := &Calibration{Observations: len(obs), Convention: FitConvention}
 	free := [nParams]bool{true, true, true, true, true}
 	var fixed fitVec
 	res := bestFit(&d, free, fixed)
@@ -563,7 +589,7 @@ func FitCostModel(obs []StepObservation, opt CalibrateOptions) (*Calibration, er
 	}
 	// Floors.
 	onCount := [2]int{}
-	minStep := [2]float64{math.Inf(1), math.Inf(1)}
+	var ys [2][]float64
 	for i := range d.y {
 		k := 0
 		if d.dec[i] {
@@ -572,7 +598,15 @@ func FitCostModel(obs []StepObservation, opt CalibrateOptions) (*Calibration, er
 		if res.onFl[i] && res.w[i] > 0 && res.p[pFp+k] > 0 {
 			onCount[k]++
 		}
-		minStep[k] = min(minStep[k], d.y[i])
+		ys[k] = append(ys[k], d.y[i])
+	}
+	// The shortest steps, bar the 1% that are late-frame artefacts.
+	minStep := [2]float64{math.Inf(1), math.Inf(1)}
+	for k := range ys {
+		if len(ys[k]) > 0 {
+			slices.Sort(ys[k])
+			minStep[k] = quantileSorted(ys[k], 0.01)
+		}
 	}
 	for k := 0; k < 2; k++ {
 		idx := pFp + k
