@@ -476,12 +476,28 @@ func bestFit(d *fitData, free [nParams]bool, fixed fitVec) fitResult {
 		for _, fd := range sdF {
 			st := fixed
 			st[pFp], st[pFd] = fp, fd
-			// Start the linear part from a floorless fit.
+			// Start the linear part from a fit to the points clearly
+			// above these floors.
 			nf := free
 			nf[pFp], nf[pFd] = false, false
 			st0 := st
 			st0[pFp], st0[pFd] = 0, 0
-			lin := robustFit(d, st0, nf, nil)
+			above := make([]float64, len(d.y))
+			n := 0
+			for i := range d.y {
+				f := fp
+				if d.dec[i] {
+					f = fd
+				}
+				if d.y[i] > 1.03*f {
+					above[i] = 1
+					n++
+				}
+			}
+			if n < 3 {
+				continue
+			}
+			lin := robustFit(d, st0, nf, above)
 			for k := pC0; k <= pB; k++ {
 				st[k] = lin.p[k]
 			}

@@ -70,8 +70,9 @@ type calReq struct {
 	out               float64
 }
 
-// emitted is how many tokens r had streamed by t (interpolated between
-// its first and last token).
+// emitted is how many tokens r had streamed by t, interpolated between
+// its first and last token (whole tokens: at the middle of a step, the
+// tokens of the steps before it).
 func (r *calReq) emitted(t int64) float64 {
 	switch {
 	case t < r.first:
@@ -79,7 +80,7 @@ func (r *calReq) emitted(t int64) float64 {
 	case t >= r.last || r.last == r.first:
 		return r.out
 	}
-	return 1 + float64(t-r.first)/float64(r.last-r.first)*(r.out-1)
+	return 1 + math.Floor(float64(t-r.first)/float64(r.last-r.first)*(r.out-1))
 }
 
 // ErrNoObservations is returned (wrapped) for a run with nothing to fit.
@@ -247,7 +248,7 @@ func ReadRunObservations(dir string, opt RunObservationOptions) (*RunObservation
 			done += float64(k)
 			if chunked && (waiting || pre > 0) {
 				skippedChunked++
-				return nil
+				continue
 			}
 			if excess != nil {
 				if x := excess(mid); x > 0 {
