@@ -7,6 +7,7 @@ import (
 	"math/rand/v2"
 	"slices"
 	"sort"
+	"strings"
 	"time"
 
 	"github.com/streamgauge/streamgauge/targets/sim"
@@ -151,6 +152,15 @@ const (
 	pFd
 	nParams
 )
+
+// weakAdvice says which observations pin each parameter down.
+var weakAdvice = [nParams]string{
+	"few steps sit between the floors and large batches; add a run at a moderate rate with short prompts",
+	"add a run with longer prompts, so prefill shows in more steps",
+	"add a run with prompts of another length, so the KV-cache read varies apart from the batch",
+	"only a few prefill-only steps sit on it; add a run at a low rate with short prompts",
+	"only a few decoding steps sit on it; add a run at a low rate",
+}
 
 var paramNames = [nParams]string{"weight_read", "per_token", "per_context_token_ns", "launch_floor", "decode_launch_floor"}
 
@@ -614,9 +624,12 @@ func FitCostModel(obs []StepObservation, opt CalibrateOptions) (*Calibration, er
 		if res.onFl[i] && res.w[i] > 0 && res.p[pFp+k] > 0 {
 			onCount[k]++
 		}
-		ys[k] = append(ys[k], d.y[i])
+		if res.w[i] >= 0.5 {
+			ys[k] = append(ys[k], d.y[i])
+		}
 	}
-	// The shortest steps, bar the 1% that are late-frame artefacts.
+	// The shortest steps the fit trusts (a late frame makes the gap after
+	// it short), bar 1%.
 	minStep := [2]float64{math.Inf(1), math.Inf(1)}
 	for k := range ys {
 		if len(ys[k]) > 0 {
@@ -658,13 +671,17 @@ func FitCostModel(obs []StepObservation, opt CalibrateOptions) (*Calibration, er
 		notes[pFd] += "; the simulator then uses launch_floor"
 	}
 	cal.Model = m
-	units := [nParams]string{"ms", "us", "ns", "ms", "ms"}
+	units := [nParams]string{"ms", "µs", "ns", "ms", "ms"}
 	factor := [nParams]float64{1, 1e3, 1e6, 1, 1}
 	for k := 0; k < nParams; k++ {
 		note, bad := notes[k]
 		prm := CalibrationParam{Name: paramNames[k], Value: res.p[k] * factor[k], SE: se[k] * factor[k], Unit: units[k], Identifiable: !bad, Note: note}
 		if k == pC0 {
 			prm.Note = "overhead + weight_read: the per-step constant"
+		}
+		if !bad && prm.SE > 0.3*prm.Value {
+			prm.Note = strings.TrimPrefix(prm.Note+fmt.Sprintf("; poorly determined (±%.0f%%)", 100*prm.SE/prm.Value), "; ")
+			cal.Warnings = append(cal.Warnings, fmt.Sprintf("%s is poorly determined (±%.0f%%): %s", paramNames[k], 100*prm.SE/prm.Value, weakAdvice[k]))
 		}
 		if bad {
 			prm.SE = 0

@@ -33,7 +33,7 @@ func RenderCalibration(w io.Writer, c *analysis.Calibration) error {
 		if p.Identifiable {
 			ident = "yes"
 			if p.SE > 0 {
-				se = fmt.Sprintf("%.3g %s (%.1f%%)", p.SE, p.Unit, 100*p.SE/max(p.Value, 1e-300))
+				se = fmt.Sprintf("%.3g %s (%.2g%%)", p.SE, p.Unit, 100*p.SE/max(p.Value, 1e-300))
 			}
 		}
 		fmt.Fprintf(tw, "  %s\t%.4g %s\t%s\t%s\t%s\n", p.Name, p.Value, p.Unit, se, ident, p.Note)
@@ -51,7 +51,7 @@ func RenderCalibration(w io.Writer, c *analysis.Calibration) error {
 	if err := tw.Flush(); err != nil {
 		return err
 	}
-	fmt.Fprintf(&b, "  %d of %d observations were down-weighted as outliers (late frames, pauses)\n", c.Downweighted, c.Observations)
+	fmt.Fprintf(&b, "  %d of %d observations were down-weighted as outliers\n", c.Downweighted, c.Observations)
 	if len(c.Worst) > 0 {
 		b.WriteString("\nworst points\n")
 		for _, p := range c.Worst {
