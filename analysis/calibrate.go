@@ -259,7 +259,7 @@ func robustFit(d *fitData, start fitVec, free [nParams]bool, mult []float64) fit
 			}
 			r[i] = wt / (f * f) // reuse as the least-squares weight
 		}
-		next, normal := solveHinge(d, p, free, onFl, r)
+		next := solveHinge(d, p, free, onFl, r)
 		// Floors nobody sits on are dropped.
 		for _, k := range [...]int{pFp, pFd} {
 			if !free[k] {
@@ -283,7 +283,6 @@ func robustFit(d *fitData, start fitVec, free [nParams]bool, mult []float64) fit
 			}
 		}
 		p = next
-		_ = normal
 		if done && iter > 2 {
 			break
 		}
@@ -314,8 +313,7 @@ func robustFit(d *fitData, start fitVec, free [nParams]bool, mult []float64) fit
 // solveHinge solves the weighted least squares of one assignment: points
 // on a floor fit that floor (an intercept), the others the linear part.
 // A negative linear term is pinned at 0 and the rest refitted.
-func solveHinge(d *fitData, p fitVec, free [nParams]bool, onFl []bool, wt []float64) (fitVec, [3][3]float64) {
-	var normal [3][3]float64
+func solveHinge(d *fitData, p fitVec, free [nParams]bool, onFl []bool, wt []float64) fitVec {
 	lfree := [3]bool{free[pC0], free[pA], free[pB]}
 	out := p
 	for attempt := 0; attempt < 4; attempt++ {
@@ -350,7 +348,6 @@ func solveHinge(d *fitData, p fitVec, free [nParams]bool, onFl []bool, wt []floa
 				}
 			}
 		}
-		normal = A
 		sol, ok := solveMasked(A, rhs, lfree)
 		neg := false
 		for a := 0; a < 3; a++ {
@@ -383,7 +380,7 @@ func solveHinge(d *fitData, p fitVec, free [nParams]bool, onFl []bool, wt []floa
 			}
 		}
 	}
-	return out, normal
+	return out
 }
 
 // solveMasked solves A x = b over the masked variables by Gaussian

@@ -3,6 +3,7 @@ package analysis_test
 import (
 	"encoding/json"
 	"errors"
+	"fmt"
 	"math"
 	"math/rand/v2"
 	"os"
@@ -235,5 +236,32 @@ func TestReadRunObservationsErrors(t *testing.T) {
 	}
 	if _, err := analysis.ReadRunObservations(t.TempDir(), analysis.RunObservationOptions{}); err == nil {
 		t.Error("no requests.jsonl: no error")
+	}
+}
+
+// TestReadRunObservationsServerCount: the server ran 3 requests more than
+// this client sent (other traffic): each step's load adds them, and the
+// run says the server's count was used.
+func TestReadRunObservationsServerCount(t *testing.T) {
+	a := streamed("A", 0, 100, every(10, 5, 200)...)
+	dir := writeCalRun(t, []results.Record{a})
+	var lines []string
+	for ms := 20; ms < 1000; ms += 100 {
+		lines = append(lines, fmt.Sprintf(`{"t_ns":%d,"name":"vllm:num_requests_running","value":4}`, ms*1e6))
+	}
+	if err := os.WriteFile(filepath.Join(dir, analysis.ServerMetricsFile), []byte(strings.Join(lines, "\n")+"\n"), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	ro, err := analysis.ReadRunObservations(dir, analysis.RunObservationOptions{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if ro.Concurrency != analysis.ConcurrencyServer || ro.IdleTTFT != 0 {
+		t.Fatalf("concurrency %q, notes %q", ro.Concurrency, ro.Notes)
+	}
+	for _, o := range ro.Obs {
+		if o.Class == analysis.ObsDecodeGap && o.Decodes != 4 {
+			t.Fatalf("%s: %v decodes, want 4", o.Label, o.Decodes)
+		}
 	}
 }

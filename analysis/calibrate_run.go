@@ -202,7 +202,8 @@ func ReadRunObservations(dir string, opt RunObservationOptions) (*RunObservation
 		me := &reqs[ri]
 		// Idle arrival: nothing else in flight from its send to its first
 		// token.
-		if r.Error == nil && !idx.anyOverlap(reqs, ri, me.sent, me.first) {
+		// (With other clients' requests on the server, it was not idle.)
+		if r.Error == nil && !idx.anyOverlap(reqs, ri, me.sent, me.first) && (excess == nil || excess(me.sent)+excess(me.first) == 0) {
 			ro.Obs = append(ro.Obs, StepObservation{Class: ObsIdleTTFT, Tokens: me.prefill, Context: me.prompt, Steps: 1,
 				MS: float64(me.first-me.sent) / 1e6, Cluster: cluster, Label: fmt.Sprintf("%s request %s ttft", filepath.Base(dir), r.ID)})
 			ro.IdleTTFT++

@@ -75,7 +75,7 @@ server's own running count and its KV-cache capacity; without them give
 	f.StringVar(&scheduler, "scheduler", "", "the target's scheduler, to read prefill from the gaps: "+strings.Join(sim.Schedulers()[1:], "|")+" (default: the run's simulator's, else continuous)")
 	f.IntVar(&kvTokens, "kv-tokens", 0, "the server's KV-cache capacity in tokens (default: from scraped KV usage, or the simulator preset of a simulated run)")
 	f.IntVar(&bootstrap, "bootstrap", 40, "bootstrap resamples (over requests) for the ± of each parameter; 0 for none")
-	f.IntVar(&maxGaps, "max-gaps", 200000, "frame gaps kept per run; a larger run is subsampled evenly (bounds memory)")
+	f.IntVar(&maxGaps, "max-gaps", 200000, "frame gaps kept in all, shared evenly by the runs (at least 10000 each); a larger run is subsampled evenly (bounds memory and time)")
 	f.Uint64Var(&seed, "seed", 1, "seed of the bootstrap")
 	return cmd
 }
@@ -148,6 +148,18 @@ func calibrate(e *env, args []string, s calibrateSettings) error {
 	var sources []analysis.CalibrationSource
 	var kvEst []int
 	simPresets := map[string]bool{}
+	runs := 0
+	for _, in := range ins {
+		if !in.steps {
+			runs++
+		}
+	}
+	// --max-gaps bounds all runs together, so a sweep of many stages
+	// holds no more than one big run.
+	perRun := s.maxGaps
+	if runs > 0 {
+		perRun = max(s.maxGaps/runs, 10000)
+	}
 	base := 0
 	for _, in := range ins {
 		if in.steps {
@@ -169,7 +181,7 @@ func calibrate(e *env, args []string, s calibrateSettings) error {
 			sources = append(sources, src)
 			continue
 		}
-		ro, err := analysis.ReadRunObservations(in.path, analysis.RunObservationOptions{Scheduler: s.scheduler, MaxGaps: s.maxGaps, ClusterBase: base})
+		ro, err := analysis.ReadRunObservations(in.path, analysis.RunObservationOptions{Scheduler: s.scheduler, MaxGaps: perRun, ClusterBase: base})
 		if err != nil {
 			return runError(err)
 		}
