@@ -278,7 +278,7 @@ func robustFit(d *fitData, start fitVec, free [nParams]bool, mult []float64) fit
 		}
 		done := true
 		for k := range next {
-			if math.Abs(next[k]-p[k]) > 1e-9*max(math.Abs(p[k]), 1e-9) {
+			if math.Abs(next[k]-p[k]) > 1e-7*max(math.Abs(p[k]), 1e-9) {
 				done = false
 			}
 		}
@@ -450,7 +450,22 @@ func solveMasked(A [3][3]float64, b [3]float64, mask [3]bool) ([3]float64, [3]bo
 
 // bestFit tries several starting floors and keeps the fit with the least
 // truncated-quadratic loss.
-func bestFit(d *fitData, free [nParams]bool, fixed fitVec) fitResult {
+func bestFit(full *fitData, free [nParams]bool, fixed fitVec) fitResult {
+	// The starts are compared on an even subsample of a large data set;
+	// the best is then refined on all of it.
+	d := full
+	if n := len(full.y); n > maxStartPoints {
+		stride := (n + maxStartPoints - 1) / maxStartPoints
+		var sub fitData
+		for i := 0; i < n; i += stride {
+			sub.y = append(sub.y, full.y[i])
+			sub.t = append(sub.t, full.t[i])
+			sub.c = append(sub.c, full.c[i])
+			sub.dec = append(sub.dec, full.dec[i])
+			sub.cl = append(sub.cl, full.cl[i])
+		}
+		d = &sub
+	}
 	var yp, yd []float64
 	for i := range d.y {
 		if d.dec[i] {
@@ -514,7 +529,37 @@ func bestFit(d *fitData, free [nParams]bool, fixed fitVec) fitResult {
 			}
 		}
 	}
+	if d != full {
+		best = robustFit(full, best.p, free, nil)
+	}
 	return best
+}
+
+// maxStartPoints bounds the points bestFit compares its starts on.
+const maxStartPoints = 20000
+
+// unsupportedFloors are the active floors that sit within noise of the
+// linear part's least prediction on their steps: a hinge at the bottom
+// of noisy data, not a launch floor. A real floor stands more than three
+// robust scales above what the linear part predicts for its steps.
+func unsupportedFloors(d *fitData, res fitResult) []int {
+	var out []int
+	for k := 0; k < 2; k++ {
+		f := res.p[pFp+k]
+		if f <= 0 {
+			continue
+		}
+		least := math.Inf(1)
+		for i := range d.y {
+			if res.onFl[i] && d.dec[i] == (k == 1) && res.w[i] > 0 {
+				least = min(least, res.p.lin(d, i))
+			}
+		}
+		if math.IsInf(least, 1) || f < least*(1+3*res.scale) {
+			out = append(out, pFp+k)
+		}
+	}
+	return out
 }
 
 // FitCostModel fits the simulator's cost model to step observations: a
@@ -547,6 +592,12 @@ func FitCostModel(obs []StepObservation, opt CalibrateOptions) (*Calibration, er
 	free := [nParams]bool{true, true, true, true, true}
 	var fixed fitVec
 	res := bestFit(&d, free, fixed)
+	for _, k := range unsupportedFloors(&d, res) {
+		free[k] = false
+	}
+	if !free[pFp] || !free[pFd] {
+		res = bestFit(&d, free, fixed)
+	}
 
 	// Identifiability of the linear terms: a term whose own share of the
 	// step times is not resolved by the data is pinned at 0 and the other
