@@ -213,6 +213,28 @@ func TestReadRunObservations(t *testing.T) {
 	}
 }
 
+// TestReadRunObservationsMultiToken: a frame of 2 tokens after a 10 ms
+// gap is two steps of 5 ms.
+func TestReadRunObservationsMultiToken(t *testing.T) {
+	a := streamed("A", 0, 100, 10, 20, 25)
+	a.FrameTokens = []int{1, 2, 1}
+	a.OutputTokens = 4
+	dir := writeCalRun(t, []results.Record{a})
+	ro, err := analysis.ReadRunObservations(dir, analysis.RunObservationOptions{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	var gaps []analysis.StepObservation
+	for _, o := range ro.Obs {
+		if o.Class == analysis.ObsDecodeGap {
+			gaps = append(gaps, o)
+		}
+	}
+	if len(gaps) != 2 || gaps[0].Steps != 2 || gaps[0].MS != 10 || gaps[1].Steps != 1 || gaps[1].Context != 103 {
+		t.Errorf("gaps %+v", gaps)
+	}
+}
+
 func TestReadRunObservationsChunkedAndCap(t *testing.T) {
 	a := streamed("A", 0, 100, every(10, 5, 8)...)
 	b := streamed("B", 22, 200, every(30, 5, 4)...)
