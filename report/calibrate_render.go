@@ -65,6 +65,11 @@ func RenderCalibration(w io.Writer, c *analysis.Calibration) error {
 	if len(c.Warnings) > 0 {
 		b.WriteString("\n")
 	}
-	_, err := io.WriteString(w, b.String())
+	// tabwriter pads an empty last cell; drop trailing blanks.
+	lines := strings.Split(b.String(), "\n")
+	for i, l := range lines {
+		lines[i] = strings.TrimRight(l, " ")
+	}
+	_, err := io.WriteString(w, strings.Join(lines, "\n"))
 	return err
 }
