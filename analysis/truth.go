@@ -95,7 +95,8 @@ func RunRequests(dir string) ([]ClientRequest, error) {
 //	frame     = client stamp − server send, every token frame
 //	gap       = client gap − server gap, every consecutive pair of frames
 //
-// A quantile of no samples is NaN.
+// A quantile of no samples is 0 (Requests and Frames say how many there
+// are), so the value encodes as JSON.
 type TruthErrors struct {
 	Requests   int     `json:"requests_matched"`
 	Unmatched  int     `json:"requests_unmatched"`
@@ -143,11 +144,17 @@ func CompareTruth(reqs []ClientRequest, truth map[string]*TruthRecord) *TruthErr
 		}
 	}
 	st.Frames = len(frame)
-	st.TTFTP50, st.TTFTP99 = NearestRank(ttft, 0.5), NearestRank(ttft, 0.99)
-	st.SendP50, st.FirstP50 = NearestRank(send, 0.5), NearestRank(first, 0.5)
-	st.FrameP50, st.FrameP99 = NearestRank(frame, 0.5), NearestRank(frame, 0.99)
-	st.GapP50, st.GapP99 = NearestRank(gap, 0.5), NearestRank(gap, 0.99)
-	st.GapAbsP50, st.GapAbsP99, st.GapAbsP999 = NearestRank(gapAbs, 0.5), NearestRank(gapAbs, 0.99), NearestRank(gapAbs, 0.999)
+	q := func(v []float64, q float64) float64 {
+		if len(v) == 0 {
+			return 0
+		}
+		return NearestRank(v, q)
+	}
+	st.TTFTP50, st.TTFTP99 = q(ttft, 0.5), q(ttft, 0.99)
+	st.SendP50, st.FirstP50 = q(send, 0.5), q(first, 0.5)
+	st.FrameP50, st.FrameP99 = q(frame, 0.5), q(frame, 0.99)
+	st.GapP50, st.GapP99 = q(gap, 0.5), q(gap, 0.99)
+	st.GapAbsP50, st.GapAbsP99, st.GapAbsP999 = q(gapAbs, 0.5), q(gapAbs, 0.99), q(gapAbs, 0.999)
 	return st
 }
 
