@@ -23,7 +23,7 @@ func TestCompareTruth(t *testing.T) {
 		{ID: "b", OK: true, Sent: 2 * ms, Stamps: []int64{52 * ms, 62 * ms}},
 		{ID: "c", OK: true, Sent: 3 * ms, Stamps: []int64{53 * ms}}, // server says canceled
 		{ID: "d", OK: true, Sent: 3 * ms, Stamps: []int64{53 * ms}}, // not in the log
-		{ID: "b", OK: false},                                       // failed on the client
+		{ID: "b", OK: false}, // failed on the client
 	}
 	got := analysis.CompareTruth(reqs, truth)
 	want := analysis.TruthErrors{Requests: 2, Unmatched: 3, Frames: 5,
