@@ -42,6 +42,9 @@ type DoctorProbe struct {
 	ClientCPUPerFrameUS float64 `json:"client_cpu_us_per_frame"`
 	ServerCPUS          float64 `json:"server_cpu_s"`
 	WallS               float64 `json:"wall_s"`
+	// Load1 is the machine's 1-minute load average before the probe (0:
+	// unknown).
+	Load1 float64 `json:"load1_at_start,omitempty"`
 	// Truth holds every error statistic of the comparison.
 	Truth *TruthErrors `json:"truth,omitempty"`
 	Pass  bool         `json:"pass"`
@@ -127,8 +130,19 @@ type Doctor struct {
 	// Verdict is the one-line answer; Advice what to do about it.
 	Verdict string `json:"verdict"`
 	Advice  string `json:"advice,omitempty"`
+	// LoadStart and LoadEnd are the machine's 1-minute load average
+	// before the first probe and after the last (0: unknown).
+	LoadStart float64 `json:"load1_at_start,omitempty"`
+	LoadEnd   float64 `json:"load1_at_end,omitempty"`
 	// Interrupted is true when the search was cut short.
 	Interrupted bool `json:"interrupted,omitempty"`
+}
+
+// Busy reports whether other processes competed for the CPU: a load
+// average above three quarters of the cores before the first probe (the
+// later ones count the probes' own client and server too).
+func (d *Doctor) Busy() bool {
+	return d.CPUs > 0 && d.LoadStart > 0.75*float64(d.CPUs)
 }
 
 // OpenLoop reports whether the levels are rates.

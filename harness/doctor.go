@@ -75,6 +75,10 @@ type DoctorOptions struct {
 	// CPUs is the machine's cores for the estimate without the server
 	// (default GOMAXPROCS).
 	CPUs int
+	// LoadAverage, when set, returns the machine's 1-minute load average,
+	// recorded before each probe and at the end: other processes that
+	// compete for the CPU lower the ceiling.
+	LoadAverage func() float64
 }
 
 // Prober runs the probe at one level: index counts from 1. An error ends
@@ -103,14 +107,25 @@ func Doctor(ctx context.Context, p profiles.Profile, do DoctorOptions, opts ...O
 		return nil, configErr(err)
 	}
 	d.Version = o.version
+	load := func() float64 {
+		if do.LoadAverage == nil {
+			return 0
+		}
+		return do.LoadAverage()
+	}
+	d.LoadStart = load()
 	probeRun := func(ctx context.Context, i int, level float64) (analysis.DoctorProbe, error) {
-		return runProbe(ctx, p, do, d.OpenLoop(), i, level, append(opts, WithLog(func(string, ...any) {})))
+		l := load()
+		pr, err := runProbe(ctx, p, do, d.OpenLoop(), i, level, append(opts, WithLog(func(string, ...any) {})))
+		pr.Load1 = l
+		return pr, err
 	}
 	o.logf("doctor %s: %s against the simulator (fixed: ttft %s, itl %s), %s probes, budget %s, limits ttft error p50 < %s ms, lag p99 < %s ms",
 		p.Name, d.Workload, do.TTFT, do.ITL, do.ProbeDuration, do.Budget, analysis.FormatMS(d.Limits.MaxTTFTErrorMS), analysis.FormatMS(d.Limits.MaxLagMS))
 	err = searchDoctor(ctx, d, search, do.Budget, probeRun, func(pr *analysis.DoctorProbe) {
 		o.logf("probe %d: %s", pr.Index, ProbeLine(d, pr))
 	})
+	d.LoadEnd = load()
 	d.Conclude()
 	return d, err
 }
@@ -182,6 +197,10 @@ func planDoctor(p profiles.Profile, do *DoctorOptions) (*analysis.Doctor, *analy
 		d.Planned = p.Rate
 		so.Start = cmpOr(p.Rate, 1)
 		so.Min, so.MinWhy = rateFloor(so.Start, do.ProbeDuration)
+		// On the levels' own grid (3 significant digits, rounded up), so
+		// the descent does not end with a probe a rounding away from the
+		// one before.
+		so.Min = min(ceil3sig(so.Min), so.Start)
 	}
 	search, err := analysis.NewSearch(so)
 	if err != nil {
@@ -196,6 +215,15 @@ func planDoctor(p profiles.Profile, do *DoctorOptions) (*analysis.Doctor, *analy
 		return nil, nil, err
 	}
 	return d, search, nil
+}
+
+// ceil3sig rounds v up to 3 significant digits.
+func ceil3sig(v float64) float64 {
+	if !(v > 0) || math.IsInf(v, 0) {
+		return v
+	}
+	scale := math.Pow(10, 2-math.Floor(math.Log10(v)))
+	return math.Ceil(v*scale-1e-9) / scale
 }
 
 func cmpOr[T comparable](v, def T) T {

@@ -163,3 +163,31 @@ func TestPlanDoctor(t *testing.T) {
 		})
 	}
 }
+
+// The descent from the profile's rate ends on the levels' grid: no last
+// probe a rounding away from the one before.
+func TestDoctorDescentFloor(t *testing.T) {
+	p := profiles.Default()
+	p.Rate, p.Duration = 200, time.Minute
+	do := DoctorOptions{StartSim: func(context.Context, time.Duration, time.Duration, string) (SimServer, error) { return nil, nil },
+		Dir: t.TempDir(), ProbeDuration: 8 * time.Second}
+	d, s, err := planDoctor(p, &do)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := searchDoctor(context.Background(), d, s, time.Hour, fakeProber(0, 1, ""), nil); err != nil {
+		t.Fatal(err)
+	}
+	var levels []float64
+	for _, p := range d.Probes {
+		levels = append(levels, p.Level)
+	}
+	if want := []float64{200, 100, 50, 25, 12.5, 6.25, 3.13}; !reflect.DeepEqual(levels, want) {
+		t.Errorf("levels %v, want %v", levels, want)
+	}
+	for _, tc := range [][2]float64{{3.125, 3.13}, {3.13, 3.13}, {0.0156, 0.0156}, {1234.5, 1240}, {100, 100}} {
+		if got := ceil3sig(tc[0]); got != tc[1] {
+			t.Errorf("ceil3sig(%g) = %g, want %g", tc[0], got, tc[1])
+		}
+	}
+}

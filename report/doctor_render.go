@@ -103,6 +103,10 @@ func DoctorLines(d *analysis.Doctor) []string {
 			lines = append(lines, "simulated server CPU: not measured on this system (no /proc); it runs on this machine too, so the ceiling is lower than with the server elsewhere")
 		}
 	}
+	if d.Busy() {
+		lines = append(lines, fmt.Sprintf("the machine was busy: load average %s before the probes (%s after, which counts the probes' own), on %d cores; other processes competed with the client, so this ceiling is lower than on an idle machine: re-run when it is idle, or give streamgauge priority (nice -n -5)",
+			fixed(d.LoadStart, 2), fixed(d.LoadEnd, 2), d.CPUs))
+	}
 	if d.Outcome != "" {
 		lines = append(lines, "search: "+d.Outcome)
 	}

@@ -45,6 +45,7 @@ import (
 	"time"
 
 	"github.com/streamgauge/streamgauge/analysis"
+	"github.com/streamgauge/streamgauge/internal/hostload"
 	"github.com/streamgauge/streamgauge/internal/simproc"
 	"github.com/streamgauge/streamgauge/targets"
 	"github.com/streamgauge/streamgauge/targets/openai"
@@ -349,7 +350,7 @@ func (b *bencher) runOne(ctx context.Context, l load, client string, rep int) (R
 	if rep > 0 {
 		tag += fmt.Sprintf("-%d", rep)
 	}
-	row := Row{Scenario: l.scenario, Client: client, Rep: rep, RequestedRate: l.rate, Load1: loadAvg()[0],
+	row := Row{Scenario: l.scenario, Client: client, Rep: rep, RequestedRate: l.rate, Load1: hostload.Average()[0],
 		Server: fmt.Sprintf("fixed: ttft %s, itl %s, %d tokens", l.srv.TTFT, l.srv.ITL, l.output)}
 	fail := func(err error) (Row, *childResult) {
 		row.Err = err.Error()

@@ -9,6 +9,8 @@ import (
 	"strings"
 	"syscall"
 	"time"
+
+	"github.com/streamgauge/streamgauge/internal/hostload"
 )
 
 // Reading the process and machine state from /proc (Linux). Every reader
@@ -50,20 +52,6 @@ func statusKB(pid int, field string) int64 {
 	return 0
 }
 
-// loadAvg returns the 1, 5 and 15 minute load averages.
-func loadAvg() [3]float64 {
-	var out [3]float64
-	b, err := os.ReadFile("/proc/loadavg")
-	if err != nil {
-		return out
-	}
-	f := strings.Fields(string(b))
-	for i := 0; i < 3 && i < len(f); i++ {
-		out[i], _ = strconv.ParseFloat(f[i], 64)
-	}
-	return out
-}
-
 // raiseFileLimit lifts the soft open-file limit to the hard one: 10,000
 // streams need 10,000 sockets.
 func raiseFileLimit() uint64 {
@@ -95,7 +83,7 @@ type Machine struct {
 
 func machine() Machine {
 	m := Machine{CPUs: runtime.NumCPU(), GoVersion: runtime.Version(), GOMAXPROCS: runtime.GOMAXPROCS(0),
-		LoadAvg: loadAvg(), Date: time.Now().UTC().Truncate(time.Second), FileLimit: raiseFileLimit()}
+		LoadAvg: hostload.Average(), Date: time.Now().UTC().Truncate(time.Second), FileLimit: raiseFileLimit()}
 	if f, err := os.Open("/proc/cpuinfo"); err == nil {
 		sc := bufio.NewScanner(f)
 		for sc.Scan() {

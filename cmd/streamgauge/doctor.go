@@ -15,6 +15,7 @@ import (
 
 	"github.com/streamgauge/streamgauge/analysis"
 	"github.com/streamgauge/streamgauge/harness"
+	"github.com/streamgauge/streamgauge/internal/hostload"
 	"github.com/streamgauge/streamgauge/internal/simproc"
 	"github.com/streamgauge/streamgauge/report"
 	"github.com/streamgauge/streamgauge/results"
@@ -137,6 +138,7 @@ func runDoctor(cmd *cobra.Command, e *env, args []string, f *doctorFlags) error 
 		},
 		Dir: dir, ProbeDuration: f.probe, Budget: f.budget, MaxTTFTError: f.maxTTFTError, MaxLag: f.maxLag,
 		Max: f.max, Precision: f.precision,
+		LoadAverage: func() float64 { return hostload.Average()[0] },
 	}
 	for _, c := range []struct {
 		name string
