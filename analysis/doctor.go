@@ -124,7 +124,8 @@ type Doctor struct {
 	// AloneEstimate the ceiling scaled by the cores the client would have
 	// with the server elsewhere: Ceiling × CPUs / (CPUs − ServerCores).
 	// It is an estimate that assumes the client's work is CPU-bound and
-	// scales with cores; 0 when it cannot be made.
+	// scales with cores; 0 when it cannot be made (no CPU figure for the
+	// server, or a ceiling that is only a lower bound).
 	ServerCores   float64 `json:"server_cores_at_ceiling"`
 	AloneEstimate float64 `json:"ceiling_without_server_estimate,omitempty"`
 	// Verdict is the one-line answer; Advice what to do about it.
@@ -179,7 +180,7 @@ func (d *Doctor) Conclude() {
 	d.Within = best != nil && d.Planned <= d.Ceiling
 	if best != nil {
 		d.ServerCores = round3(best.ServerCores())
-		if d.CPUs > 0 && d.ServerCores < float64(d.CPUs) && best.ServerCPUS > 0 {
+		if !d.AtLeast && d.CPUs > 0 && d.ServerCores < float64(d.CPUs) && best.ServerCPUS > 0 {
 			d.AloneEstimate = round3sig(d.Ceiling * float64(d.CPUs) / (float64(d.CPUs) - d.ServerCores))
 		}
 	}
@@ -228,6 +229,8 @@ func (d *Doctor) verdict() (verdict, advice string) {
 	}
 	switch {
 	case d.Planned <= 0:
+	case d.Within && d.AtLeast:
+		advice = fmt.Sprintf("planned %s %s is within it: at least %.1fx headroom (no probe reached the limits; a larger --budget or --max-level probes higher)", FormatLevel(d.Planned), what, d.Ceiling/d.Planned)
 	case d.Within:
 		advice = fmt.Sprintf("planned %s %s is within it: %.1fx headroom", FormatLevel(d.Planned), what, d.Ceiling/d.Planned)
 	default:

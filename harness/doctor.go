@@ -10,6 +10,7 @@ import (
 	"time"
 
 	"github.com/streamgauge/streamgauge/analysis"
+	"github.com/streamgauge/streamgauge/internal/plural"
 	"github.com/streamgauge/streamgauge/profiles"
 )
 
@@ -292,8 +293,8 @@ func searchDoctor(ctx context.Context, d *analysis.Doctor, search *analysis.Sear
 		}
 		if i > 1 && spent+last > budget.Seconds() {
 			pass, fail := search.Bracket()
-			d.Outcome = fmt.Sprintf("budget %s spent after %d probes (highest pass %s, lowest fail %s); a larger --budget narrows it",
-				budget, i-1, levelOrNone(pass), levelOrNone(fail))
+			d.Outcome = fmt.Sprintf("budget %s spent after %s (highest pass %s, lowest fail %s); a larger --budget narrows it",
+				budget, plural.Count(i-1, "probe"), levelOrNone(pass), levelOrNone(fail))
 			return nil
 		}
 		if ctx.Err() != nil {

@@ -63,7 +63,7 @@ func TestSearchDoctor(t *testing.T) {
 		{name: "budget stops the bisection", search: analysis.SearchOptions{Start: 10, Precision: 0.1}, capacity: 35, wall: 5, budget: 20 * time.Second,
 			levels: []float64{10, 20, 40, 28.3}, ceiling: 28.3, outcome: "budget 20s spent after 4 probes (highest pass 28.3, lowest fail 40)"},
 		{name: "budget of exactly one probe", search: analysis.SearchOptions{Start: 10, Precision: 0.1}, capacity: 35, wall: 5, budget: 5 * time.Second,
-			levels: []float64{10}, ceiling: 10, outcome: "budget 5s spent after 1 probes", atLeast: true},
+			levels: []float64{10}, ceiling: 10, outcome: "budget 5s spent after 1 probe", atLeast: true},
 		{name: "users: whole numbers", search: analysis.SearchOptions{Start: 4, Integer: true, Precision: 0.1}, users: true, capacity: 13, wall: 1, budget: time.Hour,
 			levels: []float64{4, 8, 16, 12, 14, 13}, ceiling: 13, outcome: "bracketed"},
 	} {
