@@ -21,7 +21,7 @@ func doctorFixture() *analysis.Doctor {
 	d := &analysis.Doctor{Tool: "streamgauge", Version: "test", Name: "custom", Workload: "openai-chat, input 128 tokens, output 128 tokens, poisson arrivals",
 		Mode: "rate", Planned: 400, SimTTFTMS: 50, SimITLMS: 10, ProbeS: 8, BudgetS: 180, CPUs: 2,
 		Limits: analysis.DoctorLimits{MaxTTFTErrorMS: 1, MaxLagMS: 5}, LoadStart: 0.4, LoadEnd: 1.9,
-		Probes: []analysis.DoctorProbe{probe(1, 200, 0.3, 2.8), probe(2, 400, 0.6, 11), probe(3, 283, 0.4, 4.1), probe(4, 336, 0.5, 7.2), probe(5, 308, 0.45, 5.3)},
+		Probes:  []analysis.DoctorProbe{probe(1, 200, 0.3, 2.8), probe(2, 400, 0.6, 11), probe(3, 283, 0.4, 4.1), probe(4, 336, 0.5, 7.2), probe(5, 308, 0.45, 5.3)},
 		Outcome: "bracketed within 8.8%: 283 passed, 308 failed"}
 	for i := range d.Probes {
 		d.Probes[i].Judge(d.Limits, true)
