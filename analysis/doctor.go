@@ -182,6 +182,9 @@ func (d *Doctor) Conclude() {
 		d.ServerCores = round3(best.ServerCores())
 		if !d.AtLeast && d.CPUs > 0 && d.ServerCores < float64(d.CPUs) && best.ServerCPUS > 0 {
 			d.AloneEstimate = round3sig(d.Ceiling * float64(d.CPUs) / (float64(d.CPUs) - d.ServerCores))
+			if !d.OpenLoop() {
+				d.AloneEstimate = math.Floor(d.AloneEstimate)
+			}
 		}
 	}
 	d.Verdict, d.Advice = d.verdict()
