@@ -42,6 +42,9 @@ type DoctorProbe struct {
 	ClientCPUPerFrameUS float64 `json:"client_cpu_us_per_frame"`
 	ServerCPUS          float64 `json:"server_cpu_s"`
 	WallS               float64 `json:"wall_s"`
+	// ElapsedS is the probe's whole time: the simulator's start and stop,
+	// the run's set-up and its drain (what the budget counts).
+	ElapsedS float64 `json:"elapsed_s,omitempty"`
 	// Load1 is the machine's 1-minute load average before the probe (0:
 	// unknown).
 	Load1 float64 `json:"load1_at_start,omitempty"`
@@ -74,7 +77,7 @@ func (p *DoctorProbe) Judge(lim DoctorLimits, openLoop bool) {
 	p.Pass, p.Why = false, ""
 	switch {
 	case p.Error != "":
-		p.Why = "did not run: " + p.Error
+		p.Why = "error: " + p.Error
 	case p.Failed > 0:
 		p.Why = fmt.Sprintf("%d requests failed", p.Failed)
 	case p.Truth == nil || p.Truth.Requests == 0:

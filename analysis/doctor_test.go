@@ -77,7 +77,7 @@ func TestDoctorProbeJudge(t *testing.T) {
 		why  string
 	}{
 		{"pass", func(*analysis.DoctorProbe) {}, true, ""},
-		{"error", func(p *analysis.DoctorProbe) { p.Error = "boom" }, true, "did not run: boom"},
+		{"error", func(p *analysis.DoctorProbe) { p.Error = "boom" }, true, "error: boom"},
 		{"failed", func(p *analysis.DoctorProbe) { p.Failed = 2 }, true, "2 requests failed"},
 		{"unmatched", func(p *analysis.DoctorProbe) { p.Truth = &analysis.TruthErrors{Unmatched: 3} }, true, "no request matched"},
 		{"ttft", func(p *analysis.DoctorProbe) { p.TTFTErrP50 = 1 }, true, "ttft error p50 1.00 ms >= 1.00 ms"},

@@ -116,9 +116,9 @@ func Doctor(ctx context.Context, p profiles.Profile, do DoctorOptions, opts ...O
 	}
 	d.LoadStart = load()
 	probeRun := func(ctx context.Context, i int, level float64) (analysis.DoctorProbe, error) {
-		l := load()
+		l, t0 := load(), time.Now()
 		pr, err := runProbe(ctx, p, do, d.OpenLoop(), i, level, append(opts, WithLog(func(string, ...any) {})))
-		pr.Load1 = l
+		pr.Load1, pr.ElapsedS = l, round3(time.Since(t0).Seconds())
 		return pr, err
 	}
 	o.logf("doctor %s: %s against the simulator (fixed: ttft %s, itl %s), %s probes, budget %s, limits ttft error p50 < %s ms, lag p99 < %s ms",
@@ -277,7 +277,7 @@ func probeProfile(p profiles.Profile, do DoctorOptions, openLoop bool, level flo
 
 // searchDoctor runs probes at the levels search asks for until it ends,
 // the budget is spent (no probe starts that would end beyond it, judged
-// by the last probe's wall time), or ctx is done; it judges each probe,
+// by the last probe's elapsed time, else its wall time), or ctx is done; it judges each probe,
 // calls row with it and adds it to d.
 func searchDoctor(ctx context.Context, d *analysis.Doctor, search *analysis.Search, budget time.Duration, probe Prober, row func(*analysis.DoctorProbe)) error {
 	var spent, last float64
@@ -317,8 +317,12 @@ func searchDoctor(ctx context.Context, d *analysis.Doctor, search *analysis.Sear
 		if row != nil {
 			row(&d.Probes[len(d.Probes)-1])
 		}
-		spent += pr.WallS
-		last = pr.WallS
+		took := pr.ElapsedS
+		if took <= 0 {
+			took = pr.WallS
+		}
+		spent += took
+		last = took
 		search.Observe(level, pr.Pass)
 	}
 }
@@ -363,10 +367,12 @@ func runProbe(ctx context.Context, p profiles.Profile, do DoctorOptions, openLoo
 		pr.Error = runErr.Error()
 		return pr, nil
 	}
-	if runErr != nil {
+	s := res.Summary
+	if runErr != nil && s.Requests.Failed == 0 {
+		// Failed requests fail the probe on their own; anything else
+		// that went wrong is said.
 		pr.Error = runErr.Error()
 	}
-	s := res.Summary
 	pr.OK, pr.Failed = s.Requests.OK, s.Requests.Failed
 	pr.AchievedRate = round3(s.Generator.AchievedRate)
 	lag := s.Metrics["lag"]
