@@ -116,6 +116,9 @@ func Doctor(ctx context.Context, p profiles.Profile, do DoctorOptions, opts ...O
 	}
 	d.LoadStart = load()
 	probeRun := func(ctx context.Context, i int, level float64) (analysis.DoctorProbe, error) {
+		// Each probe starts with the last one's garbage collected, as a
+		// run in a fresh process would.
+		runtime.GC()
 		l, t0 := load(), time.Now()
 		pr, err := runProbe(ctx, p, do, d.OpenLoop(), i, level, append(opts, WithLog(func(string, ...any) {})))
 		pr.Load1, pr.ElapsedS = l, round3(time.Since(t0).Seconds())
