@@ -44,6 +44,10 @@ func cpuPct(seconds, cores float64) string {
 	return fixed(100*cores, 0)
 }
 
+// fewRequests is the size under which a probe's p99 is nearly its
+// maximum, one late request.
+const fewRequests = 200
+
 // WriteDoctorTable renders doctor's result for a terminal: the probes in
 // the order they ran (name and unit on two header lines, CPU % of one
 // core), why each failed probe failed, the verdict line, what to do about
@@ -62,7 +66,11 @@ func WriteDoctorTable(w io.Writer, d *analysis.Doctor) error {
 		writeColumns(&b, rows)
 		for _, p := range d.Probes {
 			if !p.Pass {
-				fmt.Fprintf(&b, "probe %d (%s %s) failed: %s\n", p.Index, analysis.FormatLevel(p.Level), d.Unit(), p.Why)
+				fmt.Fprintf(&b, "probe %d (%s %s) failed: %s", p.Index, analysis.FormatLevel(p.Level), d.Unit(), p.Why)
+				if n := p.OK + p.Failed; n > 0 && n < fewRequests {
+					fmt.Fprintf(&b, " (only %d requests: a p99 of so few is nearly their maximum; a longer --probe-duration steadies it)", n)
+				}
+				b.WriteString("\n")
 			}
 		}
 		b.WriteString("\n")

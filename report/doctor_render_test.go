@@ -61,11 +61,16 @@ func TestDoctorRender(t *testing.T) {
 			t.Errorf("%s differs (go test ./report -run TestDoctorRender -update):\n%s", name, got)
 		}
 	}
-	// A busy machine gets a line saying so.
+	// A busy machine gets a line saying so, and a failed probe of few
+	// requests a hint.
 	d.LoadStart = 6
+	d.Probes[1].OK = 50
 	tb.Reset()
 	report.WriteDoctorTable(&tb, d)
 	if !bytes.Contains(tb.Bytes(), []byte("the machine was busy: load average 6.00 before the probes")) {
 		t.Errorf("busy machine not said:\n%s", tb.String())
+	}
+	if !bytes.Contains(tb.Bytes(), []byte("probe 2 (400 req/s) failed: lag p99 11.00 ms >= 5.00 ms (only 50 requests: a p99 of so few")) {
+		t.Errorf("few requests not said:\n%s", tb.String())
 	}
 }
