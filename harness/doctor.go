@@ -7,6 +7,7 @@ import (
 	"math"
 	"path/filepath"
 	"runtime"
+	"slices"
 	"time"
 
 	"github.com/streamgauge/streamgauge/analysis"
@@ -115,12 +116,14 @@ func Doctor(ctx context.Context, p profiles.Profile, do DoctorOptions, opts ...O
 		return do.LoadAverage()
 	}
 	d.LoadStart = load()
+	// Run's own notices are not doctor's: the probes' lines say it all.
+	probeOpts := append(slices.Clip(opts), WithLog(func(string, ...any) {}))
 	probeRun := func(ctx context.Context, i int, level float64) (analysis.DoctorProbe, error) {
 		// Each probe starts with the last one's garbage collected, as a
 		// run in a fresh process would.
 		runtime.GC()
 		l, t0 := load(), time.Now()
-		pr, err := runProbe(ctx, p, do, d.OpenLoop(), i, level, append(opts, WithLog(func(string, ...any) {})))
+		pr, err := runProbe(ctx, p, do, d.OpenLoop(), i, level, probeOpts)
 		pr.Load1, pr.ElapsedS = l, round3(time.Since(t0).Seconds())
 		return pr, err
 	}
