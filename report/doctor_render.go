@@ -112,7 +112,7 @@ func DoctorLines(d *analysis.Doctor) []string {
 		}
 	}
 	if d.Busy() {
-		lines = append(lines, fmt.Sprintf("the machine was busy: load average %s before the probes (%s after, which counts the probes' own), on %d cores; other processes competed with the client, so this ceiling is lower than on an idle machine: re-run when it is idle, or give streamgauge priority (nice -n -5)",
+		lines = append(lines, fmt.Sprintf("the machine was busy: load average %s before the probes (%s after, which counts the probes' own; a 1-minute average also counts what ran just before), on %d cores; other processes competed with the client, so this ceiling is lower than on an idle machine: re-run when it is idle, or give streamgauge priority (nice -n -5)",
 			fixed(d.LoadStart, 2), fixed(d.LoadEnd, 2), d.CPUs))
 	}
 	if d.Outcome != "" {
