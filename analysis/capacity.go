@@ -103,17 +103,19 @@ func (s *Search) Next() (level float64, ok bool) {
 		return next, true
 	case s.lo == 0: // descending: every level so far failed
 		if s.hi <= s.o.Min {
-			why := fmt.Sprintf("no level passed, down to %s", FormatLevel(s.hi))
-			if s.o.MinWhy != "" {
-				why += ": " + s.o.MinWhy
-			}
-			return s.stop(why)
+			return s.stop(s.noneBelow())
 		}
 		next := s.round(s.hi / 2)
 		if s.o.Integer {
 			next = math.Floor(s.hi / 2)
 		}
-		return math.Max(next, s.o.Min), true
+		next = math.Max(next, s.o.Min)
+		if !s.o.Integer && next >= s.hi/(1+s.o.Precision) {
+			// The floor is within the precision of the level that just
+			// failed: running it would say nothing new.
+			return s.stop(s.noneBelow())
+		}
+		return next, true
 	}
 	if s.converged() {
 		return s.stop(fmt.Sprintf("bracketed within %s: %s passed, %s failed", pct(s.hi/s.lo-1), FormatLevel(s.lo), FormatLevel(s.hi)))
@@ -126,6 +128,15 @@ func (s *Search) Next() (level float64, ok bool) {
 		return s.stop(fmt.Sprintf("bracketed as finely as levels allow: %s passed, %s failed", FormatLevel(s.lo), FormatLevel(s.hi)))
 	}
 	return mid, true
+}
+
+// noneBelow is the outcome of a descent that reached its floor.
+func (s *Search) noneBelow() string {
+	why := fmt.Sprintf("no level passed, down to %s", FormatLevel(s.hi))
+	if s.o.MinWhy != "" {
+		why += ": " + s.o.MinWhy
+	}
+	return why
 }
 
 func (s *Search) stop(why string) (float64, bool) {

@@ -45,6 +45,8 @@ func TestSearch(t *testing.T) {
 		{name: "nothing passes", opt: analysis.SearchOptions{Start: 4, Min: 0.5}, pass: func(float64) bool { return false }, wantFail: 0.5, maxStages: 4, outcome: "no level passed"},
 		{name: "nothing passes down to a floor that says why", opt: analysis.SearchOptions{Start: 1, Min: 0.334, MinWhy: "a 30s stage at a lower rate holds fewer than 10 requests"}, pass: func(float64) bool { return false },
 			wantFail: 0.334, maxStages: 3, outcome: "no level passed, down to 0.334: a 30s stage at a lower rate holds fewer than 10 requests"},
+		{name: "a floor within the precision of the last failure is not run", opt: analysis.SearchOptions{Start: 300, Min: 4.69, Precision: 0.1}, pass: func(float64) bool { return false },
+			wantFail: 4.7, maxStages: 7, outcome: "no level passed, down to 4.7"},
 		{name: "users: whole numbers", opt: analysis.SearchOptions{Start: 1, Integer: true, Precision: 0.05}, pass: below(37), wantPass: 37, wantFail: 38, maxStages: 12, outcome: "bracketed"},
 		{name: "users: one user fails", opt: analysis.SearchOptions{Start: 4, Integer: true}, pass: func(float64) bool { return false }, wantFail: 1, maxStages: 3, outcome: "no level passed"},
 		{name: "users: capacity of one", opt: analysis.SearchOptions{Start: 8, Integer: true}, pass: below(1), wantPass: 1, wantFail: 2, maxStages: 4, outcome: "bracketed"},

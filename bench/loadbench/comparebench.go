@@ -14,6 +14,7 @@ import (
 	"syscall"
 	"time"
 
+	"github.com/streamgauge/streamgauge/internal/hostload"
 	"github.com/streamgauge/streamgauge/results"
 )
 
@@ -79,7 +80,7 @@ func (b *bencher) compareRuns(ctx context.Context) error {
 	if st, err := os.Stat(filepath.Join(base, results.RequestsFile)); err == nil {
 		cb.FileMiB = round3(float64(st.Size()) / (1 << 20))
 	}
-	cb.Load1 = loadAvg()[0]
+	cb.Load1 = hostload.Average()[0]
 	cmd := exec.CommandContext(ctx, b.o.serverBin, "compare", base, cand, "--format", "json")
 	out, err := os.CreateTemp(b.work, "compare-*.json")
 	if err != nil {

@@ -44,6 +44,9 @@ import (
 	"text/tabwriter"
 	"time"
 
+	"github.com/streamgauge/streamgauge/analysis"
+	"github.com/streamgauge/streamgauge/internal/hostload"
+	"github.com/streamgauge/streamgauge/internal/simproc"
 	"github.com/streamgauge/streamgauge/targets"
 	"github.com/streamgauge/streamgauge/targets/openai"
 )
@@ -169,9 +172,9 @@ type Row struct {
 	WallSeconds   float64 `json:"wall_s"`
 	ClockDriftUS  float64 `json:"clock_drift_us"`
 	// The timing truth.
-	Truth    *ErrorStats `json:"truth,omitempty"`
-	GapRatio float64     `json:"gap_abs_err_p99_ratio_to_baseline,omitempty"`
-	Err      string      `json:"error,omitempty"`
+	Truth    *analysis.TruthErrors `json:"truth,omitempty"`
+	GapRatio float64               `json:"gap_abs_err_p99_ratio_to_baseline,omitempty"`
+	Err      string                `json:"error,omitempty"`
 }
 
 // ClimbStep is one rate of the climb.
@@ -325,7 +328,7 @@ type bencher struct {
 // load is one scenario's traffic and server.
 type load struct {
 	scenario string
-	srv      serverSpec
+	srv      simproc.Spec
 	rate     float64
 	arrival  string
 	duration time.Duration
@@ -347,7 +350,7 @@ func (b *bencher) runOne(ctx context.Context, l load, client string, rep int) (R
 	if rep > 0 {
 		tag += fmt.Sprintf("-%d", rep)
 	}
-	row := Row{Scenario: l.scenario, Client: client, Rep: rep, RequestedRate: l.rate, Load1: loadAvg()[0],
+	row := Row{Scenario: l.scenario, Client: client, Rep: rep, RequestedRate: l.rate, Load1: hostload.Average()[0],
 		Server: fmt.Sprintf("fixed: ttft %s, itl %s, %d tokens", l.srv.TTFT, l.srv.ITL, l.output)}
 	fail := func(err error) (Row, *childResult) {
 		row.Err = err.Error()
@@ -358,11 +361,11 @@ func (b *bencher) runOne(ctx context.Context, l load, client string, rep int) (R
 	if l.truth {
 		srvSpec.Truth = filepath.Join(b.work, tag+".truth.jsonl")
 	}
-	srv, err := startServer(ctx, b.o.serverBin, srvSpec)
+	srv, err := simproc.Start(ctx, b.o.serverBin, srvSpec)
 	if err != nil {
 		return fail(err)
 	}
-	spec := childSpec{Client: client, Name: "loadbench-" + tag, Target: srv.URL, Rate: l.rate, Arrival: l.arrival,
+	spec := childSpec{Client: client, Name: "loadbench-" + tag, Target: srv.URL(), Rate: l.rate, Arrival: l.arrival,
 		Duration: l.duration, Requests: l.requests, Input: l.input, Output: l.output, Seed: b.o.seed, SampleEvery: l.sampleEvery}
 	if client == clientBaseline {
 		spec.Out = filepath.Join(b.work, tag+".baseline.jsonl")
@@ -394,16 +397,16 @@ func (b *bencher) runOne(ctx context.Context, l load, client string, rep int) (R
 	row.ClockDriftUS = round3(float64(res.Drift) / 1e3)
 	row.AchievedRate, row.LagP50, row.LagP99 = round3(res.AchievedRate), res.LagP50, res.LagP99
 	if l.records {
-		var reqs []clientReq
+		var reqs []analysis.ClientRequest
 		if client == clientBaseline {
 			reqs, err = baselineRequests(spec.Out)
 		} else {
-			reqs, err = streamgaugeRequests(spec.Out)
+			reqs, err = analysis.RunRequests(spec.Out)
 		}
 		if err != nil {
 			return fail(err)
 		}
-		ls := loadOf(reqs)
+		ls := analysis.LoadOf(reqs)
 		row.ScheduledRate = round3(ls.ScheduledRate)
 		row.PeakStreams = ls.PeakStreams
 		if client == clientBaseline {
@@ -412,11 +415,11 @@ func (b *bencher) runOne(ctx context.Context, l load, client string, rep int) (R
 			row.AchievedRate, row.LagP50, row.LagP99 = round3(ls.AchievedRate), ls.LagP50, ls.LagP99
 		}
 		if l.truth {
-			truth, err := readTruth(srvSpec.Truth)
+			truth, err := analysis.ReadTruth(srvSpec.Truth)
 			if err != nil {
 				return fail(err)
 			}
-			row.Truth = compareTruth(reqs, truth)
+			row.Truth = analysis.CompareTruth(reqs, truth)
 		}
 	}
 	if !b.o.keep && b.o.work == "" {
@@ -483,7 +486,7 @@ func (b *bencher) compare(ctx context.Context, l load) {
 // light: 10 streams, 5 req/s of 2 s streams.
 func (b *bencher) light(ctx context.Context) error {
 	fmt.Fprintln(b.stdout, "light: 5 req/s of 2 s streams (~10 concurrent), baseline and streamgauge")
-	b.compare(ctx, load{scenario: "light", srv: serverSpec{TTFT: 100 * time.Millisecond, ITL: 15 * time.Millisecond},
+	b.compare(ctx, load{scenario: "light", srv: simproc.Spec{TTFT: 100 * time.Millisecond, ITL: 15 * time.Millisecond},
 		rate: 5, arrival: "poisson", duration: b.o.mode(15*time.Second, 10*time.Second, 60*time.Second),
 		input: 128, output: 128, truth: true, records: true})
 	return nil
@@ -492,7 +495,7 @@ func (b *bencher) light(ctx context.Context) error {
 // heavy: ~250 streams, 190 req/s of 128-token streams with 10 ms gaps.
 func (b *bencher) heavy(ctx context.Context) error {
 	fmt.Fprintln(b.stdout, "heavy: 190 req/s of 128-token streams, 10 ms gaps (~250 concurrent, ~24k frames/s), baseline and streamgauge")
-	b.compare(ctx, load{scenario: "heavy", srv: serverSpec{TTFT: 50 * time.Millisecond, ITL: 10 * time.Millisecond},
+	b.compare(ctx, load{scenario: "heavy", srv: simproc.Spec{TTFT: 50 * time.Millisecond, ITL: 10 * time.Millisecond},
 		rate: 190, arrival: "poisson", duration: b.o.mode(15*time.Second, 10*time.Second, 60*time.Second),
 		input: 128, output: 128, truth: true, records: true})
 	return nil
@@ -502,7 +505,7 @@ func (b *bencher) heavy(ctx context.Context) error {
 func (b *bencher) rate(ctx context.Context) error {
 	d := b.o.mode(60*time.Second, 15*time.Second, 60*time.Second)
 	fmt.Fprintf(b.stdout, "rate: %s Poisson at 200 req/s of 128-token streams, streamgauge\n", d)
-	row, _ := b.runOne(ctx, load{scenario: "rate", srv: serverSpec{TTFT: 50 * time.Millisecond, ITL: 10 * time.Millisecond},
+	row, _ := b.runOne(ctx, load{scenario: "rate", srv: simproc.Spec{TTFT: 50 * time.Millisecond, ITL: 10 * time.Millisecond},
 		rate: 200, arrival: "poisson", duration: d, input: 128, output: 128, truth: true, records: true}, clientStreamgauge, 0)
 	b.rep.Rows = append(b.rep.Rows, row)
 	return nil
@@ -515,7 +518,7 @@ func (b *bencher) climb(ctx context.Context) error {
 	d := b.o.mode(8*time.Second, 5*time.Second, 20*time.Second)
 	fmt.Fprintf(b.stdout, "climb: %s Poisson steps of 128-token streams with 10 ms gaps until lag p99 >= 5 ms, streamgauge\n", d)
 	try := func(rate float64) bool {
-		row, _ := b.runOne(ctx, load{scenario: "climb", srv: serverSpec{TTFT: 50 * time.Millisecond, ITL: 10 * time.Millisecond},
+		row, _ := b.runOne(ctx, load{scenario: "climb", srv: simproc.Spec{TTFT: 50 * time.Millisecond, ITL: 10 * time.Millisecond},
 			rate: rate, arrival: "poisson", duration: d, input: 128, output: 128, records: true}, clientStreamgauge, 0)
 		st := ClimbStep{Rate: rate, Achieved: row.AchievedRate, LagP99: row.LagP99, Failed: row.Failed}
 		if row.WallSeconds > 0 {
@@ -567,7 +570,7 @@ func (b *bencher) scale(ctx context.Context) error {
 	}
 	fmt.Fprintf(b.stdout, "scale: 400 req/s of 30 s streams for 27 s (~10,800 concurrent), %s\n", strings.Join(clients, " and "))
 	for _, c := range clients {
-		row, _ := b.runOne(ctx, load{scenario: "scale", srv: serverSpec{TTFT: time.Second, ITL: time.Second},
+		row, _ := b.runOne(ctx, load{scenario: "scale", srv: simproc.Spec{TTFT: time.Second, ITL: time.Second},
 			rate: 400, arrival: "constant", duration: 27 * time.Second, input: 16, output: 30, truth: true, records: true}, c, 0)
 		b.rep.Rows = append(b.rep.Rows, row)
 	}
@@ -579,7 +582,7 @@ func (b *bencher) scale(ctx context.Context) error {
 // at 1,000 req/s (60,000 requests); --full sends 1,000,000.
 func (b *bencher) soak(ctx context.Context) error {
 	s := &Soak{Rate: 1000}
-	l := load{scenario: "soak", srv: serverSpec{TTFT: 5 * time.Millisecond, ITL: 5 * time.Millisecond},
+	l := load{scenario: "soak", srv: simproc.Spec{TTFT: 5 * time.Millisecond, ITL: 5 * time.Millisecond},
 		rate: 1000, arrival: "poisson", input: 16, output: 16, sampleEvery: 10 * time.Second}
 	var total time.Duration
 	switch {

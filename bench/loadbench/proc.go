@@ -2,7 +2,6 @@ package main
 
 import (
 	"bufio"
-	"bytes"
 	"fmt"
 	"os"
 	"runtime"
@@ -10,6 +9,8 @@ import (
 	"strings"
 	"syscall"
 	"time"
+
+	"github.com/streamgauge/streamgauge/internal/hostload"
 )
 
 // Reading the process and machine state from /proc (Linux). Every reader
@@ -51,46 +52,6 @@ func statusKB(pid int, field string) int64 {
 	return 0
 }
 
-// clockTicks is USER_HZ, the unit of /proc/<pid>/stat times: 100 on every
-// Linux architecture Go supports.
-const clockTicks = 100
-
-// pidCPU returns the user+system CPU time of process pid so far.
-func pidCPU(pid int) time.Duration {
-	b, err := os.ReadFile(fmt.Sprintf("/proc/%d/stat", pid))
-	if err != nil {
-		return 0
-	}
-	// The command name (field 2) may hold spaces: fields count from the
-	// last ')'.
-	i := bytes.LastIndexByte(b, ')')
-	if i < 0 {
-		return 0
-	}
-	f := strings.Fields(string(b[i+1:]))
-	// f[0] is field 3 (state); utime and stime are fields 14 and 15.
-	if len(f) < 13 {
-		return 0
-	}
-	ut, _ := strconv.ParseInt(f[11], 10, 64)
-	st, _ := strconv.ParseInt(f[12], 10, 64)
-	return time.Duration(ut+st) * time.Second / clockTicks
-}
-
-// loadAvg returns the 1, 5 and 15 minute load averages.
-func loadAvg() [3]float64 {
-	var out [3]float64
-	b, err := os.ReadFile("/proc/loadavg")
-	if err != nil {
-		return out
-	}
-	f := strings.Fields(string(b))
-	for i := 0; i < 3 && i < len(f); i++ {
-		out[i], _ = strconv.ParseFloat(f[i], 64)
-	}
-	return out
-}
-
 // raiseFileLimit lifts the soft open-file limit to the hard one: 10,000
 // streams need 10,000 sockets.
 func raiseFileLimit() uint64 {
@@ -122,7 +83,7 @@ type Machine struct {
 
 func machine() Machine {
 	m := Machine{CPUs: runtime.NumCPU(), GoVersion: runtime.Version(), GOMAXPROCS: runtime.GOMAXPROCS(0),
-		LoadAvg: loadAvg(), Date: time.Now().UTC().Truncate(time.Second), FileLimit: raiseFileLimit()}
+		LoadAvg: hostload.Average(), Date: time.Now().UTC().Truncate(time.Second), FileLimit: raiseFileLimit()}
 	if f, err := os.Open("/proc/cpuinfo"); err == nil {
 		sc := bufio.NewScanner(f)
 		for sc.Scan() {
