@@ -12,10 +12,12 @@ type RunInfo struct {
 	Profile any    `json:"profile"`
 	Target  string `json:"target"`
 	API     string `json:"api"`
-	// Simulated is true when the target was the built-in simulator.
-	Simulated bool   `json:"simulated"`
-	Seed      uint64 `json:"seed"`
-	Shard     string `json:"shard"`
+	// Simulated is true when the target was the built-in simulator, and
+	// Simulator then says how it was set up.
+	Simulated bool     `json:"simulated"`
+	Simulator *SimInfo `json:"simulator,omitempty"`
+	Seed      uint64   `json:"seed"`
+	Shard     string   `json:"shard"`
 	// Interrupted is true when the run was cut short by a signal.
 	Interrupted bool `json:"interrupted,omitempty"`
 	// Status is how the run ended (one of the Status* constants). It reads
@@ -37,3 +39,39 @@ const (
 	StatusAborted     = "aborted"     // --abort-on-fail stopped it early: an SLO was lost
 	StatusFailed      = "failed"      // an error (writing the records, say) stopped it early
 )
+
+// SimInfo is the built-in simulator a run drove, as resolved: enough to
+// explain the run's latencies and to start the same simulator again.
+type SimInfo struct {
+	Scheduler string `json:"scheduler"`
+	// MaxBatch, MaxStepTokens and KVTokens are the stepped engine's
+	// limits; KVTokens is the capacity in effect (the cost model's unless
+	// set).
+	MaxBatch      int  `json:"max_batch,omitempty"`
+	MaxStepTokens int  `json:"max_step_tokens,omitempty"`
+	KVTokens      int  `json:"kv_tokens,omitempty"`
+	PrefixCache   bool `json:"prefix_cache,omitempty"`
+	// TTFT and ITL are the fixed engine's latencies (Go durations).
+	TTFT string `json:"ttft,omitempty"`
+	ITL  string `json:"itl,omitempty"`
+	// CostModel is the stepped engine's cost model; nil for the fixed
+	// engine.
+	CostModel *SimCostModel `json:"cost_model,omitempty"`
+}
+
+// SimCostModel is a cost model in the words of a preset file (durations
+// as Go durations), so one can be written back from run.json.
+type SimCostModel struct {
+	Name        string `json:"name"`
+	Description string `json:"description,omitempty"`
+	// Source is "built-in" for a preset of the tool, else the preset
+	// file's path.
+	Source            string  `json:"source"`
+	Overhead          string  `json:"overhead"`
+	LaunchFloor       string  `json:"launch_floor"`
+	DecodeLaunchFloor string  `json:"decode_launch_floor"`
+	PerToken          string  `json:"per_token"`
+	WeightRead        string  `json:"weight_read"`
+	PerContextTokenNS float64 `json:"per_context_token_ns"`
+	KVTokens          int     `json:"kv_tokens"`
+}
