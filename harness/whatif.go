@@ -13,6 +13,7 @@ import (
 
 	"github.com/streamgauge/streamgauge/analysis"
 	"github.com/streamgauge/streamgauge/internal/nearest"
+	"github.com/streamgauge/streamgauge/internal/plural"
 	"github.com/streamgauge/streamgauge/profiles"
 	"github.com/streamgauge/streamgauge/results"
 	"github.com/streamgauge/streamgauge/targets/sim"
@@ -245,7 +246,11 @@ type WhatIfIndex struct {
 type WhatIfResult struct {
 	Dir      string
 	Variants []Variant
-	Sweeps   []*analysis.Sweep
+	// Sweeps has one entry per variant: nil for a variant that did not
+	// start.
+	Sweeps []*analysis.Sweep
+	// CostModel names the cost model every variant ran on.
+	CostModel string
 }
 
 // Ran is the variants that have a sweep, with their sweeps, in order.
@@ -306,11 +311,12 @@ func WhatIf(ctx context.Context, p profiles.Profile, so SweepOptions, variants [
 		return nil, fmt.Errorf("what-if directory %s: %w", dir, err)
 	}
 	idx := WhatIfIndex{Tool: "streamgauge", Version: o.version, Name: p.Name, Start: time.Now().UTC(), CostModel: cost.Name, Variants: variants}
-	res := &WhatIfResult{Dir: dir, Variants: variants, Sweeps: make([]*analysis.Sweep, len(variants))}
+	res := &WhatIfResult{Dir: dir, Variants: variants, Sweeps: make([]*analysis.Sweep, len(variants)), CostModel: cost.Name}
 	save := func() error { return results.WriteJSON(dir, WhatIfFile, idx) }
 	if err := save(); err != nil {
 		return nil, err
 	}
+	o.logf("what-if: %s on cost model %s, baseline %s%s, writing %s", plural.Count(len(variants), "variant"), cost.Name, variants[0].Name, whatIfLength(p, so, len(variants)), dir)
 	for i, v := range variants {
 		if i > 0 && so.Cooldown > 0 {
 			t := time.NewTimer(so.Cooldown)
@@ -371,4 +377,23 @@ func WhatIf(ctx context.Context, p profiles.Profile, so SweepOptions, variants [
 // writes when the profile sets no Out: results/<UTC time>-<name>-whatif.
 func DefaultWhatIfDir(name string, now time.Time) string {
 	return filepath.Join("results", now.UTC().Format("20060102T150405Z")+"-"+safeName(name)+"-whatif")
+}
+
+// whatIfLength estimates how long a what-if takes when its levels are
+// given (", 2 levels × 10s stages: about 1m0s"); "" for a search.
+func whatIfLength(p profiles.Profile, so SweepOptions, variants int) string {
+	if so.Auto || len(so.Levels) == 0 {
+		return ""
+	}
+	stage := so.StageDuration
+	if stage == 0 {
+		stage = p.Duration
+	}
+	if stage == 0 {
+		stage = DefaultStageDuration
+	}
+	n := time.Duration(len(so.Levels))
+	one := n*stage + (n-1)*so.Cooldown
+	total := time.Duration(variants)*one + time.Duration(variants-1)*so.Cooldown
+	return fmt.Sprintf(", %d levels × %s stages: about %s", len(so.Levels), stage, total.Round(time.Second))
 }

@@ -1,12 +1,20 @@
 package harness_test
 
 import (
+	"context"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"os"
+	"path/filepath"
 	"reflect"
 	"slices"
 	"strconv"
 	"strings"
 	"testing"
+	"time"
 
+	"github.com/streamgauge/streamgauge/analysis"
 	"github.com/streamgauge/streamgauge/harness"
 	"github.com/streamgauge/streamgauge/profiles"
 )
@@ -174,4 +182,68 @@ func FuzzParseWhatIf(f *testing.F) {
 			v.Apply(profiles.Default())
 		}
 	})
+}
+
+// TestWhatIfInterrupted: a what-if cut short after its first variant
+// keeps that variant's sweep and says so in whatif.json.
+func TestWhatIfInterrupted(t *testing.T) {
+	p := sweepProfile(t)
+	p.Out = filepath.Join(t.TempDir(), "whatif")
+	vs, err := harness.Variants([]harness.WhatIfDim{{Key: "scheduler", Values: []string{"continuous", "fcfs"}}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	ctx, cancel := context.WithCancel(context.Background())
+	defer cancel()
+	logf := func(format string, a ...any) {
+		if strings.HasPrefix(fmt.Sprintf(format, a...), "what-if 2/2") {
+			cancel() // as a Ctrl-C between the variants
+		}
+	}
+	res, err := harness.WhatIf(ctx, p, harness.SweepOptions{Levels: []float64{10}, StageDuration: 500 * time.Millisecond}, vs, harness.WithLog(logf))
+	if err == nil || !strings.Contains(err.Error(), "what-if interrupted after 1 of 2 variants") {
+		t.Fatalf("error %v", err)
+	}
+	ran, sweeps := res.Ran()
+	if len(ran) != 1 || ran[0].Name != "scheduler=continuous" || len(sweeps[0].Stages) != 1 {
+		t.Fatalf("ran %+v", ran)
+	}
+	if _, err := analysis.LoadSweep(filepath.Join(p.Out, "scheduler=continuous")); err != nil {
+		t.Errorf("the finished variant's sweep: %v", err)
+	}
+	var idx harness.WhatIfIndex
+	b, _ := os.ReadFile(filepath.Join(p.Out, harness.WhatIfFile))
+	if err := json.Unmarshal(b, &idx); err != nil || idx.Done != 1 || !idx.Interrupted || idx.CostModel != "h100-llama8b" {
+		t.Errorf("whatif.json %+v, %v", idx, err)
+	}
+}
+
+// TestWhatIfConfigErrors: a what-if that cannot run is a *ConfigError
+// before anything is written.
+func TestWhatIfConfigErrors(t *testing.T) {
+	vs, _ := harness.Variants([]harness.WhatIfDim{{Key: "max-batch", Values: []string{"8", "16"}}})
+	for _, tc := range []struct {
+		name string
+		edit func(*profiles.Profile)
+		want string
+	}{
+		{"target", func(p *profiles.Profile) { p.Target = "http://127.0.0.1:1" }, "what-if: varies the built-in simulator"},
+		{"shard", func(p *profiles.Profile) { p.Shard = "0/2" }, "drop --shard"},
+		{"fixed engine", func(p *profiles.Profile) { p.SimTTFT = time.Millisecond }, "what-if max-batch=8: the simulator would run the fixed scheduler"},
+		{"bad sweep", func(p *profiles.Profile) { p.Trace = "t.csv" }, "what-if max-batch=8: trace:"},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			p := sweepProfile(t)
+			p.Out = filepath.Join(t.TempDir(), "whatif")
+			tc.edit(&p)
+			_, err := harness.WhatIf(context.Background(), p, harness.SweepOptions{Levels: []float64{10}, StageDuration: time.Second}, vs)
+			var ce *harness.ConfigError
+			if !errors.As(err, &ce) || !strings.Contains(err.Error(), tc.want) {
+				t.Errorf("error %v, want a ConfigError with %q", err, tc.want)
+			}
+			if _, err := os.Stat(p.Out); err == nil {
+				t.Errorf("%s was written", p.Out)
+			}
+		})
+	}
 }

@@ -14,7 +14,6 @@ import (
 
 	"github.com/streamgauge/streamgauge/analysis"
 	"github.com/streamgauge/streamgauge/harness"
-	"github.com/streamgauge/streamgauge/internal/plural"
 	"github.com/streamgauge/streamgauge/profiles"
 	"github.com/streamgauge/streamgauge/report"
 )
@@ -68,13 +67,6 @@ func runWhatIf(cmd *cobra.Command, e *env, p profiles.Profile, so harness.SweepO
 	if err := ensureFiles(sweepFilesNeeded(p, so)); err != nil {
 		return usageError(err)
 	}
-	cost := "the default cost model"
-	if cfg, err := p.SimConfig(); err == nil {
-		if m, err := cfg.CostModel(); err == nil {
-			cost = "cost model " + m.Name
-		}
-	}
-	fmt.Fprintf(e.stderr, "streamgauge: what-if: %s on %s, baseline %s%s\n", plural.Count(len(vs), "variant"), cost, vs[0].Name, whatIfLength(p, so, len(vs)))
 	logf := func(format string, a ...any) { fmt.Fprintf(e.stderr, "streamgauge: "+format+"\n", a...) }
 	res, err := harness.WhatIf(cmd.Context(), p, so, vs, harness.WithLog(logf), harness.WithGetenv(e.getenv), harness.WithVersion(version))
 	var ce *harness.ConfigError
@@ -84,7 +76,7 @@ func runWhatIf(cmd *cobra.Command, e *env, p profiles.Profile, so harness.SweepO
 	var c *analysis.SweepComparison
 	if res != nil {
 		var werr error
-		if c, werr = writeWhatIf(e, res, f, p.Name+" on "+cost); werr != nil && err == nil {
+		if c, werr = writeWhatIf(e, res, f, p.Name+" on cost model "+res.CostModel); werr != nil && err == nil {
 			err = werr
 		}
 	}
@@ -95,25 +87,6 @@ func runWhatIf(cmd *cobra.Command, e *env, p profiles.Profile, so harness.SweepO
 		return &exitError{code: exitSLO, err: errors.New("no variant met the SLOs at any level")}
 	}
 	return nil
-}
-
-// whatIfLength estimates how long the what-if takes, when its levels are
-// given: ", about 2m30s".
-func whatIfLength(p profiles.Profile, so harness.SweepOptions, variants int) string {
-	if so.Auto {
-		return ""
-	}
-	stage := so.StageDuration
-	if stage == 0 {
-		stage = p.Duration
-	}
-	if stage == 0 {
-		stage = harness.DefaultStageDuration
-	}
-	n := time.Duration(len(so.Levels))
-	one := n*stage + (n-1)*so.Cooldown
-	total := time.Duration(variants)*one + time.Duration(variants-1)*so.Cooldown
-	return fmt.Sprintf(", %d levels × %s stages: about %s", len(so.Levels), stage, total.Round(time.Second))
 }
 
 // writeWhatIf renders the variants that ran: their sweep pages, the
