@@ -8,7 +8,9 @@ import (
 )
 
 func TestSweepComparisonBest(t *testing.T) {
-	found := func(level float64) analysis.Capacity { return analysis.Capacity{Found: true, Level: level, Throughput: level} }
+	found := func(level float64) analysis.Capacity {
+		return analysis.Capacity{Found: true, Level: level, Throughput: level}
+	}
 	for _, tc := range []struct {
 		name string
 		caps []analysis.Capacity
