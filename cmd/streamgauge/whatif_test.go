@@ -114,9 +114,13 @@ func TestWhatIfEndToEnd(t *testing.T) {
 	if !strings.Contains(r.stderr, "what-if: 2 variants on cost model h200-llama8b-hf-eager, baseline scheduler=continuous, 2 levels × 1s stages: about 4s, writing ") {
 		t.Errorf("stderr does not announce the plan:\n%s", r.stderr)
 	}
-	// The same directories compare again with compare.
-	c := runCLI(t, nil, "compare", filepath.Join(out, variants[0]), filepath.Join(out, variants[1]))
+	// The same directories compare again with compare, HTML included.
+	page := filepath.Join(out, "again.html")
+	c := runCLI(t, nil, "compare", filepath.Join(out, variants[0]), filepath.Join(out, variants[1]), "--html", page)
 	if c.code != 0 || !strings.Contains(c.stdout, "scheduler=fcfs") {
 		t.Errorf("compare of the variants: exit %d\n%s%s", c.code, c.stdout, c.stderr)
+	}
+	if b, err := os.ReadFile(page); err != nil || !strings.Contains(string(b), "scheduler=fcfs") || !strings.Contains(string(b), "<svg") {
+		t.Errorf("compare --html of sweeps: %v", err)
 	}
 }
