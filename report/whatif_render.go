@@ -62,7 +62,7 @@ func WhatIfRows(c *analysis.SweepComparison) [][]string {
 			there := analysis.NoValue
 			for _, st := range stages {
 				if cp.Found && st.Index == cp.Stage {
-					there = reqRate(st.Goodput.RequestsPerS)
+					there = goodputCell(st)
 				}
 			}
 			row = append(row, there)
@@ -71,7 +71,7 @@ func WhatIfRows(c *analysis.SweepComparison) [][]string {
 				cell := analysis.NoValue
 				for _, st := range stages {
 					if st.Level == l {
-						cell = reqRate(st.Goodput.RequestsPerS)
+						cell = goodputCell(st)
 						if !st.Pass {
 							cell += " FAIL"
 						}
@@ -89,10 +89,15 @@ func WhatIfRows(c *analysis.SweepComparison) [][]string {
 	return rows
 }
 
+// goodputCell is a stage's goodput: req/s and the share of requests.
+func goodputCell(st analysis.SweepStage) string {
+	return reqRate(st.Goodput.RequestsPerS) + fmt.Sprintf(" (%.0f%%)", 100*st.Goodput.Ratio)
+}
+
 // whatIfFooter is the lines under a what-if's table: the baseline, each
 // variant's capacity line and the comparison's notes.
 func whatIfFooter(c *analysis.SweepComparison) []string {
-	lines := []string{"baseline: " + c.Variants[0].Name + "; goodput is the requests per second that succeeded and met every --goodput condition; FAIL marks a level whose stage failed the SLOs or saturated"}
+	lines := []string{"baseline: " + c.Variants[0].Name + "; goodput: requests per second (and share of requests) that succeeded and met every --goodput condition, over the stage and its drain; FAIL: the stage failed the SLOs or saturated"}
 	for i, v := range c.Variants {
 		lines = append(lines, v.Name+": "+c.Sweeps()[i].CapacityLine())
 	}

@@ -69,8 +69,8 @@ func TestWhatIfRowsSearch(t *testing.T) {
 	rows := report.WhatIfRows(c)
 	want := [][]string{
 		{"variant", "capacity (req/s)", "vs baseline", "goodput there (req/s)", "best"},
-		{"max-batch=64", "11.3", "baseline", "0.00", "best"},
-		{"max-batch=256", "11.3", "+0.0%", "0.00", "best"},
+		{"max-batch=64", "11.3", "baseline", "0.00 (0%)", "best"},
+		{"max-batch=256", "11.3", "+0.0%", "0.00 (0%)", "best"},
 	}
 	if len(rows) != len(want) {
 		t.Fatalf("rows %q", rows)
