@@ -165,7 +165,7 @@ type VariantSetting struct {
 // value) is the baseline. More than MaxWhatIfVariants is an error.
 func Variants(dims []WhatIfDim) ([]Variant, error) {
 	if len(dims) == 0 {
-		return nil, errors.New("--what-if: give at least one SETTING=VALUE,VALUE,...")
+		return nil, errors.New("--what-if: give at least one, as SETTING=VALUE,VALUE")
 	}
 	n := 1
 	for _, d := range dims {
