@@ -133,3 +133,23 @@ func TestPresetFileEndToEnd(t *testing.T) {
 		}
 	}
 }
+
+// TestPresetFileHelp: serve --help and run --help name the preset file
+// flags, and sweep --help the what-if.
+func TestPresetFileHelp(t *testing.T) {
+	for _, tc := range []struct {
+		cmd  string
+		want []string
+	}{
+		{"serve", []string{"--preset-file string", "replaces --preset", "examples/presets/h200-llama8b-hf-eager.yaml"}},
+		{"run", []string{"--sim-preset-file string", "replaces --sim-preset"}},
+		{"sweep", []string{"--sim-preset-file string", "--what-if stringArray", "What-if:", "--what-if scheduler=continuous,chunked-prefill,priority"}},
+	} {
+		r := runCLI(t, nil, tc.cmd, "--help")
+		for _, w := range tc.want {
+			if !strings.Contains(r.stdout, w) {
+				t.Errorf("%s --help lacks %q", tc.cmd, w)
+			}
+		}
+	}
+}
