@@ -380,17 +380,28 @@ func DefaultWhatIfDir(name string, now time.Time) string {
 }
 
 // whatIfLength estimates how long a what-if takes when its levels are
-// given (", 2 levels × 10s stages: about 1m0s"); "" for a search.
+// given (", 2 levels × 10s stages: about 1m0s"), or says a search's
+// stage length and bound.
 func whatIfLength(p profiles.Profile, so SweepOptions, variants int) string {
-	if so.Auto || len(so.Levels) == 0 {
-		return ""
-	}
 	stage := so.StageDuration
 	if stage == 0 {
 		stage = p.Duration
 	}
 	if stage == 0 {
 		stage = DefaultStageDuration
+	}
+	if so.Auto {
+		bound := "bound it with --max-rate"
+		if so.Users {
+			bound = "bound it with --max-users"
+		}
+		if so.Max > 0 {
+			bound = "up to " + analysis.FormatLevel(so.Max)
+		}
+		return fmt.Sprintf(", a capacity search of %s stages each (%s)", stage, bound)
+	}
+	if len(so.Levels) == 0 {
+		return ""
 	}
 	n := time.Duration(len(so.Levels))
 	one := n*stage + (n-1)*so.Cooldown
