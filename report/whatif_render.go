@@ -162,7 +162,7 @@ func WhatIfPage(c *analysis.SweepComparison, title string, links []string) Sweep
 	pg := SweepComparisonPage(c)
 	pg.Title = title
 	pg.Notes = whatIfFooter(c)
-	pg.Table = WhatIfRows(c)
+	pg.Table, pg.TableTitle = WhatIfRows(c), "Capacity and goodput per variant"
 	for i, v := range c.Variants {
 		if i < len(links) && links[i] != "" {
 			pg.Links = append(pg.Links, Link{Text: v.Name, Href: links[i]})
