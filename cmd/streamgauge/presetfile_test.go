@@ -126,6 +126,14 @@ func TestPresetFileEndToEnd(t *testing.T) {
 		c.WeightRead != want.WeightRead.String() || c.PerContextTokenNS != want.PerContextToken || c.KVTokens != want.KVTokens {
 		t.Errorf("run.json simulator %+v, cost model %+v; want %+v from %s", s, c, want, filepath.Join(profDir, "mine.yaml"))
 	}
+	// The HTML report says which simulator and cost model ran.
+	page := filepath.Join(dir, "report.html")
+	if r := runCLI(t, nil, "report", out, "--format", "html", "-o", page); r.code != 0 {
+		t.Fatalf("report: exit %d: %s", r.code, r.stderr)
+	}
+	if b, _ := os.ReadFile(page); !strings.Contains(string(b), "continuous, max-batch 256, kv-tokens 845638; cost model h200-llama8b-hf-eager ("+filepath.Join(profDir, "mine.yaml")+"): overhead 0s, launch floor 19.8ms") {
+		t.Errorf("the HTML report does not describe the simulator")
+	}
 	// Every step of the eager model takes at least its launch floor.
 	for _, rec := range readRecords(t, out) {
 		if rec.Error != nil || rec.TTFTMS == nil || *rec.TTFTMS < float64(want.LaunchFloor.Milliseconds()) {
