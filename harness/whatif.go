@@ -298,6 +298,9 @@ func WhatIf(ctx context.Context, p profiles.Profile, so SweepOptions, variants [
 		if _, err := newSweepPlan(vp, so); err != nil {
 			return nil, configErr(fmt.Errorf("what-if %s: %w", v.Name, err))
 		}
+		if _, err := os.Stat(filepath.Join(vp.Out, analysis.SweepFile)); err == nil {
+			return nil, configErr(fmt.Errorf("out: %s already holds a sweep; choose another --out", vp.Out))
+		}
 		cfg, _ := vp.SimConfig()
 		if cfg.Scheduler == sim.SchedFixed {
 			return nil, configErr(fmt.Errorf("what-if %s: the simulator would run the fixed scheduler (sim-ttft/sim-itl are set), whose latencies ignore what a what-if varies; drop sim-ttft/sim-itl or vary --what-if scheduler=%s",
