@@ -4,7 +4,8 @@
 // expressions and goodput, failure grouping, run comparison with bootstrap
 // statistics, sweep curves and capacity, and the messages that explain a
 // verdict (SLO notes, saturation warnings), with the number formatting
-// they share with every output.
+// they share with every output; and the fit of the simulator's cost model
+// to runs and step timings (calibrate).
 //
 // It reads records through the results package, does no network I/O, and
 // renders nothing: tables, markdown, JUnit, CSV, HTML pages, plots and

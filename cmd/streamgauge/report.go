@@ -8,6 +8,7 @@ import (
 	"io"
 	"os"
 	"path/filepath"
+	"slices"
 	"strings"
 	"time"
 
@@ -25,7 +26,9 @@ var reportFormats = []string{"table", "markdown", "json", "csv", "html", "hdrlog
 
 type reportFlags struct {
 	format, out, metric, plot, unit string
-	interval                        time.Duration
+	// as names another tool whose metric definitions to apply (--as).
+	as       string
+	interval time.Duration
 }
 
 func newReportCmd(e *env) *cobra.Command {
@@ -56,6 +59,12 @@ With -o the file's extension names the format (.txt table, .md markdown,
 contradict it, and another extension needs --format. A PNG is never
 written to a terminal.
 
+With --as TOOL (vllm, sglang, aiperf, genai-perf, guidellm, llmperf) report
+recomputes the headline metrics from requests.jsonl as that tool defines
+them, beside streamgauge's own, with one line per difference saying why
+(--format table or json). docs/metrics.md, "Other tools' definitions",
+cites each tool's source.
+
 docs/reports.md explains every plot.`,
 		Example: `  streamgauge report results/20260101T120000Z-demo
   streamgauge report RUN_DIR -o report.html                       # the format follows the extension
@@ -63,12 +72,20 @@ docs/reports.md explains every plot.`,
   streamgauge report RUN_DIR --format hdrlog -o run.hlog
   streamgauge report RUN_DIR --format hdrlog -o hlogs/            # ttft.hlog, itl.hlog, ...
   streamgauge report RUN_DIR --format png --plot cdf --metric ttft -o ttft.png
-  streamgauge report RUN_DIR --format png --plot percentiles --metric itl -o itl.png`,
+  streamgauge report RUN_DIR --format png --plot percentiles --metric itl -o itl.png
+  streamgauge report RUN_DIR --as vllm                            # ttft/itl/tpot as vLLM's bench serve computes them
+  streamgauge report RUN_DIR --as aiperf --format json            # for a CI job that tracks AIPerf's numbers`,
 		Args: argsUsage(cobra.ExactArgs(1)),
 		RunE: func(cmd *cobra.Command, args []string) error {
 			fl := cmd.Flags()
 			if err := f.resolve(e, fl.Changed("format"), fl.Changed("plot"), fl.Changed("metric")); err != nil {
 				return err
+			}
+			if fl.Changed("as") {
+				if err := f.checkAs(); err != nil {
+					return err
+				}
+				return reportAs(e, args[0], f)
 			}
 			return runReport(e, args[0], f)
 		},
@@ -79,6 +96,7 @@ docs/reports.md explains every plot.`,
 	fs.StringVar(&f.metric, "metric", "", "png: the metric of --plot cdf (default ttft, itl, tpot, e2e together) or percentiles (ttft|itl); hdrlog: log only this metric")
 	fs.StringVar(&f.plot, "plot", "cdf", "png: which plot: "+strings.Join(report.PlotKinds, "|"))
 	fs.DurationVar(&f.interval, "interval", 0, "hdrlog: interval length (default 1s); html and png: time bucket width (default about 1/60 of the run)")
+	fs.StringVar(&f.as, "as", "", "recompute the headline metrics as another tool defines them: "+strings.Join(analysis.ToolNames, "|")+" (--format table or json)")
 	fs.StringVar(&f.unit, "hdrlog-unit", string(report.HdrLogNanoseconds), "hdrlog: unit of the logged values, ns (what HDR tools assume) or us (the summary's own histograms)")
 	return cmd
 }
@@ -129,6 +147,47 @@ func (f *reportFlags) resolve(e *env, formatSet, plotSet, metricSet bool) error 
 		kind = outDir
 	}
 	return checkOutputs(outputPath{"-o", f.out, kind})
+}
+
+// asFormats are the formats --as can write.
+var asFormats = []string{"table", "json"}
+
+// checkAs refuses an unknown tool and a format --as cannot write.
+func (f *reportFlags) checkAs() error {
+	if !slices.Contains(analysis.ToolNames, f.as) {
+		return usagef("--as %q: unknown tool; valid tools are %s", f.as, strings.Join(analysis.ToolNames, ", "))
+	}
+	if !slices.Contains(asFormats, f.format) {
+		return usagef("--as %s writes a table or JSON: use --format table or --format json (or -o FILE.txt / FILE.json), not %s", f.as, f.format)
+	}
+	return nil
+}
+
+// reportAs writes the run's headline metrics under another tool's
+// definitions beside ours (report --as).
+func reportAs(e *env, dir string, f reportFlags) error {
+	if err := checkRunDir(dir); err != nil {
+		return err
+	}
+	if _, err := os.Stat(filepath.Join(dir, results.RequestsFile)); err != nil {
+		return runErrorf("RUN_DIR %s: --as needs %s (the per-request records): %v", dir, results.RequestsFile, errors.Unwrap(err))
+	}
+	if _, err := inspectRun(e, dir, false); err != nil {
+		return err
+	}
+	rep, err := analysis.ToolReportFromDir(dir, f.as)
+	if err != nil {
+		return runError(err)
+	}
+	if rep.Ours.Requests+rep.Ours.Dropped == 0 {
+		return runErrorf("RUN_DIR %s: no measured requests to compare (every record is warm-up)", dir)
+	}
+	return writeOutput(e, f.out, func(w io.Writer) error {
+		if f.format == "json" {
+			return report.WriteToolJSON(w, rep)
+		}
+		return report.WriteToolTable(w, rep)
+	})
 }
 
 func runReport(e *env, dir string, f reportFlags) error {

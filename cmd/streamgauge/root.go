@@ -191,7 +191,7 @@ against SLOs. With no --target, run drives the built-in simulator.`,
 		},
 	})
 	root.SetFlagErrorFunc(flagError)
-	root.AddCommand(newRunCmd(e), newServeCmd(e), newReportCmd(e), newCheckCmd(e), newCompareCmd(e), newSweepCmd(e), newMergeCmd(e), newProfilesCmd(e), newVersionCmd(e))
+	root.AddCommand(newRunCmd(e), newServeCmd(e), newReportCmd(e), newCheckCmd(e), newCompareCmd(e), newSweepCmd(e), newMergeCmd(e), newCalibrateCmd(e), newProfilesCmd(e), newVersionCmd(e))
 	return root
 }
 

@@ -1,0 +1,271 @@
+package main
+
+import (
+	"fmt"
+	"io"
+	"os"
+	"path/filepath"
+	"slices"
+	"sort"
+	"strings"
+
+	"github.com/spf13/cobra"
+
+	"github.com/streamgauge/streamgauge/analysis"
+	"github.com/streamgauge/streamgauge/report"
+	"github.com/streamgauge/streamgauge/results"
+	"github.com/streamgauge/streamgauge/targets/sim"
+)
+
+func newCalibrateCmd(e *env) *cobra.Command {
+	var (
+		out, name, scheduler string
+		kvTokens, bootstrap  int
+		maxGaps              int
+		seed                 uint64
+	)
+	cmd := &cobra.Command{
+		Use:   "calibrate RUN_DIR|SWEEP_DIR|STEPS.json... -o preset.yaml",
+		Short: "Fit the simulator's cost model to real runs, for what-if questions on your hardware",
+		Long: `calibrate fits the built-in simulator's cost model
+
+  step = overhead + max(floor, tokens·per_token + weight_read + context·per_context_token)
+
+to what your server did, and writes it as a preset file that
+--sim-preset-file reads. Its inputs are run directories (each gap between two
+streamed frames is one engine step; a request that found the server idle
+gives one prefill step), sweep directories (every stage) and step-timing
+JSON files ({"prefill": [{"batch","tokens","ms"}], "decode":
+[{"batch","context","ms"}]}, forward passes timed on the hardware).
+
+It prints each parameter with its bootstrap ± and says which ones these
+inputs cannot pin down and which run to add; the residuals show how well
+the model explains the steps. Runs made with --scrape-metrics give the
+server's own running count and its KV-cache capacity; without them give
+--kv-tokens. docs/schedulers.md ("Calibrate your own") walks through it.`,
+		Example: `  streamgauge run --rate 4 --input-tokens uniform:200,1500 --scrape-metrics sim --out runs/r4
+  streamgauge run --rate 8 --input-tokens uniform:1500,4000 --scrape-metrics sim --out runs/r8
+  streamgauge calibrate runs/r4 runs/r8 -o my.yaml
+  streamgauge calibrate h200-steps.json --kv-tokens 900000 -o h200.yaml`,
+		Args: func(cmd *cobra.Command, args []string) error {
+			if len(args) == 0 {
+				return usagef("calibrate: give at least one RUN_DIR, SWEEP_DIR or step-timing JSON file")
+			}
+			return nil
+		},
+		RunE: func(cmd *cobra.Command, args []string) error {
+			if out == "" {
+				return usagef("-o: give the preset file to write (or - for stdout)")
+			}
+			if scheduler != "" && !slices.Contains(sim.Schedulers(), scheduler) {
+				return usagef("--scheduler %q: want one of %s", scheduler, strings.Join(sim.Schedulers(), ", "))
+			}
+			if scheduler == sim.SchedFixed {
+				return usagef("--scheduler fixed: the fixed engine has no cost model to fit; name the scheduler your server uses (continuous for vLLM, SGLang, TGI)")
+			}
+			if kvTokens < 0 {
+				return usagef("--kv-tokens %d: must not be negative", kvTokens)
+			}
+			return calibrate(e, args, calibrateSettings{out: out, name: name, scheduler: scheduler, kvTokens: kvTokens, bootstrap: bootstrap, maxGaps: maxGaps, seed: seed})
+		},
+	}
+	f := cmd.Flags()
+	f.StringVarP(&out, "output", "o", "", "preset file to write (- for stdout; the table then goes to stderr)")
+	f.StringVar(&name, "name", "calibrated", "the preset's name")
+	f.StringVar(&scheduler, "scheduler", "", "the target's scheduler, to read prefill from the gaps: "+strings.Join(sim.Schedulers()[1:], "|")+" (default: the run's simulator's, else continuous)")
+	f.IntVar(&kvTokens, "kv-tokens", 0, "the server's KV-cache capacity in tokens (default: from scraped KV usage, or the simulator preset of a simulated run)")
+	f.IntVar(&bootstrap, "bootstrap", 40, "bootstrap resamples (over requests) for the ± of each parameter; 0 for none")
+	f.IntVar(&maxGaps, "max-gaps", 200000, "frame gaps kept in all, shared evenly by the runs (at least 10000 each); a larger run is subsampled evenly (bounds memory and time)")
+	f.Uint64Var(&seed, "seed", 1, "seed of the bootstrap")
+	return cmd
+}
+
+type calibrateSettings struct {
+	out, name, scheduler string
+	kvTokens, bootstrap  int
+	maxGaps              int
+	seed                 uint64
+}
+
+// calibrateInput is one input: a run directory or a step-timing file.
+type calibrateInput struct {
+	path  string
+	steps bool
+}
+
+// expandCalibrateArgs turns the arguments into inputs: a sweep directory
+// into its stage run directories.
+func expandCalibrateArgs(args []string) ([]calibrateInput, error) {
+	var ins []calibrateInput
+	for _, a := range args {
+		st, err := os.Stat(a)
+		if err != nil {
+			return nil, usagef("%s: %v; give a run directory, a sweep directory or a step-timing JSON file", a, pathErr(err))
+		}
+		if !st.IsDir() {
+			ins = append(ins, calibrateInput{path: a, steps: true})
+			continue
+		}
+		if fileExists(filepath.Join(a, results.RequestsFile)) {
+			ins = append(ins, calibrateInput{path: a})
+			continue
+		}
+		if !fileExists(filepath.Join(a, "sweep.json")) {
+			return nil, usagef("%s: neither a run directory (no %s) nor a sweep directory (no sweep.json)", a, results.RequestsFile)
+		}
+		ents, err := os.ReadDir(a)
+		if err != nil {
+			return nil, runErrorf("sweep %s: %v", a, err)
+		}
+		var stages []string
+		for _, en := range ents {
+			if en.IsDir() && strings.HasPrefix(en.Name(), "stage-") && fileExists(filepath.Join(a, en.Name(), results.RequestsFile)) {
+				stages = append(stages, filepath.Join(a, en.Name()))
+			}
+		}
+		if len(stages) == 0 {
+			return nil, runErrorf("sweep %s: no stage directory holds a %s", a, results.RequestsFile)
+		}
+		sort.Strings(stages)
+		for _, s := range stages {
+			ins = append(ins, calibrateInput{path: s})
+		}
+	}
+	return ins, nil
+}
+
+func fileExists(p string) bool {
+	st, err := os.Stat(p)
+	return err == nil && !st.IsDir()
+}
+
+func calibrate(e *env, args []string, s calibrateSettings) error {
+	ins, err := expandCalibrateArgs(args)
+	if err != nil {
+		return err
+	}
+	var obs []analysis.StepObservation
+	var sources []analysis.CalibrationSource
+	var kvEst []int
+	simPresets := map[string]bool{}
+	runs := 0
+	for _, in := range ins {
+		if !in.steps {
+			runs++
+		}
+	}
+	// --max-gaps bounds all runs together, so a sweep of many stages
+	// holds no more than one big run.
+	perRun := s.maxGaps
+	if runs > 0 {
+		perRun = max(s.maxGaps/runs, 10000)
+	}
+	base := 0
+	for _, in := range ins {
+		if in.steps {
+			data, err := os.ReadFile(in.path)
+			if err != nil {
+				return runErrorf("step-timing file %s: %v", in.path, pathErr(err))
+			}
+			st, err := analysis.ParseStepTiming(in.path, data)
+			if err != nil {
+				return runError(err)
+			}
+			o := st.Observations(filepath.Base(in.path), base)
+			base += len(o)
+			obs = append(obs, o...)
+			src := analysis.CalibrationSource{Path: in.path, Kind: "step-timing", Observations: len(o)}
+			if st.GPU != "" {
+				src.Notes = []string{"measured on " + st.GPU}
+			}
+			sources = append(sources, src)
+			continue
+		}
+		ro, err := analysis.ReadRunObservations(in.path, analysis.RunObservationOptions{Scheduler: s.scheduler, MaxGaps: perRun, ClusterBase: base})
+		if err != nil {
+			return runError(err)
+		}
+		base += ro.Requests + 1
+		obs = append(obs, ro.Obs...)
+		sources = append(sources, analysis.CalibrationSource{Path: in.path, Kind: "run", Observations: len(ro.Obs), Requests: ro.Requests,
+			Scheduler: ro.Scheduler, Concurrency: concurrencyWords(ro.Concurrency), Notes: ro.Notes})
+		if ro.KVTokens > 0 {
+			kvEst = append(kvEst, ro.KVTokens)
+		}
+		if ro.Simulated {
+			simPresets[ro.SimPreset] = true
+		}
+	}
+	kv, kvSource := s.kvTokens, "--kv-tokens"
+	switch {
+	case kv > 0:
+	case len(kvEst) > 0:
+		slices.Sort(kvEst)
+		kv = kvEst[len(kvEst)/2]
+		kvSource = fmt.Sprintf("the server's scraped KV usage (median of %d runs' estimates)", len(kvEst))
+	case len(simPresets) == 1:
+		for name := range simPresets {
+			if p, err := sim.Preset(name); err == nil {
+				kv, kvSource = p.KVTokens, "the simulator preset "+name+" the runs used (no KV usage was scraped)"
+			}
+		}
+	}
+	if kv <= 0 {
+		return usagef("--kv-tokens: the inputs do not show the KV-cache capacity (no run scraped the server's KV usage); give it, e.g. the \"# GPU blocks\" × block size vLLM logs at start, or run with --scrape-metrics")
+	}
+	cal, err := analysis.FitCostModel(obs, analysis.CalibrateOptions{Name: s.name, KVTokens: kv, Bootstrap: bootstrapFlag(s.bootstrap), Seed: s.seed,
+		Description: "fitted by streamgauge calibrate from " + describeInputs(ins)})
+	if err != nil {
+		return runError(err)
+	}
+	cal.Sources = sources
+	cal.KVTokensSource = kvSource
+	if err := cal.Model.Validate(); err != nil {
+		return runErrorf("calibrate: the fit gave an unusable model (%v); add runs with more load", err)
+	}
+	table := e.stdout
+	if s.out == "-" {
+		table = e.stderr
+	}
+	if err := report.RenderCalibration(table, cal); err != nil {
+		return runError(err)
+	}
+	pf := sim.NewPresetFile(cal.Model, cal)
+	if s.out == "-" {
+		if err := sim.WritePreset(e.stdout, pf); err != nil {
+			return runError(err)
+		}
+		return nil
+	}
+	if err := writeFileAtomic(s.out, func(w io.Writer) error { return sim.WritePreset(w, pf) }); err != nil {
+		return runErrorf("-o %s: %w", s.out, err)
+	}
+	fmt.Fprintf(table, "\nwrote %s: simulate your server with streamgauge run --sim-preset-file %s\n", s.out, s.out)
+	return nil
+}
+
+// bootstrapFlag maps --bootstrap 0 (none) to FitCostModel's negative.
+func bootstrapFlag(n int) int {
+	if n <= 0 {
+		return -1
+	}
+	return n
+}
+
+func concurrencyWords(c string) string {
+	if c == analysis.ConcurrencyServer {
+		return "server's scraped count"
+	}
+	return "client's reconstruction"
+}
+
+func describeInputs(ins []calibrateInput) string {
+	var names []string
+	for _, in := range ins {
+		names = append(names, filepath.Base(in.path))
+	}
+	if len(names) > 6 {
+		names = append(names[:6], fmt.Sprintf("and %d more", len(names)-6))
+	}
+	return strings.Join(names, ", ")
+}
