@@ -383,7 +383,7 @@ func DefaultWhatIfDir(name string, now time.Time) string {
 }
 
 // whatIfLength estimates how long a what-if takes when its levels are
-// given (", 2 levels × 10s stages: about 1m0s"), or says a search's
+// given (", 2 levels × 10s stages: at least 1m0s plus the drains"), or says a search's
 // stage length and bound.
 func whatIfLength(p profiles.Profile, so SweepOptions, variants int) string {
 	stage := so.StageDuration
@@ -409,5 +409,5 @@ func whatIfLength(p profiles.Profile, so SweepOptions, variants int) string {
 	n := time.Duration(len(so.Levels))
 	one := n*stage + (n-1)*so.Cooldown
 	total := time.Duration(variants)*one + time.Duration(variants-1)*so.Cooldown
-	return fmt.Sprintf(", %d levels × %s stages: about %s", len(so.Levels), stage, total.Round(time.Second))
+	return fmt.Sprintf(", %d levels × %s stages: at least %s plus the drains", len(so.Levels), stage, total.Round(time.Second))
 }

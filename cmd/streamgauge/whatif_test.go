@@ -111,7 +111,7 @@ func TestWhatIfEndToEnd(t *testing.T) {
 			t.Errorf("stdout lacks %q:\n%s", want, r.stdout)
 		}
 	}
-	if !strings.Contains(r.stderr, "what-if: 2 variants on cost model h200-llama8b-hf-eager, baseline scheduler=continuous, 2 levels × 1s stages: about 4s, writing ") {
+	if !strings.Contains(r.stderr, "what-if: 2 variants on cost model h200-llama8b-hf-eager, baseline scheduler=continuous, 2 levels × 1s stages: at least 4s plus the drains, writing ") {
 		t.Errorf("stderr does not announce the plan:\n%s", r.stderr)
 	}
 	// The same directories compare again with compare, HTML included.
