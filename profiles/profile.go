@@ -142,11 +142,11 @@ type Profile struct {
 
 	// The built-in simulator, used when Target is empty. SimScheduler ""
 	// means "fixed" when sim-ttft or sim-itl is set, else "continuous".
-	SimScheduler string `mapstructure:"sim-scheduler" json:"sim-scheduler,omitempty"`
-	SimPreset    string `mapstructure:"sim-preset" json:"sim-preset,omitempty"`
 	// SimPresetFile is a cost model file (streamgauge calibrate writes
-	// one) that replaces the built-in sim-preset; a path in a profile file
+	// one) that replaces the built-in SimPreset; a path in a profile file
 	// resolves relative to the profile file.
+	SimScheduler     string        `mapstructure:"sim-scheduler" json:"sim-scheduler,omitempty"`
+	SimPreset        string        `mapstructure:"sim-preset" json:"sim-preset,omitempty"`
 	SimPresetFile    string        `mapstructure:"sim-preset-file" json:"sim-preset-file,omitempty"`
 	SimMaxBatch      int           `mapstructure:"sim-max-batch" json:"sim-max-batch,omitempty"`
 	SimKVTokens      int           `mapstructure:"sim-kv-tokens" json:"sim-kv-tokens,omitempty"`
