@@ -12,12 +12,10 @@ type RunInfo struct {
 	Profile any    `json:"profile"`
 	Target  string `json:"target"`
 	API     string `json:"api"`
-	// Simulated is true when the target was the built-in simulator, and
-	// Simulator then says how it was set up.
-	Simulated bool     `json:"simulated"`
-	Simulator *SimInfo `json:"simulator,omitempty"`
-	Seed      uint64   `json:"seed"`
-	Shard     string   `json:"shard"`
+	// Simulated is true when the target was the built-in simulator.
+	Simulated bool   `json:"simulated"`
+	Seed      uint64 `json:"seed"`
+	Shard     string `json:"shard"`
 	// Interrupted is true when the run was cut short by a signal.
 	Interrupted bool `json:"interrupted,omitempty"`
 	// Status is how the run ended (one of the Status* constants). It reads
@@ -29,6 +27,9 @@ type RunInfo struct {
 	// send (--requests N, this shard's share of it), when a request count
 	// bounds the run and each request is one record; 0 when unknown.
 	PlannedRequests uint64 `json:"planned_requests,omitempty"`
+	// Simulator says how the built-in simulator was set up, when the
+	// target was one (Simulated).
+	Simulator *SimInfo `json:"simulator,omitempty"`
 }
 
 // The values of RunInfo.Status.
