@@ -64,3 +64,27 @@ func CompareSweeps(names []string, sweeps []*Sweep) (*SweepComparison, error) {
 
 // Sweeps returns the compared sweeps, in order.
 func (c *SweepComparison) Sweeps() []*Sweep { return c.sweeps }
+
+// Best returns the indices of the variants with the highest capacity (the
+// highest level that met the SLOs): several when they tie, none when no
+// variant found one. Throughput at equal levels differs by noise, so it
+// breaks no tie.
+func (c *SweepComparison) Best() []int {
+	var best []int
+	for i, v := range c.Variants {
+		if !v.Capacity.Found {
+			continue
+		}
+		if len(best) == 0 {
+			best = []int{i}
+			continue
+		}
+		switch top := c.Variants[best[0]].Capacity.Level; {
+		case v.Capacity.Level > top:
+			best = []int{i}
+		case v.Capacity.Level == top:
+			best = append(best, i)
+		}
+	}
+	return best
+}

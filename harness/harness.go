@@ -545,7 +545,40 @@ func describeSim(cfg sim.Config) string {
 	if cfg.Scheduler == "fixed" {
 		return fmt.Sprintf("fixed latencies: ttft %s, itl %s", cfg.TTFT, cfg.ITL)
 	}
-	return fmt.Sprintf("%s scheduler, %s cost model", cfg.Scheduler, cfg.Preset)
+	cost, _ := cfg.CostModel()
+	if cfg.Cost != nil {
+		return fmt.Sprintf("%s scheduler, cost model %s from a preset file", cfg.Scheduler, cost.Name)
+	}
+	return fmt.Sprintf("%s scheduler, %s cost model", cfg.Scheduler, cost.Name)
+}
+
+// simInfo is run.json's account of the simulator cfg set up as srv:
+// presetPath is the preset file it read ("" for a built-in preset).
+func simInfo(cfg sim.Config, srv *sim.Server, presetPath string) *results.SimInfo {
+	if cfg.Scheduler == sim.SchedFixed {
+		return &results.SimInfo{Scheduler: cfg.Scheduler, TTFT: cfg.TTFT.String(), ITL: cfg.ITL.String()}
+	}
+	info := &results.SimInfo{Scheduler: cfg.Scheduler, MaxBatch: cfg.MaxBatch, KVTokens: cfg.KVTokens, PrefixCache: cfg.PrefixCache}
+	if cfg.Scheduler == sim.SchedChunked {
+		info.MaxStepTokens = cfg.MaxStepTokens
+	}
+	if st, ok := srv.Engine().(*sim.Stepped); ok {
+		info.KVTokens = int(st.KVTokens())
+	}
+	m, err := cfg.CostModel()
+	if err != nil {
+		return info
+	}
+	source := "built-in"
+	if cfg.Cost != nil {
+		source = presetPath
+	}
+	info.CostModel = &results.SimCostModel{
+		Name: m.Name, Description: m.Description, Source: source,
+		Overhead: m.Overhead.String(), LaunchFloor: m.LaunchFloor.String(), DecodeLaunchFloor: m.DecodeLaunchFloor.String(),
+		PerToken: m.PerToken.String(), WeightRead: m.WeightRead.String(), PerContextTokenNS: m.PerContextToken, KVTokens: m.KVTokens,
+	}
+	return info
 }
 
 // shardName is the run's shard as run.json writes it: "i/N".

@@ -184,6 +184,7 @@ func parseJudging(p profiles.Profile) (judging, error) {
 type target struct {
 	url       string
 	simulated bool // the built-in simulator, started for this run
+	sim       *results.SimInfo
 }
 
 // startTarget is the profile's target (its API path joined when no
@@ -218,7 +219,7 @@ func startTarget(ctx context.Context, p profiles.Profile, proto targets.Protocol
 		l.Close(sctx)
 	}
 	logf("no --target given: started the built-in simulator at %s (%s)", l.URL, describeSim(cfg))
-	return target{url: l.URL, simulated: true}, stop, nil
+	return target{url: l.URL, simulated: true, sim: simInfo(cfg, srv, p.SimPresetPath())}, stop, nil
 }
 
 // newClient is the client that sends the requests to url in proto, with
@@ -304,7 +305,7 @@ func openRunDir(p profiles.Profile, version string, tgt target) (*runDir, error)
 	info := results.RunInfo{
 		Tool: "streamgauge", Version: version, Start: time.Now().UTC(),
 		Profile: p.Redacted(), Target: secret.URL(tgt.url), API: p.API,
-		Simulated: tgt.simulated, Seed: p.Seed, Shard: shardName(p),
+		Simulated: tgt.simulated, Simulator: tgt.sim, Seed: p.Seed, Shard: shardName(p),
 		Status: results.StatusRunning, PlannedRequests: plannedRequests(p),
 	}
 	if err := results.WriteJSON(dir, results.RunFile, info); err != nil {

@@ -142,8 +142,12 @@ type Profile struct {
 
 	// The built-in simulator, used when Target is empty. SimScheduler ""
 	// means "fixed" when sim-ttft or sim-itl is set, else "continuous".
+	// SimPresetFile is a cost model file (streamgauge calibrate writes
+	// one) that replaces the built-in SimPreset; a path in a profile file
+	// resolves relative to the profile file.
 	SimScheduler     string        `mapstructure:"sim-scheduler" json:"sim-scheduler,omitempty"`
 	SimPreset        string        `mapstructure:"sim-preset" json:"sim-preset,omitempty"`
+	SimPresetFile    string        `mapstructure:"sim-preset-file" json:"sim-preset-file,omitempty"`
 	SimMaxBatch      int           `mapstructure:"sim-max-batch" json:"sim-max-batch,omitempty"`
 	SimKVTokens      int           `mapstructure:"sim-kv-tokens" json:"sim-kv-tokens,omitempty"`
 	SimMaxStepTokens int           `mapstructure:"sim-max-step-tokens" json:"sim-max-step-tokens,omitempty"`
@@ -510,8 +514,19 @@ func (p *Profile) SimConfig() (sim.Config, error) {
 			cfg.Scheduler = "fixed"
 		}
 	}
+	var errs []error
 	if p.SimPreset != "" {
 		cfg.Preset = p.SimPreset
+	}
+	if p.SimPresetFile != "" {
+		if p.SimPreset != "" {
+			errs = append(errs, fmt.Errorf("sim-preset-file: %s and %s both choose the simulator's cost model; give one (a preset file replaces the built-in preset)",
+				p.Origin("sim-preset").Where("sim-preset"), p.Origin("sim-preset-file").Where("sim-preset-file")))
+		} else if m, err := p.simPresetFile(); err != nil {
+			errs = append(errs, fmt.Errorf("sim-preset-file: %w", err))
+		} else {
+			cfg.Cost = &m
+		}
 	}
 	if p.SimMaxBatch > 0 {
 		cfg.MaxBatch = p.SimMaxBatch
@@ -528,7 +543,6 @@ func (p *Profile) SimConfig() (sim.Config, error) {
 		cfg.ITL = p.SimITL
 	}
 	cfg.FailRate, cfg.Seed = p.SimFailRate, p.Seed
-	var errs []error
 	if p.SimFailKinds != "" {
 		kinds, err := sim.ParseFailKinds(p.SimFailKinds)
 		if err != nil {
@@ -551,6 +565,28 @@ func (p *Profile) SimConfig() (sim.Config, error) {
 		}
 	}
 	return cfg, errors.Join(errs...)
+}
+
+// SimPresetPath is the sim-preset-file as it resolves: relative to the
+// profile file when the profile gave it, else as given ("" when not set).
+func (p *Profile) SimPresetPath() string {
+	name := p.SimPresetFile
+	if name != "" && p.fromFile("sim-preset-file") && p.FS == nil && !filepath.IsAbs(name) && p.Dir != "" {
+		name = filepath.Join(p.Dir, name)
+	}
+	return name
+}
+
+// simPresetFile reads the cost model of sim-preset-file.
+func (p *Profile) simPresetFile() (sim.CostModel, error) {
+	data, err := p.ReadFile("sim-preset-file", p.SimPresetFile)
+	if err != nil {
+		if errors.Is(err, fs.ErrNotExist) {
+			return sim.CostModel{}, fmt.Errorf("preset file %s: no such file", p.SimPresetPath())
+		}
+		return sim.CostModel{}, fmt.Errorf("preset file %s: %w", p.SimPresetPath(), err)
+	}
+	return sim.ParsePreset(p.SimPresetPath(), data)
 }
 
 // distOptions resolves the files of key's DIST the way the profile's paths

@@ -18,6 +18,7 @@ import (
 
 	"github.com/streamgauge/streamgauge/analysis"
 	"github.com/streamgauge/streamgauge/profiles"
+	"github.com/streamgauge/streamgauge/results"
 )
 
 // The HTML pages are one self-contained file each: inline CSS, inline SVG
@@ -448,6 +449,9 @@ func (r *Report) settings() (run, profile []kv) {
 	add("target", info.Target)
 	add("api", info.API)
 	add("simulated", strconv.FormatBool(info.Simulated))
+	if sim := info.Simulator; sim != nil {
+		add("simulator", simulatorText(sim))
+	}
 	add("seed", strconv.FormatUint(info.Seed, 10))
 	add("shard", info.Shard)
 	if info.Interrupted {
@@ -463,6 +467,33 @@ func (r *Report) settings() (run, profile []kv) {
 		profile = append(profile, kv{k, settingValue(k, r.Run.Profile[k])})
 	}
 	return run, profile
+}
+
+// simulatorText is run.json's simulator in one line: the scheduler and
+// its limits, then the cost model, its source and its terms.
+func simulatorText(s *results.SimInfo) string {
+	parts := []string{s.Scheduler}
+	if s.TTFT != "" {
+		parts = append(parts, "ttft "+s.TTFT, "itl "+s.ITL)
+	}
+	if s.MaxBatch > 0 {
+		parts = append(parts, fmt.Sprintf("max-batch %d", s.MaxBatch))
+	}
+	if s.MaxStepTokens > 0 {
+		parts = append(parts, fmt.Sprintf("max-step-tokens %d", s.MaxStepTokens))
+	}
+	if s.KVTokens > 0 {
+		parts = append(parts, fmt.Sprintf("kv-tokens %d", s.KVTokens))
+	}
+	if s.PrefixCache {
+		parts = append(parts, "prefix cache")
+	}
+	text := strings.Join(parts, ", ")
+	if m := s.CostModel; m != nil {
+		text += fmt.Sprintf("; cost model %s (%s): overhead %s, launch floor %s, decode launch floor %s, per token %s, weight read %s, per context token %g ns, KV %d tokens",
+			m.Name, m.Source, m.Overhead, m.LaunchFloor, m.DecodeLaunchFloor, m.PerToken, m.WeightRead, m.PerContextTokenNS, m.KVTokens)
+	}
+	return text
 }
 
 // readableDuration is d as a flag would take it, without zero tails:

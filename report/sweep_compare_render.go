@@ -141,5 +141,5 @@ func SweepComparisonPage(c *analysis.SweepComparison) SweepHTML {
 		notes = append(notes, v.Name+": "+c.Sweeps()[i].CapacityLine())
 	}
 	notes = append(notes, c.Notes...)
-	return SweepHTML{Title: "streamgauge sweep comparison", Notes: notes, Charts: charts, Table: capacityRows(c)}
+	return SweepHTML{Title: "streamgauge sweep comparison", Notes: notes, Charts: charts, Table: capacityRows(c), TableTitle: "Capacity per variant"}
 }

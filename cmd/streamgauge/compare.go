@@ -85,7 +85,7 @@ differences may come from what was sent rather than from the server.`,
 				args = append([]string{baseline}, args...)
 			}
 			if allSweeps(args) {
-				return compareSweeps(e, args, out.format)
+				return compareSweeps(e, args, out.format, htmlOut)
 			}
 			runs := make([]*analysis.RunSamples, len(args))
 			names := runNames(args)
@@ -143,7 +143,7 @@ differences may come from what was sent rather than from the server.`,
 	}
 	out.add(cmd)
 	f := cmd.Flags()
-	f.StringVar(&htmlOut, "html", "", "also write an offline HTML page to FILE: the comparison table and overlaid CDFs of ttft, itl, tpot and e2e")
+	f.StringVar(&htmlOut, "html", "", "also write an offline HTML page to FILE: the comparison table and overlaid CDFs of ttft, itl, tpot and e2e (of sweep directories: their curves side by side)")
 	f.StringVar(&baseline, "baseline", "", "baseline run directory; every positional RUN_DIR is then a candidate")
 	f.StringVar(&tolerance, "tolerance", "5%", "relative change a significant worsening must exceed to be a regression (0 for any)")
 	f.StringVar(&confidence, "confidence", "95%", "confidence level of the intervals")
@@ -207,8 +207,8 @@ func allSweeps(dirs []string) bool {
 }
 
 // compareSweeps puts the latency-throughput curves of several sweeps side by
-// side, with each variant's capacity.
-func compareSweeps(e *env, dirs []string, format string) error {
+// side, with each variant's capacity (and, with --html, their plots).
+func compareSweeps(e *env, dirs []string, format, htmlOut string) error {
 	sweeps := make([]*analysis.Sweep, len(dirs))
 	for i, d := range dirs {
 		sw, err := analysis.LoadSweep(d)
@@ -220,6 +220,11 @@ func compareSweeps(e *env, dirs []string, format string) error {
 	c, err := analysis.CompareSweeps(runNames(dirs), sweeps)
 	if err != nil {
 		return runError(err)
+	}
+	if htmlOut != "" {
+		if err := writeFileAtomic(htmlOut, func(w io.Writer) error { return report.WriteSweepHTML(w, report.SweepComparisonPage(c)) }); err != nil {
+			return runErrorf("--html: %w", err)
+		}
 	}
 	if format == "json" {
 		return report.WriteSweepComparisonJSON(e.stdout, c)

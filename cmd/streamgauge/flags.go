@@ -84,6 +84,7 @@ var profileUsage = map[string]string{
 	"scrape-metrics":      "scrape the server's Prometheus metrics URL every second into server_metrics.jsonl ('sim': the built-in simulator's, or the --target host's /metrics)",
 	"sim-scheduler":       "built-in simulator: fixed|fcfs|static|continuous|chunked-prefill|priority (default continuous, or fixed when --sim-ttft/--sim-itl is set)",
 	"sim-preset":          "built-in simulator: cost model preset (see streamgauge serve --help)",
+	"sim-preset-file":     "built-in simulator: cost model from a preset file (streamgauge calibrate writes one); replaces --sim-preset",
 	"sim-max-batch":       "built-in simulator: sequences per step",
 	"sim-kv-tokens":       "built-in simulator: KV-cache capacity in tokens (0 = the preset's)",
 	"sim-max-step-tokens": "built-in simulator: chunked-prefill token budget per step",

@@ -2,7 +2,9 @@ package main
 
 import (
 	"context"
+	"errors"
 	"fmt"
+	iofs "io/fs"
 	"os"
 	"strings"
 	"time"
@@ -18,7 +20,7 @@ import (
 func newServeCmd(e *env) *cobra.Command {
 	d := sim.DefaultConfig()
 	var (
-		addr, stall, kinds, truthLog string
+		addr, stall, kinds, truthLog, presetFile string
 	)
 	cfg := d
 	cmd := &cobra.Command{
@@ -46,6 +48,11 @@ first), priority (shortest prompt first, aged by --priority-aging), and fixed
 
 Presets:` + presetList() + `
 
+--preset-file FILE replaces --preset with a cost model written as YAML:
+streamgauge calibrate fits one to your own runs, and
+examples/presets/h200-llama8b-hf-eager.yaml is a sample to start from.
+docs/schedulers.md explains each field.
+
 Chaos: --fail-rate of the requests fail with one of --fail-kinds (429 with
 Retry-After, 500, stream: an error event mid-stream, drop: the connection cut
 mid-stream), and --stall pauses every stream; which requests fail is a
@@ -59,6 +66,9 @@ function of --seed and the request's X-Request-Id, so a run is reproducible.
   # chunked prefill with a small KV cache and a prefix cache
   streamgauge serve --scheduler chunked-prefill --max-step-tokens 512 --kv-tokens 50000 --prefix-cache
 
+  # a cost model from a preset file (streamgauge calibrate writes one)
+  streamgauge serve --preset-file examples/presets/h200-llama8b-hf-eager.yaml --scheduler chunked-prefill
+
   # chaos: 5% of requests fail, streams stall 250ms every 32 tokens, reproducibly
   streamgauge serve --fail-rate 0.05 --fail-kinds 429,stream,drop --stall 32:250ms --seed 7
 
@@ -68,6 +78,9 @@ function of --seed and the request's X-Request-Id, so a run is reproducible.
 		RunE: func(cmd *cobra.Command, _ []string) error {
 			if err := profiles.CheckAddr(addr); err != nil {
 				return usagef("--addr %v", err)
+			}
+			if err := servePresetFile(cmd.Flags(), &cfg, presetFile); err != nil {
+				return err
 			}
 			if err := serveConfig(cmd.Flags(), &cfg, stall, kinds); err != nil {
 				return usageError(err)
@@ -111,6 +124,7 @@ function of --seed and the request's X-Request-Id, so a run is reproducible.
 	f.StringVar(&addr, "addr", "127.0.0.1:8000", "address to listen on")
 	f.StringVar(&cfg.Scheduler, "scheduler", d.Scheduler, "batching policy: "+strings.Join(sim.Schedulers(), "|"))
 	f.StringVar(&cfg.Preset, "preset", d.Preset, "cost model (hardware and model shape): "+strings.Join(sim.PresetNames(), "|"))
+	f.StringVar(&presetFile, "preset-file", "", "cost model from a preset file (YAML, written by streamgauge calibrate); replaces --preset")
 	f.IntVar(&cfg.MaxBatch, "max-batch", d.MaxBatch, "most sequences in one step (static: batch size)")
 	f.IntVar(&cfg.KVTokens, "kv-tokens", d.KVTokens, "KV-cache capacity in tokens (0: what the preset's GPU memory leaves)")
 	f.IntVar(&cfg.MaxStepTokens, "max-step-tokens", d.MaxStepTokens, "chunked-prefill: token budget of a step")
@@ -129,6 +143,27 @@ function of --seed and the request's X-Request-Id, so a run is reproducible.
 	f.StringVar(&truthLog, "truth-log", "", "write each request's frame send times to FILE as JSON lines")
 	f.Uint64Var(&cfg.Seed, "seed", d.Seed, "chaos seed: same seed and request ids, same failures")
 	return cmd
+}
+
+// servePresetFile sets cfg's cost model from --preset-file, refusing it
+// with --preset and naming the file and field of a file that cannot be
+// read.
+func servePresetFile(fs *pflag.FlagSet, cfg *sim.Config, path string) error {
+	if path == "" {
+		return nil
+	}
+	if fs.Changed("preset") {
+		return usagef("--preset and --preset-file both choose the cost model; give one (a preset file replaces the built-in preset)")
+	}
+	m, err := sim.ReadPresetFile(path)
+	if err != nil {
+		if errors.Is(err, iofs.ErrNotExist) {
+			return usagef("--preset-file: preset file %s: no such file", path)
+		}
+		return usagef("--preset-file: %v", err)
+	}
+	cfg.Cost = &m
+	return nil
 }
 
 // serveConfig completes cfg (already holding the flag values) from the
@@ -182,7 +217,11 @@ func describeSim(cfg sim.Config, srv *sim.Server) string {
 	if cfg.Scheduler == sim.SchedFixed {
 		fmt.Fprintf(&b, "scheduler fixed: ttft %s, itl %s", cfg.TTFT, cfg.ITL)
 	} else {
-		fmt.Fprintf(&b, "scheduler %s, preset %s, max-batch %d", cfg.Scheduler, cfg.Preset, cfg.MaxBatch)
+		preset := "preset " + cfg.Preset
+		if cfg.Cost != nil {
+			preset = "cost model " + cfg.Cost.Name + " (preset file)"
+		}
+		fmt.Fprintf(&b, "scheduler %s, %s, max-batch %d", cfg.Scheduler, preset, cfg.MaxBatch)
 		if st, ok := srv.Engine().(*sim.Stepped); ok {
 			fmt.Fprintf(&b, ", kv-tokens %d", st.KVTokens())
 		}

@@ -27,6 +27,7 @@ type sweepFlags struct {
 	maxUsers                int
 	stage, cooldown         time.Duration
 	format, output          string
+	whatIf                  []string
 }
 
 func newSweepCmd(e *env) *cobra.Command {
@@ -70,13 +71,27 @@ command with --shard i/N (or --shards N in a Kubernetes Indexed Job) and one
 on every worker, so the levels line up; requests still in flight at a
 stage's end get half the cooldown. Then merge the workers' sweep
 directories: streamgauge merge SWEEP_DIR... -o OUT. --auto cannot be
-sharded (each level depends on the last stage's result); give --rates.`,
+sharded (each level depends on the last stage's result); give --rates.
+
+What-if: --what-if SETTING=VALUE,VALUE,... (repeatable) runs the same sweep on
+several variants of the built-in simulator, every combination of the values
+given (at most 16), one after the other, each into OUT/<variant>/ (e.g.
+OUT/scheduler=chunked-prefill,max-batch=64/), then writes OUT/index.html (the
+curves side by side) and prints each variant's capacity under the SLOs, its
+goodput at each level and the best; the first variant is the baseline.
+SETTING is scheduler (continuous, chunked-prefill, priority, static, fcfs),
+max-batch, max-step-tokens, kv-tokens or prefix-cache. With
+--sim-preset-file (streamgauge calibrate writes one) the variants are your
+hardware: "would chunked prefill hold my SLOs at twice the traffic?" Not
+with --target. An interrupted what-if keeps the variants it finished.
+docs/schedulers.md walks through one.`,
 		Example: `  streamgauge sweep chat --rates 1,2,4,8,16 --stage-duration 60s
   streamgauge sweep --target http://127.0.0.1:8000 --auto --slo 'ttft.p99<500ms' --slo 'error_rate<1%' --precision 5% --max-rate 200
   streamgauge sweep profile.yaml --concurrency-levels 1,2,4,8,16,32 --stage-duration 30s --cooldown 10s
   streamgauge sweep --auto --concurrency 1 --slo 'tpot.p99<50ms' --max-users 256
   streamgauge sweep chat --auto --slo 'ttft.p99<500ms' -o capacity.html
-  streamgauge sweep chat --rates 100,200,400 --shard 0/4 --start-at 2026-11-28T10:00:00Z --out results/sweep-1/worker-0`,
+  streamgauge sweep chat --rates 100,200,400 --shard 0/4 --start-at 2026-11-28T10:00:00Z --out results/sweep-1/worker-0
+  streamgauge sweep chat --sim-preset-file examples/presets/h200-llama8b-hf-eager.yaml --what-if scheduler=continuous,chunked-prefill,priority --what-if max-batch=64,256 --rates 2,4,8 --stage-duration 20s --slo 'ttft.p99<2s' --out whatif/`,
 		Args: argsUsage(cobra.MaximumNArgs(1)),
 		RunE: func(cmd *cobra.Command, args []string) error {
 			return runSweep(cmd, e, args, f)
@@ -93,6 +108,7 @@ sharded (each level depends on the last stage's result); give --rates.`,
 	fs.DurationVar(&f.stage, "stage-duration", 0, "length of each stage (default --duration, else 30s)")
 	fs.DurationVar(&f.cooldown, "cooldown", 5*time.Second, "pause between stages, so the server drains")
 	fs.StringVar(&f.format, "format", "table", "output: "+strings.Join(sweepFormats, "|")+" (html defaults to SWEEP_DIR/sweep.html)")
+	fs.StringArrayVar(&f.whatIf, "what-if", nil, "run the sweep on each variant of the built-in simulator: SETTING=VALUE,VALUE (repeatable; scheduler, max-batch, max-step-tokens, kv-tokens, prefix-cache)")
 	fs.StringVarP(&f.output, "output", "o", "", "write the output to this file instead of stdout; its extension (.txt, .md, .json, .html) names the format")
 	return cmd
 }
@@ -103,9 +119,21 @@ func runSweep(cmd *cobra.Command, e *env, args []string, f sweepFlags) error {
 		return err
 	}
 	f.format = format
+	var variants []harness.Variant
+	if len(f.whatIf) > 0 {
+		// Every value is checked before the profile is even read.
+		if variants, err = parseWhatIf(f.whatIf); err != nil {
+			return err
+		}
+	}
 	p, err := loadProfile(cmd, e, args)
 	if err != nil {
 		return err
+	}
+	if len(variants) > 0 {
+		if err := checkWhatIf(cmd.Flags(), e, p, variants); err != nil {
+			return err
+		}
 	}
 	if err := checkSimSettings(cmd.Flags(), e, p); err != nil {
 		return err
@@ -116,39 +144,12 @@ func runSweep(cmd *cobra.Command, e *env, args []string, f sweepFlags) error {
 	if err := indexedJobShard(e, &p); err != nil {
 		return err
 	}
-	so := harness.SweepOptions{Auto: f.auto, StageDuration: f.stage, Cooldown: f.cooldown}
-	if f.rates != "" && f.users != "" {
-		return usagef("give --rates (open loop) or --concurrency-levels (closed loop), not both")
+	so, err := sweepOptions(cmd, p, f)
+	if err != nil {
+		return err
 	}
-	if f.rates != "" {
-		if so.Levels, err = parseLevels("rates", f.rates, false); err != nil {
-			return usageError(err)
-		}
-	}
-	if f.users != "" {
-		if so.Levels, err = parseLevels("concurrency-levels", f.users, true); err != nil {
-			return usageError(err)
-		}
-		so.Users = true
-	}
-	if f.auto {
-		if len(so.Levels) > 0 {
-			return usagef("--auto searches the levels itself; drop --rates / --concurrency-levels")
-		}
-		// The profile's load says what to search: users when --concurrency
-		// is given (or the profile is closed loop), else rates.
-		fl := cmd.Flags()
-		so.Users = fl.Changed("concurrency") || (!fl.Changed("rate") && p.Rate == 0 && p.Concurrency > 0)
-		if so.Precision, err = parseFraction(f.precision); err != nil {
-			return usagef("--precision %q: %v", f.precision, err)
-		}
-		so.Max = f.maxRate
-		if so.Users {
-			so.Max = float64(f.maxUsers)
-		}
-	}
-	if !f.auto && len(so.Levels) == 0 {
-		return usagef("sweep: give --rates, --concurrency-levels or --auto")
+	if len(variants) > 0 {
+		return runWhatIf(cmd, e, p, so, variants, f)
 	}
 	outFlag := "--out"
 	if p.Out == "" {
@@ -185,6 +186,46 @@ func runSweep(cmd *cobra.Command, e *env, args []string, f sweepFlags) error {
 		return &exitError{code: exitSLO, err: errors.New("no stage met the SLOs: " + sw.CapacityLine())}
 	}
 	return nil
+}
+
+// sweepOptions reads the levels and the search of a sweep from its flags.
+func sweepOptions(cmd *cobra.Command, p profiles.Profile, f sweepFlags) (harness.SweepOptions, error) {
+	var err error
+	so := harness.SweepOptions{Auto: f.auto, StageDuration: f.stage, Cooldown: f.cooldown}
+	if f.rates != "" && f.users != "" {
+		return so, usagef("give --rates (open loop) or --concurrency-levels (closed loop), not both")
+	}
+	if f.rates != "" {
+		if so.Levels, err = parseLevels("rates", f.rates, false); err != nil {
+			return so, usageError(err)
+		}
+	}
+	if f.users != "" {
+		if so.Levels, err = parseLevels("concurrency-levels", f.users, true); err != nil {
+			return so, usageError(err)
+		}
+		so.Users = true
+	}
+	if f.auto {
+		if len(so.Levels) > 0 {
+			return so, usagef("--auto searches the levels itself; drop --rates / --concurrency-levels")
+		}
+		// The profile's load says what to search: users when --concurrency
+		// is given (or the profile is closed loop), else rates.
+		fl := cmd.Flags()
+		so.Users = fl.Changed("concurrency") || (!fl.Changed("rate") && p.Rate == 0 && p.Concurrency > 0)
+		if so.Precision, err = parseFraction(f.precision); err != nil {
+			return so, usagef("--precision %q: %v", f.precision, err)
+		}
+		so.Max = f.maxRate
+		if so.Users {
+			so.Max = float64(f.maxUsers)
+		}
+	}
+	if !f.auto && len(so.Levels) == 0 {
+		return so, usagef("sweep: give --rates, --concurrency-levels or --auto")
+	}
+	return so, nil
 }
 
 // writeSweep prints or writes the sweep in the chosen format.
