@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"io"
 	"os"
+	"regexp"
 	"strings"
 	"time"
 
@@ -99,6 +100,7 @@ func ParsePreset(name string, data []byte) (CostModel, error) {
 		msg := strings.TrimPrefix(err.Error(), "yaml: ")
 		msg = strings.ReplaceAll(msg, "unmarshal errors:\n  ", "")
 		msg = strings.ReplaceAll(msg, "\n  ", "; ")
+		msg = unknownField.ReplaceAllString(msg, "unknown key $1 (keys: "+presetKeys+")")
 		return CostModel{}, fmt.Errorf("preset file %s: %s", name, msg)
 	}
 	m := f.CostModel()
@@ -113,6 +115,12 @@ func ParsePreset(name string, data []byte) (CostModel, error) {
 	}
 	return m, nil
 }
+
+// unknownField matches yaml's message for a key KnownFields refuses.
+var unknownField = regexp.MustCompile(`field (\S+) not found in type \S+`)
+
+// presetKeys lists a preset file's keys for messages.
+const presetKeys = "name, description, overhead, launch_floor, decode_launch_floor, per_token, weight_read, per_context_token_ns, kv_tokens, fit"
 
 // ReadPresetFile reads the preset file at path.
 func ReadPresetFile(path string) (CostModel, error) {
