@@ -315,6 +315,11 @@ type toolDef struct {
 	// shown even when the numbers agree.
 	why    map[string]string
 	caveat map[string]bool
+	// leadsByInterarrival is set for a tool whose clock starts one mean
+	// interarrival before its first request (vLLM's schedule delays the
+	// first request too): with the run's requested rate known, its window
+	// starts 1/rate before the first measured request's scheduled send.
+	leadsByInterarrival bool
 }
 
 // ToolAccumulator computes a ToolReport from records fed one at a time.
@@ -324,6 +329,30 @@ type ToolAccumulator struct {
 	ours   toolAcc
 	theirs toolAcc
 	warmup int
+	// rate is the run's requested arrival rate (req/s) for an open-loop
+	// run at a fixed rate, else 0; gapFirst is set when its schedule's
+	// first arrival comes one gap after the run's start (poisson, gamma)
+	// rather than at it (constant).
+	rate     float64
+	gapFirst bool
+	// warmSched is the latest scheduled send among warm-up requests.
+	warmSched int64
+}
+
+// SetArrival gives the run's requested arrival rate (req/s) when it was
+// open-loop at a fixed rate, and whether its schedule's first arrival
+// came one random gap after the run's start (poisson and gamma arrivals)
+// rather than at it (constant arrivals). vLLM's benchmark clock starts
+// one interarrival before its first request, so with these its duration
+// starts at the arrival before our first measured one: the last warm-up
+// request's scheduled send, else the run's start (poisson, gamma), else
+// 1/rate before the first (constant). Without them (a closed-loop run, a
+// ramp, a trace) it starts at the first measured scheduled send, as
+// vLLM's does at --request-rate inf.
+func (t *ToolAccumulator) SetArrival(rps float64, gapFirst bool) {
+	if rps > 0 && !math.IsInf(rps, 0) {
+		t.rate, t.gapFirst = rps, gapFirst
+	}
 }
 
 // NewToolAccumulator returns an accumulator for tool, one of ToolNames.
@@ -332,7 +361,7 @@ func NewToolAccumulator(tool string) (*ToolAccumulator, error) {
 	if !ok {
 		return nil, fmt.Errorf("%w %q: valid tools are %s", ErrUnknownTool, tool, strings.Join(ToolNames, ", "))
 	}
-	return &ToolAccumulator{tool: tool, def: d,
+	return &ToolAccumulator{tool: tool, def: d, warmSched: math.MinInt64,
 		ours:   toolAcc{win: newWindow(), reqCount: -1},
 		theirs: toolAcc{win: newWindow(), reqCount: -1}}, nil
 }
@@ -341,6 +370,9 @@ func NewToolAccumulator(tool string) (*ToolAccumulator, error) {
 func (t *ToolAccumulator) Append(r *results.Record) error {
 	if r.Warmup {
 		t.warmup++
+		if r.Turn <= 1 {
+			t.warmSched = max(t.warmSched, r.ScheduledNS)
+		}
 		return nil
 	}
 	addOurs(&t.ours, r)
@@ -402,7 +434,7 @@ func (t *ToolAccumulator) Report() *ToolReport {
 		Sources:     slices.Clone(t.def.sources),
 		Percentiles: pctNumpy,
 		Ours:        t.ours.metrics(false),
-		Theirs:      t.theirs.metrics(t.def.weightedCDF),
+		Theirs:      t.theirMetrics(),
 		Warmup:      t.warmup,
 		Differences: []Difference{},
 	}
@@ -431,6 +463,23 @@ func (t *ToolAccumulator) Report() *ToolReport {
 		rep.Differences = append(rep.Differences, Difference{Metric: f.name, Ours: f.ours, Theirs: f.th, Why: t.def.why[f.name]})
 	}
 	return rep
+}
+
+// theirMetrics is the tool's side, its window started where the tool's
+// clock would have started (SetArrival).
+func (t *ToolAccumulator) theirMetrics() ToolMetrics {
+	a := t.theirs
+	if t.def.leadsByInterarrival && t.rate > 0 && a.win.end > a.win.start {
+		switch {
+		case t.warmSched > math.MinInt64 && t.warmSched < a.win.start:
+			a.win.start = t.warmSched
+		case t.gapFirst:
+			a.win.start = min(a.win.start, 0)
+		default:
+			a.win.start -= int64(math.Round(1e9 / t.rate))
+		}
+	}
+	return a.metrics(t.def.weightedCDF)
 }
 
 func ptr(v float64) *float64 { return &v }
@@ -464,6 +513,21 @@ func ToolReportFromDir(dir, tool string) (*ToolReport, error) {
 	if err != nil {
 		return nil, err
 	}
+	if rd, err := ReadRunDir(dir); err == nil {
+		// A steady rate only: a ramp, a sine, stages or a trace have no
+		// one interarrival.
+		p := rd.Profile
+		_, trace := p["trace"].(string)
+		_, stages := p["stages"].([]any)
+		if m := rd.Meta(); m.OpenLoop && !trace && !stages {
+			switch arrival, _ := p["arrival"].(string); arrival {
+			case "", "constant":
+				a.SetArrival(m.RequestedRate, false)
+			case "poisson", "gamma":
+				a.SetArrival(m.RequestedRate, true)
+			}
+		}
+	}
 	if err := results.ReadRecords(dir, a.Append); err != nil {
 		return nil, fmt.Errorf("report --as %s: %w", tool, err)
 	}
@@ -485,6 +549,20 @@ func failedOrUnusable(a *toolAcc, r *results.Record, wall bool) bool {
 	return false
 }
 
+// vllmChunkTimes returns the times vLLM's client stamps, ms from the send:
+// every chunk with choices, which is every token-bearing frame and every
+// empty one (a role-only first chunk, a finish-only last chunk), in order.
+// Records written before empty frames were kept give the token frames only.
+func vllmChunkTimes(r *results.Record) []float64 {
+	t := frameTimes(r)
+	if len(r.EmptyFramesMS) == 0 {
+		return t
+	}
+	t = append(t, r.EmptyFramesMS...)
+	sort.Float64s(t)
+	return t
+}
+
 var toolDefs = map[string]*toolDef{
 	"vllm":       vllmDef,
 	"sglang":     sglangDef,
@@ -503,19 +581,27 @@ var vllmDef = &toolDef{
 		"older releases: vllm-project/vllm benchmarks/backend_request_func.py@011841309828 (ttft at the first content chunk, latency at [DONE]; not applied)",
 	},
 	add: func(a *toolAcc, r *results.Record) {
-		if failedOrUnusable(a, r, true) {
+		a.win.add(r.ScheduledNS, r.DoneNS) // every request, failed ones too
+		t := vllmChunkTimes(r)
+		if r.Error != nil || len(t) == 0 { // no chunk with choices: failed
+			a.dropped++
 			return
 		}
-		t := frameTimes(r)
 		ttft, last := t[0], t[len(t)-1]
 		a.used++
 		a.ttft.add(ttft, 1)
-		for _, g := range r.ICLMS {
-			a.itl.add(g, 1)
+		if len(r.EmptyFramesMS) == 0 {
+			for _, g := range r.ICLMS {
+				a.itl.add(g, 1)
+			}
+		} else {
+			for i := 1; i < len(t); i++ {
+				a.itl.add(t[i]-t[i-1], 1)
+			}
 		}
 		n := usageTokens(r)
-		if n < 0 {
-			n = tokenizerTokens(r)
+		if n <= 0 { // "if not output_len": its tokenizer on the content text
+			n = contentTokens(r)
 		}
 		a.outTok += int64(n)
 		if n > 1 {
@@ -524,16 +610,17 @@ var vllmDef = &toolDef{
 		a.e2e.add(last, 1)
 	},
 	why: map[string]string{
-		FamTTFT:      "vLLM starts ttft at the first SSE chunk with a non-empty choices list, so a role-only first chunk counts as the first token; our records keep no time for it (we start at the first token-bearing frame), so vLLM would report an earlier ttft by that chunk's lead when the server sends one ahead of the first token (vLLM's own server sends it in the same step). Older releases (benchmarks/backend_request_func.py) started at the first chunk with content instead.",
-		FamITL:       "vLLM's ITL pools every gap between consecutive choices chunks over all requests, one sample per chunk whatever it carries; ours splits a k-token frame into k samples of gap/k. A role-only or finish-only chunk adds a gap to vLLM's pool that our records do not hold.",
-		FamTPOT:      "vLLM: per request (latency - ttft)/(output_len - 1), only requests with output_len > 1, averaged per request; its latency ends at the last choices chunk (not at [DONE]) and output_len is the server's usage count (else its tokenizer on the content text; here our tokenizer count).",
-		FamE2E:       "vLLM's latency ends at the last chunk with choices (the usage chunk and [DONE] are not counted); ours ends at the end of the stream. A finish_reason-only last chunk, which our records do not time, would make vLLM's slightly later.",
-		FamRequests:  "vLLM counts successful requests and drops failed ones; warm-up requests are its separate --num-warmups.",
-		FamDuration:  "vLLM's duration is the benchmark's wall time: from before the first request is scheduled until every request (failed ones too) has returned; ours runs from the first send to the last end among measured requests.",
+		FamTTFT:      "vLLM starts ttft at the first SSE chunk with a non-empty choices list, so a role-only first chunk counts as the first token; the records keep the time of such empty frames (empty_frames_ms), and vLLM's ttft starts at the earliest. Runs recorded before they were kept give the first token-bearing frame. Older releases (benchmarks/backend_request_func.py) started at the first chunk with content instead.",
+		FamITL:       "vLLM's ITL pools every gap between consecutive chunks with choices over all requests, one sample per chunk whatever it carries: a role-only first chunk and a finish-only last chunk each add a gap (near 0 when the server sends them with a token), so its mean is lower than a per-token mean; ours splits a k-token frame into k samples of gap/k.",
+		FamTPOT:      "vLLM: per request (latency - ttft)/(output_len - 1), only requests with output_len > 1, averaged per request; its latency ends at the last chunk with choices (a finish-only chunk included, not the usage chunk or [DONE]) and output_len is the server's usage completion_tokens (its client asks for it), else its tokenizer on the content text (here our tokenizer count minus reasoning tokens).",
+		FamE2E:       "vLLM's latency ends at the last chunk with choices, a finish-only one included (the usage chunk and [DONE] are not counted); ours ends at the end of the stream.",
+		FamRequests:  "vLLM counts successful requests (status 200 and at least one chunk with choices) and drops failed ones; warm-up requests are its separate --num-warmups.",
+		FamDuration:  "vLLM's duration is the benchmark's wall time: from its clock's start, one interarrival before its first request (at a finite --request-rate its first request waits one sampled gap), until every request (failed ones too) has returned. Here: from the arrival before the first measured one (the last warm-up's scheduled send, the run's start for poisson or gamma arrivals, 1/rate before the first for constant ones; the first measured scheduled send for a closed-loop run) to the last end. Ours runs from the first send to the last end.",
 		FamReqRate:   "completed requests / vLLM's wall-time duration.",
 		FamTokenRate: "sum of output_len (server usage, else tokenizer) over completed requests / vLLM's wall-time duration.",
 	},
-	caveat: map[string]bool{FamTTFT: true, FamITL: true},
+	caveat:              map[string]bool{FamTTFT: true, FamITL: true},
+	leadsByInterarrival: true,
 }
 
 // SGLang bench_serving (python/sglang/bench_serving.py,

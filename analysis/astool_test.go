@@ -7,6 +7,7 @@ import (
 
 	"github.com/streamgauge/streamgauge/analysis"
 	"github.com/streamgauge/streamgauge/analysis/analysistest"
+	"github.com/streamgauge/streamgauge/results"
 )
 
 func st(count int, mean, median, p99 float64) *analysis.ToolStat {
@@ -223,5 +224,66 @@ func TestToolReportEmpty(t *testing.T) {
 		if rep.Theirs.TTFT != nil || rep.Theirs.RequestsPerS != 0 {
 			t.Errorf("%s: empty run gave %+v", tool, rep.Theirs)
 		}
+	}
+}
+
+// TestToolVLLMChunks: vLLM times every chunk with choices, so the empty
+// frames the records keep (a role-only first chunk, a finish-only last
+// one) enter its ttft, its ITL pool and its latency; without usage its
+// output_len is its tokenizer on the content text only.
+func TestToolVLLMChunks(t *testing.T) {
+	const ms = int64(1e6)
+	rec := func() *results.Record {
+		tok := 5
+		return &results.Record{ID: "a", ScheduledNS: 200 * ms, SentNS: 200 * ms, FirstTokenNS: 240 * ms, DoneNS: 300 * ms,
+			TTFTMS: results.Ms(40), TTFOMS: results.Ms(48), E2EMS: 60, ICLMS: []float64{8, 8}, FrameTokens: []int{1, 1, 1},
+			EmptyFramesMS: []float64{40, 56.5},
+			OutputTokens:  5, OutputTokensSource: results.SourceTokenizer, TokenizerOutputTokens: &tok, ReasoningTokens: 2,
+			Frames: 3, HTTPStatus: 200}
+	}
+	warm := &results.Record{ID: "w", Warmup: true, ScheduledNS: 150 * ms, SentNS: 150 * ms, DoneNS: 190 * ms,
+		TTFTMS: results.Ms(30), E2EMS: 40, ICLMS: []float64{}, FrameTokens: []int{1}, OutputTokens: 1, Frames: 1}
+	tests := []struct {
+		name     string
+		warmup   bool
+		rate     float64
+		gapFirst bool
+		// duration: first measured scheduled send 200 ms to its end 300 ms,
+		// its start moved to where vLLM's clock starts.
+		durS float64
+	}{
+		{"closed loop: no lead", false, 0, false, 0.1},
+		{"closed loop with warm-up: no lead", true, 0, false, 0.1},
+		{"constant 4/s: 1/4 s before the first, 200-250", false, 4, false, 0.35},
+		{"poisson: the run's start", false, 4, true, 0.3},
+		{"warm-up: its last scheduled send, 150", true, 4, false, 0.15},
+	}
+	for _, tc := range tests {
+		t.Run(tc.name, func(t *testing.T) {
+			a, err := analysis.NewToolAccumulator("vllm")
+			if err != nil {
+				t.Fatal(err)
+			}
+			a.SetArrival(tc.rate, tc.gapFirst)
+			if tc.warmup {
+				if err := a.Append(warm); err != nil {
+					t.Fatal(err)
+				}
+			}
+			if err := a.Append(rec()); err != nil {
+				t.Fatal(err)
+			}
+			// chunks at [40 40 48 56 56.5]: ttft 40; itl [0 8 8 0.5],
+			// sorted [0 0.5 8 8]: mean 16.5/4 = 4.125, p50 (rank 1.5)
+			// 0.5+0.5*7.5 = 4.25, p99 (rank 2.97) 8. output_len =
+			// tokenizer 5 - reasoning 2 = 3: tpot (56.5-40)/2 = 8.25.
+			// e2e = last chunk 56.5.
+			want := analysis.ToolMetrics{
+				TTFT: st(1, 40, 40, 40), ITL: st(4, 4.125, 4.25, 8), TPOT: st(1, 8.25, 8.25, 8.25),
+				E2E: st(1, 56.5, 56.5, 56.5), Requests: 1, OutputTokens: 3, DurationS: tc.durS,
+				RequestsPerS: 1 / tc.durS, OutputTokensPerS: 3 / tc.durS,
+			}
+			checkMetrics(t, "vllm", a.Report().Theirs, want)
+		})
 	}
 }
