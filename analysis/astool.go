@@ -689,14 +689,14 @@ var aiperfDef = &toolDef{
 		a.ttft.add(ttft, 1)
 		osl := tokenizerTokens(r)
 		a.outTok += int64(osl)
-		if len(t) >= 2 && osl >= 2 {
+		if osl >= 2 { // NoMetricValue below 2; one response gives 0
 			a.itl.add((last-ttft)/float64(osl-1), 1)
 		}
 		a.e2e.add(last, 1)
 	},
 	why: map[string]string{
 		FamTTFT:      "AIPerf starts ttft at the first response with content or reasoning_content (its parser drops role-only, usage and [DONE] chunks), as we do; a chunk carrying only tool-call arguments, which we count, it drops.",
-		FamITL:       "AIPerf's inter_token_latency is one value per request, (request_latency - ttft)/(output_sequence_length - 1), summarised over requests: it is a per-request TPOT, not a per-gap distribution like ours (its per-gap inter_chunk_latency is hidden); OSL is its tokenizer on content + reasoning text (here our tokenizer count), and requests with fewer than 2 responses are left out.",
+		FamITL:       "AIPerf's inter_token_latency is one value per request, (request_latency - ttft)/(output_sequence_length - 1), summarised over requests: it is a per-request TPOT, not a per-gap distribution like ours (its per-gap inter_chunk_latency is hidden); OSL is its tokenizer on content + reasoning text (here our tokenizer count), and requests with OSL < 2 are left out (a single response with more tokens gives 0).",
 		FamTPOT:      "AIPerf reports no separate TPOT: its inter_token_latency is the per-request TPOT.",
 		FamE2E:       "AIPerf's request_latency ends at the last non-empty response (the usage chunk and [DONE] are not counted); ours ends at the end of the stream.",
 		FamRequests:  "AIPerf counts valid (successful) requests; errors are counted apart, warm-up requests are its separate warm-up phase.",
