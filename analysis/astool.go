@@ -302,6 +302,9 @@ type toolAcc struct {
 	// reqCount overrides used as the throughput numerator when >= 0
 	// (GenAI-Perf counts every request in its export).
 	reqCount int
+	// sends holds each arrival's scheduled send and end (ns), for a tool
+	// that rescales its schedule (vLLM).
+	sends [][2]int64
 }
 
 // toolDef is one tool's definitions, applied per record.
@@ -466,7 +469,8 @@ func (t *ToolAccumulator) Report() *ToolReport {
 }
 
 // theirMetrics is the tool's side, its window started where the tool's
-// clock would have started (SetArrival).
+// clock would have started and its schedule rescaled as the tool does
+// (SetArrival).
 func (t *ToolAccumulator) theirMetrics() ToolMetrics {
 	a := t.theirs
 	if t.def.leadsByInterarrival && t.rate > 0 && a.win.end > a.win.start {
@@ -478,8 +482,32 @@ func (t *ToolAccumulator) theirMetrics() ToolMetrics {
 		default:
 			a.win.start -= int64(math.Round(1e9 / t.rate))
 		}
+		a.win.end = rescaledEnd(a.sends, a.win.start, t.rate, a.win.end)
 	}
 	return a.metrics(t.def.weightedCDF)
+}
+
+// rescaledEnd is when the last request would have ended had its schedule
+// been vLLM's: get_request rescales the cumulative gaps so the last of N
+// arrivals comes exactly N/rate after its clock's start, which takes the
+// luck of a random schedule out of its duration. Each arrival's offset from
+// start is scaled by the same factor and keeps its time to the end; end is
+// returned unchanged when there is nothing to scale.
+func rescaledEnd(sends [][2]int64, start int64, rate float64, end int64) int64 {
+	var last int64 = math.MinInt64
+	for _, s := range sends {
+		last = max(last, s[0])
+	}
+	if len(sends) == 0 || last <= start {
+		return end
+	}
+	f := float64(len(sends)) / rate * 1e9 / float64(last-start)
+	out := int64(math.MinInt64)
+	for _, s := range sends {
+		at := start + int64(math.Round(float64(s[0]-start)*f))
+		out = max(out, at+s[1]-s[0])
+	}
+	return out
 }
 
 func ptr(v float64) *float64 { return &v }
@@ -582,6 +610,9 @@ var vllmDef = &toolDef{
 	},
 	add: func(a *toolAcc, r *results.Record) {
 		a.win.add(r.ScheduledNS, r.DoneNS) // every request, failed ones too
+		if r.Turn <= 1 {
+			a.sends = append(a.sends, [2]int64{r.ScheduledNS, r.DoneNS})
+		}
 		t := vllmChunkTimes(r)
 		if r.Error != nil || len(t) == 0 { // no chunk with choices: failed
 			a.dropped++
@@ -615,7 +646,7 @@ var vllmDef = &toolDef{
 		FamTPOT:      "vLLM: per request (latency - ttft)/(output_len - 1), only requests with output_len > 1, averaged per request; its latency ends at the last chunk with choices (a finish-only chunk included, not the usage chunk or [DONE]) and output_len is the server's usage completion_tokens (its client asks for it), else its tokenizer on the content text (here our tokenizer count minus reasoning tokens).",
 		FamE2E:       "vLLM's latency ends at the last chunk with choices, a finish-only one included (the usage chunk and [DONE] are not counted); ours ends at the end of the stream.",
 		FamRequests:  "vLLM counts successful requests (status 200 and at least one chunk with choices) and drops failed ones; warm-up requests are its separate --num-warmups.",
-		FamDuration:  "vLLM's duration is the benchmark's wall time: from its clock's start, one interarrival before its first request (at a finite --request-rate its first request waits one sampled gap), until every request (failed ones too) has returned. Here: from the arrival before the first measured one (the last warm-up's scheduled send, the run's start for poisson or gamma arrivals, 1/rate before the first for constant ones; the first measured scheduled send for a closed-loop run) to the last end. Ours runs from the first send to the last end.",
+		FamDuration:  "vLLM's duration is the benchmark's wall time: from its clock's start, one interarrival before its first request (at a finite --request-rate its first request waits one sampled gap), until every request (failed ones too) has returned. Its schedule is rescaled so the last of N arrivals comes exactly N/rate after that start. Here, for a run at a steady rate: from the arrival before the first measured one (the last warm-up's scheduled send, the run's start for poisson or gamma arrivals, 1/rate before the first for constant ones), with the measured arrivals rescaled the same way, each keeping its time to its end; for a closed-loop run, from the first measured scheduled send to the last end. Ours runs from the first send to the last end.",
 		FamReqRate:   "completed requests / vLLM's wall-time duration.",
 		FamTokenRate: "sum of output_len (server usage, else tokenizer) over completed requests / vLLM's wall-time duration.",
 	},
