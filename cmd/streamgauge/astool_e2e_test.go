@@ -83,8 +83,9 @@ func TestReportAsVLLMFixedTiming(t *testing.T) {
 		Theirs struct {
 			TTFT     *stat `json:"ttft_ms"`
 			ITL      *stat `json:"itl_ms"`
-			TPOT     *stat `json:"tpot_ms"`
-			Requests int
+			TPOT      *stat `json:"tpot_ms"`
+			Requests  int
+			DurationS float64 `json:"duration_s"`
 		} `json:"theirs"`
 		Differences []struct{ Metric, Why string }
 	}
@@ -116,6 +117,11 @@ func TestReportAsVLLMFixedTiming(t *testing.T) {
 		if want := 23 * 8.0 / 25; math.Abs(rep.Theirs.ITL.Mean-want) > 0.2*want {
 			t.Errorf("itl mean %.2f ms, want %.2f ms ±20%%", rep.Theirs.ITL.Mean, want)
 		}
+	}
+	// vLLM's schedule puts the last of its 16 arrivals at 16/8 = 2 s after
+	// its clock's start; its duration adds that request's ~225 ms.
+	if d := rep.Theirs.DurationS; d < 2 || d > 3 {
+		t.Errorf("duration %.3f s, want 16/8 s plus the last request's latency", d)
 	}
 	if len(rep.Differences) == 0 {
 		t.Error("no differences explained")
