@@ -81,8 +81,8 @@ func TestReportAsVLLMFixedTiming(t *testing.T) {
 		Tool   string
 		Warmup int
 		Theirs struct {
-			TTFT     *stat `json:"ttft_ms"`
-			ITL      *stat `json:"itl_ms"`
+			TTFT      *stat `json:"ttft_ms"`
+			ITL       *stat `json:"itl_ms"`
 			TPOT      *stat `json:"tpot_ms"`
 			Requests  int
 			DurationS float64 `json:"duration_s"`
