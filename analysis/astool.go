@@ -25,7 +25,8 @@ import (
 // one float64 and one weight per token-bearing frame. A million requests of
 // 500 frames is about 8 GB of gaps, so for runs that size read the summary
 // (HDR histograms) instead; the runs this is for (a tool comparison at a
-// fixed load) are thousands of requests.
+// fixed load) are thousands of requests. vLLM's side also keeps each
+// arrival's scheduled send and end (16 bytes) to rescale its schedule.
 
 // ToolNames are the tools report --as knows, in the order the docs list them.
 var ToolNames = []string{"vllm", "sglang", "aiperf", "genai-perf", "guidellm", "llmperf"}
@@ -687,7 +688,7 @@ var sglangDef = &toolDef{
 	why: map[string]string{
 		FamTTFT:      "SGLang's chat client starts ttft at the first chunk whose delta.content is non-empty: reasoning chunks and a role-only chunk do not count, so for a reasoning model its ttft is our ttfo.",
 		FamITL:       "SGLang pools the gaps between content chunks over all requests, one sample per chunk (reasoning chunks are skipped); ours splits a k-token frame into k samples of gap/k.",
-		FamTPOT:      "SGLang: per request (latency - ttft)/(output_len - 1) for output_len > 1, with its content-based ttft and latency to the last line read ([DONE]); output_len is usage completion_tokens when the server sends usage, else the requested max_tokens (here our own count).",
+		FamTPOT:      "SGLang: per request (latency - ttft)/(output_len - 1) for output_len > 1, with its content-based ttft and latency to the last line read ([DONE]); output_len is usage completion_tokens only when the server sends usage unasked (its chat client sets no stream_options), else the requested max_tokens; here our own count, which equals the request's max_tokens when the answer runs to its length.",
 		FamE2E:       "SGLang's latency is taken at every line read, so it ends at [DONE], as ours does.",
 		FamRequests:  "SGLang counts successful requests; warm-up requests are its separate --warmup-requests.",
 		FamDuration:  "SGLang's duration is the benchmark's wall time from the first scheduled request until every request has returned.",
