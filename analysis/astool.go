@@ -544,11 +544,12 @@ func ToolReportFromDir(dir, tool string) (*ToolReport, error) {
 	}
 	if rd, err := ReadRunDir(dir); err == nil {
 		// A steady rate only: a ramp, a sine, stages or a trace have no
-		// one interarrival.
+		// one interarrival. A shard's records (or a merge of shards) are
+		// not one schedule at the profile's rate: left unscaled.
 		p := rd.Profile
 		_, trace := p["trace"].(string)
 		_, stages := p["stages"].([]any)
-		if m := rd.Meta(); m.OpenLoop && !trace && !stages {
+		if m := rd.Meta(); m.OpenLoop && !trace && !stages && m.Shards <= 1 {
 			switch arrival, _ := p["arrival"].(string); arrival {
 			case "", "constant":
 				a.SetArrival(m.RequestedRate, false)
