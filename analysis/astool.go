@@ -25,7 +25,8 @@ import (
 // one float64 and one weight per token-bearing frame. A million requests of
 // 500 frames is about 8 GB of gaps, so for runs that size read the summary
 // (HDR histograms) instead; the runs this is for (a tool comparison at a
-// fixed load) are thousands of requests.
+// fixed load) are thousands of requests. vLLM's side also keeps each
+// arrival's scheduled send and end (16 bytes) to rescale its schedule.
 
 // ToolNames are the tools report --as knows, in the order the docs list them.
 var ToolNames = []string{"vllm", "sglang", "aiperf", "genai-perf", "guidellm", "llmperf"}
@@ -302,6 +303,9 @@ type toolAcc struct {
 	// reqCount overrides used as the throughput numerator when >= 0
 	// (GenAI-Perf counts every request in its export).
 	reqCount int
+	// sends holds each arrival's scheduled send and end (ns), for a tool
+	// that rescales its schedule (vLLM).
+	sends [][2]int64
 }
 
 // toolDef is one tool's definitions, applied per record.
@@ -315,6 +319,11 @@ type toolDef struct {
 	// shown even when the numbers agree.
 	why    map[string]string
 	caveat map[string]bool
+	// leadsByInterarrival is set for a tool whose clock starts one mean
+	// interarrival before its first request (vLLM's schedule delays the
+	// first request too): with the run's requested rate known, its window
+	// starts 1/rate before the first measured request's scheduled send.
+	leadsByInterarrival bool
 }
 
 // ToolAccumulator computes a ToolReport from records fed one at a time.
@@ -324,6 +333,30 @@ type ToolAccumulator struct {
 	ours   toolAcc
 	theirs toolAcc
 	warmup int
+	// rate is the run's requested arrival rate (req/s) for an open-loop
+	// run at a fixed rate, else 0; gapFirst is set when its schedule's
+	// first arrival comes one gap after the run's start (poisson, gamma)
+	// rather than at it (constant).
+	rate     float64
+	gapFirst bool
+	// warmSched is the latest scheduled send among warm-up requests.
+	warmSched int64
+}
+
+// SetArrival gives the run's requested arrival rate (req/s) when it was
+// open-loop at a fixed rate, and whether its schedule's first arrival
+// came one random gap after the run's start (poisson and gamma arrivals)
+// rather than at it (constant arrivals). vLLM's benchmark clock starts
+// one interarrival before its first request, so with these its duration
+// starts at the arrival before our first measured one: the last warm-up
+// request's scheduled send, else the run's start (poisson, gamma), else
+// 1/rate before the first (constant). Without them (a closed-loop run, a
+// ramp, a trace) it starts at the first measured scheduled send, as
+// vLLM's does at --request-rate inf.
+func (t *ToolAccumulator) SetArrival(rps float64, gapFirst bool) {
+	if rps > 0 && !math.IsInf(rps, 0) {
+		t.rate, t.gapFirst = rps, gapFirst
+	}
 }
 
 // NewToolAccumulator returns an accumulator for tool, one of ToolNames.
@@ -332,7 +365,7 @@ func NewToolAccumulator(tool string) (*ToolAccumulator, error) {
 	if !ok {
 		return nil, fmt.Errorf("%w %q: valid tools are %s", ErrUnknownTool, tool, strings.Join(ToolNames, ", "))
 	}
-	return &ToolAccumulator{tool: tool, def: d,
+	return &ToolAccumulator{tool: tool, def: d, warmSched: math.MinInt64,
 		ours:   toolAcc{win: newWindow(), reqCount: -1},
 		theirs: toolAcc{win: newWindow(), reqCount: -1}}, nil
 }
@@ -341,6 +374,9 @@ func NewToolAccumulator(tool string) (*ToolAccumulator, error) {
 func (t *ToolAccumulator) Append(r *results.Record) error {
 	if r.Warmup {
 		t.warmup++
+		if r.Turn <= 1 {
+			t.warmSched = max(t.warmSched, r.ScheduledNS)
+		}
 		return nil
 	}
 	addOurs(&t.ours, r)
@@ -402,7 +438,7 @@ func (t *ToolAccumulator) Report() *ToolReport {
 		Sources:     slices.Clone(t.def.sources),
 		Percentiles: pctNumpy,
 		Ours:        t.ours.metrics(false),
-		Theirs:      t.theirs.metrics(t.def.weightedCDF),
+		Theirs:      t.theirMetrics(),
 		Warmup:      t.warmup,
 		Differences: []Difference{},
 	}
@@ -431,6 +467,48 @@ func (t *ToolAccumulator) Report() *ToolReport {
 		rep.Differences = append(rep.Differences, Difference{Metric: f.name, Ours: f.ours, Theirs: f.th, Why: t.def.why[f.name]})
 	}
 	return rep
+}
+
+// theirMetrics is the tool's side, its window started where the tool's
+// clock would have started and its schedule rescaled as the tool does
+// (SetArrival).
+func (t *ToolAccumulator) theirMetrics() ToolMetrics {
+	a := t.theirs
+	if t.def.leadsByInterarrival && t.rate > 0 && a.win.end > a.win.start {
+		switch {
+		case t.warmSched > math.MinInt64 && t.warmSched < a.win.start:
+			a.win.start = t.warmSched
+		case t.gapFirst:
+			a.win.start = min(a.win.start, 0)
+		default:
+			a.win.start -= int64(math.Round(1e9 / t.rate))
+		}
+		a.win.end = rescaledEnd(a.sends, a.win.start, t.rate, a.win.end)
+	}
+	return a.metrics(t.def.weightedCDF)
+}
+
+// rescaledEnd is when the last request would have ended had its schedule
+// been vLLM's: get_request rescales the cumulative gaps so the last of N
+// arrivals comes exactly N/rate after its clock's start, which takes the
+// luck of a random schedule out of its duration. Each arrival's offset from
+// start is scaled by the same factor and keeps its time to the end; end is
+// returned unchanged when there is nothing to scale.
+func rescaledEnd(sends [][2]int64, start int64, rate float64, end int64) int64 {
+	var last int64 = math.MinInt64
+	for _, s := range sends {
+		last = max(last, s[0])
+	}
+	if len(sends) == 0 || last <= start {
+		return end
+	}
+	f := float64(len(sends)) / rate * 1e9 / float64(last-start)
+	out := int64(math.MinInt64)
+	for _, s := range sends {
+		at := start + int64(math.Round(float64(s[0]-start)*f))
+		out = max(out, at+s[1]-s[0])
+	}
+	return out
 }
 
 func ptr(v float64) *float64 { return &v }
@@ -464,6 +542,22 @@ func ToolReportFromDir(dir, tool string) (*ToolReport, error) {
 	if err != nil {
 		return nil, err
 	}
+	if rd, err := ReadRunDir(dir); err == nil {
+		// A steady rate only: a ramp, a sine, stages or a trace have no
+		// one interarrival. A shard's records (or a merge of shards) are
+		// not one schedule at the profile's rate: left unscaled.
+		p := rd.Profile
+		_, trace := p["trace"].(string)
+		_, stages := p["stages"].([]any)
+		if m := rd.Meta(); m.OpenLoop && !trace && !stages && m.Shards <= 1 {
+			switch arrival, _ := p["arrival"].(string); arrival {
+			case "", "constant":
+				a.SetArrival(m.RequestedRate, false)
+			case "poisson", "gamma":
+				a.SetArrival(m.RequestedRate, true)
+			}
+		}
+	}
 	if err := results.ReadRecords(dir, a.Append); err != nil {
 		return nil, fmt.Errorf("report --as %s: %w", tool, err)
 	}
@@ -485,6 +579,20 @@ func failedOrUnusable(a *toolAcc, r *results.Record, wall bool) bool {
 	return false
 }
 
+// vllmChunkTimes returns the times vLLM's client stamps, ms from the send:
+// every chunk with choices, which is every token-bearing frame and every
+// empty one (a role-only first chunk, a finish-only last chunk), in order.
+// Records written before empty frames were kept give the token frames only.
+func vllmChunkTimes(r *results.Record) []float64 {
+	t := frameTimes(r)
+	if len(r.EmptyFramesMS) == 0 {
+		return t
+	}
+	t = append(t, r.EmptyFramesMS...)
+	sort.Float64s(t)
+	return t
+}
+
 var toolDefs = map[string]*toolDef{
 	"vllm":       vllmDef,
 	"sglang":     sglangDef,
@@ -503,19 +611,30 @@ var vllmDef = &toolDef{
 		"older releases: vllm-project/vllm benchmarks/backend_request_func.py@011841309828 (ttft at the first content chunk, latency at [DONE]; not applied)",
 	},
 	add: func(a *toolAcc, r *results.Record) {
-		if failedOrUnusable(a, r, true) {
+		a.win.add(r.ScheduledNS, r.DoneNS) // every request, failed ones too
+		if r.Turn <= 1 {
+			a.sends = append(a.sends, [2]int64{r.ScheduledNS, r.DoneNS})
+		}
+		t := vllmChunkTimes(r)
+		if r.Error != nil || len(t) == 0 { // no chunk with choices: failed
+			a.dropped++
 			return
 		}
-		t := frameTimes(r)
 		ttft, last := t[0], t[len(t)-1]
 		a.used++
 		a.ttft.add(ttft, 1)
-		for _, g := range r.ICLMS {
-			a.itl.add(g, 1)
+		if len(r.EmptyFramesMS) == 0 {
+			for _, g := range r.ICLMS {
+				a.itl.add(g, 1)
+			}
+		} else {
+			for i := 1; i < len(t); i++ {
+				a.itl.add(t[i]-t[i-1], 1)
+			}
 		}
 		n := usageTokens(r)
-		if n < 0 {
-			n = tokenizerTokens(r)
+		if n <= 0 { // "if not output_len": its tokenizer on the content text
+			n = contentTokens(r)
 		}
 		a.outTok += int64(n)
 		if n > 1 {
@@ -524,16 +643,17 @@ var vllmDef = &toolDef{
 		a.e2e.add(last, 1)
 	},
 	why: map[string]string{
-		FamTTFT:      "vLLM starts ttft at the first SSE chunk with a non-empty choices list, so a role-only first chunk counts as the first token; our records keep no time for it (we start at the first token-bearing frame), so vLLM would report an earlier ttft by that chunk's lead when the server sends one ahead of the first token (vLLM's own server sends it in the same step). Older releases (benchmarks/backend_request_func.py) started at the first chunk with content instead.",
-		FamITL:       "vLLM's ITL pools every gap between consecutive choices chunks over all requests, one sample per chunk whatever it carries; ours splits a k-token frame into k samples of gap/k. A role-only or finish-only chunk adds a gap to vLLM's pool that our records do not hold.",
-		FamTPOT:      "vLLM: per request (latency - ttft)/(output_len - 1), only requests with output_len > 1, averaged per request; its latency ends at the last choices chunk (not at [DONE]) and output_len is the server's usage count (else its tokenizer on the content text; here our tokenizer count).",
-		FamE2E:       "vLLM's latency ends at the last chunk with choices (the usage chunk and [DONE] are not counted); ours ends at the end of the stream. A finish_reason-only last chunk, which our records do not time, would make vLLM's slightly later.",
-		FamRequests:  "vLLM counts successful requests and drops failed ones; warm-up requests are its separate --num-warmups.",
-		FamDuration:  "vLLM's duration is the benchmark's wall time: from before the first request is scheduled until every request (failed ones too) has returned; ours runs from the first send to the last end among measured requests.",
+		FamTTFT:      "vLLM starts ttft at the first SSE chunk with a non-empty choices list, so a role-only first chunk counts as the first token; the records keep the time of such empty frames (empty_frames_ms), and vLLM's ttft starts at the earliest. Runs recorded before they were kept give the first token-bearing frame. Older releases (benchmarks/backend_request_func.py) started at the first chunk with content instead.",
+		FamITL:       "vLLM's ITL pools every gap between consecutive chunks with choices over all requests, one sample per chunk whatever it carries: a role-only first chunk and a finish-only last chunk each add a gap (near 0 when the server sends them with a token), so its mean is lower than a per-token mean; ours splits a k-token frame into k samples of gap/k.",
+		FamTPOT:      "vLLM: per request (latency - ttft)/(output_len - 1), only requests with output_len > 1, averaged per request; its latency ends at the last chunk with choices (a finish-only chunk included, not the usage chunk or [DONE]) and output_len is the server's usage completion_tokens (its client asks for it), else its tokenizer on the content text (here our tokenizer count minus reasoning tokens).",
+		FamE2E:       "vLLM's latency ends at the last chunk with choices, a finish-only one included (the usage chunk and [DONE] are not counted); ours ends at the end of the stream.",
+		FamRequests:  "vLLM counts successful requests (status 200 and at least one chunk with choices) and drops failed ones; warm-up requests are its separate --num-warmups.",
+		FamDuration:  "vLLM's duration is the benchmark's wall time: from its clock's start, one interarrival before its first request (at a finite --request-rate its first request waits one sampled gap), until every request (failed ones too) has returned. Its schedule is rescaled so the last of N arrivals comes exactly N/rate after that start. Here, for a run at a steady rate: from the arrival before the first measured one (the last warm-up's scheduled send, the run's start for poisson or gamma arrivals, 1/rate before the first for constant ones), with the measured arrivals rescaled the same way, each keeping its time to its end; for a closed-loop run, from the first measured scheduled send to the last end. Ours runs from the first send to the last end.",
 		FamReqRate:   "completed requests / vLLM's wall-time duration.",
 		FamTokenRate: "sum of output_len (server usage, else tokenizer) over completed requests / vLLM's wall-time duration.",
 	},
-	caveat: map[string]bool{FamTTFT: true, FamITL: true},
+	caveat:              map[string]bool{FamTTFT: true, FamITL: true},
+	leadsByInterarrival: true,
 }
 
 // SGLang bench_serving (python/sglang/bench_serving.py,
@@ -569,7 +689,7 @@ var sglangDef = &toolDef{
 	why: map[string]string{
 		FamTTFT:      "SGLang's chat client starts ttft at the first chunk whose delta.content is non-empty: reasoning chunks and a role-only chunk do not count, so for a reasoning model its ttft is our ttfo.",
 		FamITL:       "SGLang pools the gaps between content chunks over all requests, one sample per chunk (reasoning chunks are skipped); ours splits a k-token frame into k samples of gap/k.",
-		FamTPOT:      "SGLang: per request (latency - ttft)/(output_len - 1) for output_len > 1, with its content-based ttft and latency to the last line read ([DONE]); output_len is usage completion_tokens when the server sends usage, else the requested max_tokens (here our own count).",
+		FamTPOT:      "SGLang: per request (latency - ttft)/(output_len - 1) for output_len > 1, with its content-based ttft and latency to the last line read ([DONE]); output_len is usage completion_tokens only when the server sends usage unasked (its chat client sets no stream_options), else the requested max_tokens; here our own count, which equals the request's max_tokens when the answer runs to its length.",
 		FamE2E:       "SGLang's latency is taken at every line read, so it ends at [DONE], as ours does.",
 		FamRequests:  "SGLang counts successful requests; warm-up requests are its separate --warmup-requests.",
 		FamDuration:  "SGLang's duration is the benchmark's wall time from the first scheduled request until every request has returned.",
@@ -602,14 +722,14 @@ var aiperfDef = &toolDef{
 		a.ttft.add(ttft, 1)
 		osl := tokenizerTokens(r)
 		a.outTok += int64(osl)
-		if len(t) >= 2 && osl >= 2 {
+		if osl >= 2 { // NoMetricValue below 2; one response gives 0
 			a.itl.add((last-ttft)/float64(osl-1), 1)
 		}
 		a.e2e.add(last, 1)
 	},
 	why: map[string]string{
 		FamTTFT:      "AIPerf starts ttft at the first response with content or reasoning_content (its parser drops role-only, usage and [DONE] chunks), as we do; a chunk carrying only tool-call arguments, which we count, it drops.",
-		FamITL:       "AIPerf's inter_token_latency is one value per request, (request_latency - ttft)/(output_sequence_length - 1), summarised over requests: it is a per-request TPOT, not a per-gap distribution like ours (its per-gap inter_chunk_latency is hidden); OSL is its tokenizer on content + reasoning text (here our tokenizer count), and requests with fewer than 2 responses are left out.",
+		FamITL:       "AIPerf's inter_token_latency is one value per request, (request_latency - ttft)/(output_sequence_length - 1), summarised over requests: it is a per-request TPOT, not a per-gap distribution like ours (its per-gap inter_chunk_latency is hidden); OSL is its tokenizer on content + reasoning text (here our tokenizer count), and requests with OSL < 2 are left out (a single response with more tokens gives 0).",
 		FamTPOT:      "AIPerf reports no separate TPOT: its inter_token_latency is the per-request TPOT.",
 		FamE2E:       "AIPerf's request_latency ends at the last non-empty response (the usage chunk and [DONE] are not counted); ours ends at the end of the stream.",
 		FamRequests:  "AIPerf counts valid (successful) requests; errors are counted apart, warm-up requests are its separate warm-up phase.",

@@ -7,6 +7,7 @@ import (
 
 	"github.com/streamgauge/streamgauge/analysis"
 	"github.com/streamgauge/streamgauge/analysis/analysistest"
+	"github.com/streamgauge/streamgauge/results"
 )
 
 func st(count int, mean, median, p99 float64) *analysis.ToolStat {
@@ -223,5 +224,124 @@ func TestToolReportEmpty(t *testing.T) {
 		if rep.Theirs.TTFT != nil || rep.Theirs.RequestsPerS != 0 {
 			t.Errorf("%s: empty run gave %+v", tool, rep.Theirs)
 		}
+	}
+}
+
+// TestToolVLLMChunks: vLLM times every chunk with choices, so the empty
+// frames the records keep (a role-only first chunk, a finish-only last
+// one) enter its ttft, its ITL pool and its latency; without usage its
+// output_len is its tokenizer on the content text only.
+func TestToolVLLMChunks(t *testing.T) {
+	const ms = int64(1e6)
+	rec := func() *results.Record {
+		tok := 5
+		return &results.Record{ID: "a", ScheduledNS: 200 * ms, SentNS: 200 * ms, FirstTokenNS: 240 * ms, DoneNS: 300 * ms,
+			TTFTMS: results.Ms(40), TTFOMS: results.Ms(48), E2EMS: 60, ICLMS: []float64{8, 8}, FrameTokens: []int{1, 1, 1},
+			EmptyFramesMS: []float64{40, 56.5},
+			OutputTokens:  5, OutputTokensSource: results.SourceTokenizer, TokenizerOutputTokens: &tok, ReasoningTokens: 2,
+			Frames: 3, HTTPStatus: 200}
+	}
+	warm := &results.Record{ID: "w", Warmup: true, ScheduledNS: 150 * ms, SentNS: 150 * ms, DoneNS: 190 * ms,
+		TTFTMS: results.Ms(30), E2EMS: 40, ICLMS: []float64{}, FrameTokens: []int{1}, OutputTokens: 1, Frames: 1}
+	tests := []struct {
+		name     string
+		warmup   bool
+		rate     float64
+		gapFirst bool
+		// duration: closed loop, the scheduled send 200 ms to its end
+		// 300 ms; at a rate, vLLM's one arrival comes N/rate = 1/4 s
+		// after its clock's start and takes its 100 ms: 0.35 s.
+		durS float64
+	}{
+		{"closed loop", false, 0, false, 0.1},
+		{"closed loop with warm-up", true, 0, false, 0.1},
+		{"constant 4/s", false, 4, false, 0.35},
+		{"poisson 4/s", false, 4, true, 0.35},
+		{"warm-up, 4/s", true, 4, false, 0.35},
+	}
+	for _, tc := range tests {
+		t.Run(tc.name, func(t *testing.T) {
+			a, err := analysis.NewToolAccumulator("vllm")
+			if err != nil {
+				t.Fatal(err)
+			}
+			a.SetArrival(tc.rate, tc.gapFirst)
+			if tc.warmup {
+				if err := a.Append(warm); err != nil {
+					t.Fatal(err)
+				}
+			}
+			if err := a.Append(rec()); err != nil {
+				t.Fatal(err)
+			}
+			// chunks at [40 40 48 56 56.5]: ttft 40; itl [0 8 8 0.5],
+			// sorted [0 0.5 8 8]: mean 16.5/4 = 4.125, p50 (rank 1.5)
+			// 0.5+0.5*7.5 = 4.25, p99 (rank 2.97) 8. output_len =
+			// tokenizer 5 - reasoning 2 = 3: tpot (56.5-40)/2 = 8.25.
+			// e2e = last chunk 56.5.
+			want := analysis.ToolMetrics{
+				TTFT: st(1, 40, 40, 40), ITL: st(4, 4.125, 4.25, 8), TPOT: st(1, 8.25, 8.25, 8.25),
+				E2E: st(1, 56.5, 56.5, 56.5), Requests: 1, OutputTokens: 3, DurationS: tc.durS,
+				RequestsPerS: 1 / tc.durS, OutputTokensPerS: 3 / tc.durS,
+			}
+			checkMetrics(t, "vllm", a.Report().Theirs, want)
+		})
+	}
+}
+
+// TestToolVLLMWindow: vLLM's clock starts one interarrival before its first
+// request and its schedule is rescaled so the last of N arrivals comes N/rate
+// after that start. Two failed arrivals (they stay in vLLM's duration): A
+// scheduled at 200 ms ending at 700 ms, B at 300 ms ending at 320 ms; at
+// 4/s, N/rate = 500 ms.
+func TestToolVLLMWindow(t *testing.T) {
+	const ms = int64(1e6)
+	fail := &results.Error{Kind: results.KindHTTP5xx, Message: "boom"}
+	recs := []*results.Record{
+		{ID: "a", ScheduledNS: 200 * ms, SentNS: 200 * ms, DoneNS: 700 * ms, E2EMS: 500, HTTPStatus: 500, Error: fail},
+		{ID: "b", ScheduledNS: 300 * ms, SentNS: 300 * ms, DoneNS: 320 * ms, E2EMS: 20, HTTPStatus: 500, Error: fail},
+	}
+	warm := &results.Record{ID: "w", Warmup: true, ScheduledNS: 150 * ms, SentNS: 150 * ms, DoneNS: 190 * ms, E2EMS: 40}
+	tests := []struct {
+		name     string
+		warmup   bool
+		rate     float64
+		gapFirst bool
+		durS     float64
+	}{
+		// 200 to 700, nothing rescaled.
+		{"closed loop", false, 0, false, 0.5},
+		// start 200 - 250 = -50; f = 500/350: A at -50 + 250*f =
+		// 307.142857, ends 807.142857 (B ends -50+500+20 = 470):
+		// 807.142857 + 50 = 857.142857 ms.
+		{"constant", false, 4, false, 0.857142857},
+		// start 0; f = 500/300: A at 333.333 ends 833.333 (B 520).
+		{"poisson", false, 4, true, 0.833333333},
+		// start 150 (the warm-up); f = 500/150: A at 150 + 50*f =
+		// 316.667 ends 816.667 (B 670): 816.667 - 150 = 666.667 ms.
+		{"warm-up", true, 4, false, 0.666666667},
+	}
+	for _, tc := range tests {
+		t.Run(tc.name, func(t *testing.T) {
+			a, err := analysis.NewToolAccumulator("vllm")
+			if err != nil {
+				t.Fatal(err)
+			}
+			a.SetArrival(tc.rate, tc.gapFirst)
+			if tc.warmup {
+				if err := a.Append(warm); err != nil {
+					t.Fatal(err)
+				}
+			}
+			for _, r := range recs {
+				if err := a.Append(r); err != nil {
+					t.Fatal(err)
+				}
+			}
+			th := a.Report().Theirs
+			if th.Requests != 0 || th.Dropped != 2 || !nearTool(th.DurationS, tc.durS) {
+				t.Errorf("requests %d dropped %d duration %.9f s, want 0 2 %.9f", th.Requests, th.Dropped, th.DurationS, tc.durS)
+			}
+		})
 	}
 }

@@ -72,6 +72,9 @@ func NewRecord(id string, start time.Time, scheduled time.Duration, req *targets
 	if resp.Header > 0 {
 		r.TTFBMS = results.Ms(ms(resp.Header))
 	}
+	for _, at := range resp.Empty {
+		r.EmptyFramesMS = append(r.EmptyFramesMS, ms(at))
+	}
 	frames := resp.Frames
 	r.Frames = len(frames)
 	if len(frames) > 0 {

@@ -64,15 +64,17 @@ func TestNewRecord(t *testing.T) {
 			scheduled: sec - ms,
 			req:       targets.Request{InputTokens: 64},
 			resp: func() *targets.Response {
-				return response(start, sec, 20*ms, 250*ms,
+				r := response(start, sec, 20*ms, 250*ms,
 					content(100*ms, "a b "), content(150*ms, "c "), content(200*ms, "d e f"))
+				r.Empty = []time.Duration{100 * ms, 210 * ms} // a role chunk, a finish chunk
+				return r
 			},
 			counter: words{},
 			want: results.Record{
 				ScheduledNS: int64(sec - ms), SentNS: int64(sec), FirstTokenNS: int64(sec + 100*ms), DoneNS: int64(sec + 250*ms),
 				LagMS: 1, TTFBMS: results.Ms(20), TTFTMS: results.Ms(100), TTFOMS: results.Ms(100), E2EMS: 250,
 				TPOTMS: results.Ms(30), // (250 - 100) / (6 - 1)
-				ICLMS:  []float64{50, 50}, FrameTokens: []int{2, 1, 3},
+				ICLMS:  []float64{50, 50}, FrameTokens: []int{2, 1, 3}, EmptyFramesMS: []float64{100, 210},
 				InputTokens: 64, OutputTokens: 6, OutputTokensSource: results.SourceTokenizer, TokenizerOutputTokens: intp(6),
 				Frames: 3, HTTPStatus: 200, SLOOK: true,
 			},

@@ -68,6 +68,12 @@ type Record struct {
 	// FrameTokens holds the token count of each token-bearing frame, so itl
 	// (gap/k, k times) can be rebuilt from the record.
 	FrameTokens []int `json:"frame_tokens,omitempty"`
+	// EmptyFramesMS holds the times (ms from the send) of the frames that
+	// carried no token, usage or terminator: a role-only first chunk, a
+	// finish-only last chunk, an empty delta (at most 1024). They are in
+	// no streamgauge metric; report --as vllm uses them, because vLLM's
+	// client times every chunk that has choices.
+	EmptyFramesMS []float64 `json:"empty_frames_ms,omitempty"`
 
 	// DatasetID names the --dataset entry the prompt came from: its "id",
 	// else "line N" or "entry N".

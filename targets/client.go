@@ -58,6 +58,12 @@ type Response struct {
 	Status int
 	// Frames holds the token-bearing frames in order.
 	Frames []Stamp
+	// Empty holds the times of the frames that meant something to the
+	// protocol but carried no token, usage, timing, error or terminator: a
+	// role-only or finish-only chunk, an empty delta. Other tools' clients
+	// time some of them (vLLM's counts every chunk with choices); at most
+	// maxEmpty are kept.
+	Empty []time.Duration
 	// Content and Reasoning are the streamed answer and reasoning text.
 	Content, Reasoning strings.Builder
 	// Usage is the server's final usage, nil if it sent none.
@@ -485,6 +491,9 @@ func cleanID(id string) string {
 	return id
 }
 
+// maxEmpty bounds the empty frames a response keeps (Response.Empty).
+const maxEmpty = 1024
+
 // afterDone bounds how long the client keeps reading a stream after its
 // terminator, waiting for the server to end the body.
 const afterDone = 2 * time.Second
@@ -608,6 +617,9 @@ func (c *Client) read(ctx context.Context, cancel context.CancelCauseFunc, body 
 			if ev.Reasoning != "" {
 				resp.Reasoning.WriteString(ev.Reasoning)
 			}
+		}
+		if !ev.TokenBearing() && ev.Usage == nil && ev.Timing == nil && ev.Err == "" && !ev.Done && len(resp.Empty) < maxEmpty {
+			resp.Empty = append(resp.Empty, at)
 		}
 		if ev.Usage != nil {
 			u := *ev.Usage

@@ -139,6 +139,11 @@ func TestClientStream(t *testing.T) {
 	if c := resp.Content.String(); c != "Hello, world" {
 		t.Errorf("Content = %q", c)
 	}
+	// The role-only and the empty-delta chunks are timed as empty frames
+	// (vLLM's client times them); keep-alives, usage and [DONE] are not.
+	if len(resp.Empty) != 2 || resp.Empty[0] > resp.Frames[0].At || resp.Empty[1] < resp.Frames[2].At {
+		t.Errorf("Empty = %v, want the role chunk before %v and the empty delta after %v", resp.Empty, resp.Frames[0].At, resp.Frames[2].At)
+	}
 	if resp.Usage == nil || *resp.Usage != (targets.Usage{PromptTokens: 9, CompletionTokens: 3}) {
 		t.Errorf("Usage = %+v", resp.Usage)
 	}

@@ -46,8 +46,9 @@ func TestReportAsUsage(t *testing.T) {
 // TestReportAsVLLMFixedTiming runs the built-in simulator with fixed
 // timing (ttft 40 ms, 8 ms between tokens, one token per frame) at low
 // load and checks that report --as vllm lands near those: a correctness
-// check of the definitions (vLLM's ttft, its pooled per-chunk ITL, its
-// per-request TPOT), with generous bounds, not a timing assertion.
+// check of the definitions (vLLM's ttft, its pooled per-chunk ITL with the
+// role-only and finish-only chunks in it, its per-request TPOT), with
+// generous bounds, not a timing assertion.
 func TestReportAsVLLMFixedTiming(t *testing.T) {
 	if testing.Short() {
 		t.Skip("runs the simulator for about 3 s")
@@ -80,10 +81,11 @@ func TestReportAsVLLMFixedTiming(t *testing.T) {
 		Tool   string
 		Warmup int
 		Theirs struct {
-			TTFT     *stat `json:"ttft_ms"`
-			ITL      *stat `json:"itl_ms"`
-			TPOT     *stat `json:"tpot_ms"`
-			Requests int
+			TTFT      *stat `json:"ttft_ms"`
+			ITL       *stat `json:"itl_ms"`
+			TPOT      *stat `json:"tpot_ms"`
+			Requests  int
+			DurationS float64 `json:"duration_s"`
 		} `json:"theirs"`
 		Differences []struct{ Metric, Why string }
 	}
@@ -105,8 +107,21 @@ func TestReportAsVLLMFixedTiming(t *testing.T) {
 	within("ttft", rep.Theirs.TTFT, 40)
 	within("itl", rep.Theirs.ITL, 8)
 	within("tpot", rep.Theirs.TPOT, 8)
-	if rep.Theirs.ITL != nil && rep.Theirs.ITL.Count != 16*23 {
-		t.Errorf("itl count %d, want 16 requests × 23 gaps", rep.Theirs.ITL.Count)
+	// The simulator's chat stream is a role-only chunk, 24 token chunks and
+	// a finish-only chunk: vLLM's client times all 26, so 25 gaps a
+	// request, two of them near 0, and a mean of 23 × 8 / 25 = 7.36 ms.
+	if rep.Theirs.ITL != nil {
+		if rep.Theirs.ITL.Count != 16*25 {
+			t.Errorf("itl count %d, want 16 requests × 25 gaps", rep.Theirs.ITL.Count)
+		}
+		if want := 23 * 8.0 / 25; math.Abs(rep.Theirs.ITL.Mean-want) > 0.2*want {
+			t.Errorf("itl mean %.2f ms, want %.2f ms ±20%%", rep.Theirs.ITL.Mean, want)
+		}
+	}
+	// vLLM's schedule puts the last of its 16 arrivals at 16/8 = 2 s after
+	// its clock's start; its duration adds that request's ~225 ms.
+	if d := rep.Theirs.DurationS; d < 2 || d > 3 {
+		t.Errorf("duration %.3f s, want 16/8 s plus the last request's latency", d)
 	}
 	if len(rep.Differences) == 0 {
 		t.Error("no differences explained")
