@@ -37,7 +37,7 @@ func TestPresetFileUsage(t *testing.T) {
 		want string
 	}{
 		{"run: unknown field", nil, []string{"run", "--rate", "5", "--duration", "1s", "--sim-preset-file", bad, "--out", out},
-			"sim-preset-file: preset file " + bad + ": line 2: field per_tokn not found"},
+			"sim-preset-file: preset file " + bad + ": line 2: unknown key per_tokn"},
 		{"run: profile file resolves next to it", nil, []string{"run", prof, "--out", out},
 			"profile " + prof + ": sim-preset-file: preset file " + bad + ": line 2"},
 		{"run: missing file from the environment", map[string]string{"STREAMGAUGE_SIM_PRESET_FILE": "nope.yaml"},
@@ -50,7 +50,7 @@ func TestPresetFileUsage(t *testing.T) {
 		{"sweep: unknown field", nil, []string{"sweep", "--rates", "2", "--stage-duration", "1s", "--sim-preset-file", bad, "--out", out},
 			"sim-preset-file: preset file " + bad},
 		{"serve: unknown field", nil, []string{"serve", "--addr", "127.0.0.1:0", "--preset-file", bad},
-			"--preset-file: preset file " + bad + ": line 2: field per_tokn not found"},
+			"--preset-file: preset file " + bad + ": line 2: unknown key per_tokn"},
 		{"serve: both", nil, []string{"serve", "--addr", "127.0.0.1:0", "--preset", "h100-llama8b", "--preset-file", examplePreset},
 			"--preset and --preset-file both choose the cost model; give one"},
 		{"serve: missing", nil, []string{"serve", "--addr", "127.0.0.1:0", "--preset-file", filepath.Join(dir, "nope.yaml")},
