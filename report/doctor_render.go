@@ -130,7 +130,7 @@ func WriteDoctorJSON(w io.Writer, d *analysis.Doctor) error {
 
 // writeColumns writes rows as aligned columns: names on one header line
 // and the units in their parentheses under them, numbers aligned right
-// and the last column left.
+// and the last column (a verdict) left. Sweep and doctor tables use it.
 func writeColumns(b *strings.Builder, rows [][]string) {
 	last := len(rows[0]) - 1
 	head := [2][]string{make([]string, len(rows[0])), make([]string, len(rows[0]))}

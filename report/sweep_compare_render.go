@@ -6,9 +6,6 @@ import (
 	"io"
 	"slices"
 
-	"github.com/olekukonko/tablewriter"
-	"github.com/olekukonko/tablewriter/tw"
-
 	"github.com/streamgauge/streamgauge/analysis"
 )
 
@@ -90,15 +87,7 @@ func curveRows(c *analysis.SweepComparison) [][]string {
 // capacity of each variant, then the curves level by level.
 func WriteSweepComparisonTable(w io.Writer, c *analysis.SweepComparison) error {
 	for _, rows := range [][][]string{capacityRows(c), curveRows(c)} {
-		t := tablewriter.NewTable(w, tablewriter.WithHeaderAutoWrap(tw.WrapNone), tablewriter.WithHeaderAutoFormat(tw.Off),
-			tablewriter.WithRowAutoWrap(tw.WrapNone), tablewriter.WithRowAlignment(tw.AlignRight))
-		t.Header(anySlice(rows[0])...)
-		for _, r := range rows[1:] {
-			if err := t.Append(anySlice(r)...); err != nil {
-				return err
-			}
-		}
-		if err := t.Render(); err != nil {
+		if err := writeBoxTable(w, rows); err != nil {
 			return err
 		}
 	}

@@ -7,7 +7,6 @@ import (
 	"slices"
 	"strconv"
 	"strings"
-	"unicode/utf8"
 
 	"github.com/streamgauge/streamgauge/analysis"
 )
@@ -96,38 +95,8 @@ func WriteSweepTable(w io.Writer, s *analysis.Sweep) error {
 		}
 		rows[i+1][last] = v
 	}
-	// Names on the first header line, units on the second.
-	head := [2][]string{make([]string, len(rows[0])), make([]string, len(rows[0]))}
-	for i, h := range rows[0] {
-		name, unit, ok := strings.Cut(h, " (")
-		head[0][i] = name
-		if ok {
-			head[1][i] = strings.TrimSuffix(unit, ")")
-		}
-	}
-	lines := append([][]string{head[0], head[1]}, rows[1:]...)
-	width := make([]int, len(rows[0]))
-	for _, r := range lines {
-		for i, c := range r {
-			width[i] = max(width[i], utf8.RuneCountInString(c))
-		}
-	}
 	var b strings.Builder
-	for _, r := range lines {
-		var line strings.Builder
-		for i, c := range r {
-			pad := strings.Repeat(" ", width[i]-utf8.RuneCountInString(c))
-			if i > 0 {
-				line.WriteString("  ")
-			}
-			if i == last { // numbers align right, the verdict left
-				line.WriteString(c + pad)
-			} else {
-				line.WriteString(pad + c)
-			}
-		}
-		b.WriteString(strings.TrimRight(line.String(), " ") + "\n")
-	}
+	writeColumns(&b, rows)
 	for _, l := range failed {
 		b.WriteString(l + "\n")
 	}

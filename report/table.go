@@ -130,3 +130,17 @@ func errorKinds(m map[string]int64) string {
 	}
 	return out + ")"
 }
+
+// writeBoxTable renders rows (the header first) as a boxed terminal table,
+// cells aligned right: the what-if and sweep-comparison tables.
+func writeBoxTable(w io.Writer, rows [][]string) error {
+	t := tablewriter.NewTable(w, tablewriter.WithHeaderAutoWrap(tw.WrapNone), tablewriter.WithHeaderAutoFormat(tw.Off),
+		tablewriter.WithRowAutoWrap(tw.WrapNone), tablewriter.WithRowAlignment(tw.AlignRight))
+	t.Header(anySlice(rows[0])...)
+	for _, r := range rows[1:] {
+		if err := t.Append(anySlice(r)...); err != nil {
+			return err
+		}
+	}
+	return t.Render()
+}

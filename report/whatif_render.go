@@ -6,9 +6,6 @@ import (
 	"slices"
 	"strings"
 
-	"github.com/olekukonko/tablewriter"
-	"github.com/olekukonko/tablewriter/tw"
-
 	"github.com/streamgauge/streamgauge/analysis"
 )
 
@@ -107,16 +104,7 @@ func whatIfFooter(c *analysis.SweepComparison) []string {
 // WriteWhatIfTable renders a what-if for a terminal: WhatIfRows, then the
 // capacity line of each variant.
 func WriteWhatIfTable(w io.Writer, c *analysis.SweepComparison) error {
-	rows := WhatIfRows(c)
-	t := tablewriter.NewTable(w, tablewriter.WithHeaderAutoWrap(tw.WrapNone), tablewriter.WithHeaderAutoFormat(tw.Off),
-		tablewriter.WithRowAutoWrap(tw.WrapNone), tablewriter.WithRowAlignment(tw.AlignRight))
-	t.Header(anySlice(rows[0])...)
-	for _, r := range rows[1:] {
-		if err := t.Append(anySlice(r)...); err != nil {
-			return err
-		}
-	}
-	if err := t.Render(); err != nil {
+	if err := writeBoxTable(w, WhatIfRows(c)); err != nil {
 		return err
 	}
 	for _, l := range whatIfFooter(c) {
