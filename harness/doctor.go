@@ -137,6 +137,25 @@ func Doctor(ctx context.Context, p profiles.Profile, do DoctorOptions, opts ...O
 	return d, err
 }
 
+// CheckDoctor reports, as a *ConfigError, what Doctor would refuse in p
+// and do, without running anything: a caller checks the settings before
+// it makes do.Dir or starts a simulator. do.StartSim and do.Dir may be
+// unset here.
+func CheckDoctor(p profiles.Profile, do DoctorOptions) error {
+	if do.StartSim == nil {
+		do.StartSim = func(context.Context, time.Duration, time.Duration, string) (SimServer, error) {
+			return nil, errors.New("CheckDoctor starts no simulator")
+		}
+	}
+	if do.Dir == "" {
+		do.Dir = "."
+	}
+	if _, _, err := planDoctor(p, &do); err != nil {
+		return configErr(err)
+	}
+	return nil
+}
+
 // ProbeLine is one probe's result in a line, as Doctor logs it.
 func ProbeLine(d *analysis.Doctor, pr *analysis.DoctorProbe) string {
 	verdict := "pass"
