@@ -66,6 +66,15 @@ server's own running count and its KV-cache capacity; without them give
 			if kvTokens < 0 {
 				return usagef("--kv-tokens %d: must not be negative", kvTokens)
 			}
+			if bootstrap < 0 {
+				return usagef("--bootstrap %d: must not be negative (0 for no bootstrap)", bootstrap)
+			}
+			if maxGaps < 1 {
+				return usagef("--max-gaps %d: want the frame gaps to keep in all, at least 1 (e.g. 200000)", maxGaps)
+			}
+			if strings.TrimSpace(name) == "" {
+				return usagef("--name: give the preset a name (e.g. --name h200-llama8b)")
+			}
 			return calibrate(e, args, calibrateSettings{out: out, name: name, scheduler: scheduler, kvTokens: kvTokens, bootstrap: bootstrap, maxGaps: maxGaps, seed: seed})
 		},
 	}
@@ -185,7 +194,7 @@ func calibrate(e *env, args []string, s calibrateSettings) error {
 		if err != nil {
 			return runError(err)
 		}
-		base += ro.Requests + 1
+		base += ro.Clusters + 1
 		obs = append(obs, ro.Obs...)
 		sources = append(sources, analysis.CalibrationSource{Path: in.path, Kind: "run", Observations: len(ro.Obs), Requests: ro.Requests,
 			Scheduler: ro.Scheduler, Concurrency: concurrencyWords(ro.Concurrency), Notes: ro.Notes})
