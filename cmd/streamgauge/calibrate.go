@@ -143,6 +143,28 @@ func expandCalibrateArgs(args []string) ([]calibrateInput, error) {
 	return ins, nil
 }
 
+// maxStepTimingBytes bounds a step-timing file read into memory: a
+// profiler's forward passes fit in a few megabytes; anything larger is
+// not one (a run's requests.jsonl given by mistake, say).
+const maxStepTimingBytes = 64 << 20
+
+// readBounded reads the file at path, refusing one larger than limit.
+func readBounded(path string, limit int64) ([]byte, error) {
+	f, err := os.Open(path)
+	if err != nil {
+		return nil, err
+	}
+	defer f.Close()
+	data, err := io.ReadAll(io.LimitReader(f, limit+1))
+	if err != nil {
+		return nil, err
+	}
+	if int64(len(data)) > limit {
+		return nil, fmt.Errorf("larger than %d MiB, too large for a step-timing file; give its run directory instead if it is a run's records", limit>>20)
+	}
+	return data, nil
+}
+
 func fileExists(p string) bool {
 	st, err := os.Stat(p)
 	return err == nil && !st.IsDir()
@@ -172,7 +194,7 @@ func calibrate(e *env, args []string, s calibrateSettings) error {
 	base := 0
 	for _, in := range ins {
 		if in.steps {
-			data, err := os.ReadFile(in.path)
+			data, err := readBounded(in.path, maxStepTimingBytes)
 			if err != nil {
 				return runErrorf("step-timing file %s: %v", in.path, pathErr(err))
 			}
