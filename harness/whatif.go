@@ -265,6 +265,17 @@ func (r *WhatIfResult) Ran() ([]Variant, []*analysis.Sweep) {
 	return vs, sws
 }
 
+// AnyOK reports whether any variant's sweep completed a request: a
+// what-if whose every request failed has measured nothing.
+func (r *WhatIfResult) AnyOK() bool {
+	for _, sw := range r.Sweeps {
+		if sw != nil && sw.OK() > 0 {
+			return true
+		}
+	}
+	return false
+}
+
 // WhatIf runs the same sweep (so) of p on each variant of the built-in
 // simulator, one after the other, each into DIR/<variant name> (DIR is p's
 // Out), with so.Cooldown between them, and keeps whatif.json in DIR up to

@@ -83,6 +83,8 @@ func runWhatIf(cmd *cobra.Command, e *env, p profiles.Profile, so harness.SweepO
 	switch {
 	case err != nil:
 		return runError(err)
+	case res != nil && !res.AnyOK():
+		return runErrorf("what-if: no variant completed a request (every stage's requests failed); the stages' requests.jsonl in %s say why", res.Dir)
 	case len(p.SLO) > 0 && c != nil && len(c.Best()) == 0:
 		return &exitError{code: exitSLO, err: errors.New("no variant met the SLOs at any level")}
 	}

@@ -124,3 +124,27 @@ func TestWhatIfEndToEnd(t *testing.T) {
 		t.Errorf("compare --html of sweeps: %v", err)
 	}
 }
+
+// TestWhatIfEveryVariantFails: a what-if whose every request failed (the
+// simulator refuses them all) exits 1 after its table, never 0.
+func TestWhatIfEveryVariantFails(t *testing.T) {
+	out := filepath.Join(t.TempDir(), "whatif")
+	r := runCLI(t, nil, "sweep", "--what-if", "scheduler=continuous,fcfs", "--rates", "4", "--stage-duration", "500ms",
+		"--cooldown", "0", "--input-tokens", "16", "--output-tokens", "2", "--sim-fail-rate", "1", "--out", out)
+	if r.code != exitRun || !strings.Contains(r.stderr, "what-if: no variant completed a request") {
+		t.Fatalf("exit %d, want 1 naming the failure\nstdout:\n%s\nstderr:\n%s", r.code, r.stdout, r.stderr)
+	}
+	if !strings.Contains(r.stdout, "scheduler=fcfs") {
+		t.Errorf("the table of what ran is still printed:\n%s", r.stdout)
+	}
+}
+
+// A plain sweep whose every request failed exits 1 too.
+func TestSweepEveryStageFails(t *testing.T) {
+	out := filepath.Join(t.TempDir(), "sweep")
+	r := runCLI(t, nil, "sweep", "--rates", "4", "--stage-duration", "500ms", "--cooldown", "0",
+		"--input-tokens", "16", "--output-tokens", "2", "--sim-fail-rate", "1", "--out", out)
+	if r.code != exitRun || !strings.Contains(r.stderr, "sweep: no stage completed a request") {
+		t.Fatalf("exit %d, want 1 naming the failure\nstdout:\n%s\nstderr:\n%s", r.code, r.stdout, r.stderr)
+	}
+}
