@@ -116,8 +116,22 @@ func Doctor(ctx context.Context, p profiles.Profile, do DoctorOptions, opts ...O
 		return do.LoadAverage()
 	}
 	d.LoadStart = load()
+	// An interrupted probe is not judged, so its requests in flight are
+	// not worth a drain (a probe drains up to 30 s): on ctx's end, or the
+	// caller's stop-now, the probe stops at once and its simulator with it.
+	stop, finished := make(chan struct{}), make(chan struct{})
+	defer close(finished)
+	go func() {
+		select {
+		case <-ctx.Done():
+		case <-o.stopNow: // nil (never) unless the caller gave one
+		case <-finished:
+			return
+		}
+		close(stop)
+	}()
 	// Run's own notices are not doctor's: the probes' lines say it all.
-	probeOpts := append(slices.Clip(opts), WithLog(func(string, ...any) {}))
+	probeOpts := append(slices.Clip(opts), WithLog(func(string, ...any) {}), WithStopNow(stop))
 	probeRun := func(ctx context.Context, i int, level float64) (analysis.DoctorProbe, error) {
 		// Each probe starts with the last one's garbage collected, as a
 		// run in a fresh process would.
