@@ -80,6 +80,7 @@ func TestDoctorProbeJudge(t *testing.T) {
 		{"error", func(p *analysis.DoctorProbe) { p.Error = "boom" }, true, "error: boom"},
 		{"failed", func(p *analysis.DoctorProbe) { p.Failed = 2 }, true, "2 requests failed"},
 		{"unmatched", func(p *analysis.DoctorProbe) { p.Truth = &analysis.TruthErrors{Unmatched: 3} }, true, "no request matched"},
+		{"some unmatched", func(p *analysis.DoctorProbe) { p.Truth = &analysis.TruthErrors{Requests: 9, Unmatched: 1} }, true, "1 of 10 requests did not match"},
 		{"ttft", func(p *analysis.DoctorProbe) { p.TTFTErrP50 = 1 }, true, "ttft error p50 1.00 ms >= 1.00 ms"},
 		{"lag", func(p *analysis.DoctorProbe) { p.LagP99 = 5 }, true, "lag p99 5.00 ms >= 5.00 ms"},
 		{"lag, closed loop", func(p *analysis.DoctorProbe) { p.LagP99 = 50 }, false, ""},
