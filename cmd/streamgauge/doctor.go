@@ -172,7 +172,7 @@ func runDoctor(cmd *cobra.Command, e *env, args []string, f *doctorFlags) error 
 		if runErr == nil {
 			runErr = errors.New("no probe ran")
 		}
-		return runErrorf("doctor: %w", runErr)
+		return doctorError(runErr)
 	}
 	if keep {
 		if err := results.WriteJSON(dir, analysis.DoctorFile, d); err != nil && runErr == nil {
@@ -190,7 +190,7 @@ func runDoctor(cmd *cobra.Command, e *env, args []string, f *doctorFlags) error 
 	}
 	switch {
 	case runErr != nil:
-		return runErrorf("doctor: %w", runErr)
+		return doctorError(runErr)
 	case werr != nil:
 		return runError(werr)
 	case d.Planned > 0 && !d.Within:
@@ -198,6 +198,14 @@ func runDoctor(cmd *cobra.Command, e *env, args []string, f *doctorFlags) error 
 			analysis.FormatLevel(d.Planned), d.Unit(), ceilingText(d))}
 	}
 	return nil
+}
+
+// doctorError is runErr as doctor's exit 1, said once as doctor's.
+func doctorError(runErr error) error {
+	if strings.HasPrefix(runErr.Error(), "doctor") {
+		return runError(runErr)
+	}
+	return runErrorf("doctor: %w", runErr)
 }
 
 func ceilingText(d *analysis.Doctor) string {
