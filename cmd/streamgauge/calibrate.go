@@ -58,6 +58,12 @@ server's own running count and its KV-cache capacity; without them give
 			if out == "" {
 				return usagef("-o: give the preset file to write (or - for stdout)")
 			}
+			if out != "-" {
+				// Before the fit, which takes seconds on big runs.
+				if err := checkOutputs(outputPath{"-o", out, outFile}); err != nil {
+					return err
+				}
+			}
 			if scheduler != "" && !slices.Contains(sim.Schedulers(), scheduler) {
 				return usagef("--scheduler %q: want one of %s", scheduler, strings.Join(sim.Schedulers(), ", "))
 			}

@@ -78,6 +78,7 @@ func TestCalibrateCommand(t *testing.T) {
 		{"only failed", []string{"calibrate", failedOnly, "--kv-tokens", "1", "-o", out}, exitRun, nil, []string{"no request streamed a token"}},
 		{"negative bootstrap", []string{"calibrate", run, "--bootstrap", "-1", "-o", out}, exitUsage, nil, []string{"--bootstrap -1: must not be negative"}},
 		{"no gaps", []string{"calibrate", run, "--max-gaps", "0", "-o", out}, exitUsage, nil, []string{"--max-gaps 0: want the frame gaps to keep"}},
+		{"-o in a missing directory", []string{"calibrate", run, "--kv-tokens", "1", "-o", filepath.Join(root, "no", "such", "dir", "x.yaml")}, exitUsage, nil, []string{"-o " + filepath.Join(root, "no", "such", "dir", "x.yaml") + ": "}},
 		{"empty name", []string{"calibrate", run, "--name", " ", "-o", out}, exitUsage, nil, []string{"--name: give the preset a name"}},
 	} {
 		t.Run(tc.name, func(t *testing.T) {

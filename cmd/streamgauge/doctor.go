@@ -143,6 +143,9 @@ func runDoctor(cmd *cobra.Command, e *env, args []string, f *doctorFlags) error 
 	do.StartSim = func(ctx context.Context, ttft, itl time.Duration, truth string) (harness.SimServer, error) {
 		return simproc.Start(ctx, bin, simproc.Spec{TTFT: ttft, ITL: itl, Truth: truth})
 	}
+	if err := checkOutputs(outputPath{"--out", p.Out, outDir}); err != nil {
+		return err
+	}
 	dir, keep := p.Out, p.Out != ""
 	if keep {
 		if _, err := os.Stat(filepath.Join(dir, analysis.DoctorFile)); err == nil {
