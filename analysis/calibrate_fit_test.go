@@ -329,3 +329,25 @@ func TestReadRunObservationsWarmup(t *testing.T) {
 		t.Errorf("only warm-up: %v", err)
 	}
 }
+
+// TestReadRunObservationsIdleBound: idle arrivals (one observation each)
+// are bounded by MaxGaps too, so a long run of lone requests does not hold
+// one observation per request.
+func TestReadRunObservationsIdleBound(t *testing.T) {
+	var recs []results.Record
+	for i := range 40 {
+		sent := float64(i) * 1000 // each alone on the server
+		recs = append(recs, streamed(fmt.Sprint(i), sent, 100, sent+10, sent+15))
+	}
+	dir := writeCalRun(t, recs)
+	ro, err := analysis.ReadRunObservations(dir, analysis.RunObservationOptions{MaxGaps: 10})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if ro.Requests != 40 || ro.IdleTTFT != 10 || ro.Kept != 10 || len(ro.Obs) != 20 {
+		t.Errorf("requests %d, idle %d, gaps kept %d, observations %d; want 40, 10, 10, 20", ro.Requests, ro.IdleTTFT, ro.Kept, len(ro.Obs))
+	}
+	if !strings.Contains(strings.Join(ro.Notes, "\n"), "40 requests: every 4-th considered") {
+		t.Errorf("notes %q", ro.Notes)
+	}
+}

@@ -203,10 +203,17 @@ func ReadRunObservations(dir string, opt RunObservationOptions) (*RunObservation
 		stride = (ro.Gaps + maxGaps - 1) / maxGaps
 		ro.Notes = append(ro.Notes, fmt.Sprintf("%d frame gaps: every %d-th kept (memory bound)", ro.Gaps, stride))
 	}
+	// Idle arrivals give one observation per request: bounded the same
+	// way, by the measured requests.
+	idleStride := 1
+	if ro.Requests > maxGaps {
+		idleStride = (ro.Requests + maxGaps - 1) / maxGaps
+		ro.Notes = append(ro.Notes, fmt.Sprintf("%d requests: every %d-th considered for an idle-arrival prefill step (memory bound)", ro.Requests, idleStride))
+	}
 	chunked := sched == sim.SchedChunked
 	skippedChunked := 0
 	// Pass 2: the observations.
-	gapNo, ri := 0, -1
+	gapNo, ri, measured := 0, -1, 0
 	err = results.ReadRecords(dir, func(r *results.Record) error {
 		if r.FirstTokenNS <= 0 || r.TTFTMS == nil {
 			if r.Error != nil {
@@ -218,12 +225,13 @@ func ReadRunObservations(dir string, opt RunObservationOptions) (*RunObservation
 		if r.Warmup {
 			return nil
 		}
+		measured++
 		cluster := opt.ClusterBase + ri
 		me := &reqs[ri]
 		// Idle arrival: nothing else in flight from its send to its first
 		// token.
 		// (With other clients' requests on the server, it was not idle.)
-		if r.Error == nil && !idx.anyOverlap(reqs, ri, me.sent, me.first) && (excess == nil || excess(me.sent)+excess(me.first) == 0) {
+		if r.Error == nil && (measured-1)%idleStride == 0 && !idx.anyOverlap(reqs, ri, me.sent, me.first) && (excess == nil || excess(me.sent)+excess(me.first) == 0) {
 			ro.Obs = append(ro.Obs, StepObservation{Class: ObsIdleTTFT, Tokens: me.prefill, Context: me.prompt, Steps: 1,
 				MS: float64(me.first-me.sent) / 1e6, Cluster: cluster, Label: fmt.Sprintf("%s request %s ttft", filepath.Base(dir), r.ID)})
 			ro.IdleTTFT++
