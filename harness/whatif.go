@@ -14,6 +14,7 @@ import (
 	"github.com/streamgauge/streamgauge/analysis"
 	"github.com/streamgauge/streamgauge/internal/nearest"
 	"github.com/streamgauge/streamgauge/internal/plural"
+	"github.com/streamgauge/streamgauge/internal/secret"
 	"github.com/streamgauge/streamgauge/profiles"
 	"github.com/streamgauge/streamgauge/results"
 	"github.com/streamgauge/streamgauge/targets/sim"
@@ -290,7 +291,7 @@ func WhatIf(ctx context.Context, p profiles.Profile, so SweepOptions, variants [
 	}
 	switch {
 	case p.Target != "":
-		return nil, configErr(fmt.Errorf("what-if: varies the built-in simulator, which does not start with --target %s; drop --target", p.Target))
+		return nil, configErr(fmt.Errorf("what-if: varies the built-in simulator, which does not start with --target %s; drop --target", secret.URL(p.Target)))
 	case p.Shard != "" || p.Shards > 0:
 		return nil, configErr(errors.New("what-if: runs on the built-in simulator on this machine; drop --shard/--shards"))
 	case p.Out == "":

@@ -14,6 +14,7 @@ import (
 
 	"github.com/streamgauge/streamgauge/analysis"
 	"github.com/streamgauge/streamgauge/harness"
+	"github.com/streamgauge/streamgauge/internal/secret"
 	"github.com/streamgauge/streamgauge/profiles"
 	"github.com/streamgauge/streamgauge/report"
 )
@@ -37,7 +38,7 @@ func parseWhatIf(specs []string) ([]harness.Variant, error) {
 // replaces, with a notice.
 func checkWhatIf(fs *pflag.FlagSet, e *env, p profiles.Profile, vs []harness.Variant) error {
 	if p.Target != "" {
-		return usagef("--what-if: varies the built-in simulator, which does not start with --target %s; drop --target (to compare servers, sweep each and run streamgauge compare SWEEP_DIR SWEEP_DIR)", p.Target)
+		return usagef("--what-if: varies the built-in simulator, which does not start with --target %s; drop --target (to compare servers, sweep each and run streamgauge compare SWEEP_DIR SWEEP_DIR)", secret.URL(p.Target))
 	}
 	if p.Shard != "" || p.Shards > 0 {
 		return usagef("--what-if: runs the built-in simulator on this machine; drop --shard/--shards")
