@@ -199,6 +199,17 @@ func (d *Doctor) Conclude() {
 	d.Verdict, d.Advice = d.verdict()
 }
 
+// Measured reports whether any probe completed a request: a search whose
+// every request failed measured nothing about the client.
+func (d *Doctor) Measured() bool {
+	for _, p := range d.Probes {
+		if p.OK > 0 {
+			return true
+		}
+	}
+	return false
+}
+
 // Shards is the number of machines the planned level needs at this
 // ceiling (1 when it fits; 0 when no level passed).
 func (d *Doctor) Shards() int {
@@ -221,6 +232,11 @@ func (d *Doctor) verdict() (verdict, advice string) {
 		}
 		if math.IsInf(low, 1) {
 			return "no probe ran: the ceiling is unknown", ""
+		}
+		if !d.Measured() {
+			// Not the client's limit: nothing was measured at all.
+			return fmt.Sprintf("no probe completed a request: the ceiling is unknown (probe 1: %s)", d.Probes[0].Why),
+				"the requests fail against doctor's own simulator whatever the load: check the workload's settings (--api, --dataset, lengths) with a short streamgauge run"
 		}
 		return fmt.Sprintf("this machine cannot drive even %s %s of this workload with %s (and lag p99 under %s ms)",
 				FormatLevel(low), what, lim, FormatMS(d.Limits.MaxLagMS)),

@@ -20,6 +20,7 @@ import (
 type inProcSim struct {
 	mu            sync.Mutex
 	starts, stops int
+	failRate      float64
 }
 
 type inProcServer struct {
@@ -47,6 +48,7 @@ func (s *inProcServer) Stop() error {
 func (p *inProcSim) start(_ context.Context, ttft, itl time.Duration, truth string) (harness.SimServer, error) {
 	cfg := sim.DefaultConfig()
 	cfg.Scheduler, cfg.TTFT, cfg.ITL = sim.SchedFixed, ttft, itl
+	cfg.FailRate = p.failRate
 	f, err := os.Create(truth)
 	if err != nil {
 		return nil, err
@@ -109,5 +111,29 @@ func TestDoctorInterruptStopsAtOnce(t *testing.T) {
 	}
 	if _, err := os.Stat(filepath.Join(dir, "probe-01-20.truth.jsonl")); err != nil {
 		t.Errorf("truth log: %v", err)
+	}
+}
+
+// TestDoctorNothingMeasured: when every request fails at every level, the
+// verdict says nothing was measured, not that the client is the
+// bottleneck, and every simulator is stopped.
+func TestDoctorNothingMeasured(t *testing.T) {
+	p := profiles.Default()
+	p.Name = "failing"
+	p.Rate, p.Duration = 10, time.Second
+	p.InputTokens, p.OutputTokens = "16", "4"
+	sims := &inProcSim{failRate: 1}
+	d, err := harness.Doctor(context.Background(), p, harness.DoctorOptions{StartSim: sims.start, Dir: t.TempDir(),
+		TTFT: 2 * time.Millisecond, ITL: time.Millisecond, ProbeDuration: 500 * time.Millisecond, Budget: 3 * time.Second})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(d.Probes) == 0 || d.Measured() || d.Ceiling != 0 || !strings.HasPrefix(d.Verdict, "no probe completed a request") {
+		t.Errorf("probes %d, measured %v, ceiling %g, verdict %q", len(d.Probes), d.Measured(), d.Ceiling, d.Verdict)
+	}
+	sims.mu.Lock()
+	defer sims.mu.Unlock()
+	if sims.starts != len(d.Probes) || sims.stops != sims.starts {
+		t.Errorf("simulators started %d, stopped %d, for %d probes", sims.starts, sims.stops, len(d.Probes))
 	}
 }

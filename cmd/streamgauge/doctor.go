@@ -196,6 +196,8 @@ func runDoctor(cmd *cobra.Command, e *env, args []string, f *doctorFlags) error 
 		return doctorError(runErr)
 	case werr != nil:
 		return runError(werr)
+	case !d.Measured():
+		return runErrorf("doctor: no probe completed a request, so nothing was measured (probe 1: %s)", d.Probes[0].Why)
 	case d.Planned > 0 && !d.Within:
 		return &exitError{code: exitSLO, err: fmt.Errorf("planned %s %s is above this machine's ceiling for this workload (%s)",
 			analysis.FormatLevel(d.Planned), d.Unit(), ceilingText(d))}
