@@ -55,7 +55,7 @@ load this machine drives within the limits.
 
 Exit codes: 0 the planned load is within that ceiling; 3 it is above it (this
 machine would distort the numbers: shard the load, see docs/distributed.md);
-1 doctor could not run; 2 usage.`,
+1 doctor could not run or no probe completed a request; 2 usage.`,
 		Example: `  streamgauge doctor chat
   streamgauge doctor --rate 300 --input-tokens 128 --output-tokens 128
   streamgauge doctor my-profile.yaml --sim-ttft 100ms --sim-itl 15ms --budget 3m
