@@ -236,7 +236,7 @@ func planDoctor(p profiles.Profile, do *DoctorOptions) (*analysis.Doctor, *analy
 	} else {
 		d.Planned = p.Rate
 		so.Start = cmpOr(p.Rate, 1)
-		so.Min, so.MinWhy = rateFloor(so.Start, do.ProbeDuration)
+		so.Min, so.MinWhy = rateFloorOf(so.Start, do.ProbeDuration, "probe", "--probe-duration")
 		// On the levels' own grid (3 significant digits, rounded up), so
 		// the descent does not end with a probe a rounding away from the
 		// one before.

@@ -151,6 +151,10 @@ func runDoctor(cmd *cobra.Command, e *env, args []string, f *doctorFlags) error 
 		if _, err := os.Stat(filepath.Join(dir, analysis.DoctorFile)); err == nil {
 			return usagef("--out %s already holds a doctor result; choose another --out", dir)
 		}
+		if probes, _ := filepath.Glob(filepath.Join(dir, "probe-*")); len(probes) > 0 {
+			// An interrupted doctor's: its probes' directories would clash.
+			return usagef("--out %s already holds doctor probes (%s); choose another --out", dir, filepath.Base(probes[0]))
+		}
 		if err := os.MkdirAll(dir, 0o755); err != nil {
 			return runErrorf("--out: %w", err)
 		}

@@ -182,3 +182,14 @@ func TestDoctorRefusesBeforeLoad(t *testing.T) {
 		}
 	}
 }
+
+// An --out that holds an earlier doctor's probes is refused before any
+// probe, not found out probe by probe.
+func TestDoctorOutHoldsProbes(t *testing.T) {
+	out := t.TempDir()
+	os.MkdirAll(filepath.Join(out, "probe-01-5"), 0o755)
+	r := runCLI(t, nil, "doctor", "--rate", "5", "--out", out)
+	if r.code != exitUsage || !strings.Contains(r.stderr, "already holds doctor probes (probe-01-5)") {
+		t.Errorf("exit %d, stderr %q", r.code, r.stderr)
+	}
+}
