@@ -242,8 +242,17 @@ func planDoctor(p profiles.Profile, do *DoctorOptions) (*analysis.Doctor, *analy
 		// one before.
 		so.Min = min(ceil3sig(so.Min), so.Start)
 	}
+	if so.Max > 0 && so.Max < so.Start {
+		// Said in the flags' words, before the search's own check.
+		flag := "--rate"
+		if so.Integer {
+			flag = "--concurrency"
+		}
+		errs = append(errs, fmt.Errorf("max-level: %s %s is below the first level doctor probes, the planned %s %s (%s); raise --max-level or lower %s",
+			analysis.FormatLevel(so.Max), d.Unit(), analysis.FormatLevel(so.Start), d.Unit(), flag, flag))
+	}
 	search, err := analysis.NewSearch(so)
-	if err != nil {
+	if err != nil && !(so.Max > 0 && so.Max < so.Start) {
 		errs = append(errs, err)
 	}
 	if err := errors.Join(errs...); err != nil {

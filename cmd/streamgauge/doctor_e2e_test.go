@@ -165,6 +165,7 @@ func TestDoctorRefusesBeforeLoad(t *testing.T) {
 		{[]string{"--max-level", "-3"}, "--max-level -3: want the highest level to probe"},
 		{[]string{"--budget", "1s", "--probe-duration", "5s"}, "budget: 1s is shorter than one probe"},
 		{[]string{"--stages", "5s:rate=5"}, "stages"},
+		{[]string{"--max-level", "2"}, "max-level: 2 req/s is below the first level doctor probes, the planned 5 req/s (--rate); raise --max-level or lower --rate"},
 		{[]string{"--out", "/dev/null/doctor"}, "--out /dev/null/doctor: "},
 		{[]string{"--target", "http://bench:tgt-SECRET-pw@127.0.0.1:9/v1?api_key=q-SECRET-7", "--max-lag", "0s"}, "--max-lag 0s"},
 	} {
