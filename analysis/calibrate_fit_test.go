@@ -297,3 +297,57 @@ func TestReadRunObservationsServerCount(t *testing.T) {
 		}
 	}
 }
+
+// TestReadRunObservationsWarmup: a warm-up request gives no observation of
+// its own but loads the steps it overlaps; the cluster numbers cover every
+// request, so the next run's start after them.
+func TestReadRunObservationsWarmup(t *testing.T) {
+	a := streamed("A", 0, 100, every(10, 5, 8)...)
+	b := streamed("B", 22, 200, every(30, 5, 4)...)
+	a.Warmup = true
+	dir := writeCalRun(t, []results.Record{a, b})
+	ro, err := analysis.ReadRunObservations(dir, analysis.RunObservationOptions{ClusterBase: 10})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if ro.Requests != 1 || ro.Gaps != 3 || ro.Kept != 3 || ro.IdleTTFT != 0 || ro.Clusters != 2 {
+		t.Fatalf("%+v", ro)
+	}
+	for _, o := range ro.Obs {
+		if !strings.Contains(o.Label, "request B") {
+			t.Errorf("an observation of the warm-up request: %s", o.Label)
+		}
+		if o.Decodes != 2 { // A still decodes beside B
+			t.Errorf("%s: %g decoding, want 2 (the warm-up request loads the step)", o.Label, o.Decodes)
+		}
+		if o.Cluster < 10 || o.Cluster >= 10+ro.Clusters {
+			t.Errorf("%s: cluster %d outside [10, %d)", o.Label, o.Cluster, 10+ro.Clusters)
+		}
+	}
+	a.Warmup, b.Warmup = true, true
+	if _, err := analysis.ReadRunObservations(writeCalRun(t, []results.Record{a, b}), analysis.RunObservationOptions{}); !errors.Is(err, analysis.ErrNoObservations) || !strings.Contains(err.Error(), "warm-up") {
+		t.Errorf("only warm-up: %v", err)
+	}
+}
+
+// TestReadRunObservationsIdleBound: idle arrivals (one observation each)
+// are bounded by MaxGaps too, so a long run of lone requests does not hold
+// one observation per request.
+func TestReadRunObservationsIdleBound(t *testing.T) {
+	var recs []results.Record
+	for i := range 40 {
+		sent := float64(i) * 1000 // each alone on the server
+		recs = append(recs, streamed(fmt.Sprint(i), sent, 100, sent+10, sent+15))
+	}
+	dir := writeCalRun(t, recs)
+	ro, err := analysis.ReadRunObservations(dir, analysis.RunObservationOptions{MaxGaps: 10})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if ro.Requests != 40 || ro.IdleTTFT != 10 || ro.Kept != 10 || len(ro.Obs) != 20 {
+		t.Errorf("requests %d, idle %d, gaps kept %d, observations %d; want 40, 10, 10, 20", ro.Requests, ro.IdleTTFT, ro.Kept, len(ro.Obs))
+	}
+	if !strings.Contains(strings.Join(ro.Notes, "\n"), "40 requests: every 4-th considered") {
+		t.Errorf("notes %q", ro.Notes)
+	}
+}

@@ -34,10 +34,14 @@ type RunObservations struct {
 	Dir string
 	// Obs are the step observations.
 	Obs []StepObservation
-	// Requests is the requests with a first token; Gaps the frame gaps
-	// they had; Kept those that became observations; IdleTTFT the
-	// requests that arrived at an idle server.
+	// Requests is the measured (not warm-up) requests with a first token;
+	// Gaps the frame gaps they had; Kept those that became observations;
+	// IdleTTFT the requests that arrived at an idle server.
 	Requests, Gaps, Kept, IdleTTFT int
+	// Clusters is how many cluster numbers the run's observations may
+	// use, from RunObservationOptions.ClusterBase: the next run's base is
+	// ClusterBase + Clusters.
+	Clusters int
 	// Scheduler is the scheduler the reconstruction assumed.
 	Scheduler string
 	// Concurrency says whose count of running requests the step loads
@@ -94,10 +98,12 @@ var ErrNoObservations = errors.New("no step observations")
 // plus tokens streamed so far), plus the prompts of requests whose first
 // token came at the gap's end (their prefill ran in that step). A request
 // that arrived at an idle server gives its time to first token as one
-// prefill step. With the server's scraped metrics (--scrape-metrics), its
-// count of running requests is compared with the client's: requests it
-// ran beyond this client's (other traffic) are added to each step, and
-// its KV-cache usage gives the cache's capacity.
+// prefill step. Warm-up requests count in the load of the steps they
+// overlap but give no observations of their own (a cold server's times).
+// With the server's scraped metrics (--scrape-metrics), its count of
+// running requests is compared with the client's: requests it ran beyond
+// this client's (other traffic) are added to each step, and its KV-cache
+// usage gives the cache's capacity.
 //
 // For the chunked-prefill scheduler, gaps while any request waits for its
 // first token are left out (its prompt is spread over steps the client
@@ -136,6 +142,7 @@ func ReadRunObservations(dir string, opt RunObservationOptions) (*RunObservation
 
 	// Pass 1: each request's times and lengths.
 	var reqs []calReq
+	warmup := 0
 	err = results.ReadRecords(dir, func(r *results.Record) error {
 		if r.FirstTokenNS <= 0 || r.TTFTMS == nil {
 			if r.Error == nil {
@@ -163,6 +170,12 @@ func ReadRunObservations(dir string, opt RunObservationOptions) (*RunObservation
 			out = float64(max(r.Frames, 1))
 		}
 		reqs = append(reqs, calReq{sent: r.SentNS, first: r.FirstTokenNS, last: int64(last), prompt: max(prompt, 1), prefill: max(prefill, 1), out: out})
+		if r.Warmup {
+			// A warm-up request loaded the server (it is in the steps'
+			// load) but its own times are a cold server's: not fitted.
+			warmup++
+			return nil
+		}
 		ro.Requests++
 		ro.Gaps += len(r.ICLMS)
 		return nil
@@ -171,8 +184,12 @@ func ReadRunObservations(dir string, opt RunObservationOptions) (*RunObservation
 		return nil, err
 	}
 	if ro.Requests == 0 {
+		if warmup > 0 {
+			return nil, fmt.Errorf("run %s: every request that streamed a token is warm-up (%d): %w; calibrate on a run with a measured window", dir, warmup, ErrNoObservations)
+		}
 		return nil, fmt.Errorf("run %s: no request streamed a token: %w", dir, ErrNoObservations)
 	}
+	ro.Clusters = len(reqs)
 	idx := newSpanIndex(reqs)
 
 	// The server's running count and KV usage, when scraped.
@@ -186,10 +203,17 @@ func ReadRunObservations(dir string, opt RunObservationOptions) (*RunObservation
 		stride = (ro.Gaps + maxGaps - 1) / maxGaps
 		ro.Notes = append(ro.Notes, fmt.Sprintf("%d frame gaps: every %d-th kept (memory bound)", ro.Gaps, stride))
 	}
+	// Idle arrivals give one observation per request: bounded the same
+	// way, by the measured requests.
+	idleStride := 1
+	if ro.Requests > maxGaps {
+		idleStride = (ro.Requests + maxGaps - 1) / maxGaps
+		ro.Notes = append(ro.Notes, fmt.Sprintf("%d requests: every %d-th considered for an idle-arrival prefill step (memory bound)", ro.Requests, idleStride))
+	}
 	chunked := sched == sim.SchedChunked
 	skippedChunked := 0
 	// Pass 2: the observations.
-	gapNo, ri := 0, -1
+	gapNo, ri, measured := 0, -1, 0
 	err = results.ReadRecords(dir, func(r *results.Record) error {
 		if r.FirstTokenNS <= 0 || r.TTFTMS == nil {
 			if r.Error != nil {
@@ -198,12 +222,16 @@ func ReadRunObservations(dir string, opt RunObservationOptions) (*RunObservation
 			return nil
 		}
 		ri++
+		if r.Warmup {
+			return nil
+		}
+		measured++
 		cluster := opt.ClusterBase + ri
 		me := &reqs[ri]
 		// Idle arrival: nothing else in flight from its send to its first
 		// token.
 		// (With other clients' requests on the server, it was not idle.)
-		if r.Error == nil && !idx.anyOverlap(reqs, ri, me.sent, me.first) && (excess == nil || excess(me.sent)+excess(me.first) == 0) {
+		if r.Error == nil && (measured-1)%idleStride == 0 && !idx.anyOverlap(reqs, ri, me.sent, me.first) && (excess == nil || excess(me.sent)+excess(me.first) == 0) {
 			ro.Obs = append(ro.Obs, StepObservation{Class: ObsIdleTTFT, Tokens: me.prefill, Context: me.prompt, Steps: 1,
 				MS: float64(me.first-me.sent) / 1e6, Cluster: cluster, Label: fmt.Sprintf("%s request %s ttft", filepath.Base(dir), r.ID)})
 			ro.IdleTTFT++

@@ -1,6 +1,7 @@
 package analysis_test
 
 import (
+	"errors"
 	"math"
 	"os"
 	"strings"
@@ -62,5 +63,23 @@ func TestParseStepTimingErrors(t *testing.T) {
 		if err == nil || !strings.Contains(err.Error(), tc.want) || !strings.HasPrefix(err.Error(), "step-timing file f.json: ") {
 			t.Errorf("%q: got %v, want an error with %q", tc.in, err, tc.want)
 		}
+	}
+}
+
+// TestCalibrateInputs: the library call behind the command fits a
+// step-timing file with the KV capacity given, says where that came from,
+// and refuses to guess one.
+func TestCalibrateInputs(t *testing.T) {
+	in := []analysis.CalibrationInput{{Path: "testdata/calibrate/h200-llama8b-shape-hf-eager.json", Steps: true}}
+	if _, err := analysis.Calibrate(in, analysis.CalibrateInputsOptions{}); !errors.Is(err, analysis.ErrNoKVCapacity) {
+		t.Errorf("no KV capacity: %v", err)
+	}
+	cal, err := analysis.Calibrate(in, analysis.CalibrateInputsOptions{Fit: analysis.CalibrateOptions{Name: "h200", KVTokens: 900000, Bootstrap: -1}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if cal.Model.KVTokens != 900000 || cal.KVTokensSource != "--kv-tokens" || len(cal.Sources) != 1 || cal.Sources[0].Kind != "step-timing" ||
+		!strings.Contains(cal.Model.Description, "h200-llama8b-shape-hf-eager.json") {
+		t.Errorf("calibration %+v, sources %+v", cal.Model, cal.Sources)
 	}
 }

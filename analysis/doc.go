@@ -4,8 +4,13 @@
 // expressions and goodput, failure grouping, run comparison with bootstrap
 // statistics, sweep curves and capacity, and the messages that explain a
 // verdict (SLO notes, saturation warnings), with the number formatting
-// they share with every output; and the fit of the simulator's cost model
-// to runs and step timings (calibrate).
+// they share with every output; the fit of the simulator's cost model to
+// runs and step timings (calibrate); other tools' metric definitions
+// applied to a run's records (report --as: vLLM, SGLang, AIPerf, GenAI-Perf,
+// GuideLLM, LLMPerf); and doctor's judgement of the client itself: the
+// comparison of what the client timed with the simulator's truth log, the
+// probes' limits, the level search (doubling, then bisecting) shared with
+// sweep --auto, and the ceiling and verdict.
 //
 // It reads records through the results package, does no network I/O, and
 // renders nothing: tables, markdown, JUnit, CSV, HTML pages, plots and

@@ -71,8 +71,9 @@ func perWall(a, b float64) float64 {
 }
 
 // Judge sets p.Pass and p.Why: a probe passes when it ran, no request
-// failed, at least one matched the truth log, the median ttft error is
-// under the limit and (open loop) the lag p99 is under its limit.
+// failed, every request matched the truth log (and there was one), the
+// median ttft error is under the limit and (open loop) the lag p99 is
+// under its limit.
 func (p *DoctorProbe) Judge(lim DoctorLimits, openLoop bool) {
 	p.Pass, p.Why = false, ""
 	switch {
@@ -82,6 +83,11 @@ func (p *DoctorProbe) Judge(lim DoctorLimits, openLoop bool) {
 		p.Why = fmt.Sprintf("%d requests failed", p.Failed)
 	case p.Truth == nil || p.Truth.Requests == 0:
 		p.Why = "no request matched the simulator's truth log"
+	case p.Truth.Unmatched > 0:
+		// With no failed request, these streamed other frames than the
+		// server sent (or were never logged): their timing is unchecked.
+		p.Why = fmt.Sprintf("%d of %d requests did not match the simulator's truth log (frames the client counted differ from those the server sent)",
+			p.Truth.Unmatched, p.Truth.Unmatched+p.Truth.Requests)
 	case !(p.TTFTErrP50 < lim.MaxTTFTErrorMS):
 		p.Why = fmt.Sprintf("ttft error p50 %s ms >= %s ms", FormatMS(p.TTFTErrP50), FormatMS(lim.MaxTTFTErrorMS))
 	case openLoop && !(p.LagP99 < lim.MaxLagMS):
@@ -193,6 +199,17 @@ func (d *Doctor) Conclude() {
 	d.Verdict, d.Advice = d.verdict()
 }
 
+// Measured reports whether any probe completed a request: a search whose
+// every request failed measured nothing about the client.
+func (d *Doctor) Measured() bool {
+	for _, p := range d.Probes {
+		if p.OK > 0 {
+			return true
+		}
+	}
+	return false
+}
+
 // Shards is the number of machines the planned level needs at this
 // ceiling (1 when it fits; 0 when no level passed).
 func (d *Doctor) Shards() int {
@@ -215,6 +232,11 @@ func (d *Doctor) verdict() (verdict, advice string) {
 		}
 		if math.IsInf(low, 1) {
 			return "no probe ran: the ceiling is unknown", ""
+		}
+		if !d.Measured() {
+			// Not the client's limit: nothing was measured at all.
+			return fmt.Sprintf("no probe completed a request: the ceiling is unknown (probe 1: %s)", d.Probes[0].Why),
+				"the requests fail against doctor's own simulator whatever the load: check the workload's settings (--api, --dataset, lengths) with a short streamgauge run"
 		}
 		return fmt.Sprintf("this machine cannot drive even %s %s of this workload with %s (and lag p99 under %s ms)",
 				FormatLevel(low), what, lim, FormatMS(d.Limits.MaxLagMS)),

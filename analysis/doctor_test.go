@@ -8,7 +8,7 @@ import (
 )
 
 func doctorProbe(i int, level float64, pass bool) analysis.DoctorProbe {
-	return analysis.DoctorProbe{Index: i, Level: level, Pass: pass, WallS: 10, ClientCPUS: 5, ServerCPUS: 5, LagP99: 2, TTFTErrP50: 0.3}
+	return analysis.DoctorProbe{Index: i, Level: level, Pass: pass, OK: 10, WallS: 10, ClientCPUS: 5, ServerCPUS: 5, LagP99: 2, TTFTErrP50: 0.3}
 }
 
 func TestDoctorConclude(t *testing.T) {
@@ -41,6 +41,9 @@ func TestDoctorConclude(t *testing.T) {
 		{name: "users", mode: "users", planned: 64, probes: []analysis.DoctorProbe{doctorProbe(1, 64, true), doctorProbe(2, 128, false), doctorProbe(3, 96, true)},
 			ceiling: 96, within: true, alone: 128, shards: 1, verdict: "this machine can drive up to 96 concurrent users of this workload with ttft error under 1.00 ms (ttft error p50 0.30 ms)"},
 		{name: "no probes", planned: 10, verdict: "no probe ran", noAdvice: true},
+		{name: "every request failed", planned: 10, probes: []analysis.DoctorProbe{
+			{Index: 1, Level: 10, Failed: 40, Why: "40 requests failed"}, {Index: 2, Level: 5, Failed: 20, Why: "20 requests failed"}},
+			verdict: "no probe completed a request: the ceiling is unknown (probe 1: 40 requests failed)", advice: "the requests fail against doctor's own simulator"},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			d := &analysis.Doctor{Mode: cmpOr(tc.mode, "rate"), Planned: tc.planned, CPUs: 2, Probes: tc.probes,
@@ -80,6 +83,7 @@ func TestDoctorProbeJudge(t *testing.T) {
 		{"error", func(p *analysis.DoctorProbe) { p.Error = "boom" }, true, "error: boom"},
 		{"failed", func(p *analysis.DoctorProbe) { p.Failed = 2 }, true, "2 requests failed"},
 		{"unmatched", func(p *analysis.DoctorProbe) { p.Truth = &analysis.TruthErrors{Unmatched: 3} }, true, "no request matched"},
+		{"some unmatched", func(p *analysis.DoctorProbe) { p.Truth = &analysis.TruthErrors{Requests: 9, Unmatched: 1} }, true, "1 of 10 requests did not match"},
 		{"ttft", func(p *analysis.DoctorProbe) { p.TTFTErrP50 = 1 }, true, "ttft error p50 1.00 ms >= 1.00 ms"},
 		{"lag", func(p *analysis.DoctorProbe) { p.LagP99 = 5 }, true, "lag p99 5.00 ms >= 5.00 ms"},
 		{"lag, closed loop", func(p *analysis.DoctorProbe) { p.LagP99 = 50 }, false, ""},

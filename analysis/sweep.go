@@ -202,6 +202,16 @@ func FindCapacity(stages []SweepStage) Capacity {
 	return c
 }
 
+// OK is how many requests succeeded over all the sweep's stages: 0 means
+// the sweep measured nothing, whatever its verdict says.
+func (s *Sweep) OK() int64 {
+	var n int64
+	for _, st := range s.Stages {
+		n += st.Requests.OK
+	}
+	return n
+}
+
 // CapacityLine says the capacity in one line, with the evidence.
 func (s *Sweep) CapacityLine() string {
 	c, unit := s.Capacity, s.Unit()

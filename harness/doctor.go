@@ -116,8 +116,22 @@ func Doctor(ctx context.Context, p profiles.Profile, do DoctorOptions, opts ...O
 		return do.LoadAverage()
 	}
 	d.LoadStart = load()
+	// An interrupted probe is not judged, so its requests in flight are
+	// not worth a drain (a probe drains up to 30 s): on ctx's end, or the
+	// caller's stop-now, the probe stops at once and its simulator with it.
+	stop, finished := make(chan struct{}), make(chan struct{})
+	defer close(finished)
+	go func() {
+		select {
+		case <-ctx.Done():
+		case <-o.stopNow: // nil (never) unless the caller gave one
+		case <-finished:
+			return
+		}
+		close(stop)
+	}()
 	// Run's own notices are not doctor's: the probes' lines say it all.
-	probeOpts := append(slices.Clip(opts), WithLog(func(string, ...any) {}))
+	probeOpts := append(slices.Clip(opts), WithLog(func(string, ...any) {}), WithStopNow(stop))
 	probeRun := func(ctx context.Context, i int, level float64) (analysis.DoctorProbe, error) {
 		// Each probe starts with the last one's garbage collected, as a
 		// run in a fresh process would.
@@ -135,6 +149,25 @@ func Doctor(ctx context.Context, p profiles.Profile, do DoctorOptions, opts ...O
 	d.LoadEnd = load()
 	d.Conclude()
 	return d, err
+}
+
+// CheckDoctor reports, as a *ConfigError, what Doctor would refuse in p
+// and do, without running anything: a caller checks the settings before
+// it makes do.Dir or starts a simulator. do.StartSim and do.Dir may be
+// unset here.
+func CheckDoctor(p profiles.Profile, do DoctorOptions) error {
+	if do.StartSim == nil {
+		do.StartSim = func(context.Context, time.Duration, time.Duration, string) (SimServer, error) {
+			return nil, errors.New("CheckDoctor starts no simulator")
+		}
+	}
+	if do.Dir == "" {
+		do.Dir = "."
+	}
+	if _, _, err := planDoctor(p, &do); err != nil {
+		return configErr(err)
+	}
+	return nil
 }
 
 // ProbeLine is one probe's result in a line, as Doctor logs it.
@@ -203,14 +236,23 @@ func planDoctor(p profiles.Profile, do *DoctorOptions) (*analysis.Doctor, *analy
 	} else {
 		d.Planned = p.Rate
 		so.Start = cmpOr(p.Rate, 1)
-		so.Min, so.MinWhy = rateFloor(so.Start, do.ProbeDuration)
+		so.Min, so.MinWhy = rateFloorOf(so.Start, do.ProbeDuration, "probe", "--probe-duration")
 		// On the levels' own grid (3 significant digits, rounded up), so
 		// the descent does not end with a probe a rounding away from the
 		// one before.
 		so.Min = min(ceil3sig(so.Min), so.Start)
 	}
+	if so.Max > 0 && so.Max < so.Start {
+		// Said in the flags' words, before the search's own check.
+		flag := "--rate"
+		if so.Integer {
+			flag = "--concurrency"
+		}
+		errs = append(errs, fmt.Errorf("max-level: %s %s is below the first level doctor probes, the planned %s %s (%s); raise --max-level or lower %s",
+			analysis.FormatLevel(so.Max), d.Unit(), analysis.FormatLevel(so.Start), d.Unit(), flag, flag))
+	}
 	search, err := analysis.NewSearch(so)
-	if err != nil {
+	if err != nil && !(so.Max > 0 && so.Max < so.Start) {
 		errs = append(errs, err)
 	}
 	if err := errors.Join(errs...); err != nil {

@@ -142,7 +142,7 @@ func TestPlanDoctor(t *testing.T) {
 		{"ramp", func(p *profiles.Profile, _ *DoctorOptions) { p.Arrival = "ramp" }, "arrival: ramp"},
 		{"budget below a probe", func(_ *profiles.Profile, do *DoctorOptions) { do.Budget = time.Second }, "budget: 1s is shorter than one probe"},
 		{"negative lag", func(_ *profiles.Profile, do *DoctorOptions) { do.MaxLag = -time.Millisecond }, "max-lag: -1ms must not be negative"},
-		{"max below start", func(_ *profiles.Profile, do *DoctorOptions) { do.Max = 1 }, "below the start level"},
+		{"max below start", func(_ *profiles.Profile, do *DoctorOptions) { do.Max = 1 }, "max-level: 1 req/s is below the first level doctor probes, the planned 5 req/s"},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			p, do := base, DoctorOptions{StartSim: start, Dir: t.TempDir()}

@@ -1,8 +1,12 @@
 // Package harness carries out a run that a profile describes: it builds the
 // workload and the schedule, starts the built-in simulator when there is no
-// target, sends the load, writes the run directory and summarises it. The
-// command line and Go programs (a gate inside go test) use it alike; it
-// prints nothing and reads no environment unless told to.
+// target, sends the load, writes the run directory and summarises it. On
+// top of Run it carries out the multi-run commands: a sweep of load levels
+// (Sweep), the same sweep on several simulator variants (WhatIf), and
+// doctor's probes of this machine's own ceiling against a simulator with
+// known timing (Doctor). The command line and Go programs (a gate inside go
+// test) use it alike; it prints nothing, installs no signal handler and
+// reads no environment unless told to.
 package harness
 
 import (

@@ -198,3 +198,11 @@ func TestRateFloor(t *testing.T) {
 		})
 	}
 }
+
+// Doctor's floor names its probes and their flag, not a sweep's stages.
+func TestRateFloorOfDoctor(t *testing.T) {
+	_, why := rateFloorOf(8, 10*time.Second, "probe", "--probe-duration")
+	if why != "a 10s probe at a lower rate holds fewer than 10 requests, too few to judge; lengthen --probe-duration to search lower rates" {
+		t.Errorf("why = %q", why)
+	}
+}

@@ -392,6 +392,11 @@ const minStageArrivals = 10
 // when that is higher, but never above start. why says so for the
 // outcome.
 func rateFloor(start float64, stage time.Duration) (floor float64, why string) {
+	return rateFloorOf(start, stage, "stage", "--stage-duration")
+}
+
+// rateFloorOf is rateFloor for runs called what, whose length flag sets.
+func rateFloorOf(start float64, stage time.Duration, what, flag string) (floor float64, why string) {
 	floor = start / 64
 	need := float64(minStageArrivals) / stage.Seconds()
 	if need <= floor {
@@ -399,7 +404,7 @@ func rateFloor(start float64, stage time.Duration) (floor float64, why string) {
 	}
 	scale := math.Pow(10, 2-math.Floor(math.Log10(need)))
 	need = math.Ceil(need*scale) / scale
-	return min(need, start), fmt.Sprintf("a %s stage at a lower rate holds fewer than %d requests, too few to judge; lengthen --stage-duration to search lower rates", stage, minStageArrivals)
+	return min(need, start), fmt.Sprintf("a %s %s at a lower rate holds fewer than %d requests, too few to judge; lengthen %s to search lower rates", stage, what, minStageArrivals, flag)
 }
 
 // next returns stage i's level.

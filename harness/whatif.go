@@ -14,6 +14,7 @@ import (
 	"github.com/streamgauge/streamgauge/analysis"
 	"github.com/streamgauge/streamgauge/internal/nearest"
 	"github.com/streamgauge/streamgauge/internal/plural"
+	"github.com/streamgauge/streamgauge/internal/secret"
 	"github.com/streamgauge/streamgauge/profiles"
 	"github.com/streamgauge/streamgauge/results"
 	"github.com/streamgauge/streamgauge/targets/sim"
@@ -265,6 +266,17 @@ func (r *WhatIfResult) Ran() ([]Variant, []*analysis.Sweep) {
 	return vs, sws
 }
 
+// AnyOK reports whether any variant's sweep completed a request: a
+// what-if whose every request failed has measured nothing.
+func (r *WhatIfResult) AnyOK() bool {
+	for _, sw := range r.Sweeps {
+		if sw != nil && sw.OK() > 0 {
+			return true
+		}
+	}
+	return false
+}
+
 // WhatIf runs the same sweep (so) of p on each variant of the built-in
 // simulator, one after the other, each into DIR/<variant name> (DIR is p's
 // Out), with so.Cooldown between them, and keeps whatif.json in DIR up to
@@ -279,7 +291,7 @@ func WhatIf(ctx context.Context, p profiles.Profile, so SweepOptions, variants [
 	}
 	switch {
 	case p.Target != "":
-		return nil, configErr(fmt.Errorf("what-if: varies the built-in simulator, which does not start with --target %s; drop --target", p.Target))
+		return nil, configErr(fmt.Errorf("what-if: varies the built-in simulator, which does not start with --target %s; drop --target", secret.URL(p.Target)))
 	case p.Shard != "" || p.Shards > 0:
 		return nil, configErr(errors.New("what-if: runs on the built-in simulator on this machine; drop --shard/--shards"))
 	case p.Out == "":

@@ -127,3 +127,25 @@ func TestReportAsVLLMFixedTiming(t *testing.T) {
 		t.Error("no differences explained")
 	}
 }
+
+// TestReportAsNothingMeasured: an empty run and a run whose every request
+// failed exit 1 (the latter after its table), never 0 with empty numbers.
+func TestReportAsNothingMeasured(t *testing.T) {
+	root := t.TempDir()
+	empty := filepath.Join(root, "empty")
+	os.Mkdir(empty, 0o755)
+	os.WriteFile(filepath.Join(empty, "requests.jsonl"), nil, 0o644)
+	failed := fakeRun{n: 10, ttftMS: 100, itlMS: 10, seed: 1, failRate: 1}.write(t, filepath.Join(root, "failed"))
+	for _, tc := range []struct {
+		dir, tool, want string
+	}{
+		{empty, "vllm", "holds no record"},
+		{failed, "vllm", "every measured request failed (10)"},
+		{failed, "aiperf", "every measured request failed (10)"},
+	} {
+		r := runCLI(t, nil, "report", tc.dir, "--as", tc.tool, "--format", "json")
+		if r.code != exitRun || !strings.Contains(r.stderr, tc.want) {
+			t.Errorf("%s --as %s: exit %d, stderr %q; want exit 1 and %q", filepath.Base(tc.dir), tc.tool, r.code, r.stderr, tc.want)
+		}
+	}
+}

@@ -1,6 +1,7 @@
 package main
 
 import (
+	"errors"
 	"fmt"
 	"io"
 	"os"
@@ -57,6 +58,12 @@ server's own running count and its KV-cache capacity; without them give
 			if out == "" {
 				return usagef("-o: give the preset file to write (or - for stdout)")
 			}
+			if out != "-" {
+				// Before the fit, which takes seconds on big runs.
+				if err := checkOutputs(outputPath{"-o", out, outFile}); err != nil {
+					return err
+				}
+			}
 			if scheduler != "" && !slices.Contains(sim.Schedulers(), scheduler) {
 				return usagef("--scheduler %q: want one of %s", scheduler, strings.Join(sim.Schedulers(), ", "))
 			}
@@ -65,6 +72,15 @@ server's own running count and its KV-cache capacity; without them give
 			}
 			if kvTokens < 0 {
 				return usagef("--kv-tokens %d: must not be negative", kvTokens)
+			}
+			if bootstrap < 0 {
+				return usagef("--bootstrap %d: must not be negative (0 for no bootstrap)", bootstrap)
+			}
+			if maxGaps < 1 {
+				return usagef("--max-gaps %d: want the frame gaps to keep in all, at least 1 (e.g. 200000)", maxGaps)
+			}
+			if strings.TrimSpace(name) == "" {
+				return usagef("--name: give the preset a name (e.g. --name h200-llama8b)")
 			}
 			return calibrate(e, args, calibrateSettings{out: out, name: name, scheduler: scheduler, kvTokens: kvTokens, bootstrap: bootstrap, maxGaps: maxGaps, seed: seed})
 		},
@@ -87,27 +103,21 @@ type calibrateSettings struct {
 	seed                 uint64
 }
 
-// calibrateInput is one input: a run directory or a step-timing file.
-type calibrateInput struct {
-	path  string
-	steps bool
-}
-
 // expandCalibrateArgs turns the arguments into inputs: a sweep directory
 // into its stage run directories.
-func expandCalibrateArgs(args []string) ([]calibrateInput, error) {
-	var ins []calibrateInput
+func expandCalibrateArgs(args []string) ([]analysis.CalibrationInput, error) {
+	var ins []analysis.CalibrationInput
 	for _, a := range args {
 		st, err := os.Stat(a)
 		if err != nil {
 			return nil, usagef("%s: %v; give a run directory, a sweep directory or a step-timing JSON file", a, pathErr(err))
 		}
 		if !st.IsDir() {
-			ins = append(ins, calibrateInput{path: a, steps: true})
+			ins = append(ins, analysis.CalibrationInput{Path: a, Steps: true})
 			continue
 		}
 		if fileExists(filepath.Join(a, results.RequestsFile)) {
-			ins = append(ins, calibrateInput{path: a})
+			ins = append(ins, analysis.CalibrationInput{Path: a})
 			continue
 		}
 		if !fileExists(filepath.Join(a, "sweep.json")) {
@@ -128,7 +138,7 @@ func expandCalibrateArgs(args []string) ([]calibrateInput, error) {
 		}
 		sort.Strings(stages)
 		for _, s := range stages {
-			ins = append(ins, calibrateInput{path: s})
+			ins = append(ins, analysis.CalibrationInput{Path: s})
 		}
 	}
 	return ins, nil
@@ -144,84 +154,13 @@ func calibrate(e *env, args []string, s calibrateSettings) error {
 	if err != nil {
 		return err
 	}
-	var obs []analysis.StepObservation
-	var sources []analysis.CalibrationSource
-	var kvEst []int
-	simPresets := map[string]bool{}
-	runs := 0
-	for _, in := range ins {
-		if !in.steps {
-			runs++
-		}
-	}
-	// --max-gaps bounds all runs together, so a sweep of many stages
-	// holds no more than one big run.
-	perRun := s.maxGaps
-	if runs > 0 {
-		perRun = max(s.maxGaps/runs, 10000)
-	}
-	base := 0
-	for _, in := range ins {
-		if in.steps {
-			data, err := os.ReadFile(in.path)
-			if err != nil {
-				return runErrorf("step-timing file %s: %v", in.path, pathErr(err))
-			}
-			st, err := analysis.ParseStepTiming(in.path, data)
-			if err != nil {
-				return runError(err)
-			}
-			o := st.Observations(filepath.Base(in.path), base)
-			base += len(o)
-			obs = append(obs, o...)
-			src := analysis.CalibrationSource{Path: in.path, Kind: "step-timing", Observations: len(o)}
-			if st.GPU != "" {
-				src.Notes = []string{"measured on " + st.GPU}
-			}
-			sources = append(sources, src)
-			continue
-		}
-		ro, err := analysis.ReadRunObservations(in.path, analysis.RunObservationOptions{Scheduler: s.scheduler, MaxGaps: perRun, ClusterBase: base})
-		if err != nil {
-			return runError(err)
-		}
-		base += ro.Requests + 1
-		obs = append(obs, ro.Obs...)
-		sources = append(sources, analysis.CalibrationSource{Path: in.path, Kind: "run", Observations: len(ro.Obs), Requests: ro.Requests,
-			Scheduler: ro.Scheduler, Concurrency: concurrencyWords(ro.Concurrency), Notes: ro.Notes})
-		if ro.KVTokens > 0 {
-			kvEst = append(kvEst, ro.KVTokens)
-		}
-		if ro.Simulated {
-			simPresets[ro.SimPreset] = true
-		}
-	}
-	kv, kvSource := s.kvTokens, "--kv-tokens"
+	cal, err := analysis.Calibrate(ins, analysis.CalibrateInputsOptions{Scheduler: s.scheduler, MaxGaps: s.maxGaps,
+		Fit: analysis.CalibrateOptions{Name: s.name, KVTokens: s.kvTokens, Bootstrap: bootstrapFlag(s.bootstrap), Seed: s.seed}})
 	switch {
-	case kv > 0:
-	case len(kvEst) > 0:
-		slices.Sort(kvEst)
-		kv = kvEst[len(kvEst)/2]
-		kvSource = fmt.Sprintf("the server's scraped KV usage (median of %d runs' estimates)", len(kvEst))
-	case len(simPresets) == 1:
-		for name := range simPresets {
-			if p, err := sim.Preset(name); err == nil {
-				kv, kvSource = p.KVTokens, "the simulator preset "+name+" the runs used (no KV usage was scraped)"
-			}
-		}
-	}
-	if kv <= 0 {
+	case errors.Is(err, analysis.ErrNoKVCapacity):
 		return usagef("--kv-tokens: the inputs do not show the KV-cache capacity (no run scraped the server's KV usage); give it, e.g. the \"# GPU blocks\" × block size vLLM logs at start, or run with --scrape-metrics")
-	}
-	cal, err := analysis.FitCostModel(obs, analysis.CalibrateOptions{Name: s.name, KVTokens: kv, Bootstrap: bootstrapFlag(s.bootstrap), Seed: s.seed,
-		Description: "fitted by streamgauge calibrate from " + describeInputs(ins)})
-	if err != nil {
+	case err != nil:
 		return runError(err)
-	}
-	cal.Sources = sources
-	cal.KVTokensSource = kvSource
-	if err := cal.Model.Validate(); err != nil {
-		return runErrorf("calibrate: the fit gave an unusable model (%v); add runs with more load", err)
 	}
 	table := e.stdout
 	if s.out == "-" {
@@ -250,22 +189,4 @@ func bootstrapFlag(n int) int {
 		return -1
 	}
 	return n
-}
-
-func concurrencyWords(c string) string {
-	if c == analysis.ConcurrencyServer {
-		return "server's scraped count"
-	}
-	return "client's reconstruction"
-}
-
-func describeInputs(ins []calibrateInput) string {
-	var names []string
-	for _, in := range ins {
-		names = append(names, filepath.Base(in.path))
-	}
-	if len(names) > 6 {
-		names = append(names[:6], fmt.Sprintf("and %d more", len(names)-6))
-	}
-	return strings.Join(names, ", ")
 }

@@ -48,6 +48,8 @@ func TestCalibrateCommand(t *testing.T) {
 	os.WriteFile(steps, data, 0o644)
 	bad := filepath.Join(root, "bad.json")
 	os.WriteFile(bad, []byte(`{"decode": [{"batch": 0, "context": 1, "ms": 2}]}`), 0o644)
+	warmOnly := streamedRun(t, fakeRun{n: 20, ttftMS: 100, itlMS: 10, seed: 4, warmup: true}, filepath.Join(root, "warm"))
+	failedOnly := streamedRun(t, fakeRun{n: 20, ttftMS: 100, itlMS: 10, seed: 5, failRate: 1}, filepath.Join(root, "failed"))
 	notRun := filepath.Join(root, "empty")
 	os.Mkdir(notRun, 0o755)
 	out := filepath.Join(root, "my.yaml")
@@ -72,6 +74,12 @@ func TestCalibrateCommand(t *testing.T) {
 		{"no KV capacity", []string{"calibrate", run, "-o", out}, exitUsage, nil, []string{"--kv-tokens: the inputs do not show the KV-cache capacity"}},
 		{"bad step timing", []string{"calibrate", bad, "--kv-tokens", "1", "-o", out}, exitRun, nil, []string{"step-timing file " + bad + ": decode[0]"}},
 		{"empty run", []string{"calibrate", noRequests, "--kv-tokens", "1", "-o", out}, exitRun, nil, []string{"no request streamed a token"}},
+		{"only warm-up", []string{"calibrate", warmOnly, "--kv-tokens", "1", "-o", out}, exitRun, nil, []string{"every request that streamed a token is warm-up (20)"}},
+		{"only failed", []string{"calibrate", failedOnly, "--kv-tokens", "1", "-o", out}, exitRun, nil, []string{"no request streamed a token"}},
+		{"negative bootstrap", []string{"calibrate", run, "--bootstrap", "-1", "-o", out}, exitUsage, nil, []string{"--bootstrap -1: must not be negative"}},
+		{"no gaps", []string{"calibrate", run, "--max-gaps", "0", "-o", out}, exitUsage, nil, []string{"--max-gaps 0: want the frame gaps to keep"}},
+		{"-o in a missing directory", []string{"calibrate", run, "--kv-tokens", "1", "-o", filepath.Join(root, "no", "such", "dir", "x.yaml")}, exitUsage, nil, []string{"-o " + filepath.Join(root, "no", "such", "dir", "x.yaml") + ": "}},
+		{"empty name", []string{"calibrate", run, "--name", " ", "-o", out}, exitUsage, nil, []string{"--name: give the preset a name"}},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			r := runCLI(t, nil, tc.args...)

@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"math"
 	"os"
 	"path/filepath"
 	"runtime/debug"
@@ -16,6 +17,7 @@ import (
 	"github.com/streamgauge/streamgauge/analysis"
 	"github.com/streamgauge/streamgauge/harness"
 	"github.com/streamgauge/streamgauge/internal/hostload"
+	"github.com/streamgauge/streamgauge/internal/secret"
 	"github.com/streamgauge/streamgauge/internal/simproc"
 	"github.com/streamgauge/streamgauge/report"
 	"github.com/streamgauge/streamgauge/results"
@@ -53,7 +55,7 @@ load this machine drives within the limits.
 
 Exit codes: 0 the planned load is within that ceiling; 3 it is above it (this
 machine would distort the numbers: shard the load, see docs/distributed.md);
-1 doctor could not run; 2 usage.`,
+1 doctor could not run or no probe completed a request; 2 usage.`,
 		Example: `  streamgauge doctor chat
   streamgauge doctor --rate 300 --input-tokens 128 --output-tokens 128
   streamgauge doctor my-profile.yaml --sim-ttft 100ms --sim-itl 15ms --budget 3m
@@ -81,6 +83,21 @@ func runDoctor(cmd *cobra.Command, e *env, args []string, f *doctorFlags) error 
 	if err != nil {
 		return err
 	}
+	// Every setting is checked before a directory is made or a probe runs.
+	for _, c := range []struct {
+		name string
+		v    time.Duration
+	}{{"probe-duration", f.probe}, {"budget", f.budget}, {"max-ttft-error", f.maxTTFTError}, {"max-lag", f.maxLag}} {
+		if c.v <= 0 {
+			return usagef("--%s %s: must be above 0", c.name, c.v)
+		}
+	}
+	if !(f.precision > 0 && f.precision < 1) {
+		return usagef("--precision %g: want a fraction in (0, 1), e.g. 0.1 for 10%%", f.precision)
+	}
+	if !(f.max >= 0) || math.IsInf(f.max, 0) {
+		return usagef("--max-level %g: want the highest level to probe, above 0 (or 0 for no bound)", f.max)
+	}
 	if p.Duration == 0 && p.Requests == 0 {
 		// The probes set their own length; a run's settings need one.
 		p.Duration = f.probe
@@ -99,7 +116,7 @@ func runDoctor(cmd *cobra.Command, e *env, args []string, f *doctorFlags) error 
 		return usagef("--format %q: want one of %s", format, strings.Join(doctorFormats, ", "))
 	}
 	if p.Target != "" {
-		e.warnf("doctor probes its own simulator: --target %s is not contacted (the workload is what doctor measures)", p.Target)
+		e.warnf("doctor probes its own simulator: --target %s is not contacted (the workload is what doctor measures)", secret.URL(p.Target))
 	}
 	var ignored []string
 	for _, k := range simKeys(p) {
@@ -110,14 +127,33 @@ func runDoctor(cmd *cobra.Command, e *env, args []string, f *doctorFlags) error 
 	if len(ignored) > 0 {
 		e.warnf("doctor's simulator is the fixed engine (--sim-ttft, --sim-itl): %s ignored", strings.Join(ignored, ", "))
 	}
+	do := harness.DoctorOptions{
+		ProbeDuration: f.probe, Budget: f.budget, MaxTTFTError: f.maxTTFTError, MaxLag: f.maxLag,
+		Max: f.max, Precision: f.precision,
+		LoadAverage: func() float64 { return hostload.Average()[0] },
+	}
+	var ce *harness.ConfigError
+	if err := harness.CheckDoctor(p, do); errors.As(err, &ce) {
+		return usageError(ce.Err)
+	}
 	bin, err := os.Executable()
 	if err != nil {
 		return runErrorf("doctor starts the simulator from its own binary: %w", err)
+	}
+	do.StartSim = func(ctx context.Context, ttft, itl time.Duration, truth string) (harness.SimServer, error) {
+		return simproc.Start(ctx, bin, simproc.Spec{TTFT: ttft, ITL: itl, Truth: truth})
+	}
+	if err := checkOutputs(outputPath{"--out", p.Out, outDir}); err != nil {
+		return err
 	}
 	dir, keep := p.Out, p.Out != ""
 	if keep {
 		if _, err := os.Stat(filepath.Join(dir, analysis.DoctorFile)); err == nil {
 			return usagef("--out %s already holds a doctor result; choose another --out", dir)
+		}
+		if probes, _ := filepath.Glob(filepath.Join(dir, "probe-*")); len(probes) > 0 {
+			// An interrupted doctor's: its probes' directories would clash.
+			return usagef("--out %s already holds doctor probes (%s); choose another --out", dir, filepath.Base(probes[0]))
 		}
 		if err := os.MkdirAll(dir, 0o755); err != nil {
 			return runErrorf("--out: %w", err)
@@ -132,29 +168,10 @@ func runDoctor(cmd *cobra.Command, e *env, args []string, f *doctorFlags) error 
 	if _, set := e.getenv("GOGC"); !set {
 		debug.SetGCPercent(harness.GCPercent)
 	}
-	do := harness.DoctorOptions{
-		StartSim: func(ctx context.Context, ttft, itl time.Duration, truth string) (harness.SimServer, error) {
-			return simproc.Start(ctx, bin, simproc.Spec{TTFT: ttft, ITL: itl, Truth: truth})
-		},
-		Dir: dir, ProbeDuration: f.probe, Budget: f.budget, MaxTTFTError: f.maxTTFTError, MaxLag: f.maxLag,
-		Max: f.max, Precision: f.precision,
-		LoadAverage: func() float64 { return hostload.Average()[0] },
-	}
-	for _, c := range []struct {
-		name string
-		v    time.Duration
-	}{{"probe-duration", f.probe}, {"budget", f.budget}, {"max-ttft-error", f.maxTTFTError}, {"max-lag", f.maxLag}} {
-		if c.v <= 0 {
-			return usagef("--%s %s: must be above 0", c.name, c.v)
-		}
-	}
-	if !(f.precision > 0 && f.precision < 1) {
-		return usagef("--precision %g: want a fraction in (0, 1), e.g. 0.1 for 10%%", f.precision)
-	}
+	do.Dir = dir
 	d, runErr := harness.Doctor(cmd.Context(), p, do,
 		harness.WithLog(func(format string, a ...any) { fmt.Fprintf(e.stderr, "streamgauge: "+format+"\n", a...) }),
 		harness.WithGetenv(e.getenv), harness.WithVersion(version), harness.WithStopNow(e.stopNow))
-	var ce *harness.ConfigError
 	if errors.As(runErr, &ce) {
 		return usageError(ce.Err)
 	}
@@ -162,7 +179,7 @@ func runDoctor(cmd *cobra.Command, e *env, args []string, f *doctorFlags) error 
 		if runErr == nil {
 			runErr = errors.New("no probe ran")
 		}
-		return runErrorf("doctor: %w", runErr)
+		return doctorError(runErr)
 	}
 	if keep {
 		if err := results.WriteJSON(dir, analysis.DoctorFile, d); err != nil && runErr == nil {
@@ -180,14 +197,24 @@ func runDoctor(cmd *cobra.Command, e *env, args []string, f *doctorFlags) error 
 	}
 	switch {
 	case runErr != nil:
-		return runErrorf("doctor: %w", runErr)
+		return doctorError(runErr)
 	case werr != nil:
 		return runError(werr)
+	case !d.Measured():
+		return runErrorf("doctor: no probe completed a request, so nothing was measured (probe 1: %s)", d.Probes[0].Why)
 	case d.Planned > 0 && !d.Within:
 		return &exitError{code: exitSLO, err: fmt.Errorf("planned %s %s is above this machine's ceiling for this workload (%s)",
 			analysis.FormatLevel(d.Planned), d.Unit(), ceilingText(d))}
 	}
 	return nil
+}
+
+// doctorError is runErr as doctor's exit 1, said once as doctor's.
+func doctorError(runErr error) error {
+	if strings.HasPrefix(runErr.Error(), "doctor") {
+		return runError(runErr)
+	}
+	return runErrorf("doctor: %w", runErr)
 }
 
 func ceilingText(d *analysis.Doctor) string {

@@ -148,3 +148,49 @@ func TestDoctorCeilingFollowsWorkload(t *testing.T) {
 		}
 	}
 }
+
+// Bad settings are refused before anything is made: exit 2, one line
+// naming the flag, and no --out directory left behind. A --target that
+// doctor does not contact is named without its credentials.
+func TestDoctorRefusesBeforeLoad(t *testing.T) {
+	for _, tc := range []struct {
+		args []string
+		want string
+	}{
+		{[]string{"--budget", "-1s"}, "--budget -1s: must be above 0"},
+		{[]string{"--probe-duration", "0s"}, "--probe-duration 0s: must be above 0"},
+		{[]string{"--max-ttft-error", "0s"}, "--max-ttft-error 0s: must be above 0"},
+		{[]string{"--precision", "1.5"}, "--precision 1.5: want a fraction in (0, 1)"},
+		{[]string{"--precision", "0"}, "--precision 0: want a fraction in (0, 1)"},
+		{[]string{"--max-level", "-3"}, "--max-level -3: want the highest level to probe"},
+		{[]string{"--budget", "1s", "--probe-duration", "5s"}, "budget: 1s is shorter than one probe"},
+		{[]string{"--stages", "5s:rate=5"}, "stages"},
+		{[]string{"--max-level", "2"}, "max-level: 2 req/s is below the first level doctor probes, the planned 5 req/s (--rate); raise --max-level or lower --rate"},
+		{[]string{"--out", "/dev/null/doctor"}, "--out /dev/null/doctor: "},
+		{[]string{"--target", "http://bench:tgt-SECRET-pw@127.0.0.1:9/v1?api_key=q-SECRET-7", "--max-lag", "0s"}, "--max-lag 0s"},
+	} {
+		out := filepath.Join(t.TempDir(), "doctor-out")
+		args := append([]string{"doctor", "--rate", "5", "--out", out}, tc.args...)
+		r := runCLI(t, nil, args...)
+		if r.code != exitUsage || !strings.Contains(r.stderr, tc.want) {
+			t.Errorf("%v: exit %d, stderr %q; want exit 2 and %q", tc.args, r.code, r.stderr, tc.want)
+		}
+		if strings.Contains(r.stderr+r.stdout, "SECRET") {
+			t.Errorf("%v: a credential in the output:\n%s", tc.args, r.stderr)
+		}
+		if _, err := os.Stat(out); err == nil {
+			t.Errorf("%v: refused, yet --out %s was made", tc.args, out)
+		}
+	}
+}
+
+// An --out that holds an earlier doctor's probes is refused before any
+// probe, not found out probe by probe.
+func TestDoctorOutHoldsProbes(t *testing.T) {
+	out := t.TempDir()
+	os.MkdirAll(filepath.Join(out, "probe-01-5"), 0o755)
+	r := runCLI(t, nil, "doctor", "--rate", "5", "--out", out)
+	if r.code != exitUsage || !strings.Contains(r.stderr, "already holds doctor probes (probe-01-5)") {
+		t.Errorf("exit %d, stderr %q", r.code, r.stderr)
+	}
+}

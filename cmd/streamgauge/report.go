@@ -179,15 +179,27 @@ func reportAs(e *env, dir string, f reportFlags) error {
 	if err != nil {
 		return runError(err)
 	}
-	if rep.Ours.Requests+rep.Ours.Dropped == 0 {
+	switch {
+	case rep.Ours.Requests+rep.Ours.Dropped > 0:
+	case rep.Warmup > 0:
 		return runErrorf("RUN_DIR %s: no measured requests to compare (every record is warm-up)", dir)
+	default:
+		return runErrorf("RUN_DIR %s: no measured requests to compare (%s holds no record)", dir, results.RequestsFile)
 	}
-	return writeOutput(e, f.out, func(w io.Writer) error {
+	if err := writeOutput(e, f.out, func(w io.Writer) error {
 		if f.format == "json" {
 			return report.WriteToolJSON(w, rep)
 		}
 		return report.WriteToolTable(w, rep)
-	})
+	}); err != nil {
+		return err
+	}
+	if rep.Ours.Requests == 0 {
+		// The table says what failed; the exit says there is nothing to
+		// compare, as run's own exit does for such a run.
+		return runErrorf("RUN_DIR %s: every measured request failed (%d): no latency to compare", dir, rep.Ours.Dropped)
+	}
+	return nil
 }
 
 func runReport(e *env, dir string, f reportFlags) error {

@@ -177,6 +177,8 @@ func runSweep(cmd *cobra.Command, e *env, args []string, f sweepFlags) error {
 	switch {
 	case err != nil:
 		return runError(err)
+	case sw != nil && sw.OK() == 0:
+		return runErrorf("sweep: no stage completed a request (every request failed); the stages' requests.jsonl in %s say why", p.Out)
 	case shards > 1:
 		// A worker's stages hold its share of each level: the verdict is
 		// the merged sweep's, and a worker that exited 3 would fail its

@@ -14,6 +14,7 @@ import (
 
 	"github.com/streamgauge/streamgauge/analysis"
 	"github.com/streamgauge/streamgauge/harness"
+	"github.com/streamgauge/streamgauge/internal/secret"
 	"github.com/streamgauge/streamgauge/profiles"
 	"github.com/streamgauge/streamgauge/report"
 )
@@ -37,7 +38,7 @@ func parseWhatIf(specs []string) ([]harness.Variant, error) {
 // replaces, with a notice.
 func checkWhatIf(fs *pflag.FlagSet, e *env, p profiles.Profile, vs []harness.Variant) error {
 	if p.Target != "" {
-		return usagef("--what-if: varies the built-in simulator, which does not start with --target %s; drop --target (to compare servers, sweep each and run streamgauge compare SWEEP_DIR SWEEP_DIR)", p.Target)
+		return usagef("--what-if: varies the built-in simulator, which does not start with --target %s; drop --target (to compare servers, sweep each and run streamgauge compare SWEEP_DIR SWEEP_DIR)", secret.URL(p.Target))
 	}
 	if p.Shard != "" || p.Shards > 0 {
 		return usagef("--what-if: runs the built-in simulator on this machine; drop --shard/--shards")
@@ -83,6 +84,8 @@ func runWhatIf(cmd *cobra.Command, e *env, p profiles.Profile, so harness.SweepO
 	switch {
 	case err != nil:
 		return runError(err)
+	case res != nil && !res.AnyOK():
+		return runErrorf("what-if: no variant completed a request (every stage's requests failed); the stages' requests.jsonl in %s say why", res.Dir)
 	case len(p.SLO) > 0 && c != nil && len(c.Best()) == 0:
 		return &exitError{code: exitSLO, err: errors.New("no variant met the SLOs at any level")}
 	}

@@ -36,6 +36,8 @@ func TestWhatIfUsage(t *testing.T) {
 			"--what-if: 5 scheduler × 4 max-batch make 20 variants, each a whole sweep; give at most 16"},
 		{"with --target", nil, []string{"--what-if", "scheduler=continuous,fcfs", "--target", srv.URL},
 			"--what-if: varies the built-in simulator, which does not start with --target"},
+		{"with a --target holding credentials", nil, []string{"--what-if", "scheduler=continuous,fcfs", "--target", "http://bench:tgt-SECRET-pw@127.0.0.1:9/v1?api_key=q-SECRET-7"},
+			"which does not start with --target http://redacted"},
 		{"the same setting as a flag", nil, []string{"--what-if", "scheduler=continuous,fcfs", "--sim-scheduler", "static"},
 			"--sim-scheduler and --what-if scheduler=...: both set the simulator's scheduler"},
 		{"the same setting from the environment", map[string]string{"STREAMGAUGE_SIM_MAX_BATCH": "8"}, []string{"--what-if", "max-batch=16,32"},
@@ -50,6 +52,9 @@ func TestWhatIfUsage(t *testing.T) {
 			r := runCLI(t, tc.env, append(base, tc.args...)...)
 			if r.code != exitUsage || !strings.Contains(r.stderr, tc.want) || strings.Count(strings.TrimSpace(r.stderr), "\n") > 0 {
 				t.Errorf("exit %d, stderr %q; want exit %d and one line with %q", r.code, r.stderr, exitUsage, tc.want)
+			}
+			if strings.Contains(r.stderr, "SECRET") {
+				t.Errorf("a credential in %q", r.stderr)
 			}
 		})
 	}
@@ -122,5 +127,29 @@ func TestWhatIfEndToEnd(t *testing.T) {
 	}
 	if b, err := os.ReadFile(page); err != nil || !strings.Contains(string(b), "scheduler=fcfs") || !strings.Contains(string(b), "<svg") {
 		t.Errorf("compare --html of sweeps: %v", err)
+	}
+}
+
+// TestWhatIfEveryVariantFails: a what-if whose every request failed (the
+// simulator refuses them all) exits 1 after its table, never 0.
+func TestWhatIfEveryVariantFails(t *testing.T) {
+	out := filepath.Join(t.TempDir(), "whatif")
+	r := runCLI(t, nil, "sweep", "--what-if", "scheduler=continuous,fcfs", "--rates", "4", "--stage-duration", "500ms",
+		"--cooldown", "0", "--input-tokens", "16", "--output-tokens", "2", "--sim-fail-rate", "1", "--out", out)
+	if r.code != exitRun || !strings.Contains(r.stderr, "what-if: no variant completed a request") {
+		t.Fatalf("exit %d, want 1 naming the failure\nstdout:\n%s\nstderr:\n%s", r.code, r.stdout, r.stderr)
+	}
+	if !strings.Contains(r.stdout, "scheduler=fcfs") {
+		t.Errorf("the table of what ran is still printed:\n%s", r.stdout)
+	}
+}
+
+// A plain sweep whose every request failed exits 1 too.
+func TestSweepEveryStageFails(t *testing.T) {
+	out := filepath.Join(t.TempDir(), "sweep")
+	r := runCLI(t, nil, "sweep", "--rates", "4", "--stage-duration", "500ms", "--cooldown", "0",
+		"--input-tokens", "16", "--output-tokens", "2", "--sim-fail-rate", "1", "--out", out)
+	if r.code != exitRun || !strings.Contains(r.stderr, "sweep: no stage completed a request") {
+		t.Fatalf("exit %d, want 1 naming the failure\nstdout:\n%s\nstderr:\n%s", r.code, r.stdout, r.stderr)
 	}
 }

@@ -11,6 +11,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"io"
 	"os"
 	"os/exec"
 	"strconv"
@@ -47,6 +48,9 @@ type Server struct {
 	mu     sync.Mutex
 	stderr bytes.Buffer
 	done   chan error
+	// stop makes Stop safe to call more than once: done is received once.
+	stop    sync.Once
+	stopErr error
 }
 
 // Start runs bin with the spec's serve command line on a free port and
@@ -54,6 +58,9 @@ type Server struct {
 func Start(ctx context.Context, bin string, s Spec) (*Server, error) {
 	args := s.Args()
 	srv := &Server{cmd: exec.Command(bin, args...), done: make(chan error, 1)}
+	// The child dies with this process, even when it is killed or exits
+	// at once on a third signal without stopping its server (Linux).
+	srv.cmd.SysProcAttr = childAttr()
 	pipe, err := srv.cmd.StderrPipe()
 	if err != nil {
 		return nil, err
@@ -77,6 +84,9 @@ func Start(ctx context.Context, bin string, s Spec) (*Server, error) {
 			}
 		}
 		close(urls)
+		// A line too long for the scanner ends the scan: keep reading,
+		// so the server never blocks on a full stderr pipe.
+		io.Copy(io.Discard, pipe)
 		srv.done <- srv.cmd.Wait()
 	}()
 	t := time.NewTimer(startTimeout)
@@ -120,8 +130,14 @@ func (s *Server) CPU() time.Duration { return PidCPU(s.cmd.Process.Pid) }
 const stopTimeout = 15 * time.Second
 
 // Stop interrupts the server (it closes its truth log) and waits for it;
-// one that does not stop in time is killed.
+// one that does not stop in time is killed. Either way the process is
+// reaped. Later calls return the first call's result.
 func (s *Server) Stop() error {
+	s.stop.Do(func() { s.stopErr = s.interrupt() })
+	return s.stopErr
+}
+
+func (s *Server) interrupt() error {
 	s.cmd.Process.Signal(os.Interrupt)
 	t := time.NewTimer(stopTimeout)
 	defer t.Stop()
