@@ -222,8 +222,14 @@ func flagError(cmd *cobra.Command, err error) error {
 			}
 		})
 		hint := ""
-		if best := nearest.Name(strings.TrimLeft(name, "-"), names, 3); best != "" {
+		n := strings.TrimLeft(name, "-")
+		// As for profile keys: a short name gets only a near miss, so that
+		// --port is not "corrected" to --ttft.
+		if best := nearest.Name(n, names, min(3, max(1, len(n)/3))); best != "" {
 			hint = fmt.Sprintf(" (did you mean --%s?)", best)
+		} else if (n == "port" || n == "host") && cmd.Flags().Lookup("addr") != nil {
+			// vLLM's and SGLang's servers take --host and --port.
+			hint = " (the address is --addr HOST:PORT, e.g. --addr 127.0.0.1:8000)"
 		}
 		return usagef("unknown flag: --%s%s; see %s --help", name, hint, cmd.CommandPath())
 	}
