@@ -113,7 +113,10 @@ type Doctor struct {
 	SimTTFTMS float64 `json:"sim_ttft_ms"`
 	SimITLMS  float64 `json:"sim_itl_ms"`
 	// ProbeS is each probe's scheduling time; BudgetS bounds them all.
-	ProbeS  float64      `json:"probe_duration_s"`
+	ProbeS float64 `json:"probe_duration_s"`
+	// SettleS is the warm-up before each probe's measured window (one
+	// stream's length), whose requests are not judged.
+	SettleS float64      `json:"settle_s"`
 	BudgetS float64      `json:"budget_s"`
 	Limits  DoctorLimits `json:"limits"`
 	// CPUs is the cores this machine has (GOMAXPROCS).

@@ -55,6 +55,8 @@ type ClientRequest struct {
 	// Stamps holds the arrival of every token-bearing frame, wall clock.
 	Stamps []int64
 	OK     bool
+	// Warmup marks a request sent in the run's warm-up.
+	Warmup bool
 }
 
 // RunRequests reads a run directory's records as ClientRequests. Records
@@ -69,7 +71,7 @@ func RunRequests(dir string) ([]ClientRequest, error) {
 	start := info.Start.UnixNano()
 	var out []ClientRequest
 	err := results.ReadRecords(dir, func(r *results.Record) error {
-		c := ClientRequest{ID: r.ID, Sched: r.ScheduledNS, SentAt: r.SentNS, Sent: start + r.SentNS, Done: start + r.DoneNS, OK: r.Error == nil}
+		c := ClientRequest{ID: r.ID, Sched: r.ScheduledNS, SentAt: r.SentNS, Sent: start + r.SentNS, Done: start + r.DoneNS, OK: r.Error == nil, Warmup: r.Warmup}
 		if r.Frames > 0 {
 			c.Stamps = make([]int64, 0, r.Frames)
 			t := start + r.FirstTokenNS

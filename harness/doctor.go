@@ -29,6 +29,8 @@ const (
 	// stay under: ttft error p50 and lag p99.
 	DefaultMaxTTFTError = time.Millisecond
 	DefaultMaxLag       = 5 * time.Millisecond
+	// MaxSettle bounds a probe's default warm-up (DoctorOptions.Settle).
+	MaxSettle = time.Minute
 	// DefaultDoctorPrecision is the search's relative precision: a few
 	// bisection steps after the climb.
 	DefaultDoctorPrecision = 0.1
@@ -64,10 +66,15 @@ type DoctorOptions struct {
 	// TTFT and ITL are the simulator's timing (default: the profile's
 	// sim-ttft and sim-itl, else DefaultDoctorTTFT and DefaultDoctorITL).
 	TTFT, ITL time.Duration
-	// ProbeDuration is each probe's scheduling time; Budget bounds the
-	// probes' total wall time: no probe starts that would, at the last
-	// one's length, end beyond it.
+	// ProbeDuration is each probe's measured scheduling time; Budget
+	// bounds the probes' total wall time: no probe starts that would, at
+	// the last one's length, end beyond it.
 	ProbeDuration, Budget time.Duration
+	// Settle is the warm-up each probe runs before its measured window,
+	// so the streams in flight reach their steady number (default: one
+	// mean stream, ttft + (mean output tokens - 1) x itl, at most
+	// MaxSettle). Requests sent in it are left out of the judgement.
+	Settle time.Duration
 	// MaxTTFTError and MaxLag are the limits: ttft error p50 and (open
 	// loop) lag p99 must stay under them.
 	MaxTTFTError, MaxLag time.Duration
@@ -141,8 +148,8 @@ func Doctor(ctx context.Context, p profiles.Profile, do DoctorOptions, opts ...O
 		pr.Load1, pr.ElapsedS = l, round3(time.Since(t0).Seconds())
 		return pr, err
 	}
-	o.logf("doctor %s: %s against the simulator (fixed: ttft %s, itl %s), %s probes, budget %s, limits ttft error p50 < %s ms, lag p99 < %s ms",
-		p.Name, d.Workload, do.TTFT, do.ITL, do.ProbeDuration, do.Budget, analysis.FormatMS(d.Limits.MaxTTFTErrorMS), analysis.FormatMS(d.Limits.MaxLagMS))
+	o.logf("doctor %s: %s against the simulator (fixed: ttft %s, itl %s), %s probes after %s to settle, budget %s, limits ttft error p50 < %s ms, lag p99 < %s ms",
+		p.Name, d.Workload, do.TTFT, do.ITL, do.ProbeDuration, do.Settle.Round(time.Millisecond), do.Budget, analysis.FormatMS(d.Limits.MaxTTFTErrorMS), analysis.FormatMS(d.Limits.MaxLagMS))
 	err = searchDoctor(ctx, d, search, do.Budget, probeRun, func(pr *analysis.DoctorProbe) {
 		o.logf("probe %d: %s", pr.Index, ProbeLine(d, pr))
 	})
@@ -214,10 +221,13 @@ func planDoctor(p profiles.Profile, do *DoctorOptions) (*analysis.Doctor, *analy
 	if do.CPUs <= 0 {
 		do.CPUs = runtime.GOMAXPROCS(0)
 	}
+	if do.Settle == 0 {
+		do.Settle = settleOf(p, do.TTFT, do.ITL)
+	}
 	for _, c := range []struct {
 		name string
 		v    time.Duration
-	}{{"sim-ttft", do.TTFT}, {"sim-itl", do.ITL}, {"probe-duration", do.ProbeDuration}, {"budget", do.Budget}, {"max-ttft-error", do.MaxTTFTError}, {"max-lag", do.MaxLag}} {
+	}{{"sim-ttft", do.TTFT}, {"sim-itl", do.ITL}, {"probe-duration", do.ProbeDuration}, {"budget", do.Budget}, {"max-ttft-error", do.MaxTTFTError}, {"max-lag", do.MaxLag}, {"settle", do.Settle}} {
 		if c.v < 0 {
 			errs = append(errs, fmt.Errorf("%s: %s must not be negative", c.name, c.v))
 		}
@@ -226,7 +236,7 @@ func planDoctor(p profiles.Profile, do *DoctorOptions) (*analysis.Doctor, *analy
 		errs = append(errs, fmt.Errorf("budget: %s is shorter than one probe (--probe-duration %s); raise --budget or shorten the probes", do.Budget, do.ProbeDuration))
 	}
 	d := &analysis.Doctor{Tool: "streamgauge", Name: p.Name, Workload: describeDoctorLoad(p), Mode: "rate",
-		SimTTFTMS: ms(do.TTFT), SimITLMS: ms(do.ITL), ProbeS: do.ProbeDuration.Seconds(), BudgetS: do.Budget.Seconds(),
+		SimTTFTMS: ms(do.TTFT), SimITLMS: ms(do.ITL), ProbeS: do.ProbeDuration.Seconds(), SettleS: round3(do.Settle.Seconds()), BudgetS: do.Budget.Seconds(),
 		Limits: analysis.DoctorLimits{MaxTTFTErrorMS: ms(do.MaxTTFTError), MaxLagMS: ms(do.MaxLag)},
 		CPUs:   do.CPUs, Probes: []analysis.DoctorProbe{}}
 	so := analysis.SearchOptions{Max: do.Max, Precision: do.Precision}
@@ -311,7 +321,11 @@ func probeProfile(p profiles.Profile, do DoctorOptions, openLoop bool, level flo
 	} else {
 		p.Rate, p.Concurrency = 0, int(level)
 	}
-	p.Duration, p.Requests, p.Warmup, p.WarmupRequests = do.ProbeDuration, 0, 0, 0
+	// The settle time runs first, as warm-up: a stream lasts a while, so
+	// the streams in flight (and the client's work per second) grow for
+	// one stream's length before they hold steady; a probe judged on
+	// that ramp would pass a load the client cannot carry.
+	p.Duration, p.Requests, p.Warmup, p.WarmupRequests = do.Settle+do.ProbeDuration, 0, do.Settle, 0
 	p.SLO, p.Goodput, p.AbortOnFail = nil, "", false
 	p.Shard, p.Shards, p.StartAt = "", 0, ""
 	p.MetricsAddr, p.ScrapeMetrics = "", ""
@@ -319,8 +333,20 @@ func probeProfile(p profiles.Profile, do DoctorOptions, openLoop bool, level flo
 	p.SimScheduler, p.SimPreset, p.SimMaxBatch, p.SimKVTokens, p.SimMaxStepTokens, p.SimPrefixCache = "", "", 0, 0, 0, false
 	p.SimFailRate, p.SimFailKinds, p.SimStall, p.SimTTFT, p.SimITL = 0, "", "", 0, 0
 	// A client that falls behind leaves streams open: bound their drain.
-	p.DrainTimeout = max(do.ProbeDuration, 30*time.Second)
+	p.DrainTimeout = max(do.ProbeDuration, 30*time.Second, 2*do.Settle)
 	return p
+}
+
+// settleOf is the default warm-up of a probe of p against a simulator of
+// fixed ttft and itl: the length of a stream of p's mean output, at most
+// MaxSettle (a profile whose lengths cannot be read here is refused by the
+// probe's own check).
+func settleOf(p profiles.Profile, ttft, itl time.Duration) time.Duration {
+	mean := 1.0
+	if d, err := p.ParseDist("output-tokens", p.OutputTokens); err == nil {
+		mean = max(d.Mean(), 1)
+	}
+	return min(ttft+time.Duration((mean-1)*float64(itl)), MaxSettle)
 }
 
 // searchDoctor runs probes at the levels search asks for until it ends,
@@ -437,12 +463,14 @@ func runProbe(ctx context.Context, p profiles.Profile, do DoctorOptions, openLoo
 		pr.Error = err.Error()
 		return pr, nil
 	}
+	frames := analysis.LoadOf(reqs).Frames // the client's work covers the warm-up too
+	reqs = slices.DeleteFunc(reqs, func(r analysis.ClientRequest) bool { return r.Warmup })
 	te := analysis.CompareTruth(reqs, truth)
 	pr.Truth = te
 	pr.TTFTErrP50, pr.TTFTErrP99 = te.TTFTP50, te.TTFTP99
 	pr.GapAbsErrP50, pr.GapAbsErrP99 = te.GapAbsP50, te.GapAbsP99
-	pr.Frames = analysis.LoadOf(reqs).Frames
-	if n := pr.OK + pr.Failed; n > 0 {
+	pr.Frames = frames
+	if n := pr.OK + pr.Failed + s.Requests.Warmup; n > 0 { // the CPU covers the warm-up too
 		pr.ClientCPUPerReqUS = round3(res.Stats.CPU.Seconds() * 1e6 / float64(n))
 	}
 	if pr.Frames > 0 {

@@ -55,8 +55,8 @@ const fewRequests = 200
 func WriteDoctorTable(w io.Writer, d *analysis.Doctor) error {
 	var b strings.Builder
 	fmt.Fprintf(&b, "doctor %s: %s\n", d.Name, d.Workload)
-	fmt.Fprintf(&b, "simulator: fixed ttft %s ms, itl %s ms, its own process; probes of %gs; limits: ttft error p50 < %s ms",
-		fnum(d.SimTTFTMS), fnum(d.SimITLMS), d.ProbeS, fms(d.Limits.MaxTTFTErrorMS))
+	fmt.Fprintf(&b, "simulator: fixed ttft %s ms, itl %s ms, its own process; probes of %gs after %gs to settle; limits: ttft error p50 < %s ms",
+		fnum(d.SimTTFTMS), fnum(d.SimITLMS), d.ProbeS, d.SettleS, fms(d.Limits.MaxTTFTErrorMS))
 	if d.OpenLoop() {
 		fmt.Fprintf(&b, ", lag p99 < %s ms", fms(d.Limits.MaxLagMS))
 	}
