@@ -83,8 +83,11 @@ SETTING is scheduler (continuous, chunked-prefill, priority, static, fcfs),
 max-batch, max-step-tokens, kv-tokens or prefix-cache. With
 --sim-preset-file (streamgauge calibrate writes one) the variants are your
 hardware: "would chunked prefill hold my SLOs at twice the traffic?" Not
-with --target. An interrupted what-if keeps the variants it finished.
-docs/schedulers.md walks through one.`,
+with --target. An interrupted what-if keeps the variants it finished. It
+takes variants x stages x (stage duration + the drain of the stage's
+streams): the last example, 6 variants x 3 stages of 20 s with the chat
+profile's long answers, runs for about 25 minutes; the printed plan says at
+least how long. docs/schedulers.md walks through a 1-minute one.`,
 		Example: `  streamgauge sweep chat --rates 1,2,4,8,16 --stage-duration 60s
   streamgauge sweep --target http://127.0.0.1:8000 --auto --slo 'ttft.p99<500ms' --slo 'error_rate<1%' --precision 5% --max-rate 200
   streamgauge sweep profile.yaml --concurrency-levels 1,2,4,8,16,32 --stage-duration 30s --cooldown 10s
