@@ -86,7 +86,7 @@ hardware: "would chunked prefill hold my SLOs at twice the traffic?" Not
 with --target. An interrupted what-if keeps the variants it finished. It
 takes variants x stages x (stage duration + the drain of the stage's
 streams): the last example, 6 variants x 3 stages of 20 s with the chat
-profile's long answers, runs for about 25 minutes; the printed plan says at
+profile's long answers, runs for 10 to 20 minutes; the printed plan says at
 least how long. docs/schedulers.md walks through a 1-minute one.`,
 		Example: `  streamgauge sweep chat --rates 1,2,4,8,16 --stage-duration 60s
   streamgauge sweep --target http://127.0.0.1:8000 --auto --slo 'ttft.p99<500ms' --slo 'error_rate<1%' --precision 5% --max-rate 200
