@@ -40,14 +40,14 @@ check: lint test-full
 	$(MAKE) demo
 
 ## test-full: every test, with the race detector, then the timing-truth
-## end-to-end tests on their own (other test binaries running in parallel
+## end-to-end tests and calibrate's recovery proof on their own (other test binaries running in parallel
 ## would steal the CPU whose absence they measure) and the statistical
 ## compare tests without the race detector (they would take many minutes
 ## under it): honesty on 200 pairs of 2,000-request runs and on 60 pairs of
 ## 200,000-request runs correlated in time (TestCompareHonestyLarge).
 test-full:
 	$(GO) test -race -count=1 -timeout 15m $(PKGS)
-	STREAMGAUGE_TIMING=1 $(GO) test -count=1 -timeout 3m -run 'TestTimingTruth|TestTraceReplayGaps' -v ./cmd/streamgauge
+	STREAMGAUGE_TIMING=1 $(GO) test -count=1 -timeout 3m -run 'TestTimingTruth|TestTraceReplayGaps|TestCalibrateRecoversSimulator' -v ./cmd/streamgauge
 	STREAMGAUGE_LARGE=1 $(GO) test -count=1 -timeout 20m -run 'TestCompareHonesty' -v ./analysis
 
 ## demo: a real load run against the built-in simulator, results table on stdout

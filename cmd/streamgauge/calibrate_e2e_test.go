@@ -5,6 +5,7 @@ import (
 	"errors"
 	"fmt"
 	"math"
+	"os"
 	"os/exec"
 	"path/filepath"
 	"strings"
@@ -79,8 +80,8 @@ func (c calibrationLoad) runErr(url, dir string) (*analysis.Summary, error) {
 // simulator with the fitted preset, at a third rate and prompt mix,
 // reproduces the measured ttft and itl p50/p99 within 15%.
 func TestCalibrateRecoversSimulator(t *testing.T) {
-	if testing.Short() {
-		t.Skip("real-time runs (about 45 s)")
+	if os.Getenv("STREAMGAUGE_TIMING") == "" {
+		t.Skip("real-time runs (about 45 s) judged on their timing: make check runs it alone with STREAMGAUGE_TIMING=1")
 	}
 	truth, err := sim.Preset("h100-llama8b")
 	if err != nil {
