@@ -7,7 +7,6 @@ import (
 	"math"
 	"strconv"
 	"strings"
-	"unicode/utf8"
 
 	"github.com/streamgauge/streamgauge/internal/plural"
 
@@ -186,27 +185,7 @@ func WriteCompareTable(w io.Writer, c *analysis.Comparison) error {
 	}
 	// Text columns are left-aligned, numbers right-aligned.
 	right := []bool{false, false, true, true, true, true, true, false}
-	width := make([]int, len(rows[0]))
-	for _, row := range rows {
-		for i, cell := range row {
-			width[i] = max(width[i], utf8.RuneCountInString(cell))
-		}
-	}
-	for _, row := range rows {
-		var line strings.Builder
-		for i, cell := range row {
-			pad := strings.Repeat(" ", width[i]-utf8.RuneCountInString(cell))
-			if i > 0 {
-				line.WriteString("  ")
-			}
-			if right[i] {
-				line.WriteString(pad + cell)
-			} else {
-				line.WriteString(cell + pad)
-			}
-		}
-		b.WriteString(strings.TrimRight(line.String(), " ") + "\n")
-	}
+	writeAligned(&b, rows, func(col int) bool { return right[col] })
 	b.WriteString("\n")
 	for _, l := range compareOutcome(c) {
 		b.WriteString(l + "\n")

@@ -142,7 +142,14 @@ func writeColumns(b *strings.Builder, rows [][]string) {
 		}
 	}
 	lines := append([][]string{head[0], head[1]}, rows[1:]...)
-	width := make([]int, len(rows[0]))
+	writeAligned(b, lines, func(col int) bool { return col != last })
+}
+
+// writeAligned writes lines as columns two spaces apart, each cell padded
+// to its column's width: on the right when right(col) (numbers), else on
+// the left; trailing blanks are trimmed.
+func writeAligned(b *strings.Builder, lines [][]string, right func(col int) bool) {
+	width := make([]int, len(lines[0]))
 	for _, r := range lines {
 		for i, c := range r {
 			width[i] = max(width[i], utf8.RuneCountInString(c))
@@ -155,10 +162,10 @@ func writeColumns(b *strings.Builder, rows [][]string) {
 			if i > 0 {
 				line.WriteString("  ")
 			}
-			if i == last {
-				line.WriteString(c + pad)
-			} else {
+			if right(i) {
 				line.WriteString(pad + c)
+			} else {
+				line.WriteString(c + pad)
 			}
 		}
 		b.WriteString(strings.TrimRight(line.String(), " ") + "\n")
