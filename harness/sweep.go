@@ -119,12 +119,7 @@ func Sweep(ctx context.Context, p profiles.Profile, so SweepOptions, opts ...Opt
 			break
 		}
 		if i > 1 && so.Cooldown > 0 && plan.startAt.IsZero() {
-			t := time.NewTimer(so.Cooldown)
-			select {
-			case <-ctx.Done():
-				t.Stop()
-			case <-t.C:
-			}
+			cooldown(ctx, so.Cooldown)
 		}
 		if ctx.Err() != nil {
 			sw.Interrupted = true
@@ -523,4 +518,15 @@ func searchBoundError(start float64, so SweepOptions) error {
 		return fmt.Errorf("max-users: %s is below the search's first level, %s users (--concurrency); raise --max-users or start lower", analysis.FormatLevel(so.Max), analysis.FormatLevel(start))
 	}
 	return fmt.Errorf("max-rate: %s req/s is below the search's first level, %s req/s (--rate, or the profile's rate); raise --max-rate or start lower with --rate", analysis.FormatLevel(so.Max), analysis.FormatLevel(start))
+}
+
+// cooldown waits d between a sweep's stages (and a what-if's variants), or
+// until ctx ends.
+func cooldown(ctx context.Context, d time.Duration) {
+	t := time.NewTimer(d)
+	defer t.Stop()
+	select {
+	case <-ctx.Done():
+	case <-t.C:
+	}
 }

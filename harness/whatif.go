@@ -334,12 +334,7 @@ func WhatIf(ctx context.Context, p profiles.Profile, so SweepOptions, variants [
 	o.logf("what-if: %s on cost model %s, baseline %s%s, writing %s", plural.Count(len(variants), "variant"), cost.Name, variants[0].Name, whatIfLength(p, so, len(variants)), dir)
 	for i, v := range variants {
 		if i > 0 && so.Cooldown > 0 {
-			t := time.NewTimer(so.Cooldown)
-			select {
-			case <-ctx.Done():
-				t.Stop()
-			case <-t.C:
-			}
+			cooldown(ctx, so.Cooldown)
 		}
 		if ctx.Err() != nil {
 			break
