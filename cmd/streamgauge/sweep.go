@@ -154,15 +154,8 @@ func runSweep(cmd *cobra.Command, e *env, args []string, f sweepFlags) error {
 	if len(variants) > 0 {
 		return runWhatIf(cmd, e, p, so, variants, f)
 	}
-	outFlag := "--out"
-	if p.Out == "" {
-		p.Out, outFlag = harness.DefaultSweepDir(p.Name, time.Now()), "default --out"
-	}
-	if err := checkOutputs(outputPath{outFlag, p.Out, outDir}, outputPath{"-o", f.output, outFile}); err != nil {
+	if err := prepareSweepOut(&p, so, f.output, harness.DefaultSweepDir); err != nil {
 		return err
-	}
-	if err := ensureFiles(sweepFilesNeeded(p, so)); err != nil {
-		return usageError(err)
 	}
 	sw, err := harness.Sweep(cmd.Context(), p, so,
 		harness.WithLog(func(format string, a ...any) { fmt.Fprintf(e.stderr, "streamgauge: "+format+"\n", a...) }),
@@ -303,6 +296,23 @@ func parseFraction(s string) (float64, error) {
 }
 
 // sweepFilesNeeded is run's estimate at the sweep's highest known level.
+// prepareSweepOut fills p.Out with defaultDir's directory when it is unset,
+// then checks the output paths (--out, -o output) and the open-file limit
+// before any load: a sweep's and a what-if's.
+func prepareSweepOut(p *profiles.Profile, so harness.SweepOptions, output string, defaultDir func(name string, now time.Time) string) error {
+	outFlag := "--out"
+	if p.Out == "" {
+		p.Out, outFlag = defaultDir(p.Name, time.Now()), "default --out"
+	}
+	if err := checkOutputs(outputPath{outFlag, p.Out, outDir}, outputPath{"-o", output, outFile}); err != nil {
+		return err
+	}
+	if err := ensureFiles(sweepFilesNeeded(*p, so)); err != nil {
+		return usageError(err)
+	}
+	return nil
+}
+
 func sweepFilesNeeded(p profiles.Profile, so harness.SweepOptions) (uint64, string) {
 	if so.Users {
 		top := so.Max

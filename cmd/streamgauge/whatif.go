@@ -7,7 +7,6 @@ import (
 	"net/url"
 	"path/filepath"
 	"strings"
-	"time"
 
 	"github.com/spf13/cobra"
 	"github.com/spf13/pflag"
@@ -58,15 +57,8 @@ func checkWhatIf(fs *pflag.FlagSet, e *env, p profiles.Profile, vs []harness.Var
 // runWhatIf runs the sweep on every variant, then renders the comparison:
 // OUT/index.html, each variant's sweep.html, and the table (or --format).
 func runWhatIf(cmd *cobra.Command, e *env, p profiles.Profile, so harness.SweepOptions, vs []harness.Variant, f sweepFlags) error {
-	outFlag := "--out"
-	if p.Out == "" {
-		p.Out, outFlag = harness.DefaultWhatIfDir(p.Name, time.Now()), "default --out"
-	}
-	if err := checkOutputs(outputPath{outFlag, p.Out, outDir}, outputPath{"-o", f.output, outFile}); err != nil {
+	if err := prepareSweepOut(&p, so, f.output, harness.DefaultWhatIfDir); err != nil {
 		return err
-	}
-	if err := ensureFiles(sweepFilesNeeded(p, so)); err != nil {
-		return usageError(err)
 	}
 	logf := func(format string, a ...any) { fmt.Fprintf(e.stderr, "streamgauge: "+format+"\n", a...) }
 	res, err := harness.WhatIf(cmd.Context(), p, so, vs, harness.WithLog(logf), harness.WithGetenv(e.getenv), harness.WithVersion(version))
