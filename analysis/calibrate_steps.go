@@ -7,6 +7,7 @@ import (
 	"fmt"
 	"io"
 	"math"
+	"reflect"
 	"strings"
 )
 
@@ -56,7 +57,15 @@ func ParseStepTiming(name string, data []byte) (*StepTiming, error) {
 	dec := json.NewDecoder(bytes.NewReader(data))
 	if err := dec.Decode(&st); err != nil {
 		if errors.Is(err, io.EOF) {
-			return nil, fmt.Errorf("step-timing file %s: empty; want {\"prefill\": [{\"batch\",\"tokens\",\"ms\"}...], \"decode\": [{\"batch\",\"context\",\"ms\"}...]}", name)
+			return nil, fmt.Errorf("step-timing file %s: empty; want %s", name, stepTimingShape)
+		}
+		var syn *json.SyntaxError
+		var typ *json.UnmarshalTypeError
+		switch {
+		case errors.As(err, &syn):
+			return nil, fmt.Errorf("step-timing file %s: not JSON (%s, at byte %d); want %s", name, syn.Error(), syn.Offset, stepTimingShape)
+		case errors.As(err, &typ) && typ.Field != "":
+			return nil, fmt.Errorf("step-timing file %s: %s is a JSON %s; want %s (%s)", name, typ.Field, typ.Value, jsonKind(typ.Type), stepTimingShape)
 		}
 		return nil, fmt.Errorf("step-timing file %s: %s", name, strings.TrimPrefix(err.Error(), "json: "))
 	}
@@ -98,4 +107,21 @@ func (st *StepTiming) Observations(source string, base int) []StepObservation {
 			Label: fmt.Sprintf("%s decode[%d] %d×%d", source, i, p.Batch, p.Context)})
 	}
 	return out
+}
+
+// stepTimingShape is a step-timing file's shape, for messages.
+const stepTimingShape = `{"prefill": [{"batch","tokens","ms"}...], "decode": [{"batch","context","ms"}...]}`
+
+// jsonKind names what a Go type reads from JSON: "a number", "a list",
+// "an object".
+func jsonKind(t reflect.Type) string {
+	switch t.Kind() {
+	case reflect.Slice, reflect.Array:
+		return "a list"
+	case reflect.Struct, reflect.Map:
+		return "an object"
+	case reflect.String:
+		return "a string"
+	}
+	return "a number"
 }

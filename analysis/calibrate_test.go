@@ -56,7 +56,9 @@ func TestParseStepTimingErrors(t *testing.T) {
 		{`{"prefill": []}`, "no \"prefill\" or \"decode\" points"},
 		{`{"prefill": [{"batch": 0, "tokens": 5, "ms": 1}]}`, "prefill[0]"},
 		{`{"decode": [{"batch": 1, "context": 5, "ms": -1}]}`, "decode[0]"},
-		{`{"decode": [{"batch": 1, "context": 5, "ms": "x"}]}`, "cannot unmarshal"},
+		{`{"decode": [{"batch": 1, "context": 5, "ms": "x"}]}`, "decode.ms is a JSON string; want a number"},
+		{`{"decode": {"batch": 1}}`, "decode is a JSON object; want a list"},
+		{`hello`, "not JSON (invalid character 'h'"},
 		{`{} {}`, "more than one JSON value"},
 	} {
 		_, err := analysis.ParseStepTiming("f.json", []byte(tc.in))
