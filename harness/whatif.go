@@ -386,7 +386,7 @@ func WhatIf(ctx context.Context, p profiles.Profile, so SweepOptions, variants [
 // DefaultWhatIfDir is where a what-if of the named profile started at now
 // writes when the profile sets no Out: results/<UTC time>-<name>-whatif.
 func DefaultWhatIfDir(name string, now time.Time) string {
-	return filepath.Join("results", now.UTC().Format("20060102T150405Z")+"-"+safeName(name)+"-whatif")
+	return defaultOutDir(name, now, "-whatif")
 }
 
 // whatIfLength estimates how long a what-if takes when its levels are
