@@ -472,9 +472,5 @@ func runProbe(ctx context.Context, p profiles.Profile, do DoctorOptions, openLoo
 	return pr, nil
 }
 
-func round3(v float64) float64 {
-	if math.IsNaN(v) || math.IsInf(v, 0) {
-		return v
-	}
-	return math.Round(v*1000) / 1000
-}
+// round3 rounds v to 3 decimals (NaN and ±Inf pass through math.Round).
+func round3(v float64) float64 { return math.Round(v*1000) / 1000 }
