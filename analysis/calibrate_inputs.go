@@ -62,7 +62,7 @@ func Calibrate(ins []CalibrationInput, opt CalibrateInputsOptions) (*Calibration
 	}
 	maxGaps := opt.MaxGaps
 	if maxGaps <= 0 {
-		maxGaps = 200000
+		maxGaps = defaultMaxGaps
 	}
 	perRun := maxGaps
 	if runs > 0 {

@@ -29,6 +29,10 @@ type RunObservationOptions struct {
 	ClusterBase int
 }
 
+// defaultMaxGaps is MaxGaps when unset, for one run and for all of a
+// calibration's runs together.
+const defaultMaxGaps = 200000
+
 // RunObservations is what one run directory says about the server's steps.
 type RunObservations struct {
 	Dir string
@@ -137,7 +141,7 @@ func ReadRunObservations(dir string, opt RunObservationOptions) (*RunObservation
 	ro.Scheduler = sched
 	maxGaps := opt.MaxGaps
 	if maxGaps <= 0 {
-		maxGaps = 200000
+		maxGaps = defaultMaxGaps
 	}
 
 	// Pass 1: each request's times and lengths.

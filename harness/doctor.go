@@ -1,6 +1,7 @@
 package harness
 
 import (
+	"cmp"
 	"context"
 	"errors"
 	"fmt"
@@ -206,15 +207,15 @@ func planDoctor(p profiles.Profile, do *DoctorOptions) (*analysis.Doctor, *analy
 		errs = append(errs, errors.New("doctor: StartSim and Dir are required"))
 	}
 	if do.TTFT == 0 {
-		do.TTFT = cmpOr(p.SimTTFT, DefaultDoctorTTFT)
+		do.TTFT = cmp.Or(p.SimTTFT, DefaultDoctorTTFT)
 	}
 	if do.ITL == 0 {
-		do.ITL = cmpOr(p.SimITL, DefaultDoctorITL)
+		do.ITL = cmp.Or(p.SimITL, DefaultDoctorITL)
 	}
-	do.ProbeDuration = cmpOr(do.ProbeDuration, DefaultProbeDuration)
-	do.Budget = cmpOr(do.Budget, DefaultDoctorBudget)
-	do.MaxTTFTError = cmpOr(do.MaxTTFTError, DefaultMaxTTFTError)
-	do.MaxLag = cmpOr(do.MaxLag, DefaultMaxLag)
+	do.ProbeDuration = cmp.Or(do.ProbeDuration, DefaultProbeDuration)
+	do.Budget = cmp.Or(do.Budget, DefaultDoctorBudget)
+	do.MaxTTFTError = cmp.Or(do.MaxTTFTError, DefaultMaxTTFTError)
+	do.MaxLag = cmp.Or(do.MaxLag, DefaultMaxLag)
 	if do.Precision == 0 {
 		do.Precision = DefaultDoctorPrecision
 	}
@@ -245,7 +246,7 @@ func planDoctor(p profiles.Profile, do *DoctorOptions) (*analysis.Doctor, *analy
 		so.Start, so.Integer = d.Planned, true
 	} else {
 		d.Planned = p.Rate
-		so.Start = cmpOr(p.Rate, 1)
+		so.Start = cmp.Or(p.Rate, 1)
 		so.Min, so.MinWhy = rateFloorOf(so.Start, do.ProbeDuration, "probe", "--probe-duration")
 		// On the levels' own grid (3 significant digits, rounded up), so
 		// the descent does not end with a probe a rounding away from the
@@ -283,14 +284,6 @@ func ceil3sig(v float64) float64 {
 	}
 	scale := math.Pow(10, 2-math.Floor(math.Log10(v)))
 	return math.Ceil(v*scale-1e-9) / scale
-}
-
-func cmpOr[T comparable](v, def T) T {
-	var zero T
-	if v == zero {
-		return def
-	}
-	return v
 }
 
 func ms(d time.Duration) float64 { return float64(d) / 1e6 }
@@ -479,9 +472,5 @@ func runProbe(ctx context.Context, p profiles.Profile, do DoctorOptions, openLoo
 	return pr, nil
 }
 
-func round3(v float64) float64 {
-	if math.IsNaN(v) || math.IsInf(v, 0) {
-		return v
-	}
-	return math.Round(v*1000) / 1000
-}
+// round3 rounds v to 3 decimals (NaN and ±Inf pass through math.Round).
+func round3(v float64) float64 { return math.Round(v*1000) / 1000 }

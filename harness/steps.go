@@ -296,7 +296,7 @@ type runDir struct {
 func openRunDir(p profiles.Profile, version string, tgt target) (*runDir, error) {
 	dir := p.Out
 	if dir == "" {
-		dir = filepath.Join("results", time.Now().UTC().Format("20060102T150405Z")+"-"+safeName(p.Name))
+		dir = defaultOutDir(p.Name, time.Now(), "")
 	}
 	w, err := results.Create(dir)
 	if err != nil {

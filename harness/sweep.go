@@ -245,7 +245,13 @@ func StageStart(start time.Time, i int, stage, cooldown time.Duration) time.Time
 // DefaultSweepDir is where a sweep of the named profile started at now
 // writes when the profile sets no Out: results/<UTC time>-<name>-sweep.
 func DefaultSweepDir(name string, now time.Time) string {
-	return filepath.Join("results", now.UTC().Format("20060102T150405Z")+"-"+safeName(name)+"-sweep")
+	return defaultOutDir(name, now, "-sweep")
+}
+
+// defaultOutDir is results/<UTC time>-<name><suffix>: where a run, sweep
+// or what-if writes when the profile sets no Out.
+func defaultOutDir(name string, now time.Time, suffix string) string {
+	return filepath.Join("results", now.UTC().Format("20060102T150405Z")+"-"+safeName(name)+suffix)
 }
 
 // sweepPlan is a sweep's settings, checked once.

@@ -304,9 +304,11 @@ func WhatIf(ctx context.Context, p profiles.Profile, so SweepOptions, variants [
 		return nil, configErr(fmt.Errorf("out: %s already holds a what-if; choose another --out", dir))
 	}
 	var cost sim.CostModel
+	vps := make([]profiles.Profile, len(variants))
 	for i, v := range variants {
 		vp := v.Apply(p)
 		vp.Out = filepath.Join(dir, v.Name)
+		vps[i] = vp
 		if _, err := newSweepPlan(vp, so); err != nil {
 			return nil, configErr(fmt.Errorf("what-if %s: %w", v.Name, err))
 		}
@@ -339,8 +341,7 @@ func WhatIf(ctx context.Context, p profiles.Profile, so SweepOptions, variants [
 		if ctx.Err() != nil {
 			break
 		}
-		vp := v.Apply(p)
-		vp.Out = filepath.Join(dir, v.Name)
+		vp := vps[i]
 		o.logf("what-if %d/%d: %s", i+1, len(variants), v.Name)
 		logf := o.logf
 		vopts := append(slices.Clone(opts), WithLog(func(format string, a ...any) {
@@ -386,7 +387,7 @@ func WhatIf(ctx context.Context, p profiles.Profile, so SweepOptions, variants [
 // DefaultWhatIfDir is where a what-if of the named profile started at now
 // writes when the profile sets no Out: results/<UTC time>-<name>-whatif.
 func DefaultWhatIfDir(name string, now time.Time) string {
-	return filepath.Join("results", now.UTC().Format("20060102T150405Z")+"-"+safeName(name)+"-whatif")
+	return defaultOutDir(name, now, "-whatif")
 }
 
 // whatIfLength estimates how long a what-if takes when its levels are
