@@ -36,11 +36,6 @@ type CalibrateInputsOptions struct {
 // given and the inputs do not show one.
 var ErrNoKVCapacity = errors.New("the inputs do not show the KV-cache capacity (no run scraped the server's KV usage)")
 
-// MaxStepTimingBytes bounds a step-timing file read into memory: a
-// profiler's forward passes fit in a few megabytes; anything larger is
-// not one (a run's requests.jsonl given by mistake, say).
-const MaxStepTimingBytes = 64 << 20
-
 // Calibrate reads every input, fits the simulator's cost model to their
 // steps (FitCostModel) and records where each came from and where the KV
 // capacity came from: opt.Fit.KVTokens, else the median of the runs'
@@ -71,7 +66,7 @@ func Calibrate(ins []CalibrationInput, opt CalibrateInputsOptions) (*Calibration
 	base := 0
 	for _, in := range ins {
 		if in.Steps {
-			data, err := readBounded(in.Path, MaxStepTimingBytes)
+			data, err := readBounded(in.Path, maxStepTimingBytes)
 			if err != nil {
 				return nil, fmt.Errorf("step-timing file %s: %w", in.Path, err)
 			}

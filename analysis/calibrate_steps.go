@@ -41,8 +41,9 @@ type DecodeTiming struct {
 	MS      float64 `json:"ms"`
 }
 
-// maxStepTimingBytes bounds a step-timing file (a few hundred points is
-// already a large measurement).
+// maxStepTimingBytes bounds a step-timing file, read and parsed (a few
+// hundred points is already a large measurement; anything larger is not
+// one: a run's requests.jsonl given by mistake, say).
 const maxStepTimingBytes = 16 << 20
 
 // ParseStepTiming reads a step-timing file's bytes; name (its path) is for
